@@ -1,0 +1,38 @@
+# Two entry points for people: `make demo` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint unit venv k8s-bin postgres-bin clean
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/jenkins-bridge demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check bridge tests bench
+	$(VENV)/bin/mypy bridge
+	$(VENV)/bin/lint-imports
+
+# Real kube-apiserver, etcd and helm, built from Go modules into a cache (minutes the first time).
+k8s-bin:
+	@bash tests/k8s/build.sh
+
+# PostgreSQL server binaries from Debian's packages, when the machine has none.
+postgres-bin:
+	@bash tests/fixtures/install-postgres.sh
+
+test: $(STAMP) k8s-bin postgres-bin lint
+	$(VENV)/bin/pytest -q -ra
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Domain values and pure logic: no I/O, no frameworks, no clients (enforced by import-linter)."""

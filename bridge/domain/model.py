@@ -1,0 +1,137 @@
+"""What a user declares: workspaces, DevOps projects, credentials and pipelines.
+
+Frozen dataclasses, no I/O. The store persists them, the API shapes them, the reconciler turns
+them into Jenkins folders, credentials and jobs. Secret material lives only in ``Credential.data``
+and is never rendered by ``__repr__`` (see ``SecretData``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class CredentialType(enum.StrEnum):
+    """Credential kinds; values and data keys match KubeSphere's credential Secrets."""
+
+    BASIC_AUTH = "basic-auth"  # username, password
+    SECRET_TEXT = "secret-text"  # secret
+    SSH_AUTH = "ssh-auth"  # username, private_key, passphrase
+    KUBECONFIG = "kubeconfig"  # content
+    SECRET_FILE = "secret-file"  # filename, content
+
+
+#: Data keys per credential type: (required, optional). ``filename`` is the only non-secret key.
+CREDENTIAL_KEYS: Mapping[CredentialType, tuple[frozenset[str], frozenset[str]]] = {
+    CredentialType.BASIC_AUTH: (frozenset({"username", "password"}), frozenset()),
+    CredentialType.SECRET_TEXT: (frozenset({"secret"}), frozenset()),
+    CredentialType.SSH_AUTH: (frozenset({"username", "private_key"}), frozenset({"passphrase"})),
+    CredentialType.KUBECONFIG: (frozenset({"content"}), frozenset()),
+    CredentialType.SECRET_FILE: (frozenset({"filename", "content"}), frozenset()),
+}
+
+#: Keys of credential data that are not secret and may be shown back to users.
+PUBLIC_CREDENTIAL_KEYS = frozenset({"username", "filename"})
+
+
+class SecretData(dict[str, str]):
+    """A dict of secret strings whose repr never shows the values."""
+
+    def __repr__(self) -> str:
+        return "SecretData(" + ", ".join(f"{k}=***" for k in sorted(self)) + ")"
+
+    __str__ = __repr__
+
+
+class SyncStatus(enum.StrEnum):
+    PENDING = "pending"
+    SYNCED = "synced"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """Where an object stands against Jenkins; ``message`` is for humans and never holds secrets."""
+
+    status: SyncStatus = SyncStatus.PENDING
+    synced_at: datetime | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Workspace:
+    name: str
+    description: str = ""
+    clusters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Project:
+    """A DevOps project; becomes one Jenkins folder named after it."""
+
+    name: str
+    workspace: str
+    cluster: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A credential of one project; becomes a credential in the project's folder store."""
+
+    project: str
+    id: str
+    type: CredentialType
+    data: SecretData = field(default_factory=SecretData, repr=False, compare=True)
+    description: str = ""
+
+
+class ParameterType(enum.StrEnum):
+    STRING = "string"
+    TEXT = "text"
+    CHOICE = "choice"
+    BOOLEAN = "boolean"
+    PASSWORD = "password"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: ParameterType = ParameterType.STRING
+    default: str | bool | None = None
+    choices: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ScmSource:
+    url: str
+    branch: str = "main"
+    credential: str | None = None
+    script_path: str = "Jenkinsfile"
+
+
+@dataclass(frozen=True)
+class Discarder:
+    days: int | None = None
+    builds: int | None = None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A pipeline of one project; becomes a WorkflowJob in the project's folder.
+
+    Exactly one of ``jenkinsfile`` (inline, always run in the Groovy sandbox) and ``scm`` is set.
+    """
+
+    project: str
+    name: str
+    description: str = ""
+    jenkinsfile: str | None = None
+    scm: ScmSource | None = None
+    parameters: tuple[Parameter, ...] = ()
+    discarder: Discarder | None = None
+    concurrent: bool = True
+    cron: str | None = None

@@ -1,0 +1,1 @@
+"""Reconciliation: observe Jenkins, read desired state, plan purely, apply."""

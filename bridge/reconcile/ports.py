@@ -1,0 +1,67 @@
+"""What reconciliation needs from the store, as a port.
+
+The store (``bridge.store``) implements ``DesiredState``; reconcilers and the worker depend only on
+this Protocol, so they can be unit-tested with a plain in-memory implementation.
+
+Keys name one managed object: ``ObjectKey("project", "demo")``, ``ObjectKey("pipeline", "demo", "build")``,
+``ObjectKey("credential", "demo", "rohan")``. A project key covers its folder only; a full pass walks
+every project.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bridge.domain.model import Credential, Pipeline, Project, SyncState
+
+
+class Kind(enum.StrEnum):
+    PROJECT = "project"
+    CREDENTIAL = "credential"
+    PIPELINE = "pipeline"
+
+
+@dataclass(frozen=True, order=True)
+class ObjectKey:
+    kind: Kind
+    project: str
+    name: str = ""  # empty for a project
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """A deleted object still to be removed from Jenkins (deletes never block on Jenkins)."""
+
+    key: ObjectKey
+    jenkins: str = "default"
+
+
+class DesiredState(Protocol):
+    def projects(self) -> Sequence[Project]:
+        """Every live project."""
+        ...
+
+    def project(self, name: str) -> Project | None: ...
+
+    def credentials(self, project: str) -> Sequence[Credential]:
+        """Live credentials of a project, with secret data decrypted (never log them)."""
+        ...
+
+    def pipelines(self, project: str) -> Sequence[Pipeline]: ...
+
+    def tombstones(self) -> Sequence[Tombstone]: ...
+
+    def forget_tombstone(self, tombstone: Tombstone) -> None:
+        """Called after Jenkins no longer has the object."""
+        ...
+
+    def record_sync(self, key: ObjectKey, state: SyncState) -> None:
+        """Store the outcome of applying one object (shown by the API as its sync state)."""
+        ...
+
+    def take_dirty(self, limit: int = 100) -> Sequence[ObjectKey]:
+        """Keys written through the API since they were last taken; each key appears once (merged)."""
+        ...

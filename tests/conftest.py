@@ -1,0 +1,8 @@
+"""Shared fixtures live in tests/fixtures/*, one module per external system, loaded as plugins."""
+
+pytest_plugins = [
+    "tests.fixtures.sandbox",
+    "tests.fixtures.kube",
+    "tests.fixtures.postgres",
+    "tests.fixtures.app",
+]
