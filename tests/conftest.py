@@ -5,4 +5,6 @@ pytest_plugins = [
     "tests.fixtures.kube",
     "tests.fixtures.postgres",
     "tests.fixtures.app",
+    "tests.fixtures.leaks",
+    "tests.fixtures.audit_trail",
 ]

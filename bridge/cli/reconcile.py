@@ -1,11 +1,55 @@
-"""`jenkins-bridge reconcile`."""
+"""`jenkins-bridge reconcile --once [--dry-run] [--project P] [--deep]`: one pass, printed.
+
+Prints the plan (one line per object: create/update/delete/noop/conflict/forget/orphan), applies
+it unless ``--dry-run``, then the outcome. Exits 1 when any object ended in error or Jenkins could
+not be reached. It does not take the worker's scheduler lock: a one-off pass is idempotent.
+"""
 
 from __future__ import annotations
 
+import os
+
 import click
+
+from bridge.domain.plan import Op
+from bridge.errors import BridgeError
+from bridge.log import configure_logging
+from bridge.settings import Settings
 
 
 @click.command()
-def reconcile() -> None:
-    """Not built yet."""
-    raise click.ClickException("'reconcile' is not built yet")
+@click.option("--once", is_flag=True, help="Run one pass and exit (the worker runs passes forever).")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing in Jenkins or the store.")
+@click.option("--project", "projects", multiple=True, help="Only these projects (repeatable).")
+@click.option(
+    "--deep", is_flag=True, help="Also read back every job's config.xml and re-push credential values."
+)
+@click.option("--quiet", "-q", is_flag=True, help="Do not print no-op lines.")
+def reconcile(once: bool, dry_run: bool, projects: tuple[str, ...], deep: bool, quiet: bool) -> None:
+    """Make Jenkins match the store once, printing the plan."""
+    from bridge.reconcile.runner import build_worker
+
+    if not once:
+        raise click.UsageError("only --once is supported; `jenkins-bridge worker` reconciles continuously")
+    try:
+        settings = Settings.load(os.environ)
+        configure_logging(settings.log, secrets=settings.secrets())
+        worker = build_worker(settings)
+        result = worker.provisioner.run(projects or None, dry_run=dry_run, deep=True if deep else None)
+    except BridgeError as e:
+        raise click.ClickException(e.detail) from None
+    for action in result.actions:
+        if quiet and action.op is Op.NOOP:
+            continue
+        click.echo(str(action))
+    for ref, message in sorted(result.errors.items()):
+        click.echo(f"error    {ref}: {message}", err=True)
+    planned = sum(1 for a in result.actions if a.op.writes)
+    if dry_run:
+        click.echo(f"dry run: {planned} writes planned, nothing applied")
+    else:
+        click.echo(f"applied {result.writes} of {planned} planned writes; {len(result.errors)} errors")
+    if result.retry:
+        click.echo(f"Jenkins unavailable; not reconciled: {', '.join(sorted(result.retry))}", err=True)
+    if result.errors or result.retry:
+        raise SystemExit(1)

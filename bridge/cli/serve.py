@@ -1,11 +1,63 @@
-"""`jenkins-bridge serve`."""
+"""`jenkins-bridge serve`: the HTTP API (waitress), optionally with the reconciliation worker."""
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+from typing import Any
+
 import click
+
+from bridge.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
 
 
 @click.command()
-def serve() -> None:
-    """Not built yet."""
-    raise click.ClickException("'serve' is not built yet")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on."
+)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Request threads.")
+@click.option("--with-worker", is_flag=True, help="Also run the reconciliation worker in this process.")
+def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
+    """Serve the API; settings come from BRIDGE_* variables and BRIDGE_CONFIG."""
+    import waitress
+
+    from bridge.app import create_app
+    from bridge.bootstrap import build_container
+    from bridge.log import configure_logging
+    from bridge.settings import Settings
+
+    try:
+        settings = Settings.load(os.environ)
+        configure_logging(settings.log, secrets=settings.secrets())
+        log.info("settings: %s", settings.masked())
+        if settings.admin_token is None:
+            log.warning("BRIDGE_ADMIN_TOKEN is not set: every /api/v1 call will be refused (401)")
+        container = build_container(settings)
+    except ConfigurationError as e:
+        raise click.ClickException(e.detail) from e
+
+    stop = threading.Event()
+    handle: dict[str, Any] = {}
+    if with_worker:
+        # --- reconciliation worker call site (bridge.reconcile.runner) ---------------------------
+        from bridge.reconcile.runner import run_worker
+
+        def _worker() -> None:
+            handle["worker"] = run_worker(settings, desired=container.desired, block=False, stop=stop)
+
+        threading.Thread(target=_worker, name="worker-start", daemon=True).start()
+        # ------------------------------------------------------------------------------------------
+    app = create_app(container=container)
+    log.info("serving on http://%s:%d/ (OpenAPI at /api/v1/openapi.json)", host, port)
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="jenkins-bridge")
+    finally:
+        stop.set()
+        worker = handle.get("worker")
+        if worker is not None:
+            worker.stop()
+        container.close()

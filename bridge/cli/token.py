@@ -1,11 +1,142 @@
-"""`jenkins-bridge token`."""
+"""`jenkins-bridge token create|list|revoke`: API tokens for users and service accounts.
+
+Runs against the store directly (whoever can run it can read the database anyway), prints a new token
+once on stdout and everything else on stderr, so ``TOKEN=$(jenkins-bridge token create --user ci)``
+works. Each change is appended to the audit log with the local operating-system user as the actor.
+"""
 
 from __future__ import annotations
 
+import getpass
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+
 import click
+from sqlalchemy import Engine
+
+from bridge.audit.log import AuditEntry, AuditLog, Outcome
+from bridge.errors import BridgeError
+from bridge.identity.token_store import TokenInfo, TokenStore
+from bridge.identity.tokens import parse_duration
+from bridge.settings import Settings
+from bridge.store import migrate
+from bridge.store.engine import make_engine
 
 
-@click.command()
+def _engine() -> Engine:
+    try:
+        engine = make_engine(Settings.load(os.environ).database_url)
+        migrate.upgrade(engine)
+    except BridgeError as e:
+        raise click.ClickException(e.detail) from None
+    return engine
+
+
+def _operator() -> str:
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+def _audit(engine: Engine, *, action: str, target: str) -> None:
+    AuditLog(engine).append(
+        AuditEntry(
+            at=datetime.now(UTC),
+            actor=_operator(),
+            actor_source="cli",
+            address="local",
+            method="CLI",
+            path=f"token/{target}",
+            action=action,
+            outcome=Outcome.SUCCESS,
+            status=0,
+            request_id=uuid.uuid4().hex,
+        )
+    )
+
+
+def _row(info: TokenInfo, now: datetime) -> dict[str, object]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": info.id,
+        "user": info.user,
+        "groups": sorted(info.groups),
+        "hint": info.hint + "…",
+        "state": info.state(now),
+        "created_at": iso(info.created_at),
+        "created_by": info.created_by,
+        "expires_at": iso(info.expires_at),
+        "last_used_at": iso(info.last_used_at),
+        "description": info.description,
+    }
+
+
+@click.group()
 def token() -> None:
-    """Not built yet."""
-    raise click.ClickException("'token' is not built yet")
+    """Create, list and revoke API tokens."""
+
+
+@token.command()
+@click.option("--user", required=True, help="User (or service-account) name the token authenticates as.")
+@click.option("--groups", default="", help="Comma-separated groups, e.g. team-a,team-b.")
+@click.option("--expires", default=None, help="Lifetime such as 30d, 12h, 2w; default: no expiry.")
+@click.option("--description", default="", help="What the token is for.")
+def create(user: str, groups: str, expires: str | None, description: str) -> None:
+    """Mint a token; it is printed once and only its hash is stored."""
+    try:
+        lifetime = parse_duration(expires) if expires else None
+        engine = _engine()
+        issued = TokenStore(engine).create(
+            user=user,
+            groups=tuple(g.strip() for g in groups.split(",") if g.strip()),
+            expires_in=lifetime,
+            description=description,
+            created_by=_operator(),
+        )
+    except BridgeError as e:
+        raise click.ClickException(e.detail) from None
+    _audit(engine, action="token.create", target=issued.info.id)
+    until = issued.info.expires_at.isoformat() if issued.info.expires_at else "never"
+    click.echo(
+        f"token {issued.info.id} for {user} (expires: {until}); store it now, it is not shown again", err=True
+    )
+    click.echo(issued.token)
+
+
+@token.command("list")
+@click.option("--user", default=None, help="Only this user's tokens.")
+@click.option("--all", "show_all", is_flag=True, help="Include expired and revoked tokens.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
+def list_(user: str | None, show_all: bool, as_json: bool) -> None:
+    """List tokens (never the tokens themselves)."""
+    now = datetime.now(UTC)
+    infos = TokenStore(_engine()).list(user=user, include_inactive=show_all)
+    if as_json:
+        for info in infos:
+            click.echo(json.dumps(_row(info, now)))
+        return
+    click.echo(f"{'ID':32}  {'USER':20}  {'STATE':8}  {'EXPIRES':25}  {'LAST USED':25}  GROUPS")
+    for i in infos:
+        expires = i.expires_at.isoformat() if i.expires_at else "-"
+        used = i.last_used_at.isoformat() if i.last_used_at else "-"
+        click.echo(
+            f"{i.id:32}  {i.user:20}  {i.state(now):8}  {expires:25}  {used:25}  {','.join(sorted(i.groups))}"
+        )
+
+
+@token.command()
+@click.argument("token_id")
+def revoke(token_id: str) -> None:
+    """Revoke a token by id; requests with it get 401 from now on."""
+    engine = _engine()
+    try:
+        info = TokenStore(engine).revoke(token_id)
+    except BridgeError as e:
+        raise click.ClickException(e.detail) from None
+    _audit(engine, action="token.revoke", target=token_id)
+    click.echo(f"revoked token {info.id} of {info.user}", err=True)

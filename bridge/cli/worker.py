@@ -1,11 +1,28 @@
-"""`jenkins-bridge worker`."""
+"""`jenkins-bridge worker`: runs reconciliation only (the API runs in `serve`).
+
+Only one process per database runs the scheduler: a second worker waits as a standby until the
+first exits (see ``bridge.reconcile.leader``).
+"""
 
 from __future__ import annotations
 
+import os
+
 import click
+
+from bridge.errors import BridgeError
+from bridge.log import configure_logging
+from bridge.settings import Settings
 
 
 @click.command()
 def worker() -> None:
-    """Not built yet."""
-    raise click.ClickException("'worker' is not built yet")
+    """Keep Jenkins in step with the store: event-driven passes plus periodic full resyncs."""
+    from bridge.reconcile.runner import run_worker
+
+    try:
+        settings = Settings.load(os.environ)
+        configure_logging(settings.log, secrets=settings.secrets())
+        run_worker(settings)
+    except BridgeError as e:
+        raise click.ClickException(e.detail) from None

@@ -1,0 +1,1 @@
+"""One adapter per external system, each behind a small interface."""

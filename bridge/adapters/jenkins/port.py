@@ -1,0 +1,93 @@
+"""What the bridge needs from one Jenkins, as a Protocol (the real adapter and test fakes implement it).
+
+Observation is shaped for few requests: one ``tree=`` query per folder returns the folder and every
+item in it with its description, one per folder store returns every credential with its description.
+Writes are single requests; none checks first (the reconciler already observed).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ObservedItem:
+    """A job, folder or credential as Jenkins lists it (``kind`` is ``_class`` or ``typeName``)."""
+
+    name: str
+    kind: str = ""
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ObservedFolder:
+    kind: str
+    description: str | None
+    items: Mapping[str, ObservedItem] = field(default_factory=dict)
+
+    @property
+    def is_folder(self) -> bool:
+        return self.kind == "" or self.kind.endswith(".Folder")
+
+
+class RequestCounter:
+    """Requests sent to Jenkins, by HTTP method (thread-safe); what the benchmark reports."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def add(self, method: str) -> None:
+        with self._lock:
+            self._counts[method.upper()] += 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    @property
+    def writes(self) -> int:
+        """Every request that is not a read (GET/HEAD)."""
+        return sum(n for method, n in self.snapshot().items() if method not in ("GET", "HEAD"))
+
+    @property
+    def total(self) -> int:
+        return sum(self.snapshot().values())
+
+
+class JenkinsPort(Protocol):
+    counter: RequestCounter
+
+    def observe_folder(self, folder: str) -> ObservedFolder | None:
+        """The folder and the items in it, or ``None`` if no item has that path."""
+        ...
+
+    def observe_credentials(self, folder: str) -> Mapping[str, ObservedItem]:
+        """Credentials in the folder's store, by id."""
+        ...
+
+    def create_item(self, path: str, config: bytes) -> None:
+        """Create a folder or job from config.xml (parent folder must exist)."""
+        ...
+
+    def item_config(self, path: str) -> bytes: ...
+
+    def update_item(self, path: str, config: bytes) -> None: ...
+
+    def delete_item(self, path: str) -> None:
+        """Delete an item (a folder with everything in it); ``NotFound`` if it is not there."""
+        ...
+
+    def create_credential(self, folder: str, config: bytes) -> None: ...
+
+    def update_credential(self, folder: str, credential_id: str, config: bytes) -> None: ...
+
+    def delete_credential(self, folder: str, credential_id: str) -> None: ...
+
+    def ping(self) -> str:
+        """Who the bridge is authenticated as (raises when Jenkins is unreachable or refuses)."""
+        ...

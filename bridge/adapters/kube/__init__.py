@@ -1,0 +1,1 @@
+"""Kubernetes adapters (the host cluster and member clusters)."""

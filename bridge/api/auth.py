@@ -1,0 +1,91 @@
+"""The single authentication/authorisation seam of the HTTP API.
+
+``registry`` calls ``authenticate`` then ``authorize`` for every route, with the route's declared
+permission and its path parameters; no view checks access itself. Who the caller is comes from
+``bridge.identity`` (bootstrap token, API tokens, trusted proxy, TokenReview); what they may do from
+the one rule table ``bridge.identity.roles.RULES``. ``install`` adds the audit entry for every write
+and the security headers (``bridge.api.hardening``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask, Request, Response, current_app, g, request
+
+from bridge.api import access, hardening
+from bridge.identity.principal import AuthSource, Principal
+from bridge.identity.roles import RULES, RuleScope
+
+if TYPE_CHECKING:
+    from bridge.bootstrap import Container
+
+#: Permission of routes anyone may call without credentials (health, the OpenAPI document).
+PUBLIC = "public"
+#: Permissions that place a project into the workspace named in the body ("workspace").
+PLACES_PROJECT = frozenset({"project.create", "project.write", "project.update"})
+
+
+def _is_public(permission: str) -> bool:
+    rule = RULES.get(permission)
+    return rule is not None and rule.scope is RuleScope.PUBLIC
+
+
+def authenticate(req: Request, container: Container, permission: str) -> Principal:
+    """The caller, or ``Unauthenticated`` (401) when no valid credential is presented."""
+    g.permission = permission
+    if _is_public(permission):
+        access.strip_untrusted(req)
+        return Principal("anonymous", source=AuthSource.ANONYMOUS)
+    return access.authenticate(container.identity, req)
+
+
+def _body_field(req: Request, name: str) -> str | None:
+    try:
+        document = req.get_json(silent=True) if req.is_json else None
+    except RecursionError:  # absurdly nested JSON; the body parser answers 400 after authorisation
+        document = None
+    value = document.get(name) if isinstance(document, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def authorize(container: Container, principal: Principal, permission: str, params: dict[str, str]) -> None:
+    """Raise ``NotFound``/``Forbidden`` unless ``principal`` holds ``permission`` for this request.
+
+    Project routes are checked on ``params["project"]``, workspace routes on ``params["workspace"]``;
+    creating a project, or moving one, also needs admin on the workspace named in the body.
+    """
+    if _is_public(permission):
+        return
+    identity = container.identity
+    project = params.get("project")
+    target = _body_field(request, "workspace") if permission in PLACES_PROJECT else None
+    in_path = "workspace" in params
+    workspace = params.get("workspace") or (target if permission == "project.create" else None)
+    grants = access.authorize(
+        identity,
+        principal,
+        permission,
+        project=project,
+        workspace=workspace,
+        workspace_in_path=in_path,
+        audit_project=_body_field(request, "name") if permission == "project.create" else None,
+    )
+    moving = permission != "project.create" and target != identity.workspace_of(project or "")
+    if target is not None and moving:
+        access.check_also(grants, "project.create", workspace=target, workspace_in_path=False)
+
+
+def install(app: Flask) -> None:
+    """Audit every write and add the security headers; once per app."""
+    if app.extensions.get("bridge.auth.installed"):
+        return
+    app.extensions["bridge.auth.installed"] = True
+    hardening.install(app)
+
+    @app.after_request
+    def _audit(response: Response) -> Response:
+        if request.path.startswith("/api/") and request.url_rule is not None:
+            container: Container = current_app.extensions["bridge"]
+            access.audit(container.identity, request, response, permission=getattr(g, "permission", None))
+        return response

@@ -1,0 +1,180 @@
+"""A small route registry: each route declares method, path, permission, request/query/response models
+and status in one decorator. The registry installs the Flask rules, runs authentication and
+authorisation for every route in one place (``bridge.api.auth``), parses and validates the request,
+shapes the response, and is the single source of the OpenAPI document (``bridge.api.openapi``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from flask import Flask, Response, current_app, g, request
+from pydantic import BaseModel
+
+from bridge.api import auth
+from bridge.bootstrap import Container
+from bridge.errors import InvalidRequest
+from bridge.identity.principal import Principal
+
+View = Callable[..., BaseModel | tuple[BaseModel, int] | None]
+F = TypeVar("F", bound=View)
+M = TypeVar("M", bound=BaseModel)
+
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+#: A Flask rule variable, with an optional converter: ``<project>``, ``<any(user,group):kind>``.
+RULE_PARAM = re.compile(r"<(?:[^<>:]+:)?(\w+)>")
+_ETAG = re.compile(r'^(W/)?"?(\d{1,18})"?$')
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    #: Flask rule: ``/api/v1/projects/<project>``.
+    path: str
+    view: View
+    permission: str
+    summary: str
+    tag: str
+    request: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+
+    @property
+    def path_params(self) -> list[str]:
+        return RULE_PARAM.findall(self.path)
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.tag}.{self.view.__name__}"
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a view receives besides path parameters."""
+
+    container: Container
+    principal: Principal
+    body: BaseModel | None
+    query: BaseModel | None
+    #: From ``If-Match``: the ``resource_version`` the client last read, if it sent one.
+    expected_version: int | None
+
+    def body_as(self, model: type[M]) -> M:
+        assert isinstance(self.body, model)
+        return self.body
+
+    def query_as(self, model: type[M]) -> M:
+        assert isinstance(self.query, model)
+        return self.query
+
+
+@dataclass
+class Registry:
+    routes: list[Route] = field(default_factory=list)
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        permission: str,
+        summary: str,
+        tag: str,
+        request: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        errors: tuple[int, ...] = (),
+    ) -> Callable[[F], F]:
+        def decorate(view: F) -> F:
+            self.routes.append(
+                Route(
+                    method=method.upper(),
+                    path=path,
+                    view=view,
+                    permission=permission,
+                    summary=summary,
+                    tag=tag,
+                    request=request,
+                    query=query,
+                    response=response,
+                    status=status,
+                    errors=errors,
+                )
+            )
+            return view
+
+        return decorate
+
+    def install(self, app: Flask) -> None:
+        auth.install(app)
+        for route in self.routes:
+            app.add_url_rule(
+                route.path, endpoint=route.endpoint, view_func=_handler(route), methods=[route.method]
+            )
+
+
+def _handler(route: Route) -> Callable[..., Response]:
+    def handle(**params: str) -> Response:
+        container: Container = current_app.extensions["bridge"]
+        principal = auth.authenticate(request, container, route.permission)
+        auth.authorize(container, principal, route.permission, params)
+        g.principal = principal
+        call = Call(
+            container=container,
+            principal=principal,
+            body=_body(route.request) if route.request else None,
+            query=route.query.model_validate(request.args.to_dict()) if route.query else None,
+            expected_version=_if_match(),
+        )
+        result = route.view(call, **params)
+        status = route.status
+        if isinstance(result, tuple):  # a view whose status depends on the outcome (readiness)
+            result, status = result
+        if result is None:
+            return Response(status=status)
+        response = Response(
+            json.dumps(result.model_dump(mode="json"), ensure_ascii=False),
+            status=status,
+            mimetype="application/json",
+        )
+        version = getattr(result, "resource_version", None)
+        if isinstance(version, int):
+            response.headers["ETag"] = f'"{version}"'
+        return response
+
+    handle.__name__ = route.endpoint
+    return handle
+
+
+def _body(model: type[BaseModel]) -> BaseModel:
+    if request.mimetype not in JSON_TYPES and not request.mimetype.endswith("+json"):
+        from werkzeug.exceptions import UnsupportedMediaType
+
+        raise UnsupportedMediaType(
+            f"send the body as application/json (got {request.mimetype or 'nothing'!r})"
+        )
+    raw = request.get_data(cache=False)  # over max_content_length: 413 from werkzeug
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError, too deep, huge ints
+        raise InvalidRequest(f"the body is not valid JSON: {type(e).__name__}") from None
+    if not isinstance(document, dict):
+        raise InvalidRequest("the body must be a JSON object")
+    return model.model_validate(document)
+
+
+def _if_match() -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    m = _ETAG.match(header.strip())
+    if not m:
+        raise InvalidRequest("If-Match must be a resource_version as returned in the ETag header")
+    return int(m.group(2))

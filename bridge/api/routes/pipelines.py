@@ -1,0 +1,104 @@
+"""/api/v1/projects/<project>/pipelines"""
+
+from __future__ import annotations
+
+from bridge.api.registry import Call, Registry
+from bridge.api.schemas.common import Accepted
+from bridge.api.schemas.pipelines import PipelineIn, PipelineList, PipelineOut, PipelinePatch, PipelinePut
+
+routes = Registry()
+BASE = "/api/v1/projects/<project>/pipelines"
+ITEM = BASE + "/<pipeline>"
+
+
+@routes.route(
+    "GET",
+    BASE,
+    permission="pipeline.read",
+    tag="pipelines",
+    summary="List pipelines",
+    response=PipelineList,
+    errors=(404,),
+)
+def list_pipelines(call: Call, project: str) -> PipelineList:
+    items = [PipelineOut.of(p) for p in call.container.pipelines.list(project)]
+    return PipelineList(items=items, total=len(items))
+
+
+@routes.route(
+    "POST",
+    BASE,
+    permission="pipeline.write",
+    tag="pipelines",
+    summary="Create a pipeline (a Jenkins pipeline job)",
+    request=PipelineIn,
+    response=PipelineOut,
+    status=201,
+    errors=(404, 409),
+)
+def create_pipeline(call: Call, project: str) -> PipelineOut:
+    return PipelineOut.of(call.container.pipelines.create(call.body_as(PipelineIn).to_domain(project)))
+
+
+@routes.route(
+    "GET",
+    ITEM,
+    permission="pipeline.read",
+    tag="pipelines",
+    summary="Read a pipeline",
+    response=PipelineOut,
+    errors=(404,),
+)
+def get_pipeline(call: Call, project: str, pipeline: str) -> PipelineOut:
+    return PipelineOut.of(call.container.pipelines.get(project, pipeline))
+
+
+@routes.route(
+    "PUT",
+    ITEM,
+    permission="pipeline.write",
+    tag="pipelines",
+    summary="Replace a pipeline",
+    request=PipelinePut,
+    response=PipelineOut,
+    errors=(404, 409),
+)
+def put_pipeline(call: Call, project: str, pipeline: str) -> PipelineOut:
+    changes = call.body_as(PipelinePut).changes()
+    updated = call.container.pipelines.update(
+        project, pipeline, expected_version=call.expected_version, **changes
+    )
+    return PipelineOut.of(updated)
+
+
+@routes.route(
+    "PATCH",
+    ITEM,
+    permission="pipeline.write",
+    tag="pipelines",
+    summary="Change a pipeline",
+    request=PipelinePatch,
+    response=PipelineOut,
+    errors=(404, 409),
+)
+def patch_pipeline(call: Call, project: str, pipeline: str) -> PipelineOut:
+    changes = call.body_as(PipelinePatch).changes(only_set=True)
+    updated = call.container.pipelines.update(
+        project, pipeline, expected_version=call.expected_version, **changes
+    )
+    return PipelineOut.of(updated)
+
+
+@routes.route(
+    "DELETE",
+    ITEM,
+    permission="pipeline.write",
+    tag="pipelines",
+    summary="Delete a pipeline",
+    response=Accepted,
+    status=202,
+    errors=(404,),
+)
+def delete_pipeline(call: Call, project: str, pipeline: str) -> Accepted:
+    call.container.pipelines.delete(project, pipeline)
+    return Accepted(kind="pipeline", project=project, name=pipeline)

@@ -1,0 +1,88 @@
+"""/api/v1/projects"""
+
+from __future__ import annotations
+
+from bridge.api.access import current_grants
+from bridge.api.registry import Call, Registry
+from bridge.api.schemas.common import Accepted
+from bridge.api.schemas.projects import ProjectIn, ProjectList, ProjectOut, ProjectPatch, ProjectQuery
+
+routes = Registry()
+BASE = "/api/v1/projects"
+ITEM = BASE + "/<project>"
+
+
+@routes.route(
+    "GET",
+    BASE,
+    permission="project.list",
+    tag="projects",
+    summary="List projects",
+    query=ProjectQuery,
+    response=ProjectList,
+)
+def list_projects(call: Call) -> ProjectList:
+    query = call.query_as(ProjectQuery)
+    grants = current_grants()  # only the projects the caller may see
+    found = call.container.projects.list(workspace=query.workspace)
+    items = [ProjectOut.of(p) for p in found if grants.can_see_project(p.obj.name, p.obj.workspace)]
+    return ProjectList(items=items, total=len(items))
+
+
+@routes.route(
+    "POST",
+    BASE,
+    permission="project.create",
+    tag="projects",
+    summary="Create a project (a Jenkins folder)",
+    request=ProjectIn,
+    response=ProjectOut,
+    status=201,
+    errors=(409,),
+)
+def create_project(call: Call) -> ProjectOut:
+    return ProjectOut.of(call.container.projects.create(call.body_as(ProjectIn).to_domain()))
+
+
+@routes.route(
+    "GET",
+    ITEM,
+    permission="project.read",
+    tag="projects",
+    summary="Read a project",
+    response=ProjectOut,
+    errors=(404,),
+)
+def get_project(call: Call, project: str) -> ProjectOut:
+    return ProjectOut.of(call.container.projects.get(project))
+
+
+@routes.route(
+    "PATCH",
+    ITEM,
+    permission="project.write",
+    tag="projects",
+    summary="Change a project",
+    request=ProjectPatch,
+    response=ProjectOut,
+    errors=(404, 409),
+)
+def patch_project(call: Call, project: str) -> ProjectOut:
+    changes = call.body_as(ProjectPatch).changes()
+    updated = call.container.projects.update(project, expected_version=call.expected_version, **changes)
+    return ProjectOut.of(updated)
+
+
+@routes.route(
+    "DELETE",
+    ITEM,
+    permission="project.delete",
+    tag="projects",
+    summary="Delete a project with its credentials and pipelines (the folder goes later)",
+    response=Accepted,
+    status=202,
+    errors=(404,),
+)
+def delete_project(call: Call, project: str) -> Accepted:
+    call.container.projects.delete(project)
+    return Accepted(kind="project", project=project)

@@ -1,0 +1,84 @@
+"""/api/v1/workspaces"""
+
+from __future__ import annotations
+
+from bridge.api.access import current_grants
+from bridge.api.registry import Call, Registry
+from bridge.api.schemas.workspaces import WorkspaceIn, WorkspaceList, WorkspaceOut, WorkspacePatch
+
+routes = Registry()
+BASE = "/api/v1/workspaces"
+ITEM = BASE + "/<workspace>"
+
+
+@routes.route(
+    "GET",
+    BASE,
+    permission="workspace.list",
+    tag="workspaces",
+    summary="List workspaces",
+    response=WorkspaceList,
+)
+def list_workspaces(call: Call) -> WorkspaceList:
+    grants = current_grants()  # only the workspaces the caller may see
+    items = [
+        WorkspaceOut.of(w) for w in call.container.workspaces.list() if grants.can_see_workspace(w.obj.name)
+    ]
+    return WorkspaceList(items=items, total=len(items))
+
+
+@routes.route(
+    "POST",
+    BASE,
+    permission="workspace.create",
+    tag="workspaces",
+    summary="Create a workspace",
+    request=WorkspaceIn,
+    response=WorkspaceOut,
+    status=201,
+    errors=(409,),
+)
+def create_workspace(call: Call) -> WorkspaceOut:
+    return WorkspaceOut.of(call.container.workspaces.create(call.body_as(WorkspaceIn).to_domain()))
+
+
+@routes.route(
+    "GET",
+    ITEM,
+    permission="workspace.read",
+    tag="workspaces",
+    summary="Read a workspace",
+    response=WorkspaceOut,
+    errors=(404,),
+)
+def get_workspace(call: Call, workspace: str) -> WorkspaceOut:
+    return WorkspaceOut.of(call.container.workspaces.get(workspace))
+
+
+@routes.route(
+    "PATCH",
+    ITEM,
+    permission="workspace.write",
+    tag="workspaces",
+    summary="Change a workspace",
+    request=WorkspacePatch,
+    response=WorkspaceOut,
+    errors=(404, 409),
+)
+def patch_workspace(call: Call, workspace: str) -> WorkspaceOut:
+    changes = call.body_as(WorkspacePatch).model_dump(exclude_unset=True)
+    updated = call.container.workspaces.update(workspace, expected_version=call.expected_version, **changes)
+    return WorkspaceOut.of(updated)
+
+
+@routes.route(
+    "DELETE",
+    ITEM,
+    permission="workspace.delete",
+    tag="workspaces",
+    summary="Delete an empty workspace",
+    status=204,
+    errors=(404, 409),
+)
+def delete_workspace(call: Call, workspace: str) -> None:
+    call.container.workspaces.delete(workspace)

@@ -1,0 +1,139 @@
+"""Pipeline bodies and responses: an inline ``jenkinsfile`` or an ``scm`` definition (exactly one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bridge.api.schemas.common import Description, Input, MetaOut, SyncOut, meta_fields
+from bridge.domain.model import Discarder, Parameter, ParameterType, Pipeline, ScmSource
+from bridge.store import Stored
+
+PipelineName = Field(min_length=1, max_length=253, description="DNS-1123 subdomain")
+Jenkinsfile = Field(default=None, description="Inline Jenkinsfile; always runs in the Groovy sandbox")
+
+
+class ScmModel(Input):
+    url: str = Field(min_length=1, max_length=2048)
+    branch: str = Field(default="main", min_length=1, max_length=255)
+    credential: str | None = Field(
+        default=None, max_length=63, description="Credential id in the same project"
+    )
+    script_path: str = Field(default="Jenkinsfile", min_length=1, max_length=1024)
+
+    def to_domain(self) -> ScmSource:
+        return ScmSource(
+            url=self.url, branch=self.branch, credential=self.credential, script_path=self.script_path
+        )
+
+
+class ParameterModel(Input):
+    name: str = Field(min_length=1, max_length=128)
+    type: ParameterType = ParameterType.STRING
+    default: str | bool | None = None
+    choices: list[str] = Field(default_factory=list, max_length=1000)
+    description: str = Description
+
+    def to_domain(self) -> Parameter:
+        return Parameter(
+            name=self.name,
+            type=self.type,
+            default=self.default,
+            choices=tuple(self.choices),
+            description=self.description,
+        )
+
+
+class DiscarderModel(Input):
+    days: int | None = Field(default=None, ge=1, le=100_000)
+    builds: int | None = Field(default=None, ge=1, le=1_000_000)
+
+    def to_domain(self) -> Discarder:
+        return Discarder(days=self.days, builds=self.builds)
+
+
+class PipelinePut(Input):
+    description: str = Description
+    jenkinsfile: str | None = Jenkinsfile
+    scm: ScmModel | None = None
+    parameters: list[ParameterModel] = Field(default_factory=list, max_length=200)
+    discarder: DiscarderModel | None = None
+    concurrent: bool = True
+    cron: str | None = Field(default=None, max_length=4096, description="Jenkins cron spec (H allowed)")
+
+    def changes(self, *, only_set: bool = False) -> dict[str, Any]:
+        """Domain field values of this body (only the ones the client sent when ``only_set``)."""
+        sent = self.model_fields_set if only_set else set(type(self).model_fields)
+        converted: dict[str, Any] = {
+            "description": self.description,
+            "jenkinsfile": self.jenkinsfile,
+            "scm": self.scm.to_domain() if self.scm else None,
+            "parameters": tuple(p.to_domain() for p in self.parameters),
+            "discarder": self.discarder.to_domain() if self.discarder else None,
+            "concurrent": self.concurrent,
+            "cron": self.cron,
+        }
+        return {k: v for k, v in converted.items() if k in sent}
+
+
+class PipelineIn(PipelinePut):
+    name: str = PipelineName
+
+    def to_domain(self, project: str) -> Pipeline:
+        return Pipeline(project=project, name=self.name, **self.changes())
+
+
+class PipelinePatch(PipelinePut):
+    """Only the fields sent change; switch definitions with ``{"scm": {...}, "jenkinsfile": null}``."""
+
+
+class PipelineOut(MetaOut):
+    project: str
+    name: str
+    description: str
+    jenkinsfile: str | None
+    scm: ScmModel | None
+    parameters: list[ParameterModel]
+    discarder: DiscarderModel | None
+    concurrent: bool
+    cron: str | None
+    sync: SyncOut
+
+    @classmethod
+    def of(cls, s: Stored[Pipeline]) -> PipelineOut:
+        p = s.obj
+        scm = p.scm
+        return cls(
+            project=p.project,
+            name=p.name,
+            description=p.description,
+            jenkinsfile=p.jenkinsfile,
+            scm=None
+            if scm is None
+            else ScmModel(
+                url=scm.url, branch=scm.branch, credential=scm.credential, script_path=scm.script_path
+            ),
+            parameters=[
+                ParameterModel(
+                    name=x.name,
+                    type=x.type,
+                    default=x.default,
+                    choices=list(x.choices),
+                    description=x.description,
+                )
+                for x in p.parameters
+            ],
+            discarder=None
+            if p.discarder is None
+            else DiscarderModel(days=p.discarder.days, builds=p.discarder.builds),
+            concurrent=p.concurrent,
+            cron=p.cron,
+            sync=SyncOut.of(s.sync),
+            **meta_fields(s),  # type: ignore[arg-type]
+        )
+
+
+class PipelineList(BaseModel):
+    items: list[PipelineOut]
+    total: int

@@ -1,0 +1,35 @@
+"""Sync summary and health responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class SyncErrorOut(BaseModel):
+    kind: str
+    project: str
+    name: str
+    message: str | None
+
+
+class SyncSummaryOut(BaseModel):
+    counts: dict[str, dict[str, int]] = Field(description="kind → status → number of objects")
+    errors: list[SyncErrorOut]
+    queued: int = Field(description="Objects written and not yet taken by the worker")
+    oldest_queued_at: datetime | None
+    tombstones: int = Field(description="Deleted objects still to be removed from Jenkins")
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ready", "not-ready"]
+    store: Literal["ok", "unreachable"]
+    jenkins: Literal["ok", "unreachable", "unknown"] = Field(
+        description="Reported only; never blocks readiness"
+    )

@@ -1,0 +1,47 @@
+"""The Flask application factory. Importing this module does nothing; ``create_app`` builds it all.
+
+``create_app()`` with no arguments reads settings from the environment and builds the container
+(store opened and migrated); tests pass their own ``settings`` or a ready ``container``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+
+from flask import Flask, Response, g, request
+
+from bridge.bootstrap import Container, build_container
+from bridge.settings import Settings
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
+    if container is None:
+        container = build_container(settings or Settings.load(os.environ))
+    settings = container.settings
+    app = Flask("bridge")
+    app.config["MAX_CONTENT_LENGTH"] = settings.api.max_body_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.url_map.strict_slashes = False  # console clients add trailing slashes
+    app.extensions["bridge"] = container
+
+    from bridge.api import install_api
+
+    install_api(app)
+
+    @app.before_request
+    def _request_id() -> None:
+        offered = request.headers.get("X-Request-Id", "")
+        g.request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["X-Request-Id"] = getattr(g, "request_id", "")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app

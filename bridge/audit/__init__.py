@@ -1,0 +1,1 @@
+"""The audit log: who did what, from where, when, with which outcome. Append-only."""

@@ -1,0 +1,126 @@
+"""Audit entries and the service that appends and reads them.
+
+There is deliberately no update or delete here, and the table refuses both (triggers from revision
+``0002_identity``). The API records one entry per write request, run trigger and input answer, after
+the response is known, so denied and failed attempts are recorded too.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from bridge.identity.tables import as_utc, audit_log, writing
+
+MAX_PAGE = 500
+
+
+class Outcome(enum.StrEnum):
+    SUCCESS = "success"  # 2xx/3xx
+    DENIED = "denied"  # 403, or 404 from the access check
+    UNAUTHENTICATED = "unauthenticated"  # 401
+    FAILED = "failed"  # any other 4xx/5xx
+
+    @classmethod
+    def of_status(cls, status: int) -> Outcome:
+        if status < 400:
+            return cls.SUCCESS
+        if status == 401:
+            return cls.UNAUTHENTICATED
+        if status == 403:
+            return cls.DENIED
+        return cls.FAILED
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    actor_source: str
+    address: str
+    method: str
+    path: str
+    action: str
+    outcome: Outcome
+    status: int
+    request_id: str
+    project: str | None = None
+    token_id: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    project: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_id: int | None = None  # page backwards: entries older than this id
+    limit: int = 100
+
+
+def _entry(row: Any) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=as_utc(row.at) or datetime.now(UTC),
+        actor=row.actor,
+        actor_source=row.actor_source,
+        token_id=row.token_id,
+        address=row.address,
+        method=row.method,
+        path=row.path,
+        action=row.action,
+        project=row.project,
+        outcome=Outcome(row.outcome),
+        status=row.status,
+        request_id=row.request_id,
+    )
+
+
+class AuditLog:
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] | None = None) -> None:
+        self._engine = engine
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def append(self, entry: AuditEntry) -> None:
+        values = {
+            "at": entry.at,
+            "actor": entry.actor[:253],
+            "actor_source": entry.actor_source,
+            "token_id": entry.token_id,
+            "address": entry.address[:64],
+            "method": entry.method[:8],
+            "path": entry.path[:512],
+            "action": entry.action[:64],
+            "project": entry.project[:63] if entry.project else None,
+            "outcome": entry.outcome.value,
+            "status": entry.status,
+            "request_id": entry.request_id[:64],
+        }
+        with writing(self._engine) as conn, conn.begin():
+            conn.execute(audit_log.insert().values(**values))
+
+    def query(self, q: AuditQuery) -> list[AuditEntry]:
+        """Newest first, at most ``min(q.limit, MAX_PAGE)`` entries."""
+        c = audit_log.c
+        stmt = select(audit_log).order_by(c.id.desc()).limit(max(1, min(q.limit, MAX_PAGE)))
+        if q.project is not None:
+            stmt = stmt.where(c.project == q.project)
+        if q.actor is not None:
+            stmt = stmt.where(c.actor == q.actor)
+        if q.action is not None:
+            stmt = stmt.where(c.action == q.action)
+        if q.since is not None:
+            stmt = stmt.where(c.at >= q.since)
+        if q.until is not None:
+            stmt = stmt.where(c.at < q.until)
+        if q.before_id is not None:
+            stmt = stmt.where(c.id < q.before_id)
+        with self._engine.connect() as conn:
+            return [_entry(row) for row in conn.execute(stmt)]

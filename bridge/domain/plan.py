@@ -1,0 +1,158 @@
+"""Provisioning plan: desired objects vs what Jenkins holds → the actions that make Jenkins match.
+
+Pure: plain data in, a list of actions out, no I/O. The reconciler renders desired objects into
+"stamps" (the description Jenkins will report for an item, which embeds the ownership marker and the
+hash of the desired config) and observes the stamps Jenkins holds; this module only compares.
+
+Rules:
+
+* desired and absent → ``create``; desired, ours and stamp differs (or a deep check found drift, or
+  credential values are due for their periodic re-push) → ``update``; otherwise ``noop``;
+* present but not ours (no marker, or the wrong kind of item) → ``conflict``: never touched;
+  everything inside a folder that is not ours is a conflict too;
+* tombstoned and ours → ``delete``; tombstoned and absent or not ours → ``forget`` (the tombstone
+  is done; an item that is not ours is left in place). Contents of a folder being deleted are
+  forgotten: the folder delete removes them;
+* ours, but neither desired nor tombstoned → ``orphan``: reported, never deleted (losing a store row
+  must not delete anything in Jenkins).
+
+Order: folders are created before their contents, credentials before pipelines (SCM checkouts use
+them), deletes go innermost first.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass
+
+PROJECT = "project"
+CREDENTIAL = "credential"
+PIPELINE = "pipeline"
+
+
+@dataclass(frozen=True, order=True)
+class Ref:
+    """One managed object: a project folder (``name`` empty), or a credential or pipeline in it."""
+
+    kind: str
+    project: str
+    name: str = ""
+
+    @property
+    def folder(self) -> Ref:
+        return Ref(PROJECT, self.project)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.project}" + (f"/{self.name}" if self.name else "")
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An item Jenkins holds under a ref: is it ours, what description does it report."""
+
+    managed: bool
+    stamp: str | None = None
+    compatible: bool = True  # the right kind of item (folder for a project, pipeline job for a pipeline)
+
+
+class Op(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    NOOP = "noop"
+    CONFLICT = "conflict"
+    FORGET = "forget"
+    ORPHAN = "orphan"
+
+    @property
+    def writes(self) -> bool:
+        return self in (Op.CREATE, Op.UPDATE, Op.DELETE)
+
+
+@dataclass(frozen=True)
+class Action:
+    ref: Ref
+    op: Op
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.op.value:<8} {self.ref}" + (f"  ({self.reason})" if self.reason else "")
+
+
+NOT_MANAGED = "exists in Jenkins and is not managed by the bridge"
+_KIND_ORDER = {PROJECT: 0, CREDENTIAL: 1, PIPELINE: 2}
+
+
+def plan(
+    *,
+    desired: Mapping[Ref, str],
+    observed: Mapping[Ref, Seen],
+    tombstones: Iterable[Ref] = (),
+    drifted: Set[Ref] = frozenset(),
+    repush_credentials: bool = False,
+) -> list[Action]:
+    """The actions that bring ``observed`` to ``desired`` (stamps by ref)."""
+    tombstoned = frozenset(tombstones)
+    folder_ops: dict[str, Op] = {}
+    actions: list[Action] = []
+    for ref in sorted(r for r in desired if r.kind == PROJECT):
+        action = _upsert(ref, desired[ref], observed.get(ref), drifted=ref in drifted)
+        folder_ops[ref.project] = action.op
+        actions.append(action)
+    for ref in sorted(r for r in desired if r.kind != PROJECT):
+        folder_op = folder_ops.get(ref.project)
+        if folder_op is None:
+            continue  # a child of a project that is not desired: the caller passed inconsistent data
+        if folder_op is Op.CONFLICT:
+            actions.append(Action(ref, Op.CONFLICT, f"its folder {NOT_MANAGED}"))
+        elif folder_op is Op.CREATE:
+            actions.append(Action(ref, Op.CREATE, "new folder"))
+        else:
+            repush = repush_credentials and ref.kind == CREDENTIAL
+            actions.append(
+                _upsert(ref, desired[ref], observed.get(ref), drifted=ref in drifted, repush=repush)
+            )
+    deleted_folders: set[str] = set()
+    for ref in sorted(tombstoned, key=lambda r: (r.kind != PROJECT, r)):
+        seen = observed.get(ref)
+        if ref in desired:
+            actions.append(Action(ref, Op.FORGET, "recreated"))
+        elif ref.kind != PROJECT and (ref.project in deleted_folders or observed.get(ref.folder) is None):
+            actions.append(Action(ref, Op.FORGET, "its folder is gone"))
+        elif seen is None:
+            actions.append(Action(ref, Op.FORGET, "not in Jenkins"))
+        elif not seen.managed:
+            actions.append(Action(ref, Op.FORGET, f"{NOT_MANAGED}; left in place"))
+        else:
+            actions.append(Action(ref, Op.DELETE))
+            if ref.kind == PROJECT:
+                deleted_folders.add(ref.project)
+    for ref in sorted(observed):
+        undeclared = ref not in desired and ref not in tombstoned
+        if observed[ref].managed and undeclared and ref.project not in deleted_folders:
+            actions.append(
+                Action(ref, Op.ORPHAN, "managed by the bridge but no longer declared; left in place")
+            )
+    return sorted(actions, key=_order)
+
+
+def _upsert(ref: Ref, stamp: str, seen: Seen | None, *, drifted: bool, repush: bool = False) -> Action:
+    if seen is None:
+        return Action(ref, Op.CREATE)
+    if not seen.managed or not seen.compatible:
+        return Action(ref, Op.CONFLICT, NOT_MANAGED)
+    if seen.stamp != stamp:
+        return Action(ref, Op.UPDATE, "changed")
+    if drifted:
+        return Action(ref, Op.UPDATE, "edited in Jenkins")
+    if repush:
+        return Action(ref, Op.UPDATE, "periodic re-push of secret values")
+    return Action(ref, Op.NOOP)
+
+
+def _order(action: Action) -> tuple[int, int, Ref]:
+    kind = _KIND_ORDER[action.ref.kind]
+    if action.op is Op.DELETE:
+        return (1, -kind, action.ref)  # pipelines and credentials before their folder
+    return (0, kind, action.ref)

@@ -1,0 +1,135 @@
+"""Role bindings: who holds which role on which project or workspace.
+
+A binding names a user or a group. One row per (scope, subject); granting again changes the role.
+Bindings of a deleted project or workspace are removed with it (``forget_scope``), so a later project
+of the same name does not inherit its members.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
+
+from bridge.errors import NotFound
+from bridge.identity.names import check_subject
+from bridge.identity.principal import Principal
+from bridge.identity.roles import Role
+from bridge.identity.tables import as_utc, role_bindings, writing
+from bridge.identity.token_store import Clock, utcnow
+
+
+class Scope(enum.StrEnum):
+    PROJECT = "project"
+    WORKSPACE = "workspace"
+
+
+class SubjectKind(enum.StrEnum):
+    USER = "user"
+    GROUP = "group"
+
+
+@dataclass(frozen=True)
+class Binding:
+    scope: Scope
+    scope_name: str
+    subject_kind: SubjectKind
+    subject: str
+    role: Role
+    created_at: datetime
+    created_by: str
+
+
+def _binding(row: Any) -> Binding:
+    return Binding(
+        scope=Scope(row.scope),
+        scope_name=row.scope_name,
+        subject_kind=SubjectKind(row.subject_kind),
+        subject=row.subject,
+        role=Role.parse(row.role),
+        created_at=as_utc(row.created_at) or utcnow(),
+        created_by=row.created_by,
+    )
+
+
+def forget_scope_in(conn: Connection, scope: Scope, scope_name: str) -> int:
+    """Remove every binding of a deleted project or workspace, inside the deleting transaction."""
+    where = and_(role_bindings.c.scope == scope.value, role_bindings.c.scope_name == scope_name)
+    return conn.execute(delete(role_bindings).where(where)).rowcount
+
+
+class BindingStore:
+    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def of_scope(self, scope: Scope, scope_name: str) -> list[Binding]:
+        query = (
+            select(role_bindings)
+            .where(role_bindings.c.scope == scope.value, role_bindings.c.scope_name == scope_name)
+            .order_by(role_bindings.c.subject_kind, role_bindings.c.subject)
+        )
+        with self._engine.connect() as conn:
+            return [_binding(row) for row in conn.execute(query)]
+
+    def for_principal(self, principal: Principal) -> list[Binding]:
+        """Every binding naming the principal or one of its groups."""
+        match = or_(
+            and_(
+                role_bindings.c.subject_kind == SubjectKind.USER.value,
+                role_bindings.c.subject == principal.name,
+            ),
+            and_(
+                role_bindings.c.subject_kind == SubjectKind.GROUP.value,
+                role_bindings.c.subject.in_(sorted(principal.groups)),
+            ),
+        )
+        with self._engine.connect() as conn:
+            return [_binding(row) for row in conn.execute(select(role_bindings).where(match))]
+
+    def grant(
+        self, *, scope: Scope, scope_name: str, kind: SubjectKind, subject: str, role: Role, by: str
+    ) -> tuple[Binding, bool]:
+        """Create or change a binding; the flag says whether it was created."""
+        check_subject(subject, what=kind.value)
+        key = self._key(scope, scope_name, kind, subject)
+        with writing(self._engine) as conn, conn.begin():
+            changed = conn.execute(update(role_bindings).where(key).values(role=role.label)).rowcount
+            if not changed:
+                conn.execute(
+                    role_bindings.insert().values(
+                        scope=scope.value,
+                        scope_name=scope_name,
+                        subject_kind=kind.value,
+                        subject=subject,
+                        role=role.label,
+                        created_at=self._clock(),
+                        created_by=by,
+                    )
+                )
+            row = conn.execute(select(role_bindings).where(key)).one()
+        return _binding(row), not changed
+
+    def revoke(self, *, scope: Scope, scope_name: str, kind: SubjectKind, subject: str) -> None:
+        with writing(self._engine) as conn, conn.begin():
+            gone = conn.execute(
+                delete(role_bindings).where(self._key(scope, scope_name, kind, subject))
+            ).rowcount
+        if not gone:
+            raise NotFound(f"{kind.value} {subject!r} holds no role on {scope.value} {scope_name!r}")
+
+    def forget_scope(self, scope: Scope, scope_name: str) -> int:
+        with writing(self._engine) as conn, conn.begin():
+            return forget_scope_in(conn, scope, scope_name)
+
+    @staticmethod
+    def _key(scope: Scope, scope_name: str, kind: SubjectKind, subject: str) -> Any:
+        return and_(
+            role_bindings.c.scope == scope.value,
+            role_bindings.c.scope_name == scope_name,
+            role_bindings.c.subject_kind == kind.value,
+            role_bindings.c.subject == subject,
+        )

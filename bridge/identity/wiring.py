@@ -1,0 +1,85 @@
+"""Builds the identity services from settings: the only place that chooses authenticators.
+
+Called by the application's composition root with the store's engine. TokenReview needs a Kubernetes
+client; tests pass a reviewer, production builds one from ``auth.token_review_kubeconfig`` (or the pod's
+service account).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine, select
+
+from bridge.audit.log import AuditLog
+from bridge.identity.authenticators import (
+    ApiTokenAuthenticator,
+    Authenticator,
+    AuthenticatorChain,
+    BootstrapTokenAuthenticator,
+    TrustedProxyAuthenticator,
+)
+from bridge.identity.bindings import BindingStore
+from bridge.identity.policy import Policy
+from bridge.identity.token_review import TokenReviewAuthenticator, TokenReviewer
+from bridge.identity.token_store import TokenStore
+from bridge.settings import AuthSettings, Settings
+from bridge.store.tables import projects
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Everything the API needs to know who calls and what they may do."""
+
+    authenticator: AuthenticatorChain
+    policy: Policy
+    tokens: TokenStore
+    bindings: BindingStore
+    audit: AuditLog
+    engine: Engine
+
+    def workspace_of(self, project: str) -> str | None:
+        """The project's workspace, or None when there is no such project."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(projects.c.workspace).where(projects.c.name == project)).first()
+        return None if row is None else str(row.workspace)
+
+
+def _reviewer(auth: AuthSettings) -> TokenReviewer:
+    from bridge.adapters.kube.token_review import KubeTokenReviewer, host_api_client
+
+    return KubeTokenReviewer(host_api_client(auth.token_review_kubeconfig))
+
+
+def build_identity(settings: Settings, engine: Engine, *, reviewer: TokenReviewer | None = None) -> Identity:
+    auth = settings.auth
+    tokens = TokenStore(engine)
+    bearer: list[Authenticator] = []
+    if settings.admin_token:
+        bearer.append(BootstrapTokenAuthenticator(settings.admin_token))
+    if auth.api_tokens:
+        bearer.append(ApiTokenAuthenticator(tokens))
+    if auth.token_review:
+        bearer.append(
+            TokenReviewAuthenticator(
+                reviewer or _reviewer(auth),
+                ttl=timedelta(seconds=auth.token_review_ttl),
+                audiences=_csv(auth.token_review_audiences),
+            )
+        )
+    cns = _csv(auth.proxy_client_cns)
+    proxy = TrustedProxyAuthenticator(proxy_token=auth.proxy_token, client_cns=cns)
+    bindings = BindingStore(engine)
+    return Identity(
+        authenticator=AuthenticatorChain(proxy=proxy if auth.proxy_token or cns else None, bearer=bearer),
+        policy=Policy(bindings, admin_users=_csv(auth.admin_users), admin_groups=_csv(auth.admin_groups)),
+        tokens=tokens,
+        bindings=bindings,
+        audit=AuditLog(engine),
+        engine=engine,
+    )

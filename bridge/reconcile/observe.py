@@ -1,0 +1,62 @@
+"""Observe: what Jenkins holds for a set of projects, in at most two requests per project.
+
+One ``tree=`` query per project folder (the folder's description and every job in it with its
+description), and one per folder credential store (every credential with its description). The
+descriptions carry the ownership marker, so these two answers decide create/update/noop/conflict
+for everything in the project. Credentials are only listed in folders the bridge owns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bridge.adapters.jenkins.configxml import read_marker
+from bridge.adapters.jenkins.port import JenkinsPort
+from bridge.domain.plan import CREDENTIAL, PIPELINE, PROJECT, Ref, Seen
+from bridge.errors import BridgeError
+
+WORKFLOW_JOB = "WorkflowJob"
+
+
+@dataclass
+class Observation:
+    """Items seen, by ref; projects that could not be observed, with the error."""
+
+    seen: dict[Ref, Seen] = field(default_factory=dict)
+    failed: dict[str, BridgeError] = field(default_factory=dict)
+
+
+def observe(jenkins: JenkinsPort, projects: list[str], *, stop_on_unavailable: bool = True) -> Observation:
+    """Observe each project; an unreachable Jenkins stops observation (the rest stay failed too)."""
+    result = Observation()
+    for index, project in enumerate(projects):
+        try:
+            result.seen.update(observe_project(jenkins, project))
+        except BridgeError as e:
+            result.failed[project] = e
+            if e.retryable and stop_on_unavailable:
+                for rest in projects[index + 1 :]:
+                    result.failed[rest] = e
+                break
+    return result
+
+
+def observe_project(jenkins: JenkinsPort, project: str) -> dict[Ref, Seen]:
+    folder = jenkins.observe_folder(project)
+    if folder is None:
+        return {}
+    ours = folder.is_folder and read_marker(folder.description) is not None
+    seen = {Ref(PROJECT, project): Seen(managed=ours, stamp=folder.description, compatible=folder.is_folder)}
+    if not folder.is_folder:
+        return seen
+    for name, item in folder.items.items():
+        compatible = not item.kind or item.kind.endswith(WORKFLOW_JOB)
+        seen[Ref(PIPELINE, project, name)] = Seen(
+            managed=read_marker(item.description) is not None, stamp=item.description, compatible=compatible
+        )
+    if ours:
+        for cid, cred in jenkins.observe_credentials(project).items():
+            seen[Ref(CREDENTIAL, project, cid)] = Seen(
+                managed=read_marker(cred.description) is not None, stamp=cred.description
+            )
+    return seen

@@ -1,0 +1,257 @@
+"""The provisioning reconciler: projects → folders, credentials → folder credentials, pipelines → jobs.
+
+One pass: observe Jenkins (two requests per project), render the desired state, ``plan()``, apply.
+Per-item errors are recorded on the item and never abort the pass; an unreachable Jenkins stops the
+pass, leaves every object it did not reach ``pending`` with a message saying why, and reports the
+projects to retry. Nothing is lost: the store keeps the desired state and tombstones, and the next
+pass starts from what Jenkins holds.
+
+Credential values cannot be observed (Jenkins redacts them), so they are re-pushed every
+``secret_repush_interval``; the same slow cadence runs a deep check of pipeline jobs (config.xml read
+back and compared), which catches edits in Jenkins that kept our marker in the description.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bridge.adapters.jenkins.configxml import KubeconfigMode, Rendered, replace_description
+from bridge.adapters.jenkins.port import JenkinsPort
+from bridge.domain.model import Pipeline, SyncState, SyncStatus
+from bridge.domain.plan import CREDENTIAL, NOT_MANAGED, PROJECT, Action, Op, Ref, Seen, plan
+from bridge.errors import BridgeError, NotFound
+from bridge.reconcile.observe import observe
+from bridge.reconcile.ports import DesiredState, Kind, ObjectKey, Tombstone
+from bridge.reconcile.render import pipeline_drifted, render_project
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PassResult:
+    actions: list[Action] = field(default_factory=list)
+    applied: list[Action] = field(default_factory=list)
+    errors: dict[Ref, str] = field(default_factory=dict)
+    #: Projects not (fully) reconciled because Jenkins was unreachable: retry them soon.
+    retry: set[str] = field(default_factory=set)
+    dry_run: bool = False
+
+    @property
+    def writes(self) -> int:
+        return sum(1 for a in self.applied if a.op.writes)
+
+
+def key_of(ref: Ref) -> ObjectKey:
+    return ObjectKey(Kind(ref.kind), ref.project, ref.name)
+
+
+def ref_of(key: ObjectKey) -> Ref:
+    return Ref(str(key.kind), key.project, key.name)
+
+
+class Provisioner:
+    def __init__(
+        self,
+        *,
+        desired: DesiredState,
+        jenkins: JenkinsPort,
+        key: bytes,
+        kubeconfig_mode: KubeconfigMode = KubeconfigMode.FILE,
+        secret_repush_interval: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._desired = desired
+        self._jenkins = jenkins
+        self._key = key
+        self._mode = kubeconfig_mode
+        self._repush_interval = secret_repush_interval
+        self._clock = clock
+        self._last_repush = clock()
+        self._recorded: dict[ObjectKey, tuple[SyncStatus, str | None]] = {}
+        #: Items this process has seen carrying our marker (or created): if the marker disappears
+        #: (someone rewrote the item in Jenkins), the item is still ours and gets repaired.
+        self._owned: set[Ref] = set()
+
+    def invalidate(self, keys: Iterable[ObjectKey]) -> None:
+        """Forget what was last recorded for these keys (the store resets them on write)."""
+        for key in keys:
+            self._recorded.pop(key, None)
+
+    def run(
+        self, projects: Iterable[str] | None = None, *, dry_run: bool = False, deep: bool | None = None
+    ) -> PassResult:
+        """One pass over ``projects`` (all when ``None``); ``deep`` defaults to 'when due'."""
+        wanted = None if projects is None else set(projects)
+        live = {p.name: p for p in self._desired.projects() if wanted is None or p.name in wanted}
+        tombstones: dict[Ref, list[Tombstone]] = {}
+        for tombstone in self._desired.tombstones():
+            if wanted is None or tombstone.key.project in wanted:
+                tombstones.setdefault(ref_of(tombstone.key), []).append(tombstone)
+        result = PassResult(dry_run=dry_run)
+        rendered: dict[Ref, Rendered] = {}
+        pipelines: dict[Ref, Pipeline] = {}
+        for project in live.values():
+            docs, pipes = render_project(self._desired, project, key=self._key, mode=self._mode)
+            rendered.update(docs)
+            pipelines.update(pipes)
+        names = sorted(set(live) | {ref.project for ref in tombstones})
+        observation = observe(self._jenkins, names)
+        seen = self._own(observation.seen, observed={n for n in names if n not in observation.failed})
+        for name, error in observation.failed.items():
+            self._fail_project(name, rendered, error, result, dry_run=dry_run)
+        ok = {ref: doc for ref, doc in rendered.items() if ref.project not in observation.failed}
+        due = self._clock() - self._last_repush >= self._repush_interval
+        drifted = self._deep_check(ok, pipelines, seen) if (due if deep is None else deep) else set()
+        result.actions = plan(
+            desired={ref: doc.description for ref, doc in ok.items()},
+            observed=seen,
+            tombstones=[ref for ref in tombstones if ref.project not in observation.failed],
+            drifted=drifted,
+            repush_credentials=due,
+        )
+        if dry_run:
+            return result
+        for action in result.actions:
+            self._apply(action, ok, tombstones, result)
+        if due and not result.retry:
+            self._last_repush = self._clock()
+        return result
+
+    # -- apply ---------------------------------------------------------------------------------
+
+    def _apply(
+        self, action: Action, docs: dict[Ref, Rendered], tombs: dict[Ref, list[Tombstone]], result: PassResult
+    ) -> None:
+        ref = action.ref
+        if result.retry and action.op.writes:
+            self._record(ref, SyncStatus.PENDING, "waiting for Jenkins to come back")
+            return
+        if ref.kind != PROJECT and ref.folder in result.errors and action.op.writes:
+            self._error(ref, f"its folder could not be provisioned: {result.errors[ref.folder]}", result)
+            return
+        try:
+            self._write(action, docs)
+        except NotFound as e:
+            if action.op is Op.DELETE:
+                self._forget(ref, tombs)
+            else:
+                self._error(ref, e.detail, result)
+            return
+        except BridgeError as e:
+            if e.retryable:
+                result.retry.add(ref.project)
+                self._record(ref, SyncStatus.PENDING, f"waiting for Jenkins: {e.detail}")
+            else:
+                self._error(ref, e.detail, result)
+            return
+        if action.op.writes:
+            result.applied.append(action)
+            log.info("%s", action)
+        if action.op in (Op.CREATE, Op.UPDATE):
+            self._owned.add(ref)
+            self._record(ref, SyncStatus.SYNCED, None, force=True)
+        elif action.op is Op.NOOP:
+            self._record(ref, SyncStatus.SYNCED, None)
+        elif action.op is Op.CONFLICT:
+            self._error(ref, NOT_MANAGED if action.reason == NOT_MANAGED else action.reason, result)
+        elif action.op in (Op.DELETE, Op.FORGET):
+            self._owned.discard(ref)
+            self._forget(ref, tombs)
+
+    def _write(self, action: Action, docs: dict[Ref, Rendered]) -> None:
+        ref, op, jenkins = action.ref, action.op, self._jenkins
+        path = ref.project if ref.kind == PROJECT else f"{ref.project}/{ref.name}"
+        if op is Op.DELETE:
+            if ref.kind == CREDENTIAL:
+                jenkins.delete_credential(ref.project, ref.name)
+            else:
+                jenkins.delete_item(path)
+        elif op is Op.CREATE:
+            if ref.kind == CREDENTIAL:
+                jenkins.create_credential(ref.project, docs[ref].xml)
+            else:
+                jenkins.create_item(path, docs[ref].xml)
+        elif op is Op.UPDATE:
+            if ref.kind == CREDENTIAL:
+                jenkins.update_credential(ref.project, ref.name, docs[ref].xml)
+            elif ref.kind == PROJECT:
+                # keep what Jenkins holds in the folder (credential store, views); change the description only
+                jenkins.update_item(
+                    path, replace_description(jenkins.item_config(path), docs[ref].description)
+                )
+            else:
+                jenkins.update_item(path, docs[ref].xml)
+
+    def _deep_check(
+        self, docs: dict[Ref, Rendered], pipelines: dict[Ref, Pipeline], seen: Mapping[Ref, Seen]
+    ) -> set[Ref]:
+        drifted: set[Ref] = set()
+        for ref, pipeline in pipelines.items():
+            current = seen.get(ref)
+            if (
+                ref not in docs
+                or current is None
+                or not current.managed
+                or current.stamp != docs[ref].description
+            ):
+                continue  # absent, not ours, or already changing
+            try:
+                config = self._jenkins.item_config(f"{ref.project}/{ref.name}")
+            except BridgeError:
+                continue  # the pass itself will meet and report the problem
+            if pipeline_drifted(config, desired=pipeline, rendered=docs[ref], key=self._key):
+                drifted.add(ref)
+        return drifted
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def _own(self, seen: Mapping[Ref, Seen], *, observed: set[str]) -> dict[Ref, Seen]:
+        """Apply ownership memory; an item seen absent is forgotten (a later same-named item is not ours)."""
+        self._owned -= {ref for ref in self._owned if ref.project in observed and ref not in seen}
+        result = dict(seen)
+        for ref, item in seen.items():
+            if item.managed:
+                self._owned.add(ref)
+            elif ref in self._owned and item.compatible:
+                result[ref] = Seen(managed=True, stamp=item.stamp)  # ours, marker removed in Jenkins
+        return result
+
+    def _fail_project(
+        self,
+        project: str,
+        docs: dict[Ref, Rendered],
+        error: BridgeError,
+        result: PassResult,
+        *,
+        dry_run: bool,
+    ) -> None:
+        if error.retryable:
+            result.retry.add(project)
+        for ref in (r for r in docs if r.project == project):
+            result.errors[ref] = error.detail
+            if dry_run:
+                continue
+            if error.retryable:
+                self._record(ref, SyncStatus.PENDING, f"waiting for Jenkins: {error.detail}")
+            else:
+                self._record(ref, SyncStatus.ERROR, error.detail)
+
+    def _error(self, ref: Ref, message: str, result: PassResult) -> None:
+        result.errors[ref] = message
+        self._record(ref, SyncStatus.ERROR, message)
+
+    def _forget(self, ref: Ref, tombs: dict[Ref, list[Tombstone]]) -> None:
+        for tombstone in tombs.pop(ref, []):
+            self._desired.forget_tombstone(tombstone)
+
+    def _record(self, ref: Ref, status: SyncStatus, message: str | None, *, force: bool = False) -> None:
+        key = key_of(ref)
+        if not force and self._recorded.get(key) == (status, message):
+            return
+        synced_at = datetime.now(UTC) if status is SyncStatus.SYNCED else None
+        self._desired.record_sync(key, SyncState(status=status, synced_at=synced_at, message=message))
+        self._recorded[key] = (status, message)

@@ -1,0 +1,64 @@
+"""Desired state → rendered Jenkins documents, by ref (folder, credentials, pipelines of each project)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+from bridge.adapters.jenkins.configxml import (
+    KubeconfigMode,
+    Rendered,
+    parse_pipeline,
+    read_marker,
+    render_credential,
+    render_folder,
+    render_pipeline,
+)
+from bridge.domain.model import ParameterType, Pipeline, Project
+from bridge.domain.plan import CREDENTIAL, PIPELINE, PROJECT, Ref
+from bridge.reconcile.ports import DesiredState
+
+
+def marker_key(secret_key: str) -> bytes:
+    """The key of the desired-config HMAC, derived from the bridge's secret key (never the key itself)."""
+    return hashlib.sha256(b"jenkins-bridge/config-hash\x00" + secret_key.encode("utf-8")).digest()
+
+
+def render_project(
+    desired: DesiredState, project: Project, *, key: bytes, mode: KubeconfigMode
+) -> tuple[dict[Ref, Rendered], dict[Ref, Pipeline]]:
+    """Every document of one project, and the pipelines (kept for deep drift checks)."""
+    rendered = {Ref(PROJECT, project.name): render_folder(project, key=key)}
+    for credential in desired.credentials(project.name):
+        rendered[Ref(CREDENTIAL, project.name, credential.id)] = render_credential(
+            credential, key=key, mode=mode
+        )
+    pipelines: dict[Ref, Pipeline] = {}
+    for pipeline in desired.pipelines(project.name):
+        ref = Ref(PIPELINE, project.name, pipeline.name)
+        rendered[ref] = render_pipeline(pipeline, key=key)
+        pipelines[ref] = pipeline
+    return rendered, pipelines
+
+
+def pipeline_drifted(config: bytes, *, desired: Pipeline, rendered: Rendered, key: bytes) -> bool:
+    """Does Jenkins' config.xml describe another pipeline than the one we pushed?
+
+    Jenkins' copy is parsed and re-rendered, so layout differences (XML 1.1, element order, what
+    Jenkins adds) do not count. Password defaults come back encrypted, so they are taken as desired.
+    """
+    parsed = parse_pipeline(config, project=desired.project, name=desired.name)
+    marked = read_marker(parsed.description)
+    if marked is None or marked[1] != rendered.digest:
+        return True
+    desired_defaults = {p.name: p.default for p in desired.parameters if p.type is ParameterType.PASSWORD}
+    parameters = tuple(
+        dataclasses.replace(p, default=desired_defaults[p.name])
+        if p.type is ParameterType.PASSWORD and p.name in desired_defaults
+        else p
+        for p in parsed.parameters
+    )
+    again = render_pipeline(
+        dataclasses.replace(parsed, description=marked[0], parameters=parameters), key=key
+    )
+    return again.digest != rendered.digest

@@ -1,0 +1,181 @@
+"""The reconciliation worker: dirty keys polled often, full resyncs periodically, one pass at a time.
+
+APScheduler runs two interval jobs, both ``max_instances=1`` and ``coalesce=True`` so a slow Jenkins
+never piles up passes:
+
+* ``poll`` every ``reconcile.poll_interval``: takes the keys written through the API (merged by the
+  store) and reconciles their projects, plus projects a previous pass could not finish;
+* ``resync`` every ``reconcile.resync_interval``: a full pass, which repairs drift in Jenkins.
+
+Passes share one lock, so they never overlap. ``run_worker`` first takes the leader lock
+(``leader.py``): only one process per database runs the scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bridge.reconcile.leader import LeaderLock
+from bridge.reconcile.ports import DesiredState, ObjectKey
+from bridge.reconcile.provision import PassResult, Provisioner
+
+if TYPE_CHECKING:
+    from bridge.adapters.jenkins.port import JenkinsPort
+    from bridge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Worker:
+    provisioner: Provisioner
+    desired: DesiredState
+    batch: int = 500
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _retry: set[str] = field(default_factory=set)
+
+    def poll(self) -> PassResult | None:
+        """Reconcile the projects of dirty keys (and of earlier unfinished passes)."""
+        with self._lock:
+            keys: list[ObjectKey] = []
+            while True:
+                taken: Sequence[ObjectKey] = self.desired.take_dirty(self.batch)
+                keys.extend(taken)
+                if len(taken) < self.batch:
+                    break
+            projects = {k.project for k in keys} | self._retry
+            if not projects:
+                return None
+            self.provisioner.invalidate(keys)
+            result = self.provisioner.run(sorted(projects))
+            self._retry = set(result.retry)
+            _log_pass("event", result)
+            return result
+
+    def resync(self) -> PassResult:
+        """A full pass over every project and tombstone."""
+        with self._lock:
+            result = self.provisioner.run()
+            self._retry = set(result.retry)
+            _log_pass("resync", result)
+            return result
+
+
+def _log_pass(what: str, result: PassResult) -> None:
+    if result.writes or result.errors or result.retry:
+        log.info(
+            "%s pass: %d writes, %d errors, %d projects to retry",
+            what,
+            result.writes,
+            len(result.errors),
+            len(result.retry),
+        )
+
+
+@dataclass
+class WorkerHandle:
+    worker: Worker
+    scheduler: BackgroundScheduler
+    leader: LeaderLock
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self) -> None:
+        if self.stopped.is_set():
+            return
+        self.stopped.set()
+        self.scheduler.shutdown(wait=True)
+        self.leader.release()
+
+
+def build_worker(
+    settings: Settings, *, desired: DesiredState | None = None, jenkins: JenkinsPort | None = None
+) -> Worker:
+    """Wire a worker from settings; tests and the demo pass their own desired state or Jenkins."""
+    from bridge.adapters.jenkins.client import JenkinsAdapter
+    from bridge.adapters.jenkins.configxml import KubeconfigMode
+    from bridge.reconcile.render import marker_key
+
+    if desired is None:
+        from bridge.store.desired import StoreDesiredState
+        from bridge.store.unit import Store
+
+        store = Store.from_settings(settings)
+        store.migrate()
+        desired = StoreDesiredState(store)
+    if jenkins is None:
+        j = settings.jenkins
+        jenkins = JenkinsAdapter(
+            j.url, user=j.user, token=j.token, timeout=j.timeout, retries=j.retries, verify_tls=j.verify_tls
+        )
+    provisioner = Provisioner(
+        desired=desired,
+        jenkins=jenkins,
+        key=marker_key(settings.secret_key),
+        kubeconfig_mode=KubeconfigMode(settings.jenkins.kubeconfig_credential_mode),
+        secret_repush_interval=settings.reconcile.secret_repush_interval,
+    )
+    return Worker(provisioner=provisioner, desired=desired)
+
+
+def run_worker(
+    settings: Settings,
+    *,
+    desired: DesiredState | None = None,
+    jenkins: JenkinsPort | None = None,
+    block: bool = True,
+    stop: threading.Event | None = None,
+) -> WorkerHandle | None:
+    """Take the leader lock, start the scheduler; with ``block`` run until SIGTERM/SIGINT or ``stop``.
+
+    ``serve --with-worker`` calls it with ``block=False`` and stops the returned handle on exit.
+    Returns ``None`` when ``stop`` was set while standing by for the lock.
+    """
+    stop = stop or threading.Event()
+    leader = LeaderLock(database_url=settings.database_url, data_dir=settings.data_dir)
+    if not leader.acquire(wait=True, stop=stop):
+        return None
+    worker = build_worker(settings, desired=desired, jenkins=jenkins)
+    scheduler = BackgroundScheduler(timezone=UTC)
+    now = datetime.now(UTC)
+    common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+    scheduler.add_job(
+        worker.resync,
+        "interval",
+        seconds=settings.reconcile.resync_interval,
+        next_run_time=now,
+        id="resync",
+        **common,
+    )
+    scheduler.add_job(
+        worker.poll,
+        "interval",
+        seconds=settings.reconcile.poll_interval,
+        next_run_time=now,
+        id="poll",
+        **common,
+    )
+    scheduler.start()
+    handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader)
+    log.info(
+        "reconciliation worker started (poll %.1fs, resync %.0fs)",
+        settings.reconcile.poll_interval,
+        settings.reconcile.resync_interval,
+    )
+    if not block:
+        return handle
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    try:
+        stop.wait()
+    finally:
+        handle.stop()
+    return handle

@@ -1,0 +1,284 @@
+"""Build-side state of one sandbox instance: the queue, builds, and the hand-off to the pipeline engine.
+
+Queue items live as in ``hudson.model.Queue``: *waiting* during the quiet period, *blocked* while a job
+with ``disableConcurrentBuilds`` is running, *left* once started or cancelled (kept readable). Starting
+a build allocates its number, applies what the Declarative script says about the job (``parameters``,
+``disableConcurrentBuilds`` take effect from this run on, as in Jenkins) and starts a ``PipelineRun``.
+All methods expect the instance lock (``SandboxState.lock``) to be held unless they say otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.sandbox.jenkins import credtypes
+from bridge.sandbox.jenkins.credentials import resolve_credential
+from bridge.sandbox.jenkins.itemxml import NO_CONCURRENT, PARAMS_PROPERTY
+from bridge.sandbox.jenkins.model import Credential, Job, ParameterDefinition, SandboxState
+from bridge.sandbox.jenkins.pipeline import (
+    CredentialValue,
+    Pipeline,
+    PipelineRun,
+    RunContext,
+    Simulation,
+    compile_program,
+)
+from bridge.sandbox.jenkins.pipeline.graph import now_ms
+
+SIMULATION = "pipeline.simulation"  # services key: a pipeline.Simulation (tests set a fast time scale)
+QUIET_PERIOD_SECONDS = 5.0
+LEFT_ITEM_TTL_MS = 300_000
+
+_KINDS = {
+    credtypes.USERNAME_PASSWORD: "usernamePassword",
+    credtypes.STRING: "string",
+    credtypes.FILE: "file",
+    credtypes.SSH_KEY: "sshUserPrivateKey",
+    credtypes.KUBECONFIG: "kubeconfig",
+}
+
+
+@dataclass
+class Cause:
+    java_class: str
+    short_description: str
+    user_id: str | None = None
+    user_name: str | None = None
+
+
+@dataclass
+class ParamValue:
+    type: str  # e.g. StringParameterValue
+    name: str
+    value: Any
+
+
+@dataclass(eq=False)
+class QueueItem:
+    id: int
+    job: Job
+    causes: list[Cause]
+    parameters: list[ParamValue]
+    in_queue_since: int
+    buildable_at: int
+    script: str | None = None  # replay: the script to run instead of the job's
+    state: str = "waiting"  # waiting | blocked | left
+    cancelled: bool = False
+    build: Build | None = None
+    left_at: int = 0
+
+
+@dataclass(eq=False)
+class Build:
+    job: Job
+    number: int
+    queue_id: int
+    timestamp: int
+    causes: list[Cause]
+    parameters: list[ParamValue]
+    script: str
+    run: PipelineRun
+    description: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def result(self) -> str | None:
+        return self.run.result
+
+    @property
+    def building(self) -> bool:
+        return self.run.result is None
+
+    @property
+    def duration(self) -> int:
+        return 0 if self.run.finished_ms is None else self.run.finished_ms - self.timestamp
+
+
+def credential_value(cred: Credential) -> CredentialValue | None:
+    kind = _KINDS.get(cred.cls)
+    if kind is None:
+        return None
+    v = cred.values
+    secret = {
+        "usernamePassword": "password",
+        "string": "secret",
+        "sshUserPrivateKey": "privateKey",
+        "kubeconfig": "content",
+    }.get(kind, "")
+    return CredentialValue(
+        id=cred.id,
+        kind=kind,
+        username=v.get("username", ""),
+        secret=v.get(secret, ""),
+        passphrase=v.get("passphrase", ""),
+        file_name=v.get("fileName", ""),
+        content=credtypes.file_bytes(cred) if kind == "file" else b"",
+    )
+
+
+class BuildService:
+    """Queue and builds of one instance; reach it with ``service(state, services)``."""
+
+    def __init__(self, state: SandboxState, services: dict[str, Any]) -> None:
+        self.state = state
+        self.services = services
+        self.items: dict[int, QueueItem] = {}
+        self._ids = itertools.count(1)
+        self._timers: list[threading.Timer] = []
+
+    @property
+    def simulation(self) -> Simulation:
+        sim = self.services.get(SIMULATION)
+        return sim if isinstance(sim, Simulation) else Simulation()
+
+    # -- queue -----------------------------------------------------------------------------------------
+    def schedule(
+        self,
+        job: Job,
+        *,
+        causes: list[Cause],
+        parameters: list[ParamValue],
+        delay_seconds: float | None = None,
+        script: str | None = None,
+    ) -> tuple[QueueItem, bool]:
+        """Queue a build; an identical pending request returns the existing item (``created`` False)."""
+        self._expire_left()
+        for item in self.items.values():
+            if item.job is job and item.state != "left" and item.parameters == parameters and script is None:
+                return item, False
+        quiet = QUIET_PERIOD_SECONDS if delay_seconds is None else delay_seconds
+        now = now_ms()
+        item = QueueItem(
+            id=next(self._ids),
+            job=job,
+            causes=causes,
+            parameters=parameters,
+            in_queue_since=now,
+            buildable_at=now + int(quiet * 1000 * self.simulation.time_scale),
+            script=script,
+        )
+        self.items[item.id] = item
+        job.queue.append(item)
+        self._arm(item)
+        return item, True
+
+    def _arm(self, item: QueueItem) -> None:
+        delay = max(0.0, (item.buildable_at - now_ms()) / 1000)
+        timer = threading.Timer(delay, self._tick)
+        timer.daemon = True
+        self._timers = [t for t in self._timers if t.is_alive()]
+        self._timers.append(timer)
+        timer.start()
+
+    def _tick(self) -> None:
+        with self.state.lock:
+            self.maintain()
+
+    def maintain(self) -> None:
+        """Start every due item whose job may run now; the rest wait (quiet period) or are blocked."""
+        now = now_ms()
+        for item in sorted(self.items.values(), key=lambda i: i.id):
+            if item.state == "left" or item.buildable_at > now:
+                continue
+            job = item.job
+            if not job.concurrent_build and any(b.building for b in job.builds.values()):
+                item.state = "blocked"
+                continue
+            self._start(item)
+
+    def cancel(self, item: QueueItem) -> bool:
+        if item.state == "left":
+            return False
+        self._leave(item)
+        item.cancelled = True
+        return True
+
+    def _leave(self, item: QueueItem) -> None:
+        item.state = "left"
+        item.left_at = now_ms()
+        if item in item.job.queue:
+            item.job.queue.remove(item)
+
+    def _expire_left(self) -> None:
+        limit = now_ms() - LEFT_ITEM_TTL_MS
+        for item_id in [i.id for i in self.items.values() if i.state == "left" and i.left_at < limit]:
+            del self.items[item_id]
+
+    # -- builds ----------------------------------------------------------------------------------------
+    def _start(self, item: QueueItem) -> None:
+        job = item.job
+        number = job.next_build_number
+        job.next_build_number += 1
+        script = item.script if item.script is not None else (job.script or "")
+        program = compile_program(script)
+        if isinstance(program, Pipeline):
+            self._apply_declarative_properties(job, program)
+        previous = max(
+            (b for b in job.builds.values() if not b.building), key=lambda b: b.number, default=None
+        )
+        context = RunContext(
+            job_full_name=job.full_name,
+            build_number=number,
+            build_url=f"{self.services.get('root_url', '')}{job.url_path}{number}/",
+            jenkins_url=self.services.get("root_url", ""),
+            parameters={p.name: p.value for p in item.parameters},
+            credentials=functools.partial(self._resolve, job),
+            previous_result=previous.result if previous else None,
+            causes=tuple(c.java_class.rsplit("$", 1)[-1].rsplit(".", 1)[-1] for c in item.causes),
+        )
+        run = PipelineRun(
+            program=program,
+            source=script,
+            context=context,
+            simulation=self.simulation,
+            on_finish=self._finished,
+        )
+        build = Build(job, number, item.id, now_ms(), item.causes, item.parameters, script, run)
+        job.builds[number] = build
+        item.build = build
+        self._leave(item)
+        for cause in item.causes:
+            run.console.write(cause.short_description)
+        run.start()
+
+    def _resolve(self, job: Job, credentials_id: str) -> CredentialValue | None:
+        with self.state.lock:
+            found = resolve_credential(job, credentials_id)
+            return credential_value(found) if found is not None else None
+
+    @staticmethod
+    def _apply_declarative_properties(job: Job, program: Pipeline) -> None:
+        if program.parameters:
+            job.parameters = [
+                ParameterDefinition(
+                    type=p.type,
+                    name=p.name,
+                    description=p.description,
+                    default=("true" if p.default else "false") if isinstance(p.default, bool) else p.default,
+                    choices=list(p.choices),
+                )
+                for p in program.parameters
+            ]
+            if PARAMS_PROPERTY not in job.properties:
+                job.properties.append(PARAMS_PROPERTY)
+        if program.disable_concurrent_builds:
+            job.concurrent_build = False
+            if NO_CONCURRENT not in job.properties:
+                job.properties.append(NO_CONCURRENT)
+
+    def _finished(self, run: PipelineRun) -> None:
+        with self.state.lock:
+            self.maintain()
+
+
+def service(state: SandboxState, services: dict[str, Any]) -> BuildService:
+    """The instance's BuildService, created on first use (call with the lock held)."""
+    found = state.extensions.get("builds")
+    if not isinstance(found, BuildService):
+        found = BuildService(state, services)
+        state.extensions["builds"] = found
+    return found

@@ -1,0 +1,58 @@
+"""Faults for reliability tests, switchable while the sandbox runs.
+
+* ``latency``: seconds added before every request is handled;
+* ``add_error(pattern, rate, status)``: a share of requests whose path (below the context path)
+  matches the regular expression get ``status`` (503 by default) instead of an answer; the draw is
+  made from a seeded ``random.Random``, so a test replays the same sequence;
+* outage and restart are handled by ``SandboxJenkins`` (the listener itself is closed).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    pattern: re.Pattern[str]
+    rate: float
+    status: int
+
+
+class Faults:
+    """Current fault settings of one instance; thread-safe, changed from tests at any time."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)  # noqa: S311 - replayable fault draws, not cryptography
+        self._rules: list[ErrorRule] = []
+        self.latency: float = 0.0
+
+    def reseed(self, seed: int) -> None:
+        with self._lock:
+            self._random = random.Random(seed)  # noqa: S311 - as above
+
+    def add_error(self, pattern: str, *, rate: float = 1.0, status: int = 503) -> None:
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("rate must be within [0, 1]")
+        with self._lock:
+            self._rules.append(ErrorRule(re.compile(pattern), rate, status))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+            self.latency = 0.0
+
+    def before_request(self, path: str) -> int | None:
+        """Sleep the configured latency, then return an injected status for this path, if any."""
+        if self.latency > 0:
+            time.sleep(self.latency)
+        with self._lock:
+            for rule in self._rules:
+                if rule.pattern.search(path) and self._random.random() < rule.rate:
+                    return rule.status
+        return None

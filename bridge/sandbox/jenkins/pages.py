@@ -1,0 +1,94 @@
+"""Response builders: JSON and XML as ``hudson.model.Api`` sends them, HTML pages, redirects, errors."""
+
+from __future__ import annotations
+
+import html
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from bridge.errors import BridgeError
+from bridge.sandbox.jenkins.errors import (
+    AccessDenied,
+    AnonymousDenied,
+    BadCredentials,
+    DuplicateCredential,
+    Failure,
+    MethodNotAllowed,
+)
+
+API_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "deny"}
+
+
+def json_response(data: Any, *, pretty: bool = False, status: int = 200) -> Response:
+    body = json.dumps(data, indent=2 if pretty else None, separators=None if pretty else (",", ":"))
+    return Response(body, status=status, content_type="application/json;charset=utf-8", headers=API_HEADERS)
+
+
+def xml_response(root: ET.Element, *, declaration: bool = True) -> Response:
+    """XML as XStream writes it; item config.xml carries the XML 1.1 declaration Jenkins sends."""
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode")
+    if declaration:
+        body = "<?xml version='1.1' encoding='UTF-8'?>\n" + body
+    return Response(body, content_type="application/xml;charset=utf-8")
+
+
+def page(title: str, text: str = "", *, status: int = 200) -> Response:
+    """A minimal HTML page, standing in for the Jelly views (clients only need the status)."""
+    body = (
+        f"<!DOCTYPE html><html><head><title>{html.escape(title)} [Jenkins]</title></head>"
+        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
+    )
+    return Response(body, status=status, content_type="text/html;charset=utf-8")
+
+
+def empty(status: int = 200) -> Response:
+    return Response(b"", status=status)
+
+
+def redirect(location: str, status: int = 302) -> Response:
+    return Response(b"", status=status, headers={"Location": location})
+
+
+def header_safe(message: str) -> str:
+    """Jetty writes header values as ISO-8859-1; other characters (typographic quotes) arrive as spaces."""
+    return "".join(c if ord(c) < 256 and c.isprintable() else " " for c in message)
+
+
+def error_response(error: BridgeError) -> Response:
+    """Render an error the way Jenkins does for that kind of failure."""
+    if isinstance(error, Failure):
+        resp = page("Error", error.detail, status=400)
+        resp.headers["X-Error"] = header_safe(error.detail)
+        return resp
+    if isinstance(error, BadCredentials):
+        resp = page("Unauthorized", error.detail, status=401)
+        resp.headers["WWW-Authenticate"] = 'Basic realm="Jenkins"'
+        return resp
+    if isinstance(error, AnonymousDenied):
+        resp = page("Authentication required", "You are authenticated as: anonymous", status=403)
+        return resp
+    if isinstance(error, AccessDenied):
+        resp = page("Access Denied", error.detail, status=403)
+        resp.headers["X-You-Are-Authenticated-As"] = error.user_id
+        resp.headers["X-You-Are-In-Group-Disabled"] = (
+            "JENKINS-39402: use -Dhudson.security.AccessDeniedException2.REPORT_GROUP_HEADERS=true"
+            " or use /whoAmI to diagnose"
+        )
+        resp.headers["X-Required-Permission"] = error.permission
+        resp.headers["X-Permission-Implied-By"] = "hudson.model.Hudson.Administer"
+        return resp
+    if isinstance(error, DuplicateCredential):
+        return empty(409)
+    if isinstance(error, MethodNotAllowed):
+        resp = page("Method Not Allowed", "This URL requires POST", status=405)
+        resp.headers["Allow"] = "POST"
+        return resp
+    if error.status == 404:
+        return page("Not Found", error.detail, status=404)
+    if error.status >= 500:
+        return page("Oops!", f"A problem occurred while processing the request: {error.detail}", status=500)
+    return page(error.title, error.detail, status=error.status)

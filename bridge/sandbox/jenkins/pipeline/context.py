@@ -1,0 +1,77 @@
+"""What the engine needs from its host: run identity, parameters, credentials, and simulation settings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# Display names Jenkins uses in "Credentials 'x' is of type 'A' where 'B' was expected".
+CREDENTIAL_TYPE_NAMES = {
+    "usernamePassword": "Username with password",
+    "string": "Secret text",
+    "file": "Secret file",
+    "sshUserPrivateKey": "SSH Username with private key",
+    "kubeconfig": "Kubeconfig",
+}
+
+
+@dataclass(frozen=True)
+class CredentialValue:
+    """A resolved credential, decrypted, as a binding needs it (kind is a key of CREDENTIAL_TYPE_NAMES)."""
+
+    id: str
+    kind: str
+    username: str = ""
+    secret: str = ""  # password, secret text, private key or kubeconfig content
+    passphrase: str = ""
+    file_name: str = ""
+    content: bytes = b""
+
+    def __repr__(self) -> str:  # never print secrets
+        return f"CredentialValue(id={self.id!r}, kind={self.kind!r})"
+
+
+CredentialResolver = Callable[[str], CredentialValue | None]
+
+
+@dataclass(frozen=True)
+class ShellRule:
+    """Canned result for ``sh`` scripts matching ``pattern`` (a regular expression, searched)."""
+
+    pattern: str
+    exit_code: int = 0
+    output: str = ""
+    seconds: float | None = None
+
+    def matches(self, script: str) -> bool:
+        return re.search(self.pattern, script) is not None
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """How simulated time passes. ``time_scale`` multiplies every simulated duration (0 = instant)."""
+
+    time_scale: float = 1.0
+    sh_seconds: float = 1.0
+    scm_seconds: float = 1.0
+    shell_rules: tuple[ShellRule, ...] = ()
+
+    def shell_rule(self, script: str) -> ShellRule | None:
+        return next((r for r in self.shell_rules if r.matches(script)), None)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Identity of the run being executed; ``credentials`` resolves ids through the job's folder chain."""
+
+    job_full_name: str
+    build_number: int
+    build_url: str
+    jenkins_url: str
+    parameters: dict[str, object] = field(default_factory=dict)
+    credentials: CredentialResolver = lambda _id: None
+    previous_result: str | None = None
+    branch_name: str | None = None
+    causes: tuple[str, ...] = ()  # cause class simple names, for `when { triggeredBy … }`
+    user_id: str | None = None

@@ -1,0 +1,288 @@
+"""One execution of a pipeline on a background thread: graph, console, pending inputs, interruption.
+
+The host (the sandbox's build endpoints) creates a ``PipelineRun``, calls ``start()``, reads ``graph``,
+``console``, ``inputs`` and ``result`` while it runs, and may ``interrupt()`` it (stop/term/kill) or settle
+an input. Every wait inside the run (``sleep``, simulated ``sh`` time, ``input``) is on one condition
+variable, so an interruption or an approval wakes it at once; ``time_scale`` 0 never waits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.sandbox.jenkins.pipeline.console import ConsoleLog
+from bridge.sandbox.jenkins.pipeline.context import RunContext, Simulation
+from bridge.sandbox.jenkins.pipeline.declarative import CompileErrors, ParameterDef, Pipeline, Scripted
+from bridge.sandbox.jenkins.pipeline.errors import Interrupted, StepFailure, format_compile_errors
+from bridge.sandbox.jenkins.pipeline.graph import FlowGraph, FlowNode, now_ms
+from bridge.sandbox.jenkins.pipeline.interpreter import Frame
+
+RESULT_ORDER = ("SUCCESS", "UNSTABLE", "FAILURE", "NOT_BUILT", "ABORTED")
+
+
+def worse(a: str, b: str) -> str:
+    """``Result.combine``: the worse of two results."""
+    return a if RESULT_ORDER.index(a) >= RESULT_ORDER.index(b) else b
+
+
+@dataclass
+class PendingInput:
+    """An ``input`` step waiting for a decision (``InputStepExecution``)."""
+
+    id: str
+    message: str
+    ok: str
+    submitter: str | None
+    parameters: tuple[ParameterDef, ...]
+    node_id: str
+    submitter_parameter: str | None = None
+    outcome: str | None = None  # "proceed" | "abort"
+    values: dict[str, Any] = field(default_factory=dict)
+    user: str = ""
+
+
+class PipelineRun:
+    def __init__(
+        self,
+        *,
+        program: Pipeline | Scripted | CompileErrors,
+        source: str,
+        context: RunContext,
+        simulation: Simulation,
+        on_finish: Callable[[PipelineRun], None] | None = None,
+    ) -> None:
+        self.program = program
+        self.source = source
+        self.context = context
+        self.sim = simulation
+        self.on_finish = on_finish
+        self.graph = FlowGraph()
+        self.console = ConsoleLog()
+        self.inputs: dict[str, PendingInput] = {}
+        self.result: str | None = None  # final result, None while running
+        self.current_result = "SUCCESS"
+        self.error: StepFailure | None = None
+        self.approvers: list[str] = []
+        self.cond = threading.Condition()
+        self._interrupt: Interrupted | None = None
+        self._thread: threading.Thread | None = None
+        self.started_ms = 0
+        self.finished_ms: int | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.started_ms = now_ms()
+        self._thread = threading.Thread(
+            target=self._main, name=f"pipeline-{self.context.job_full_name}", daemon=True
+        )
+        self._thread.start()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.result is not None
+
+    @property
+    def building(self) -> bool:
+        return self.result is None
+
+    def _main(self) -> None:
+        from bridge.sandbox.jenkins.pipeline.executor import execute
+
+        try:
+            if isinstance(self.program, CompileErrors):
+                self.console.write(format_compile_errors(self.source, self.program.errors).rstrip("\n"))
+                self.current_result = "FAILURE"
+            else:
+                execute(self)
+        except Exception as unexpected:  # an engine bug must still end the build, never hang it
+            self.console.write(f"{type(unexpected).__name__}: {unexpected}")
+            self.current_result = "FAILURE"
+        finally:
+            self.console.write(f"Finished: {self.current_result}")
+            with self.cond:
+                self.finished_ms = now_ms()
+                self.result = self.current_result
+                self.cond.notify_all()
+            if self.on_finish is not None:
+                self.on_finish(self)
+
+    # -- interruption and waiting ----------------------------------------------------------------------
+    def interrupt(self, message: str, *, hard: bool = False) -> None:
+        """stop/term/kill: the current step ends with ABORTED; ``hard`` also skips post sections."""
+        with self.cond:
+            if self.result is not None or self._interrupt is not None:
+                return
+            self.console.write(message)
+            self._interrupt = Interrupted(message)
+            self._interrupt.hard = hard  # type: ignore[attr-defined]
+            self.cond.notify_all()
+
+    def check_interrupt(self) -> None:
+        with self.cond:
+            if self._interrupt is not None:
+                raise self._interrupt
+
+    @property
+    def hard_killed(self) -> bool:
+        return bool(self._interrupt is not None and getattr(self._interrupt, "hard", False))
+
+    def sleep(self, seconds: float) -> None:
+        """Simulated time: waits ``seconds * time_scale``, waking early on interruption."""
+        deadline = seconds * self.sim.time_scale
+        with self.cond:
+            if deadline > 0:
+                self.cond.wait_for(lambda: self._interrupt is not None, timeout=deadline)
+            if self._interrupt is not None:
+                raise self._interrupt
+
+    def wait_input(self, pending: PendingInput) -> None:
+        with self.cond:
+            self.inputs[pending.id] = pending
+            self.cond.notify_all()
+            self.cond.wait_for(lambda: pending.outcome is not None or self._interrupt is not None)
+            self.inputs.pop(pending.id, None)
+            if pending.outcome is None and self._interrupt is not None:
+                raise self._interrupt
+
+    def settle_input(
+        self, input_id: str, *, outcome: str, user: str, values: dict[str, Any] | None = None
+    ) -> bool:
+        """Proceed or abort a pending input; False if no such input is pending."""
+        with self.cond:
+            pending = self.inputs.get(input_id)
+            if pending is None or pending.outcome is not None:
+                return False
+            pending.values = values or {}
+            pending.user = user
+            pending.outcome = outcome
+            self.cond.notify_all()
+            return True
+
+    def pending_inputs(self) -> list[PendingInput]:
+        with self.cond:
+            return [p for p in self.inputs.values() if p.outcome is None]
+
+    # -- flow nodes ------------------------------------------------------------------------------------
+    def atom(self, frame: Frame, function: str, display: str, arguments: str = "") -> FlowNode:
+        self.check_interrupt()
+        node = self.graph.add(
+            kind="atom",
+            function=function,
+            display_name=display,
+            parents=list(frame.cursor.head),
+            enclosing=frame.enclosing,
+            arguments=arguments,
+        )
+        frame.cursor.head = [node.id]
+        self.console.mark(function)
+        return node
+
+    def finish_node(self, node: FlowNode, error: StepFailure | None = None) -> None:
+        with self.graph.lock:
+            node.end_ms = now_ms()
+            if error is not None and node.error is None:
+                node.error = (error.message, error.java_type)
+                node.error_result = error.result
+
+    @contextlib.contextmanager
+    def block(
+        self,
+        frame: Frame,
+        function: str,
+        display: str,
+        *,
+        label: str | None = None,
+        console: str | None = None,
+        prepare: Callable[[Frame, FlowNode], None] | None = None,
+    ) -> Iterator[tuple[Frame, FlowNode]]:
+        """A block step: start node, body start, (body), body end, end; errors are recorded on all four.
+
+        ``prepare`` runs at step start, before the body (binding credentials, printing "Running on …");
+        if it fails, the step ends there with no body, as a step failing in ``start()`` does.
+        """
+        self.check_interrupt()
+        start = self.graph.add(
+            kind="block_start",
+            function=function,
+            display_name=f"{display} : Start",
+            parents=list(frame.cursor.head),
+            enclosing=frame.enclosing,
+            label=label if function == "stage" else None,
+        )
+        self.console.mark(function)
+        inner = frame.child(cursor=frame.cursor)
+        frame.cursor.head = [start.id]
+        if prepare is not None:
+            try:
+                prepare(inner, start)
+            except StepFailure as error:
+                end = self.graph.add(
+                    kind="block_end",
+                    function=function,
+                    display_name=f"{display} : End",
+                    parents=[start.id],
+                    enclosing=frame.enclosing,
+                    start_id=start.id,
+                )
+                self.console.mark(f"// {function}")
+                self.finish_node(start, error)
+                self.finish_node(end, error)
+                frame.cursor.head = [end.id]
+                raise
+        body = self.graph.add(
+            kind="block_start",
+            function=function,
+            display_name=f"{display} : Body : Start",
+            parents=[start.id],
+            enclosing=(start.id, *frame.enclosing),
+            body=True,
+            start_id=start.id,
+        )
+        self.console.mark("{" + (f" ({console})" if console else ""))
+        inner.enclosing = (body.id, start.id, *frame.enclosing)
+        frame.cursor.head = [body.id]
+        failure: StepFailure | None = None
+        try:
+            yield inner, start
+        except StepFailure as error:
+            failure = error
+            raise
+        finally:
+            self.close_block(frame, start, body, function, display, failure)
+
+    def close_block(
+        self,
+        frame: Frame,
+        start: FlowNode,
+        body: FlowNode,
+        function: str,
+        display: str,
+        failure: StepFailure | None,
+    ) -> None:
+        body_end = self.graph.add(
+            kind="block_end",
+            function=function,
+            display_name=f"{display} : Body : End",
+            parents=list(frame.cursor.head),
+            enclosing=(start.id, *frame.enclosing),
+            body=True,
+            start_id=body.id,
+        )
+        self.console.mark("}")
+        end = self.graph.add(
+            kind="block_end",
+            function=function,
+            display_name=f"{display} : End",
+            parents=[body_end.id],
+            enclosing=frame.enclosing,
+            start_id=start.id,
+        )
+        self.console.mark(f"// {function}")
+        for node in (body_end, end, body, start):
+            self.finish_node(node, failure)
+        frame.cursor.head = [end.id]

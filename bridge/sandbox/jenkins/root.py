@@ -1,0 +1,72 @@
+"""Root-level security endpoints: ``crumbIssuer``, ``whoAmI``, ``me`` and the login page."""
+
+from __future__ import annotations
+
+from werkzeug.wrappers import Response
+
+from bridge.sandbox.jenkins import pages
+from bridge.sandbox.jenkins.context import RequestContext
+from bridge.sandbox.jenkins.errors import ItemNotFound
+from bridge.sandbox.jenkins.export import Bean, export, pruner_from
+from bridge.sandbox.jenkins.model import READ
+from bridge.sandbox.jenkins.routing import RouteTable
+from bridge.sandbox.jenkins.security import CRUMB_FIELD, Sessions
+
+
+def register(routes: RouteTable) -> None:
+    routes.add("crumbIssuer/api/json", crumb_issuer, kinds=("root",))
+    routes.add("whoAmI/api/json", who_am_i, kinds=("root",), anonymous=True)
+    routes.add("whoAmI", who_am_i_page, kinds=("root",), anonymous=True)
+    routes.add("(?:me|user/(?P<user>[^/]+))/api/json", user_json, kinds=("root",))
+    routes.add("(?:login|loginError|logout|oops|error|404)", login_page, kinds=("root",), anonymous=True)
+
+
+def crumb_issuer(ctx: RequestContext, groups: dict[str, str]) -> Response:
+    """``DefaultCrumbIssuer``: the crumb is bound to the session, which this request opens if needed."""
+    ctx.require(READ)
+    sessions: Sessions = ctx.services["sessions"]
+    sid, is_new = sessions.open(ctx.request)
+    bean = Bean("hudson.security.csrf.DefaultCrumbIssuer")
+    bean.add("crumb", sessions.crumb(ctx.principal, sid))
+    bean.add("crumbRequestField", CRUMB_FIELD)
+    response = pages.json_response(export(bean, pruner_from(ctx.request.args)))
+    if is_new:
+        sessions.set_cookie(response, sid, ctx.context_path)
+    return response
+
+
+def who_am_i(ctx: RequestContext, groups: dict[str, str]) -> Response:
+    p = ctx.principal
+    bean = Bean("hudson.security.WhoAmI")
+    bean.add("anonymous", p.is_anonymous)
+    bean.add("authenticated", True)
+    bean.add("authorities", p.authorities())
+    bean.add("name", p.id)
+    return pages.json_response(export(bean, pruner_from(ctx.request.args)))
+
+
+def who_am_i_page(ctx: RequestContext, groups: dict[str, str]) -> Response:
+    return pages.page("Who Am I?", ctx.principal.id)
+
+
+def user_json(ctx: RequestContext, groups: dict[str, str]) -> Response:
+    """``/me`` (python-jenkins ``get_whoami``) and ``/user/ID``: ``hudson.model.User``."""
+    ctx.require(READ)
+    user_id = groups.get("user", ctx.principal.id)
+    with ctx.lock:
+        user = ctx.state.user_by_id(user_id)
+    if user is None:
+        raise ItemNotFound()
+    bean = Bean("hudson.model.User")
+    bean.add("absoluteUrl", ctx.absolute(f"user/{user.id}"))
+    bean.add("description", None)
+    bean.add("fullName", user.full_name or user.id)
+    bean.add("id", user.id)
+    bean.add(
+        "property", [Bean("jenkins.security.ApiTokenProperty"), Bean("hudson.tasks.Mailer$UserProperty")]
+    )
+    return pages.json_response(export(bean, pruner_from(ctx.request.args)))
+
+
+def login_page(ctx: RequestContext, groups: dict[str, str]) -> Response:
+    return pages.page("Sign in")

@@ -1,0 +1,187 @@
+"""``SandboxJenkins``: one emulated Jenkins on a loopback port, started and stopped from Python.
+
+The listener can be closed and reopened on the same port while the state stays in memory
+(``outage()`` / ``recover()``), or the whole server restarted (``restart()``: sessions and crumbs
+are forgotten and ``X-Jenkins-Session`` changes, as on a real restart; with ``state_dir`` the state
+is also reloaded from disk).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from bridge.sandbox.jenkins import persistence
+from bridge.sandbox.jenkins.app import JenkinsApp
+from bridge.sandbox.jenkins.faults import Faults
+from bridge.sandbox.jenkins.httpserver import WSGIServer
+from bridge.sandbox.jenkins.model import SandboxState, User
+
+log = logging.getLogger(__name__)
+
+DEFAULT_VERSION = "2.479.3"
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    """A user to create at start. Non-admins get read/build/cancel unless ``permissions`` says more."""
+
+    id: str
+    password: str | None = None
+    tokens: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    is_admin: bool = False
+    permissions: frozenset[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class SandboxJenkins:
+    """A running sandbox Jenkins. Use as a context manager, or ``start()`` / ``stop()``."""
+
+    def __init__(
+        self,
+        *,
+        admin_user: str = "admin",
+        admin_password: str | None = None,
+        admin_token: str | None = None,
+        users: Iterable[UserSpec] = (),
+        host: str = "127.0.0.1",
+        port: int = 0,
+        url_prefix: str = "",
+        state_dir: str | Path | None = None,
+        version: str = DEFAULT_VERSION,
+        seed: int = 0,
+    ) -> None:
+        self.admin_user = admin_user
+        self.admin_password = admin_password or secrets.token_hex(8)
+        self.admin_token = admin_token or "11" + secrets.token_hex(16)
+        self.host = host
+        self.port = port
+        self.url_prefix = "/" + url_prefix.strip("/") if url_prefix.strip("/") else ""
+        self.state_dir = Path(state_dir) if state_dir is not None else None
+        self.version = version
+        self.faults = Faults(seed)
+        self.services: dict[str, Any] = {}
+        self._user_specs = [
+            UserSpec(admin_user, self.admin_password, (self.admin_token,), is_admin=True),
+            *users,
+        ]
+        self.state = self._fresh_state()
+        self.app: JenkinsApp | None = None
+        self._server: WSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> SandboxJenkins:
+        if self.app is None:
+            self.app = JenkinsApp(
+                self.state,
+                context_path=self.url_prefix,
+                version=self.version,
+                faults=self.faults,
+                services=self.services,
+                on_change=self._persist if self.state_dir else None,
+            )
+            for module in self.app.modules:
+                if hasattr(module, "on_start"):
+                    module.on_start(self.services)
+        self._listen()
+        return self
+
+    def stop(self) -> None:
+        self._close_listener()
+        if self.app is not None:
+            for module in self.app.modules:
+                if hasattr(module, "on_stop"):
+                    module.on_stop(self.services)
+            if self.state_dir:
+                self._persist()
+            self.app = None
+
+    def restart(self) -> None:
+        """Stop and start on the same port; state kept (reloaded from ``state_dir`` when set)."""
+        self.stop()
+        if self.state_dir:
+            self.state = self._fresh_state()
+        self.start()
+
+    def outage(self) -> None:
+        """Close the listener: connections are refused until ``recover()``; state untouched."""
+        self._close_listener()
+
+    def recover(self) -> None:
+        self._listen()
+
+    def __enter__(self) -> SandboxJenkins:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- addresses ------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL with the context path and a trailing slash, e.g. ``http://127.0.0.1:4711/jenkins/``."""
+        return f"http://{self.host}:{self.port}{self.url_prefix}/"
+
+    @property
+    def unhandled_errors(self) -> int:
+        """Requests that hit an emulator bug (answered 500 "Oops"); tests assert it stays 0."""
+        return self.app.unhandled_errors if self.app else 0
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _fresh_state(self) -> SandboxState:
+        state = SandboxState()
+        if self.state_dir is not None:
+            persistence.load(state, self.state_dir)
+        for spec in self._user_specs:
+            user = User(
+                id=spec.id,
+                password=spec.password,
+                tokens=list(spec.tokens),
+                groups=tuple(spec.groups),
+                is_admin=spec.is_admin,
+            )
+            if spec.permissions is not None:
+                user.permissions = spec.permissions
+            state.users[spec.id] = user
+        return state
+
+    def _listen(self) -> None:
+        if self._server is not None:
+            return
+        assert self.app is not None
+        self._server = WSGIServer((self.host, self.port), self.app)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"sandbox-jenkins-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _close_listener(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._server.close_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server, self._thread = None, None
+
+    def _persist(self) -> None:
+        assert self.state_dir is not None
+        persistence.save(self.state, self.state_dir)

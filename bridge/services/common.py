@@ -1,0 +1,32 @@
+"""Small helpers every service uses inside its write transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.domain.model import SyncState
+from bridge.errors import Conflict
+from bridge.reconcile.ports import ObjectKey
+from bridge.store import Stored, Tx
+
+
+def touched(tx: Tx, key: ObjectKey) -> None:
+    """The object changed: show it pending and queue its key for the worker."""
+    tx.sync.set(key, SyncState())
+    tx.dirty.add(key)
+
+
+def removed(tx: Tx, key: ObjectKey) -> None:
+    """The object is gone from the store: forget its sync state, leave a tombstone, queue its key."""
+    tx.sync.forget(key)
+    tx.tombstones.add(key)
+    tx.dirty.add(key)
+
+
+def check_version(current: Stored[Any], expected: int | None) -> None:
+    """Optimistic concurrency: a write that names a ``resource_version`` must name the current one."""
+    if expected is not None and current.meta.version != expected:
+        raise Conflict(
+            f"resource_version {expected} is stale (current: {current.meta.version}); read the object again",
+            current_version=current.meta.version,
+        )

@@ -1,0 +1,117 @@
+"""Credentials of a project. Secret values are write-only: an update that omits a data key keeps the
+stored value, so clients never need to read secrets back to change a description."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bridge.domain.model import CREDENTIAL_KEYS, Credential, CredentialType, SecretData
+from bridge.errors import Conflict, NotFound
+from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.services.common import check_version, removed, touched
+from bridge.services.validation import Problems, check_label, check_text
+from bridge.store import Store, Stored, Tx
+
+MAX_VALUE = 256 * 1024
+OPTIONAL_MAY_BE_EMPTY = frozenset({"passphrase"})
+
+
+def credential_key(project: str, id: str) -> ObjectKey:
+    return ObjectKey(Kind.CREDENTIAL, project, id)
+
+
+def validate_credential(c: Credential) -> None:
+    problems = Problems()
+    check_label(problems, "id", c.id)
+    check_text(problems, "description", c.description, limit=1024)
+    required, optional = CREDENTIAL_KEYS[c.type]
+    for key in sorted(required - set(c.data)):
+        problems.add(f"data.{key}", f"is required for a {c.type.value} credential")
+    for key in sorted(set(c.data) - required - optional):
+        problems.add(f"data.{key}", f"is not a field of a {c.type.value} credential")
+    for key, value in c.data.items():
+        if not isinstance(value, str):
+            problems.add(f"data.{key}", "must be a string")
+        elif not value and key not in OPTIONAL_MAY_BE_EMPTY:
+            problems.add(f"data.{key}", "must not be empty")
+        elif len(value) > MAX_VALUE:
+            problems.add(f"data.{key}", f"must be at most {MAX_VALUE} characters")
+    problems.raise_if_any("credential")
+
+
+def _project_must_exist(tx: Tx, project: str) -> None:
+    if tx.projects.get(project) is None:
+        raise NotFound(f"project {project!r} does not exist")
+
+
+class CredentialService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def list(self, project: str) -> list[Stored[Credential]]:
+        with self.store.read() as tx:
+            _project_must_exist(tx, project)
+            return tx.credentials.list(project)
+
+    def get(self, project: str, id: str) -> Stored[Credential]:
+        with self.store.read() as tx:
+            _project_must_exist(tx, project)
+            found = tx.credentials.get(project, id)
+        if found is None:
+            raise NotFound(f"credential {id!r} does not exist in project {project!r}")
+        return found
+
+    def create(self, c: Credential) -> Stored[Credential]:
+        validate_credential(c)
+        with self.store.write() as tx:
+            _project_must_exist(tx, c.project)
+            if tx.credentials.get(c.project, c.id) is not None:
+                raise Conflict(f"credential {c.id!r} already exists in project {c.project!r}")
+            tx.credentials.insert(c)
+            touched(tx, credential_key(c.project, c.id))
+            created = tx.credentials.get(c.project, c.id)
+        assert created is not None
+        return created
+
+    def update(
+        self,
+        project: str,
+        id: str,
+        *,
+        type: CredentialType | None = None,
+        description: str | None = None,
+        data: Mapping[str, str] | None = None,
+        expected_version: int | None = None,
+    ) -> Stored[Credential]:
+        """Merge ``data`` over the stored values; changing ``type`` starts from empty data instead."""
+        with self.store.write() as tx:
+            _project_must_exist(tx, project)
+            current = tx.credentials.get(project, id)
+            if current is None:
+                raise NotFound(f"credential {id!r} does not exist in project {project!r}")
+            check_version(current, expected_version)
+            old = current.obj
+            new_type = type or old.type
+            base = dict(old.data) if new_type == old.type else {}
+            merged = SecretData({**base, **(data or {})})
+            c = Credential(
+                project=project,
+                id=id,
+                type=new_type,
+                data=merged,
+                description=old.description if description is None else description,
+            )
+            validate_credential(c)
+            if c != old:
+                tx.credentials.update(c)
+                touched(tx, credential_key(project, id))
+            updated = tx.credentials.get(project, id)
+        assert updated is not None
+        return updated
+
+    def delete(self, project: str, id: str) -> None:
+        with self.store.write() as tx:
+            _project_must_exist(tx, project)
+            if not tx.credentials.delete(project, id):
+                raise NotFound(f"credential {id!r} does not exist in project {project!r}")
+            removed(tx, credential_key(project, id))

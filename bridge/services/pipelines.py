@@ -1,0 +1,140 @@
+"""Pipelines of a project: an inline Jenkinsfile or an SCM definition, parameters, discarder, cron."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from bridge.domain.model import ParameterType, Pipeline
+from bridge.errors import Conflict, NotFound
+from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.services.common import check_version, removed, touched
+from bridge.services.cron import cron_problems
+from bridge.services.validation import Problems, check_subdomain, check_text
+from bridge.store import Store, Stored, Tx
+
+PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SCM_URL = re.compile(r"^(https?://|ssh://|git://|file://|[\w.-]+@[\w.-]+:)\S+$")
+BRANCH = re.compile(r"^[^\s~^:?*\[\\]+$")  # git check-ref-format, roughly
+
+
+def pipeline_key(project: str, name: str) -> ObjectKey:
+    return ObjectKey(Kind.PIPELINE, project, name)
+
+
+def validate_pipeline(p: Pipeline, *, credentials: set[str]) -> None:
+    problems = Problems()
+    check_subdomain(problems, "name", p.name)
+    check_text(problems, "description", p.description)
+    if (p.jenkinsfile is None) == (p.scm is None):
+        problems.add("jenkinsfile", "exactly one of 'jenkinsfile' and 'scm' must be given")
+    if p.jenkinsfile is not None and not p.jenkinsfile.strip():
+        problems.add("jenkinsfile", "must not be empty")
+    if p.jenkinsfile is not None and "\x00" in p.jenkinsfile:
+        problems.add("jenkinsfile", "must not contain NUL characters")
+    if p.scm is not None:
+        if not SCM_URL.match(p.scm.url):
+            problems.add("scm.url", "must be an http(s)://, ssh://, git://, file:// or user@host:path URL")
+        if not BRANCH.match(p.scm.branch):
+            problems.add("scm.branch", "is not a valid branch name")
+        if not p.scm.script_path or p.scm.script_path.startswith("/") or ".." in p.scm.script_path.split("/"):
+            problems.add("scm.script_path", "must be a relative path inside the repository")
+        if p.scm.credential is not None and p.scm.credential not in credentials:
+            problems.add(
+                "scm.credential", f"credential {p.scm.credential!r} does not exist in project {p.project!r}"
+            )
+    seen: set[str] = set()
+    for i, param in enumerate(p.parameters):
+        where = f"parameters[{i}]"
+        if not PARAMETER_NAME.match(param.name):
+            problems.add(f"{where}.name", "must be letters, digits and '_', not starting with a digit")
+        if param.name in seen:
+            problems.add(f"{where}.name", f"repeats parameter {param.name!r}")
+        seen.add(param.name)
+        check_text(problems, f"{where}.description", param.description)
+        if param.type is ParameterType.BOOLEAN and not isinstance(param.default, bool | None):
+            problems.add(f"{where}.default", "must be true or false for a boolean parameter")
+        if param.type is not ParameterType.BOOLEAN and isinstance(param.default, bool):
+            problems.add(f"{where}.default", "must be a string")
+        if param.type is ParameterType.CHOICE:
+            if not param.choices:
+                problems.add(f"{where}.choices", "must list at least one choice")
+            elif param.default is not None and param.default not in param.choices:
+                problems.add(f"{where}.default", "must be one of the choices")
+        elif param.choices:
+            problems.add(f"{where}.choices", "only a choice parameter has choices")
+    if p.discarder is not None:
+        if p.discarder.days is None and p.discarder.builds is None:
+            problems.add("discarder", "must set 'days', 'builds' or both")
+        for name, value in (("days", p.discarder.days), ("builds", p.discarder.builds)):
+            if value is not None and value < 1:
+                problems.add(f"discarder.{name}", "must be at least 1")
+    if p.cron is not None:
+        for message in cron_problems(p.cron):
+            problems.add("cron", message)
+    problems.raise_if_any("pipeline")
+
+
+def _credential_ids(tx: Tx, project: str) -> set[str]:
+    return {c.obj.id for c in tx.credentials.list(project)}
+
+
+def _project_must_exist(tx: Tx, project: str) -> None:
+    if tx.projects.get(project) is None:
+        raise NotFound(f"project {project!r} does not exist")
+
+
+class PipelineService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def list(self, project: str) -> list[Stored[Pipeline]]:
+        with self.store.read() as tx:
+            _project_must_exist(tx, project)
+            return tx.pipelines.list(project)
+
+    def get(self, project: str, name: str) -> Stored[Pipeline]:
+        with self.store.read() as tx:
+            _project_must_exist(tx, project)
+            found = tx.pipelines.get(project, name)
+        if found is None:
+            raise NotFound(f"pipeline {name!r} does not exist in project {project!r}")
+        return found
+
+    def create(self, p: Pipeline) -> Stored[Pipeline]:
+        with self.store.write() as tx:
+            _project_must_exist(tx, p.project)
+            if tx.pipelines.get(p.project, p.name) is not None:
+                raise Conflict(f"pipeline {p.name!r} already exists in project {p.project!r}")
+            validate_pipeline(p, credentials=_credential_ids(tx, p.project))
+            tx.pipelines.insert(p)
+            touched(tx, pipeline_key(p.project, p.name))
+            created = tx.pipelines.get(p.project, p.name)
+        assert created is not None
+        return created
+
+    def update(
+        self, project: str, name: str, *, expected_version: int | None = None, **changes: object
+    ) -> Stored[Pipeline]:
+        """Replace the given fields (a full PUT passes them all)."""
+        with self.store.write() as tx:
+            _project_must_exist(tx, project)
+            current = tx.pipelines.get(project, name)
+            if current is None:
+                raise NotFound(f"pipeline {name!r} does not exist in project {project!r}")
+            check_version(current, expected_version)
+            p = dataclasses.replace(current.obj, **changes)  # type: ignore[arg-type]
+            validate_pipeline(p, credentials=_credential_ids(tx, project))
+            if p != current.obj:
+                tx.pipelines.update(p)
+                touched(tx, pipeline_key(project, name))
+            updated = tx.pipelines.get(project, name)
+        assert updated is not None
+        return updated
+
+    def delete(self, project: str, name: str) -> None:
+        with self.store.write() as tx:
+            _project_must_exist(tx, project)
+            if not tx.pipelines.delete(project, name):
+                raise NotFound(f"pipeline {name!r} does not exist in project {project!r}")
+            removed(tx, pipeline_key(project, name))

@@ -1,0 +1,89 @@
+"""DevOps projects. Each becomes one Jenkins folder.
+
+Deleting a project deletes its credentials and pipelines from the store and leaves one tombstone, for
+the project: deleting the Jenkins folder removes everything inside it, so item tombstones (and queued
+item keys) of the project are dropped. If a project is re-created while its tombstone is still
+pending, both exist: the worker applies the tombstone first (the old folder goes), then the new project.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bridge.domain.model import Project
+from bridge.errors import Conflict, NotFound
+from bridge.identity.bindings import Scope, forget_scope_in
+from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.services.common import check_version, removed, touched
+from bridge.services.validation import Problems, check_label, check_text
+from bridge.store import Store, Stored, Tx
+
+
+def project_key(name: str) -> ObjectKey:
+    return ObjectKey(Kind.PROJECT, name)
+
+
+def _validate(tx: Tx, p: Project) -> None:
+    problems = Problems()
+    check_label(problems, "name", p.name)
+    check_text(problems, "description", p.description)
+    if p.cluster is not None:
+        check_label(problems, "cluster", p.cluster)
+    workspace = tx.workspaces.get(p.workspace)
+    if workspace is None:
+        problems.add("workspace", f"workspace {p.workspace!r} does not exist")
+    elif p.cluster is not None and workspace.obj.clusters and p.cluster not in workspace.obj.clusters:
+        problems.add("cluster", f"cluster {p.cluster!r} is not one of workspace {p.workspace!r}'s clusters")
+    problems.raise_if_any("project")
+
+
+class ProjectService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def list(self, *, workspace: str | None = None) -> list[Stored[Project]]:
+        with self.store.read() as tx:
+            return tx.projects.list(workspace=workspace)
+
+    def get(self, name: str) -> Stored[Project]:
+        with self.store.read() as tx:
+            found = tx.projects.get(name)
+        if found is None:
+            raise NotFound(f"project {name!r} does not exist")
+        return found
+
+    def create(self, p: Project) -> Stored[Project]:
+        with self.store.write() as tx:
+            if tx.projects.get(p.name) is not None:
+                raise Conflict(f"project {p.name!r} already exists")
+            _validate(tx, p)
+            tx.projects.insert(p)
+            touched(tx, project_key(p.name))
+            created = tx.projects.get(p.name)
+        assert created is not None
+        return created
+
+    def update(self, name: str, *, expected_version: int | None = None, **changes: object) -> Stored[Project]:
+        with self.store.write() as tx:
+            current = tx.projects.get(name)
+            if current is None:
+                raise NotFound(f"project {name!r} does not exist")
+            check_version(current, expected_version)
+            p = dataclasses.replace(current.obj, **changes)  # type: ignore[arg-type]
+            _validate(tx, p)
+            if p != current.obj:
+                tx.projects.update(p)
+                touched(tx, project_key(name))
+            updated = tx.projects.get(name)
+        assert updated is not None
+        return updated
+
+    def delete(self, name: str) -> None:
+        with self.store.write() as tx:
+            if not tx.projects.delete(name):
+                raise NotFound(f"project {name!r} does not exist")
+            tx.sync.forget_project(name)
+            tx.tombstones.forget_children(name)
+            tx.dirty.remove_children(name)
+            forget_scope_in(tx.conn, Scope.PROJECT, name)  # members go with it
+            removed(tx, project_key(name))

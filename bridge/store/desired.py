@@ -1,0 +1,52 @@
+"""``DesiredState`` (the reconciler's port) implemented on the store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bridge.domain.model import Credential, Pipeline, Project, SyncState, SyncStatus
+from bridge.reconcile.ports import DesiredState, ObjectKey, Tombstone
+from bridge.store.unit import Store
+
+
+class StoreDesiredState(DesiredState):
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def projects(self) -> Sequence[Project]:
+        with self.store.read() as tx:
+            return [s.obj for s in tx.projects.list()]
+
+    def project(self, name: str) -> Project | None:
+        with self.store.read() as tx:
+            stored = tx.projects.get(name)
+        return None if stored is None else stored.obj
+
+    def credentials(self, project: str) -> Sequence[Credential]:
+        with self.store.read() as tx:
+            return [s.obj for s in tx.credentials.list(project)]
+
+    def pipelines(self, project: str) -> Sequence[Pipeline]:
+        with self.store.read() as tx:
+            return [s.obj for s in tx.pipelines.list(project)]
+
+    def tombstones(self) -> Sequence[Tombstone]:
+        with self.store.read() as tx:
+            return tx.tombstones.list()
+
+    def forget_tombstone(self, tombstone: Tombstone) -> None:
+        with self.store.write() as tx:
+            tx.tombstones.forget(tombstone)
+
+    def record_sync(self, key: ObjectKey, state: SyncState) -> None:
+        """Ignored for objects deleted meanwhile; a success does not hide a newer write still queued."""
+        with self.store.write() as tx:
+            if not tx.sync.exists(key):
+                return
+            if state.status is SyncStatus.SYNCED and tx.dirty.contains(key):
+                return
+            tx.sync.set(key, state)
+
+    def take_dirty(self, limit: int = 100) -> Sequence[ObjectKey]:
+        with self.store.write() as tx:
+            return tx.dirty.take(limit)

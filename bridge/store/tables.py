@@ -1,0 +1,125 @@
+"""The store's tables (SQLAlchemy Core). Alembic revisions create them; this module describes them.
+
+Key columns follow ``ObjectKey``: ``kind`` / ``project`` / ``name`` (empty for a project), so sync
+state, tombstones and dirty keys share one shape and need no foreign keys to rows that may be gone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+NAME = 63  # DNS-1123 label
+LONG_NAME = 253  # DNS-1123 subdomain
+
+
+def _stamps() -> list[Column[object]]:
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("version", Integer, nullable=False),
+    ]
+
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("name", String(NAME), primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("clusters", JSON, nullable=False),
+    *_stamps(),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("name", String(NAME), primary_key=True),
+    Column(
+        "workspace",
+        String(NAME),
+        ForeignKey("workspaces.name", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
+    ),
+    Column("cluster", String(LONG_NAME), nullable=True),
+    Column("description", Text, nullable=False),
+    *_stamps(),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("project", String(NAME), ForeignKey("projects.name", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(NAME), primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("description", Text, nullable=False),
+    #: Non-secret data keys (``username``, ``filename``) in clear, for display.
+    Column("public", JSON, nullable=False),
+    #: Every data key, Fernet-sealed.
+    Column("sealed", LargeBinary, nullable=False),
+    *_stamps(),
+)
+
+pipelines = Table(
+    "pipelines",
+    metadata,
+    Column("project", String(NAME), ForeignKey("projects.name", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(LONG_NAME), primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("spec", JSON, nullable=False),
+    *_stamps(),
+)
+
+
+def _key() -> list[Column[object]]:
+    return [
+        Column("kind", String(16), primary_key=True),
+        Column("project", String(NAME), primary_key=True),
+        Column("name", String(LONG_NAME), primary_key=True),
+    ]
+
+
+sync_states = Table(
+    "sync_states",
+    metadata,
+    *_key(),
+    Column("status", String(16), nullable=False),
+    Column("synced_at", DateTime(timezone=True), nullable=True),
+    Column("message", Text, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+tombstones = Table(
+    "tombstones",
+    metadata,
+    *_key(),
+    Column("jenkins", String(NAME), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+dirty_keys = Table(
+    "dirty_keys",
+    metadata,
+    *_key(),
+    Column("enqueued_at", DateTime(timezone=True), nullable=False, index=True),
+)

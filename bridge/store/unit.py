@@ -1,0 +1,102 @@
+"""The store: an engine, the secret box, and transactions that expose one repository per table.
+
+Services open ``store.write()`` for anything that changes rows (an immediate, serialised transaction
+on SQLite) and ``store.read()`` otherwise. A unique or foreign-key violation that slips past a
+service's own checks (two writers racing) becomes ``Conflict``, never a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import cached_property
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import IntegrityError
+
+from bridge.errors import Conflict
+from bridge.settings import Settings
+from bridge.store import migrate as migrations
+from bridge.store.bookkeeping import DirtyRepo, SyncRepo, TombstoneRepo
+from bridge.store.credentials import CredentialRepo
+from bridge.store.crypto import SecretBox
+from bridge.store.engine import WRITE, make_engine
+from bridge.store.pipelines import PipelineRepo
+from bridge.store.workspaces import ProjectRepo, WorkspaceRepo
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Tx:
+    """Repositories bound to one connection inside one transaction."""
+
+    def __init__(self, conn: Connection, *, box: SecretBox, clock: Clock) -> None:
+        self.conn, self.box, self.clock = conn, box, clock
+
+    @cached_property
+    def workspaces(self) -> WorkspaceRepo:
+        return WorkspaceRepo(self.conn, self.clock)
+
+    @cached_property
+    def projects(self) -> ProjectRepo:
+        return ProjectRepo(self.conn, self.clock)
+
+    @cached_property
+    def credentials(self) -> CredentialRepo:
+        return CredentialRepo(self.conn, self.clock, self.box)
+
+    @cached_property
+    def pipelines(self) -> PipelineRepo:
+        return PipelineRepo(self.conn, self.clock)
+
+    @cached_property
+    def sync(self) -> SyncRepo:
+        return SyncRepo(self.conn, self.clock)
+
+    @cached_property
+    def tombstones(self) -> TombstoneRepo:
+        return TombstoneRepo(self.conn, self.clock)
+
+    @cached_property
+    def dirty(self) -> DirtyRepo:
+        return DirtyRepo(self.conn, self.clock)
+
+
+class Store:
+    def __init__(self, engine: Engine, box: SecretBox, *, clock: Clock = utcnow) -> None:
+        self.engine, self.box, self.clock = engine, box, clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        return cls(make_engine(settings.database_url), SecretBox(settings.secret_key))
+
+    def migrate(self) -> None:
+        """Upgrade the schema to the newest revision (idempotent)."""
+        migrations.upgrade(self.engine)
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        try:
+            with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+                yield Tx(conn, box=self.box, clock=self.clock)
+        except IntegrityError as e:
+            raise Conflict(
+                "the write conflicts with another object (it exists already, or is still used)"
+            ) from e
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with self.engine.connect() as conn, conn.begin():
+            yield Tx(conn, box=self.box, clock=self.clock)
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,104 @@
+"""Workspaces and projects: the catalogue rows with no secret material."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, literal, select, update
+
+from bridge.domain.model import Project, Workspace
+from bridge.errors import NotFound
+from bridge.store.records import Stored, meta_of, optional_sync, sync_columns, with_sync
+from bridge.store.tables import projects, workspaces
+
+Clock = Callable[[], datetime]
+
+
+class WorkspaceRepo:
+    def __init__(self, conn: Connection, clock: Clock) -> None:
+        self.conn, self.clock = conn, clock
+
+    def get(self, name: str) -> Stored[Workspace] | None:
+        row = self.conn.execute(select(workspaces).where(workspaces.c.name == name)).first()
+        return None if row is None else _workspace(row)
+
+    def list(self) -> list[Stored[Workspace]]:
+        rows = self.conn.execute(select(workspaces).order_by(workspaces.c.name))
+        return [_workspace(r) for r in rows]
+
+    def insert(self, ws: Workspace) -> None:
+        now = self.clock()
+        values = _workspace_values(ws) | {"created_at": now, "updated_at": now, "version": 1}
+        self.conn.execute(insert(workspaces).values(**values))
+
+    def update(self, ws: Workspace) -> None:
+        values = _workspace_values(ws) | {"updated_at": self.clock(), "version": workspaces.c.version + 1}
+        done = self.conn.execute(update(workspaces).where(workspaces.c.name == ws.name).values(**values))
+        if done.rowcount != 1:
+            raise NotFound(f"workspace {ws.name!r} does not exist")
+
+    def delete(self, name: str) -> bool:
+        return self.conn.execute(delete(workspaces).where(workspaces.c.name == name)).rowcount == 1
+
+
+class ProjectRepo:
+    def __init__(self, conn: Connection, clock: Clock) -> None:
+        self.conn, self.clock = conn, clock
+
+    def get(self, name: str) -> Stored[Project] | None:
+        row = self.conn.execute(_select_projects().where(projects.c.name == name)).first()
+        return None if row is None else _project(row)
+
+    def list(self, *, workspace: str | None = None) -> list[Stored[Project]]:
+        query = _select_projects().order_by(projects.c.name)
+        if workspace is not None:
+            query = query.where(projects.c.workspace == workspace)
+        return [_project(r) for r in self.conn.execute(query)]
+
+    def names(self) -> builtins.list[str]:
+        return list(self.conn.execute(select(projects.c.name).order_by(projects.c.name)).scalars())
+
+    def count_in(self, workspace: str) -> int:
+        query = select(func.count()).select_from(projects).where(projects.c.workspace == workspace)
+        return int(self.conn.execute(query).scalar_one())
+
+    def insert(self, p: Project) -> None:
+        now = self.clock()
+        values = _project_values(p) | {"created_at": now, "updated_at": now, "version": 1}
+        self.conn.execute(insert(projects).values(**values))
+
+    def update(self, p: Project) -> None:
+        values = _project_values(p) | {"updated_at": self.clock(), "version": projects.c.version + 1}
+        done = self.conn.execute(update(projects).where(projects.c.name == p.name).values(**values))
+        if done.rowcount != 1:
+            raise NotFound(f"project {p.name!r} does not exist")
+
+    def delete(self, name: str) -> bool:
+        """Deletes the project row; its credentials and pipelines go with it (ON DELETE CASCADE)."""
+        return self.conn.execute(delete(projects).where(projects.c.name == name)).rowcount == 1
+
+
+def _select_projects() -> Any:
+    joined = with_sync(projects, "project", projects.c.name, literal(""))
+    return select(projects, *sync_columns()).select_from(joined)
+
+
+def _workspace_values(ws: Workspace) -> dict[str, object]:
+    return {"name": ws.name, "description": ws.description, "clusters": list(ws.clusters)}
+
+
+def _workspace(row: Any) -> Stored[Workspace]:
+    obj = Workspace(name=row.name, description=row.description, clusters=tuple(row.clusters))
+    return Stored(obj=obj, meta=meta_of(row))
+
+
+def _project_values(p: Project) -> dict[str, object]:
+    return {"name": p.name, "workspace": p.workspace, "cluster": p.cluster, "description": p.description}
+
+
+def _project(row: Any) -> Stored[Project]:
+    obj = Project(name=row.name, workspace=row.workspace, cluster=row.cluster, description=row.description)
+    return Stored(obj=obj, meta=meta_of(row), sync=optional_sync(row))

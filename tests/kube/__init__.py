@@ -1,0 +1,1 @@
+"""Tests of the kube test harness itself: real apiservers, kubectl, tokens and the Helm chart."""
