@@ -71,9 +71,12 @@ def authorize(container: Container, principal: Principal, permission: str, param
         workspace_in_path=in_path,
         audit_project=_body_field(request, "name") if permission == "project.create" else None,
     )
-    moving = permission != "project.create" and target != identity.workspace_of(project or "")
-    if target is not None and moving:
-        access.check_also(grants, "project.create", workspace=target, workspace_in_path=False)
+    if (
+        target is not None
+        and permission != "project.create"
+        and target != identity.workspace_of(project or "")
+    ):
+        access.check_also(grants, "project.create", workspace=target, workspace_in_path=False)  # a move
 
 
 def install(app: Flask) -> None:

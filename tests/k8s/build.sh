@@ -75,7 +75,7 @@ if ! flock -n 9; then
     fi
 fi
 
-say "building ${wanted[*]} into $dest (15-30 minutes the first time on 2 cores; Go's caches make reruns fast)"
+say "building ${wanted[*]} into $dest (about 15 minutes the first time on 2 cores; cached afterwards)"
 start=$SECONDS
 staging="$(mktemp -d "$cache_root/.build.XXXXXX")"
 trap 'rm -rf "$staging"' EXIT

@@ -24,8 +24,18 @@ def test_every_cluster_serves_its_own_namespaces(kube_clusters: Mapping[str, Kub
     assert sorted(kube_clusters) == ["gondor", "host", "rohan", "shire"]
     name = _unique("only-rohan")
     with kube_clusters["rohan"].api_client() as api:
-        k8s.CoreV1Api(api).create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
-        assert k8s.CoreV1Api(api).read_namespace(name).status.phase == "Active"
+        core = k8s.CoreV1Api(api)
+        since = core.list_namespace().metadata.resource_version
+        core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
+        assert core.read_namespace(name).status.phase == "Active"
+        stream = watch.Watch()
+        for event in stream.stream(core.list_namespace, resource_version=since, timeout_seconds=5):
+            if event["object"].metadata.name == name:
+                assert event["type"] == "ADDED"
+                stream.stop()
+                break
+        else:
+            pytest.fail(f"no watch event for namespace {name}")
     for other in ("host", "gondor", "shire"):
         with kube_clusters[other].api_client() as api:
             names = {ns.metadata.name for ns in k8s.CoreV1Api(api).list_namespace().items}
