@@ -1,17 +1,21 @@
 """Composition root: the only place that names concrete classes and wires them together.
 
-``build_container(settings)`` opens the store, migrates it, and builds the services. Adapters to
-external systems are wired here too (see the marked section); tests pass fakes through the keyword
-arguments instead.
+``build_container(settings)`` opens the store, migrates it, and builds the services and the one
+Jenkins adapter (used by ``/readyz`` through a cached, non-blocking probe); ``build_worker`` builds the
+reconciliation worker from the same pieces, so ``serve --with-worker`` shares the container's store
+and adapter. Tests pass fakes through the keyword arguments instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from bridge.adapters.jenkins.port import JenkinsPort
 from bridge.identity.token_review import TokenReviewer
 from bridge.identity.wiring import Identity, build_identity
+from bridge.reconcile.ports import DesiredState
 from bridge.services.credentials import CredentialService
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
@@ -20,8 +24,13 @@ from bridge.services.workspaces import WorkspaceService
 from bridge.settings import Settings
 from bridge.store import Store, StoreDesiredState
 
-#: Answers "can Jenkins be reached?" quickly; used by /readyz for information only.
-JenkinsProbe = Callable[[], bool]
+if TYPE_CHECKING:
+    from bridge.reconcile.runner import Worker
+
+#: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
+JenkinsProbe = Callable[[], bool | None]
+#: Seconds a reachability answer is reused before the probe asks Jenkins again (in the background).
+PROBE_TTL = 10.0
 
 
 @dataclass
@@ -35,6 +44,7 @@ class Container:
     pipelines: PipelineService
     sync: SyncService
     identity: Identity
+    jenkins: JenkinsPort | None = None
     jenkins_probe: JenkinsProbe | None = None
 
     def close(self) -> None:
@@ -45,6 +55,7 @@ def build_container(
     settings: Settings,
     *,
     store: Store | None = None,
+    jenkins: JenkinsPort | None = None,
     jenkins_probe: JenkinsProbe | None = None,
     token_reviewer: TokenReviewer | None = None,
     migrate: bool = True,
@@ -64,8 +75,51 @@ def build_container(
         identity=build_identity(settings, store.engine, reviewer=token_reviewer),
         jenkins_probe=jenkins_probe,
     )
-    # --- Jenkins adapter wiring (reconcile work) -------------------------------------------------
-    # Build the Jenkins adapter from settings.jenkins here and set container.jenkins_probe (a fast
-    # reachability check) unless a test passed one; add the adapter to Container as a field.
+    # --- Jenkins adapter wiring -------------------------------------------------------------------
+    container.jenkins = jenkins or build_jenkins(settings)
+    if container.jenkins_probe is None:
+        from bridge.adapters.jenkins.probe import CachedProbe
+
+        container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
     # ------------------------------------------------------------------------------------------------
     return container
+
+
+def build_jenkins(settings: Settings) -> JenkinsPort:
+    """The adapter for the default Jenkins (``settings.jenkins``)."""
+    from bridge.adapters.jenkins.client import JenkinsAdapter
+
+    j = settings.jenkins
+    return JenkinsAdapter(
+        j.url, user=j.user, token=j.token, timeout=j.timeout, retries=j.retries, verify_tls=j.verify_tls
+    )
+
+
+def build_worker(
+    settings: Settings,
+    *,
+    desired: DesiredState | None = None,
+    jenkins: JenkinsPort | None = None,
+) -> Worker:
+    """The reconciliation worker: a provisioner over ``desired`` (the store) and ``jenkins``.
+
+    ``serve --with-worker`` passes its container's pieces; ``worker`` and ``reconcile`` pass nothing
+    and get their own store (migrated) and adapter.
+    """
+    from bridge.adapters.jenkins.configxml import KubeconfigMode
+    from bridge.reconcile.provision import Provisioner
+    from bridge.reconcile.render import marker_key
+    from bridge.reconcile.runner import Worker
+
+    if desired is None:
+        store = Store.from_settings(settings)
+        store.migrate()
+        desired = StoreDesiredState(store)
+    provisioner = Provisioner(
+        desired=desired,
+        jenkins=jenkins or build_jenkins(settings),
+        key=marker_key(settings.secret_key),
+        kubeconfig_mode=KubeconfigMode(settings.jenkins.kubeconfig_credential_mode),
+        secret_repush_interval=settings.reconcile.secret_repush_interval,
+    )
+    return Worker(provisioner=provisioner, desired=desired)

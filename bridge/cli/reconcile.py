@@ -2,7 +2,11 @@
 
 Prints the plan (one line per object: create/update/delete/noop/conflict/forget/orphan), applies
 it unless ``--dry-run``, then the outcome. Exits 1 when any object ended in error or Jenkins could
-not be reached. It does not take the worker's scheduler lock: a one-off pass is idempotent.
+not be reached.
+
+A pass that applies takes the worker's scheduler lock (``bridge.reconcile.leader``) without waiting:
+while a ``worker`` (or ``serve --with-worker``) runs against the same database it refuses with a
+clear message instead of racing it. ``--dry-run`` writes nothing and needs no lock.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import os
 import click
 
 from bridge.domain.plan import Op
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, Conflict
 from bridge.log import configure_logging
 from bridge.settings import Settings
 
@@ -27,15 +31,28 @@ from bridge.settings import Settings
 @click.option("--quiet", "-q", is_flag=True, help="Do not print no-op lines.")
 def reconcile(once: bool, dry_run: bool, projects: tuple[str, ...], deep: bool, quiet: bool) -> None:
     """Make Jenkins match the store once, printing the plan."""
-    from bridge.reconcile.runner import build_worker
+    from bridge.bootstrap import build_worker
+    from bridge.reconcile.leader import LeaderLock
 
     if not once:
         raise click.UsageError("only --once is supported; `jenkins-bridge worker` reconciles continuously")
     try:
         settings = Settings.load(os.environ)
         configure_logging(settings.log, secrets=settings.secrets())
-        worker = build_worker(settings)
-        result = worker.provisioner.run(projects or None, dry_run=dry_run, deep=True if deep else None)
+        leader = LeaderLock(database_url=settings.database_url, data_dir=settings.data_dir)
+        if not dry_run:
+            try:
+                leader.acquire(wait=False)
+            except Conflict as e:
+                raise Conflict(
+                    f"{e.detail}; it applies every change itself. Stop it to run a pass by hand, "
+                    "or use --dry-run to see the plan"
+                ) from None
+        try:
+            worker = build_worker(settings)
+            result = worker.provisioner.run(projects or None, dry_run=dry_run, deep=True if deep else None)
+        finally:
+            leader.release()
     except BridgeError as e:
         raise click.ClickException(e.detail) from None
     for action in result.actions:

@@ -47,7 +47,9 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
         from bridge.reconcile.runner import run_worker
 
         def _worker() -> None:
-            handle["worker"] = run_worker(settings, desired=container.desired, block=False, stop=stop)
+            handle["worker"] = run_worker(
+                settings, desired=container.desired, jenkins=container.jenkins, block=False, stop=stop
+            )
 
         threading.Thread(target=_worker, name="worker-start", daemon=True).start()
         # ------------------------------------------------------------------------------------------

@@ -96,13 +96,27 @@ class ParameterType(enum.StrEnum):
     PASSWORD = "password"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Parameter:
+    """A build parameter. A ``password`` parameter's default is secret: write-only in the API, sealed
+    at rest, and masked in ``repr``."""
+
     name: str
     type: ParameterType = ParameterType.STRING
     default: str | bool | None = None
     choices: tuple[str, ...] = ()
     description: str = ""
+
+    @property
+    def secret(self) -> bool:
+        return self.type is ParameterType.PASSWORD
+
+    def __repr__(self) -> str:
+        default = "***" if self.secret and self.default else repr(self.default)
+        return (
+            f"Parameter(name={self.name!r}, type={self.type.value!r}, default={default}, "
+            f"choices={self.choices!r}, description={self.description!r})"
+        )
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 One ``tree=`` query per project folder (the folder's description and every job in it with its
 description), and one per folder credential store (every credential with its description). The
 descriptions carry the ownership marker, so these two answers decide create/update/noop/conflict
-for everything in the project. Credentials are only listed in folders the bridge owns.
+for everything in the project. Credentials are only listed in folders the bridge owns: folders with
+the marker, or named in the ownership ledger (``owned_folders``) when someone stripped it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass, field
 
 from bridge.adapters.jenkins.configxml import read_marker
@@ -26,12 +28,18 @@ class Observation:
     failed: dict[str, BridgeError] = field(default_factory=dict)
 
 
-def observe(jenkins: JenkinsPort, projects: list[str], *, stop_on_unavailable: bool = True) -> Observation:
+def observe(
+    jenkins: JenkinsPort,
+    projects: list[str],
+    *,
+    owned_folders: Set[str] = frozenset(),
+    stop_on_unavailable: bool = True,
+) -> Observation:
     """Observe each project; an unreachable Jenkins stops observation (the rest stay failed too)."""
     result = Observation()
     for index, project in enumerate(projects):
         try:
-            result.seen.update(observe_project(jenkins, project))
+            result.seen.update(observe_project(jenkins, project, owned=project in owned_folders))
         except BridgeError as e:
             result.failed[project] = e
             if e.retryable and stop_on_unavailable:
@@ -41,12 +49,15 @@ def observe(jenkins: JenkinsPort, projects: list[str], *, stop_on_unavailable: b
     return result
 
 
-def observe_project(jenkins: JenkinsPort, project: str) -> dict[Ref, Seen]:
+def observe_project(jenkins: JenkinsPort, project: str, *, owned: bool = False) -> dict[Ref, Seen]:
     folder = jenkins.observe_folder(project)
     if folder is None:
         return {}
-    ours = folder.is_folder and read_marker(folder.description) is not None
-    seen = {Ref(PROJECT, project): Seen(managed=ours, stamp=folder.description, compatible=folder.is_folder)}
+    marked = folder.is_folder and read_marker(folder.description) is not None
+    ours = marked or (folder.is_folder and owned)
+    seen = {
+        Ref(PROJECT, project): Seen(managed=marked, stamp=folder.description, compatible=folder.is_folder)
+    }
     if not folder.is_folder:
         return seen
     for name, item in folder.items.items():

@@ -11,7 +11,7 @@ every project.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence, Set
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -64,4 +64,16 @@ class DesiredState(Protocol):
 
     def take_dirty(self, limit: int = 100) -> Sequence[ObjectKey]:
         """Keys written through the API since they were last taken; each key appears once (merged)."""
+        ...
+
+    def owned(self, projects: Collection[str]) -> Set[ObjectKey]:
+        """Items in these projects the bridge created in Jenkins (or saw carrying its marker).
+
+        A ledger that survives restarts. The marker in Jenkins stays the source of truth; the ledger
+        only lets the bridge recognise its own item after someone stripped the marker.
+        """
+        ...
+
+    def record_owned(self, *, add: Iterable[ObjectKey] = (), remove: Iterable[ObjectKey] = ()) -> None:
+        """Update the ledger in one transaction (removals first)."""
         ...

@@ -9,6 +9,12 @@ pass starts from what Jenkins holds.
 Credential values cannot be observed (Jenkins redacts them), so they are re-pushed every
 ``secret_repush_interval``; the same slow cadence runs a deep check of pipeline jobs (config.xml read
 back and compared), which catches edits in Jenkins that kept our marker in the description.
+
+Ownership: the marker in Jenkins decides. The store also keeps a ledger of the items the bridge
+created (``DesiredState.owned``), so an item of ours whose marker someone stripped is still known as
+ours, and repaired, after a restart or on another worker. An item without the marker that the ledger
+does not name was never created by the bridge: a conflict, never touched. The ledger forgets an item
+as soon as a pass sees it absent, so a same-named item someone creates later is not claimed.
 """
 
 from __future__ import annotations
@@ -72,9 +78,6 @@ class Provisioner:
         self._clock = clock
         self._last_repush = clock()
         self._recorded: dict[ObjectKey, tuple[SyncStatus, str | None]] = {}
-        #: Items this process has seen carrying our marker (or created): if the marker disappears
-        #: (someone rewrote the item in Jenkins), the item is still ours and gets repaired.
-        self._owned: set[Ref] = set()
 
     def invalidate(self, keys: Iterable[ObjectKey]) -> None:
         """Forget what was last recorded for these keys (the store resets them on write)."""
@@ -99,8 +102,9 @@ class Provisioner:
             rendered.update(docs)
             pipelines.update(pipes)
         names = sorted(set(live) | {ref.project for ref in tombstones})
-        observation = observe(self._jenkins, names)
-        seen = self._own(observation.seen, observed={n for n in names if n not in observation.failed})
+        ledger = Ledger({ref_of(k) for k in self._desired.owned(names)})
+        observation = observe(self._jenkins, names, owned_folders=ledger.folders())
+        seen = ledger.apply(observation.seen, observed={n for n in names if n not in observation.failed})
         for name, error in observation.failed.items():
             self._fail_project(name, rendered, error, result, dry_run=dry_run)
         ok = {ref: doc for ref, doc in rendered.items() if ref.project not in observation.failed}
@@ -115,8 +119,12 @@ class Provisioner:
         )
         if dry_run:
             return result
-        for action in result.actions:
-            self._apply(action, ok, tombstones, result)
+        try:
+            for action in result.actions:
+                self._apply(action, ok, tombstones, result, ledger)
+        finally:
+            if ledger.added or ledger.removed:
+                self._desired.record_owned(add=map(key_of, ledger.added), remove=map(key_of, ledger.removed))
         if due and not result.retry:
             self._last_repush = self._clock()
         return result
@@ -124,7 +132,12 @@ class Provisioner:
     # -- apply ---------------------------------------------------------------------------------
 
     def _apply(
-        self, action: Action, docs: dict[Ref, Rendered], tombs: dict[Ref, list[Tombstone]], result: PassResult
+        self,
+        action: Action,
+        docs: dict[Ref, Rendered],
+        tombs: dict[Ref, list[Tombstone]],
+        result: PassResult,
+        ledger: Ledger,
     ) -> None:
         ref = action.ref
         if result.retry and action.op.writes:
@@ -137,6 +150,7 @@ class Provisioner:
             self._write(action, docs)
         except NotFound as e:
             if action.op is Op.DELETE:
+                ledger.release(ref)
                 self._forget(ref, tombs)
             else:
                 self._error(ref, e.detail, result)
@@ -152,14 +166,15 @@ class Provisioner:
             result.applied.append(action)
             log.info("%s", action)
         if action.op in (Op.CREATE, Op.UPDATE):
-            self._owned.add(ref)
+            ledger.claim(ref)
             self._record(ref, SyncStatus.SYNCED, None, force=True)
         elif action.op is Op.NOOP:
             self._record(ref, SyncStatus.SYNCED, None)
         elif action.op is Op.CONFLICT:
             self._error(ref, NOT_MANAGED if action.reason == NOT_MANAGED else action.reason, result)
         elif action.op in (Op.DELETE, Op.FORGET):
-            self._owned.discard(ref)
+            if ref not in docs:  # "forget: recreated" leaves a desired item ours
+                ledger.release(ref)
             self._forget(ref, tombs)
 
     def _write(self, action: Action, docs: dict[Ref, Rendered]) -> None:
@@ -209,17 +224,6 @@ class Provisioner:
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
-    def _own(self, seen: Mapping[Ref, Seen], *, observed: set[str]) -> dict[Ref, Seen]:
-        """Apply ownership memory; an item seen absent is forgotten (a later same-named item is not ours)."""
-        self._owned -= {ref for ref in self._owned if ref.project in observed and ref not in seen}
-        result = dict(seen)
-        for ref, item in seen.items():
-            if item.managed:
-                self._owned.add(ref)
-            elif ref in self._owned and item.compatible:
-                result[ref] = Seen(managed=True, stamp=item.stamp)  # ours, marker removed in Jenkins
-        return result
-
     def _fail_project(
         self,
         project: str,
@@ -255,3 +259,43 @@ class Provisioner:
         synced_at = datetime.now(UTC) if status is SyncStatus.SYNCED else None
         self._desired.record_sync(key, SyncState(status=status, synced_at=synced_at, message=message))
         self._recorded[key] = (status, message)
+
+
+class Ledger:
+    """The ownership ledger during one pass: what the store named, and the changes to write back."""
+
+    def __init__(self, owned: set[Ref]) -> None:
+        self.owned = owned
+        self.added: set[Ref] = set()
+        self.removed: set[Ref] = set()
+
+    def folders(self) -> set[str]:
+        return {ref.project for ref in self.owned if ref.kind == PROJECT}
+
+    def claim(self, ref: Ref) -> None:
+        if ref not in self.owned:
+            self.owned.add(ref)
+            self.added.add(ref)
+        self.removed.discard(ref)
+
+    def release(self, ref: Ref) -> None:
+        """``ref`` is gone from Jenkins; a folder takes everything recorded inside it along."""
+        gone = {r for r in self.owned if r == ref or (ref.kind == PROJECT and r.project == ref.project)}
+        self.owned -= gone
+        self.removed |= gone
+        self.added -= gone
+
+    def apply(self, seen: Mapping[Ref, Seen], *, observed: set[str]) -> dict[Ref, Seen]:
+        """Observation with ownership applied: marked items are recorded; recorded items that lost
+        their marker count as ours (when still the right kind of item); recorded items seen absent
+        are forgotten, so a later same-named item is not ours."""
+        for ref in [r for r in self.owned if r.project in observed and r not in seen]:
+            self.owned.discard(ref)
+            self.removed.add(ref)
+        result = dict(seen)
+        for ref, item in seen.items():
+            if item.managed:
+                self.claim(ref)
+            elif ref in self.owned and item.compatible:
+                result[ref] = Seen(managed=True, stamp=item.stamp)  # ours, marker removed in Jenkins
+        return result

@@ -95,36 +95,6 @@ class WorkerHandle:
         self.leader.release()
 
 
-def build_worker(
-    settings: Settings, *, desired: DesiredState | None = None, jenkins: JenkinsPort | None = None
-) -> Worker:
-    """Wire a worker from settings; tests and the demo pass their own desired state or Jenkins."""
-    from bridge.adapters.jenkins.client import JenkinsAdapter
-    from bridge.adapters.jenkins.configxml import KubeconfigMode
-    from bridge.reconcile.render import marker_key
-
-    if desired is None:
-        from bridge.store.desired import StoreDesiredState
-        from bridge.store.unit import Store
-
-        store = Store.from_settings(settings)
-        store.migrate()
-        desired = StoreDesiredState(store)
-    if jenkins is None:
-        j = settings.jenkins
-        jenkins = JenkinsAdapter(
-            j.url, user=j.user, token=j.token, timeout=j.timeout, retries=j.retries, verify_tls=j.verify_tls
-        )
-    provisioner = Provisioner(
-        desired=desired,
-        jenkins=jenkins,
-        key=marker_key(settings.secret_key),
-        kubeconfig_mode=KubeconfigMode(settings.jenkins.kubeconfig_credential_mode),
-        secret_repush_interval=settings.reconcile.secret_repush_interval,
-    )
-    return Worker(provisioner=provisioner, desired=desired)
-
-
 def run_worker(
     settings: Settings,
     *,
@@ -142,6 +112,8 @@ def run_worker(
     leader = LeaderLock(database_url=settings.database_url, data_dir=settings.data_dir)
     if not leader.acquire(wait=True, stop=stop):
         return None
+    from bridge.bootstrap import build_worker  # the composition root names the concrete classes
+
     worker = build_worker(settings, desired=desired, jenkins=jenkins)
     scheduler = BackgroundScheduler(timezone=UTC)
     now = datetime.now(UTC)

@@ -75,6 +75,21 @@ def validate_pipeline(p: Pipeline, *, credentials: set[str]) -> None:
     problems.raise_if_any("pipeline")
 
 
+def keep_secret_defaults(new: Pipeline, old: Pipeline) -> Pipeline:
+    """Password defaults are write-only, so clients cannot send them back: a password parameter sent
+    without a default keeps the one stored under its name (an empty string clears it)."""
+    stored = {x.name: x.default for x in old.parameters if x.secret and x.default is not None}
+    if not stored:
+        return new
+    parameters = tuple(
+        dataclasses.replace(x, default=stored[x.name])
+        if x.secret and x.default is None and x.name in stored
+        else x
+        for x in new.parameters
+    )
+    return dataclasses.replace(new, parameters=parameters)
+
+
 def _credential_ids(tx: Tx, project: str) -> set[str]:
     return {c.obj.id for c in tx.credentials.list(project)}
 
@@ -124,6 +139,7 @@ class PipelineService:
                 raise NotFound(f"pipeline {name!r} does not exist in project {project!r}")
             check_version(current, expected_version)
             p = dataclasses.replace(current.obj, **changes)  # type: ignore[arg-type]
+            p = keep_secret_defaults(p, current.obj)
             validate_pipeline(p, credentials=_credential_ids(tx, project))
             if p != current.obj:
                 tx.pipelines.update(p)

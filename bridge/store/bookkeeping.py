@@ -35,7 +35,8 @@ def key_of(row: Any) -> ObjectKey:
     return ObjectKey(Kind(row.kind), row.project, row.name)
 
 
-def _insert(conn: Connection, table: Table) -> Any:
+def insert_for(conn: Connection, table: Table) -> Any:
+    """An INSERT that supports ``on_conflict_do_*`` on the connection's dialect."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
 
@@ -51,7 +52,7 @@ class SyncRepo:
     def set(self, key: ObjectKey, state: SyncState) -> None:
         values = {"status": state.status.value, "synced_at": state.synced_at, "message": state.message}
         values["updated_at"] = self.clock()
-        stmt = _insert(self.conn, sync_states).values(**key_values(key), **values)
+        stmt = insert_for(self.conn, sync_states).values(**key_values(key), **values)
         stmt = stmt.on_conflict_do_update(index_elements=["kind", "project", "name"], set_=values)
         self.conn.execute(stmt)
 
@@ -97,7 +98,7 @@ class TombstoneRepo:
         self.conn, self.clock = conn, clock
 
     def add(self, key: ObjectKey, jenkins: str = "default") -> None:
-        stmt = _insert(self.conn, tombstones).values(
+        stmt = insert_for(self.conn, tombstones).values(
             **key_values(key), jenkins=jenkins, created_at=self.clock()
         )
         self.conn.execute(stmt.on_conflict_do_nothing())
@@ -124,7 +125,7 @@ class DirtyRepo:
         self.conn, self.clock = conn, clock
 
     def add(self, key: ObjectKey) -> None:
-        stmt = _insert(self.conn, dirty_keys).values(**key_values(key), enqueued_at=self.clock())
+        stmt = insert_for(self.conn, dirty_keys).values(**key_values(key), enqueued_at=self.clock())
         self.conn.execute(stmt.on_conflict_do_nothing())
 
     def contains(self, key: ObjectKey) -> bool:

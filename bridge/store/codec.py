@@ -2,16 +2,24 @@
 
 The document is versionless on purpose: new optional fields get defaults when read, so old rows stay
 readable without a data migration.
+
+A password parameter's default is secret: it is stored Fernet-sealed under ``sealed_default`` (never
+in clear under ``default``). A row written before sealing existed is still read (clear ``default``)
+and sealed on its next write.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bridge.domain.model import Discarder, Parameter, ParameterType, Pipeline, ScmSource
 
 
-def pipeline_spec(p: Pipeline) -> dict[str, Any]:
+Seal = Callable[[str], str]
+
+
+def pipeline_spec(p: Pipeline, *, seal: Seal) -> dict[str, Any]:
     return {
         "jenkinsfile": p.jenkinsfile,
         "scm": None
@@ -22,16 +30,7 @@ def pipeline_spec(p: Pipeline) -> dict[str, Any]:
             "credential": p.scm.credential,
             "script_path": p.scm.script_path,
         },
-        "parameters": [
-            {
-                "name": x.name,
-                "type": x.type.value,
-                "default": x.default,
-                "choices": list(x.choices),
-                "description": x.description,
-            }
-            for x in p.parameters
-        ],
+        "parameters": [_parameter_spec(x, seal) for x in p.parameters],
         "discarder": None
         if p.discarder is None
         else {"days": p.discarder.days, "builds": p.discarder.builds},
@@ -40,7 +39,36 @@ def pipeline_spec(p: Pipeline) -> dict[str, Any]:
     }
 
 
-def pipeline_from(project: str, name: str, description: str, spec: dict[str, Any]) -> Pipeline:
+def _parameter_spec(x: Parameter, seal: Seal) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "name": x.name,
+        "type": x.type.value,
+        "default": x.default,
+        "choices": list(x.choices),
+        "description": x.description,
+    }
+    if x.type is ParameterType.PASSWORD and isinstance(x.default, str):
+        spec["default"] = None
+        spec["sealed_default"] = seal(x.default)
+    return spec
+
+
+def _parameter_from(x: dict[str, Any], unseal: Seal) -> Parameter:
+    default = x.get("default")
+    if x.get("sealed_default") is not None:
+        default = unseal(x["sealed_default"])
+    return Parameter(
+        name=x["name"],
+        type=ParameterType(x.get("type", "string")),
+        default=default,
+        choices=tuple(x.get("choices", ())),
+        description=x.get("description", ""),
+    )
+
+
+def pipeline_from(
+    project: str, name: str, description: str, spec: dict[str, Any], *, unseal: Seal
+) -> Pipeline:
     scm = spec.get("scm")
     discarder = spec.get("discarder")
     return Pipeline(
@@ -56,16 +84,7 @@ def pipeline_from(project: str, name: str, description: str, spec: dict[str, Any
             credential=scm.get("credential"),
             script_path=scm.get("script_path", "Jenkinsfile"),
         ),
-        parameters=tuple(
-            Parameter(
-                name=x["name"],
-                type=ParameterType(x.get("type", "string")),
-                default=x.get("default"),
-                choices=tuple(x.get("choices", ())),
-                description=x.get("description", ""),
-            )
-            for x in spec.get("parameters", ())
-        ),
+        parameters=tuple(_parameter_from(x, unseal) for x in spec.get("parameters", ())),
         discarder=None
         if discarder is None
         else Discarder(days=discarder.get("days"), builds=discarder.get("builds")),

@@ -1,4 +1,4 @@
-"""Encryption of credential data at rest (Fernet: AES-128-CBC + HMAC-SHA256, from ``cryptography``).
+"""Encryption of secret material at rest (credential data, password parameter defaults) (Fernet: AES-128-CBC + HMAC-SHA256, from ``cryptography``).
 
 A token that does not authenticate under the configured key means the key is wrong (or the row was
 tampered with): that is a configuration problem an operator must fix, so it raises
@@ -27,12 +27,21 @@ class SecretBox:
         return self._fernet.encrypt(json.dumps(data, sort_keys=True).encode("utf-8"))
 
     def open(self, token: bytes) -> dict[str, str]:
+        loaded = json.loads(self._decrypt(bytes(token)))
+        return {str(k): str(v) for k, v in loaded.items()}
+
+    def seal_text(self, value: str) -> str:
+        """One secret string as a Fernet token (ASCII), for secrets kept inside JSON documents."""
+        return self._fernet.encrypt(value.encode("utf-8")).decode("ascii")
+
+    def open_text(self, token: str) -> str:
+        return self._decrypt(token.encode("ascii")).decode("utf-8")
+
+    def _decrypt(self, token: bytes) -> bytes:
         try:
-            plain = self._fernet.decrypt(bytes(token))
+            return self._fernet.decrypt(token)
         except InvalidToken:
             raise ConfigurationError(
-                "stored credential data cannot be decrypted with the configured BRIDGE_SECRET_KEY; "
+                "stored secret data cannot be decrypted with the configured BRIDGE_SECRET_KEY; "
                 "the key differs from the one the data was written with"
             ) from None
-        loaded = json.loads(plain)
-        return {str(k): str(v) for k, v in loaded.items()}

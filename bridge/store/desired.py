@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence, Set
 
 from bridge.domain.model import Credential, Pipeline, Project, SyncState, SyncStatus
 from bridge.reconcile.ports import DesiredState, ObjectKey, Tombstone
@@ -50,3 +50,12 @@ class StoreDesiredState(DesiredState):
     def take_dirty(self, limit: int = 100) -> Sequence[ObjectKey]:
         with self.store.write() as tx:
             return tx.dirty.take(limit)
+
+    def owned(self, projects: Collection[str]) -> Set[ObjectKey]:
+        with self.store.read() as tx:
+            return tx.owned.list(projects)
+
+    def record_owned(self, *, add: Iterable[ObjectKey] = (), remove: Iterable[ObjectKey] = ()) -> None:
+        with self.store.write() as tx:
+            tx.owned.remove(remove)
+            tx.owned.add(add)

@@ -123,3 +123,14 @@ dirty_keys = Table(
     *_key(),
     Column("enqueued_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+#: Items the bridge created in a Jenkins (or saw carrying its marker): a memory of ownership that
+#: survives restarts. The Jenkins-side marker stays the source of truth; this only lets the bridge
+#: recognise its own item after someone stripped the marker (see ``bridge.reconcile.provision``).
+owned_items = Table(
+    "owned_items",
+    metadata,
+    *_key(),
+    Column("jenkins", String(NAME), primary_key=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)

@@ -22,6 +22,7 @@ from bridge.store.bookkeeping import DirtyRepo, SyncRepo, TombstoneRepo
 from bridge.store.credentials import CredentialRepo
 from bridge.store.crypto import SecretBox
 from bridge.store.engine import WRITE, make_engine
+from bridge.store.ownership import OwnedRepo
 from bridge.store.pipelines import PipelineRepo
 from bridge.store.workspaces import ProjectRepo, WorkspaceRepo
 
@@ -52,7 +53,7 @@ class Tx:
 
     @cached_property
     def pipelines(self) -> PipelineRepo:
-        return PipelineRepo(self.conn, self.clock)
+        return PipelineRepo(self.conn, self.clock, self.box)
 
     @cached_property
     def sync(self) -> SyncRepo:
@@ -65,6 +66,10 @@ class Tx:
     @cached_property
     def dirty(self) -> DirtyRepo:
         return DirtyRepo(self.conn, self.clock)
+
+    @cached_property
+    def owned(self) -> OwnedRepo:
+        return OwnedRepo(self.conn, self.clock)
 
 
 class Store:

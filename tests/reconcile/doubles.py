@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
 import defusedxml.ElementTree as SafeET
@@ -23,6 +23,7 @@ class MemoryDesiredState:
     tombstones_: list[Tombstone] = field(default_factory=list)
     sync: dict[ObjectKey, SyncState] = field(default_factory=dict)
     dirty: list[ObjectKey] = field(default_factory=list)
+    owned_: set[ObjectKey] = field(default_factory=set)
     records: int = 0
 
     def put(self, obj: Project | Credential | Pipeline) -> None:
@@ -81,6 +82,13 @@ class MemoryDesiredState:
     def take_dirty(self, limit: int = 100) -> Sequence[ObjectKey]:
         taken, self.dirty = self.dirty[:limit], self.dirty[limit:]
         return taken
+
+    def owned(self, projects: Collection[str]) -> Set[ObjectKey]:
+        return {k for k in self.owned_ if k.project in projects}
+
+    def record_owned(self, *, add: Iterable[ObjectKey] = (), remove: Iterable[ObjectKey] = ()) -> None:
+        self.owned_ -= set(remove)
+        self.owned_ |= set(add)
 
 
 def _description(xml: bytes) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jenkins
 import requests
 
 from bridge.sandbox.jenkins import SandboxJenkins
@@ -85,7 +86,10 @@ def create_job(j: SandboxJenkins, path: str, script: str) -> None:
 def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except jenkins.JenkinsException:  # e.g. a build not started yet: python-jenkins raises until it is
+            value = None
         if value:
             return value
         time.sleep(0.02)

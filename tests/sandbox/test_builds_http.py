@@ -117,7 +117,8 @@ def test_stop_delete_and_running_builds(sandbox_jenkins: SandboxJenkins) -> None
     progressive = s.get(f"{j.url}job/long/1/logText/progressiveText", params={"start": 0})
     assert progressive.headers["X-More-Data"] == "true"
     size = int(progressive.headers["X-Text-Size"])
-    assert size == len(progressive.content.replace(b"\r\n", b"\n"))
+    # X-Text-Size counts the raw log, console notes included; the body never shows them.
+    assert size > len(progressive.content.replace(b"\r\n", b"\n")) and b"\x1b" not in progressive.content
     with pytest.raises((jenkins.JenkinsException, requests.HTTPError)):
         server.delete_build("long", 1)  # still running
     server.stop_build("long", 1)
@@ -146,7 +147,7 @@ def test_disable_concurrent_builds_queues_next_run(sandbox_jenkins: SandboxJenki
     assert blocked["why"] == "Build #1 is already in progress (ETA: N/A)"
     input_id = s.get(f"{j.url}job/serial/1/wfapi/pendingInputActions").json()[0]["id"]
     s.post(f"{j.url}job/serial/1/input/{input_id}/proceedEmpty")
-    left = wait_for(lambda: (q := s.get(f"{j.url}queue/item/2/api/json").json())["executable"] and q)
+    left = wait_for(lambda: (q := s.get(f"{j.url}queue/item/2/api/json").json()).get("executable") and q)
     assert left["executable"]["number"] == 2
 
 

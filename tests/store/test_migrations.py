@@ -10,7 +10,16 @@ from bridge.store import migrate
 from bridge.store.engine import make_engine
 from bridge.store.tables import metadata
 
-TABLES = {"workspaces", "projects", "credentials", "pipelines", "sync_states", "tombstones", "dirty_keys"}
+TABLES = {
+    "workspaces",
+    "projects",
+    "credentials",
+    "pipelines",
+    "sync_states",
+    "tombstones",
+    "dirty_keys",
+    "owned_items",
+}
 
 
 def test_upgrade_empty_database_matches_tables_and_downgrade_removes_them(database_url: str) -> None:
@@ -54,3 +63,11 @@ def _foreign(diff: object) -> bool:
     if diff[0] == "remove_index":
         return diff[1].table.name not in TABLES
     return False
+
+
+def test_ownership_revision_follows_identity_and_is_the_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    assert script.get_revision("0003_ownership").down_revision == "0002_identity"
+    assert migrate.head_revision() == "0003_ownership"

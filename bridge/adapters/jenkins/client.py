@@ -104,6 +104,7 @@ class JenkinsAdapter:
         self._backoff = backoff
         self._max_backoff = max_backoff
         self.counter = self._client.counter
+        self.user = user  # who Jenkins will record for this adapter's requests
 
     def __repr__(self) -> str:
         return f"JenkinsAdapter({self._client.server!r})"
@@ -166,6 +167,18 @@ class JenkinsAdapter:
     def delete_credential(self, folder: str, credential_id: str) -> None:
         self._send("DELETE", paths.credential(folder, credential_id) + "config.xml", idempotent=True)
 
+    # -- primitives for the run side (``runs.py``) -------------------------------------------------
+
+    def get_json(self, path: str, **params: str) -> dict[str, Any]:
+        """``GET path`` (relative to the root URL) as a JSON object; retried when Jenkins is unavailable."""
+        return self._json(path, **params)
+
+    def post_form(
+        self, path: str, form: Mapping[str, str] | None = None, *, idempotent: bool = False
+    ) -> requests.Response:
+        """``POST path`` with an ``application/x-www-form-urlencoded`` body (typed errors, no redirects)."""
+        return self._send("POST", path, form=form or {}, idempotent=idempotent)
+
     # -- plumbing ------------------------------------------------------------------------------
 
     def _json(self, path: str, **params: str) -> dict[str, Any]:
@@ -185,6 +198,7 @@ class JenkinsAdapter:
         *,
         params: Mapping[str, str] | None = None,
         xml: bytes | None = None,
+        form: Mapping[str, str] | None = None,
         idempotent: bool = False,
     ) -> requests.Response:
         attempts = 1 + (self._retries if idempotent else 0)
@@ -195,7 +209,7 @@ class JenkinsAdapter:
                 method,
                 self._client._build_url(path),
                 params=dict(params or {}),
-                data=xml,
+                data=xml if xml is not None else (dict(form) if form is not None else None),
                 headers={"Content-Type": XML} if xml is not None else {},
             )
             try:

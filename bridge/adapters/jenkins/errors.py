@@ -17,6 +17,10 @@ from bridge.errors import BridgeError, Conflict, Forbidden, NotFound, UpstreamEr
 _RETRY_LATER = {429, 502, 503, 504}
 
 
+class BadCredentials(Forbidden):
+    """401: Jenkins does not accept the user and API token (wrong, or revoked since we stored it)."""
+
+
 def from_response(response: requests.Response, *, what: str) -> BridgeError | None:
     """The error a response means, or ``None`` for success (2xx, and 3xx: we never follow redirects)."""
     status = response.status_code
@@ -28,7 +32,9 @@ def from_response(response: requests.Response, *, what: str) -> BridgeError | No
         return NotFound(detail)
     if status == 409:
         return Conflict(detail)
-    if status in (401, 403):
+    if status == 401:
+        return BadCredentials(detail + " (check the Jenkins user and API token)")
+    if status == 403:
         return Forbidden(detail + " (check the bridge's Jenkins user and API token)")
     if status in _RETRY_LATER:
         return UpstreamUnavailable(detail, retry_after=retry_after(response.headers.get("Retry-After")))
@@ -51,3 +57,15 @@ def retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+class InputRefused(Forbidden):
+    """The actor may not decide this ``input`` step (not a submitter; Jenkins's or the bridge's verdict)."""
+
+
+class UnknownJenkinsUser(Forbidden):
+    """Jenkins has no record of the user (``/user/ID`` is a 404): they must sign in to Jenkins once."""
+
+
+class JenkinsIdentityUnavailable(UpstreamError):
+    """Jenkins refuses to mint API tokens for other users (its ``adminCanGenerateNewTokens`` is off)."""

@@ -11,7 +11,10 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bridge.identity.attribution import Actor
 
 
 @dataclass(frozen=True)
@@ -90,4 +93,34 @@ class JenkinsPort(Protocol):
 
     def ping(self) -> str:
         """Who the bridge is authenticated as (raises when Jenkins is unreachable or refuses)."""
+        ...
+
+
+@dataclass(frozen=True)
+class QueuedRun:
+    """Where Jenkins queued a run: the queue item's absolute URL and number (the build comes later)."""
+
+    url: str
+    number: int
+
+
+class RunPort(Protocol):
+    """Runs and input decisions, each for a real user (``Actor``); see ``runs.py`` for the two modes.
+
+    Every method raises the bridge's error vocabulary; an input the actor may not decide raises
+    ``InputRefused`` (a ``Forbidden``), whichever side (the bridge or Jenkins) refused it.
+    """
+
+    def trigger_run(self, job_path: str, parameters: Mapping[str, str], actor: Actor) -> QueuedRun:
+        """Queue a run of the job with these parameters (others keep their defaults)."""
+        ...
+
+    def proceed_input(
+        self, job_path: str, build: int, input_id: str, parameters: Mapping[str, str], actor: Actor
+    ) -> None:
+        """Approve a pending ``input`` step, with values for its parameters (if it has any)."""
+        ...
+
+    def abort_input(self, job_path: str, build: int, input_id: str, actor: Actor) -> None:
+        """Reject a pending ``input`` step (the run ends ABORTED, "Rejected by <user>")."""
         ...

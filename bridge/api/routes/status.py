@@ -51,7 +51,8 @@ def readyz(call: Call) -> tuple[BaseModel, int]:
     if call.container.jenkins_probe is not None:
         future = _probe_pool.submit(call.container.jenkins_probe)
         try:
-            jenkins = "ok" if future.result(timeout=JENKINS_PROBE_SECONDS) else "unreachable"
+            reachable = future.result(timeout=JENKINS_PROBE_SECONDS)
+            jenkins = "unknown" if reachable is None else "ok" if reachable else "unreachable"
         except Exception:
             jenkins = "unreachable"
     ready = store == "ok"

@@ -31,7 +31,11 @@ class ScmModel(Input):
 class ParameterModel(Input):
     name: str = Field(min_length=1, max_length=128)
     type: ParameterType = ParameterType.STRING
-    default: str | bool | None = None
+    default: str | bool | None = Field(
+        default=None,
+        description="For a password parameter the default is secret and write-only: never returned; "
+        "omit it (or send null) on an update to keep the stored one, send an empty string to clear it",
+    )
     choices: list[str] = Field(default_factory=list, max_length=1000)
     description: str = Description
 
@@ -42,6 +46,28 @@ class ParameterModel(Input):
             default=self.default,
             choices=tuple(self.choices),
             description=self.description,
+        )
+
+
+class ParameterOut(BaseModel):
+    name: str
+    type: ParameterType
+    default: str | bool | None = Field(description="Always null for a password parameter")
+    default_set: bool = Field(
+        description="Whether a default is stored (a password parameter's default is never returned)"
+    )
+    choices: list[str]
+    description: str
+
+    @classmethod
+    def of(cls, x: Parameter) -> ParameterOut:
+        return cls(
+            name=x.name,
+            type=x.type,
+            default=None if x.secret else x.default,
+            default_set=x.default not in (None, ""),
+            choices=list(x.choices),
+            description=x.description,
         )
 
 
@@ -94,7 +120,7 @@ class PipelineOut(MetaOut):
     description: str
     jenkinsfile: str | None
     scm: ScmModel | None
-    parameters: list[ParameterModel]
+    parameters: list[ParameterOut]
     discarder: DiscarderModel | None
     concurrent: bool
     cron: str | None
@@ -114,16 +140,7 @@ class PipelineOut(MetaOut):
             else ScmModel(
                 url=scm.url, branch=scm.branch, credential=scm.credential, script_path=scm.script_path
             ),
-            parameters=[
-                ParameterModel(
-                    name=x.name,
-                    type=x.type,
-                    default=x.default,
-                    choices=list(x.choices),
-                    description=x.description,
-                )
-                for x in p.parameters
-            ],
+            parameters=[ParameterOut.of(x) for x in p.parameters],
             discarder=None
             if p.discarder is None
             else DiscarderModel(days=p.discarder.days, builds=p.discarder.builds),

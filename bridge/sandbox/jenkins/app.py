@@ -41,6 +41,8 @@ ROUTE_MODULES = (
     "wfapi",
     "inputs",
     "replay",
+    "usertokens",
+    "runactions",
 )
 
 MUTATING = frozenset({"POST", "PUT", "DELETE"})

@@ -12,13 +12,15 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.sandbox.jenkins import credtypes
+from bridge.sandbox.jenkins import credtypes, itemjson
 from bridge.sandbox.jenkins.credentials import resolve_credential
 from bridge.sandbox.jenkins.itemxml import NO_CONCURRENT, PARAMS_PROPERTY
-from bridge.sandbox.jenkins.model import Credential, Job, ParameterDefinition, SandboxState
+from bridge.sandbox.jenkins.errors import Failure
+from bridge.sandbox.jenkins.model import Credential, Folder, Item, Job, ParameterDefinition, SandboxState
 from bridge.sandbox.jenkins.pipeline import (
     CredentialValue,
     Pipeline,
@@ -96,6 +98,15 @@ class Build:
     @property
     def duration(self) -> int:
         return 0 if self.run.finished_ms is None else self.run.finished_ms - self.timestamp
+
+
+def write_cause(run: PipelineRun, cause: Cause) -> None:
+    """``Cause.print``: a user cause hyperlinks the user name (a console note in the raw log)."""
+    prefix = "Started by user "
+    if cause.user_name is not None and cause.short_description.startswith(prefix):
+        run.console.cause(prefix, cause.user_name)
+    else:
+        run.console.write(cause.short_description)
 
 
 def credential_value(cred: Credential) -> CredentialValue | None:
@@ -242,7 +253,7 @@ class BuildService:
         item.build = build
         self._leave(item)
         for cause in item.causes:
-            run.console.write(cause.short_description)
+            write_cause(run, cause)
         run.start()
 
     def _resolve(self, job: Job, credentials_id: str) -> CredentialValue | None:
@@ -252,7 +263,11 @@ class BuildService:
 
     @staticmethod
     def _apply_declarative_properties(job: Job, program: Pipeline) -> None:
-        if program.parameters:
+        # pipeline-model-definition Utils.getParametersToApply: the Jenkinsfile's parameters, then the
+        # job's other ones except those an earlier Jenkinsfile declared (DeclarativeJobPropertyTrackerAction).
+        declared = [p.name for p in program.parameters]
+        tracked = set(job.engine.get("declarative_parameters", ()))
+        if program.parameters or tracked:
             job.parameters = [
                 ParameterDefinition(
                     type=p.type,
@@ -262,7 +277,8 @@ class BuildService:
                     choices=list(p.choices),
                 )
                 for p in program.parameters
-            ]
+            ] + [p for p in job.parameters if p.name not in declared and p.name not in tracked]
+            job.engine["declarative_parameters"] = declared
             if PARAMS_PROPERTY not in job.properties:
                 job.properties.append(PARAMS_PROPERTY)
         if program.disable_concurrent_builds:
@@ -273,6 +289,32 @@ class BuildService:
     def _finished(self, run: PipelineRun) -> None:
         with self.state.lock:
             self.maintain()
+
+
+def cancel_builds_in_progress(
+    state: SandboxState, services: dict[str, Any], item: Item, user_id: str, *, wait_seconds: float = 15.0
+) -> None:
+    """``ItemDeletion.cancelBuildsInProgress``: cancel the queue items of ``item`` and everything below it,
+    abort its running builds ("Aborted by <user>") and wait for them to end. Call without the lock held."""
+    with state.lock:
+        jobs = [item] if isinstance(item, Job) else [i for i in _subtree(item) if isinstance(i, Job)]
+        builds = service(state, services)
+        for queued in [q for q in builds.items.values() if q.job in jobs and q.state != "left"]:
+            builds.cancel(queued)
+        running = [b for job in jobs for b in job.builds.values() if b.building]
+    for build in running:
+        build.run.interrupt(f"Aborted by {user_id}")
+    deadline = time.monotonic() + wait_seconds
+    for build in running:
+        build.run.join(max(0.0, deadline - time.monotonic()))
+    still = [b for b in running if b.building]
+    if still:
+        count = f"{len(still)} build" + ("s" if len(still) > 1 else "")
+        raise Failure(f"Failed to interrupt and stop {count} of {itemjson.full_display_name(item)}")
+
+
+def _subtree(item: Item) -> list[Item]:
+    return list(item.walk()) if isinstance(item, Folder) else [item]
 
 
 def service(state: SandboxState, services: dict[str, Any]) -> BuildService:

@@ -72,6 +72,8 @@ def _store(ctx: RequestContext, groups: dict[str, str]) -> CredentialStore:
     expected = "system" if item.is_root else "folder"
     if groups["store"] != expected or groups.get("domain", "_") != "_":
         raise ItemNotFound()
+    if ctx.request.method in ("POST", "DELETE"):
+        item.config_posted = False  # a folder store change saves the folder through XmlFile
     return item.store
 
 

@@ -142,6 +142,7 @@ def _create_from_xml(ctx: RequestContext, parent: Folder, name: str, root: ET.El
         job = Job(name=name, parent=parent, java_class=java_class)
         itemxml.apply_job_config(job, root)
         item = job
+    item.config_posted = True
     parent.children[name] = item
     return item
 
@@ -184,7 +185,7 @@ def config_xml(ctx: RequestContext, groups: dict[str, str]) -> Response:
                     if item.config is not None
                     else itemxml.empty_job_config(item.java_class)
                 )
-        return pages.xml_response(root)
+        return pages.xml_response(root, posted=item.config_posted)
     if method != "POST":
         raise Failure("Unexpected request method " + method)
     ctx.require(ITEM_CONFIGURE)
@@ -198,13 +199,22 @@ def config_xml(ctx: RequestContext, groups: dict[str, str]) -> Response:
         else:
             assert isinstance(item, Job)
             itemxml.apply_job_config(item, root)
+        item.config_posted = True
     return pages.empty(200)
 
 
 def _delete(ctx: RequestContext) -> Folder:
+    """``AbstractItem.delete``: cancel the subtree's queue items and abort its running builds first
+    (``ItemDeletion.cancelBuildsInProgress``, waiting up to 15 s for them to end), then remove it."""
+    from bridge.sandbox.jenkins.buildstate import cancel_builds_in_progress
+
     ctx.require(ITEM_DELETE)
     with ctx.lock:
         item = ctx.item
+        if item.parent is None or item.parent.children.get(item.name) is not item:
+            raise ItemNotFound()
+    cancel_builds_in_progress(ctx.state, ctx.services, item, ctx.principal.id)
+    with ctx.lock:
         parent = item.parent
         if parent is None or parent.children.get(item.name) is not item:
             raise ItemNotFound()
@@ -258,6 +268,7 @@ def set_enabled(ctx: RequestContext, groups: dict[str, str]) -> Response:
     disabled = groups["flag"] == "disable"
     with ctx.lock:
         job.disabled = disabled
+        job.config_posted = False  # Job.save(): written by XmlFile from now on
         itemxml.set_job_flag(job, "disabled", "true" if disabled else "false")
         location = ctx.url_of(job)
     return pages.redirect(location)

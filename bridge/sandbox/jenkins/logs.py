@@ -17,6 +17,7 @@ from bridge.sandbox.jenkins.builds import BUILD, build_of
 from bridge.sandbox.jenkins.buildstate import Build
 from bridge.sandbox.jenkins.context import RequestContext
 from bridge.sandbox.jenkins.errors import ItemNotFound
+from bridge.sandbox.jenkins.pipeline.console import strip_notes
 from bridge.sandbox.jenkins.pipeline.graph import FlowNode
 from bridge.sandbox.jenkins.routing import RouteTable
 
@@ -33,23 +34,25 @@ def register(routes: RouteTable) -> None:
     routes.add(NODE, node_page, kinds=JOB)
 
 
-def _progressive(ctx: RequestContext, data: bytes, *, active: bool, html_mode: bool) -> Response:
-    raw = ctx.request.args.get("start", "0")
-    start = int(raw) if raw.lstrip("-").isdigit() else 0
-    if start > len(data) or start < 0:
+def _progressive(ctx: RequestContext, raw: bytes, *, active: bool, html_mode: bool) -> Response:
+    """``raw`` is the stored log (console notes included): offsets count its bytes, the body has no notes."""
+    arg = ctx.request.args.get("start", "0")
+    start = int(arg) if arg.lstrip("-").isdigit() else 0
+    if start > len(raw) or start < 0:
         start = 0
-    text = data[start:].decode("utf-8", "replace")
+    text = strip_notes(raw[start:]).decode("utf-8", "replace")
     if html_mode:
         text = html.escape(text)
     body = text.replace("\r\n", "\n").replace("\n", "\r\n")
     resp = Response(body, content_type="text/html;charset=utf-8" if html_mode else TEXT)
-    resp.headers["X-Text-Size"] = str(len(data))
+    resp.headers["X-Text-Size"] = str(len(raw))
     if active:
         resp.headers["X-More-Data"] = "true"
     return resp
 
 
 def console_text(ctx: RequestContext, groups: dict[str, str]) -> Response:
+    """``Run.doConsoleText``: the whole log through ``PlainTextConsoleOutputStream`` (no notes)."""
     with ctx.lock:
         build = build_of(ctx, groups)
     return Response(build.run.console.read(), content_type=TEXT)
@@ -58,8 +61,8 @@ def console_text(ctx: RequestContext, groups: dict[str, str]) -> Response:
 def progressive(ctx: RequestContext, groups: dict[str, str]) -> Response:
     with ctx.lock:
         build = build_of(ctx, groups)
-    data = build.run.console.read()
-    return _progressive(ctx, data, active=build.building, html_mode=groups["kind"] == "Html")
+    raw = build.run.console.raw()
+    return _progressive(ctx, raw, active=build.building, html_mode=groups["kind"] == "Html")
 
 
 def _node(ctx: RequestContext, groups: dict[str, str]) -> tuple[Build, FlowNode]:

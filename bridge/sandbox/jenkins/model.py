@@ -84,6 +84,9 @@ class Item:
     parent: Folder | None
     description: str = ""
     display_name: str | None = None
+    # config.xml on disk is a client's XML copied through an identity transform (createItem with a body,
+    # POST config.xml) rather than written by Jenkins' XmlFile; the two start differently (see pages).
+    config_posted: bool = False
 
     kind = "item"
     java_class = ""

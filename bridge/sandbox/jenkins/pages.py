@@ -27,12 +27,23 @@ def json_response(data: Any, *, pretty: bool = False, status: int = 200) -> Resp
     return Response(body, status=status, content_type="application/json;charset=utf-8", headers=API_HEADERS)
 
 
-def xml_response(root: ET.Element, *, declaration: bool = True) -> Response:
-    """XML as XStream writes it; item config.xml carries the XML 1.1 declaration Jenkins sends."""
+XSTREAM_DECLARATION = "<?xml version='1.1' encoding='UTF-8'?>\n"  # XmlFile.write (2.479.3)
+TRANSFORM_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'  # JDK identity Transformer, no newline
+
+
+def xml_response(root: ET.Element, *, declaration: bool = True, posted: bool = False) -> Response:
+    """XML as the stored file holds it.
+
+    Jenkins 2.479.3's ``AbstractItem.writeConfigDotXml`` copies ``config.xml`` from disk as is. A file
+    Jenkins saved itself (``XmlFile.write``) starts with the single-quoted XML 1.1 declaration; a file
+    stored from a client's XML (``createItem`` with a body, POST ``config.xml``: ``XMLUtils.safeTransform``)
+    carries the JDK transformer's double-quoted 1.0 declaration with no line break (``posted``). Only from
+    2.568 (SECURITY-3744) is GET re-serialised with ``XStream2.toXMLUTF8``'s double-quoted 1.1 declaration.
+    """
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")
     if declaration:
-        body = "<?xml version='1.1' encoding='UTF-8'?>\n" + body
+        body = (TRANSFORM_DECLARATION if posted else XSTREAM_DECLARATION) + body
     return Response(body, content_type="application/xml;charset=utf-8")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -57,6 +57,7 @@ class SandboxJenkins:
         state_dir: str | Path | None = None,
         version: str = DEFAULT_VERSION,
         seed: int = 0,
+        system_properties: Mapping[str, str] | None = None,
     ) -> None:
         self.admin_user = admin_user
         self.admin_password = admin_password or secrets.token_hex(8)
@@ -67,7 +68,7 @@ class SandboxJenkins:
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.version = version
         self.faults = Faults(seed)
-        self.services: dict[str, Any] = {}
+        self.services: dict[str, Any] = {"system_properties": dict(system_properties or {})}  # -Dname=value
         self._user_specs = [
             UserSpec(admin_user, self.admin_password, (self.admin_token,), is_admin=True),
             *users,
