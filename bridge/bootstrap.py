@@ -121,5 +121,6 @@ def build_worker(
         key=marker_key(settings.secret_key),
         kubeconfig_mode=KubeconfigMode(settings.jenkins.kubeconfig_credential_mode),
         secret_repush_interval=settings.reconcile.secret_repush_interval,
+        requested_by=settings.jenkins.attribution == "parameter",
     )
     return Worker(provisioner=provisioner, desired=desired)

@@ -35,6 +35,7 @@ MASK = "***"
 SECRET_KEY_FILE = "secret.key"
 
 KubeconfigMode = Literal["file", "kubeconfig-plugin", "secret-text"]
+AttributionMode = Literal["parameter", "user-token"]
 LogFormat = Literal["plain", "json"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -55,6 +56,9 @@ class JenkinsSettings:
     #: How ``kubeconfig`` credentials are stored: a secret file (default), kubernetes-cd's
     #: KubeconfigCredentials, or secret text.
     kubeconfig_credential_mode: KubeconfigMode = "file"
+    #: How runs and approvals carry the real user (docs/security.md §5): a ``BRIDGE_REQUESTED_BY``
+    #: parameter and bridge-side submitter checks, or per-user API tokens minted by ``user``.
+    attribution: AttributionMode = "parameter"
 
 
 @dataclass(frozen=True)

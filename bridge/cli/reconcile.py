@@ -6,7 +6,8 @@ not be reached.
 
 A pass that applies takes the worker's scheduler lock (``bridge.reconcile.leader``) without waiting:
 while a ``worker`` (or ``serve --with-worker``) runs against the same database it refuses with a
-clear message instead of racing it. ``--dry-run`` writes nothing and needs no lock.
+clear message instead of racing it. ``--dry-run`` writes nothing and needs no lock. A full pass
+also takes the queued API writes it covers, so they show ``synced`` at once.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def reconcile(once: bool, dry_run: bool, projects: tuple[str, ...], deep: bool, 
                 ) from None
         try:
             worker = build_worker(settings)
-            result = worker.provisioner.run(projects or None, dry_run=dry_run, deep=True if deep else None)
+            result = worker.once(projects, dry_run=dry_run, deep=True if deep else None)
         finally:
             leader.release()
     except BridgeError as e:

@@ -140,3 +140,18 @@ def revoke(token_id: str) -> None:
         raise click.ClickException(e.detail) from None
     _audit(engine, action="token.revoke", target=token_id)
     click.echo(f"revoked token {info.id} of {info.user}", err=True)
+    _forget_jenkins_identity(engine, info.user)
+
+
+def _forget_jenkins_identity(engine: Engine, user: str) -> None:
+    """With user-token attribution, a user left without active tokens loses their Jenkins token too."""
+    from bridge.adapters.jenkins.runs import connect_runs
+    from bridge.store.crypto import SecretBox
+    from bridge.store.jenkins_tokens import JenkinsTokenStore
+
+    settings = Settings.load(os.environ)
+    if settings.jenkins.attribution != "user-token" or TokenStore(engine).list(user=user):
+        return
+    vault = JenkinsTokenStore(engine, SecretBox(settings.secret_key))
+    if vault.get(user) is not None and not connect_runs(settings.jenkins, vault).forget(user):
+        click.echo(f"warning: Jenkins unreachable; revoke the API token of {user} there", err=True)

@@ -1,18 +1,18 @@
-"""Who a Jenkins action is for: the value the API hands to the Jenkins adapter.
+"""Who a Jenkins action is for: the value the API hands to the Jenkins adapter's run side.
 
-The bridge talks to Jenkins with one service account, and Jenkins has no "on behalf of" header: a
-build it starts records ``Started by user <service account>`` and an input it answers records
-``Approved by <service account>``; the service account, being an administrator, also bypasses the
-input step's ``submitter`` check. So the bridge carries the real user itself (see docs/security.md,
-"Attribution in Jenkins"):
+Jenkins has no "on behalf of" header: whoever authenticates is who Jenkins records ("Started by user
+…", ``ApproverAction``, "Approved by …") and whom the input step's ``submitter`` check applies to. The
+adapter (``bridge.adapters.jenkins.runs``) carries an ``Actor`` in one of two modes, chosen by
+``jenkins.attribution`` (see docs/security.md, "Attribution in Jenkins"):
 
-* runs: every job the bridge manages defines a string parameter ``BRIDGE_REQUESTED_BY``; the adapter
-  sends ``Actor.run_parameters()`` with ``buildWithParameters``, so the user shows under the run's
-  Parameters, in ``api/json``, in the build environment and in notifications, and follows replays;
-* approvals: the bridge enforces the input's ``submitter`` list against the real user
-  (``Actor.may_submit``) before it proceeds or aborts as the service account, and the adapter writes
-  ``Actor.approval_note()`` into the run description (``submitDescription``);
-* both are appended to the bridge's audit log with the request id, the authoritative record.
+* ``user-token``: the bridge's service account mints a Jenkins API token for the user and the run or
+  decision is sent as the user; Jenkins records and checks the real user itself;
+* ``parameter`` (default): the service account acts; runs get ``Actor.run_parameters()``
+  (``BRIDGE_REQUESTED_BY``, defined on every managed job), the bridge enforces the input's ``submitter``
+  list (``Actor.may_submit``) before approving, and writes ``Actor.approval_note()`` into the run
+  description.
+
+Either way the decision is in the bridge's audit log with the request id, the authoritative record.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from bridge.identity.principal import AuthSource, Principal
 
-#: Job parameter the reconciler defines on every managed job and the adapter fills on every run.
+#: Job parameter every managed job defines in "parameter" mode and the adapter fills on every run.
 REQUESTED_BY_PARAMETER = "BRIDGE_REQUESTED_BY"
 
 

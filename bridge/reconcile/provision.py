@@ -59,6 +59,22 @@ def ref_of(key: ObjectKey) -> Ref:
     return Ref(str(key.kind), key.project, key.name)
 
 
+def conflict_message(ref: Ref, reason: str) -> str:
+    """What a human can do about an item the bridge will not touch (the plan says why)."""
+    if reason == NOT_MANAGED:
+        path = ref.project if ref.kind == PROJECT else f"{ref.project}/{ref.name}"
+        return (
+            f"{NOT_MANAGED} (Jenkins item {path!r}); it is left untouched. Rename this {ref.kind}, or "
+            "remove or rename the item in Jenkins: the next pass then creates it"
+        )
+    if reason.startswith("its folder"):
+        return (
+            f"{reason} (Jenkins folder {ref.project!r}); nothing inside it is touched. Use another project "
+            "name, or remove or rename that folder in Jenkins"
+        )
+    return reason
+
+
 class Provisioner:
     def __init__(
         self,
@@ -68,10 +84,13 @@ class Provisioner:
         key: bytes,
         kubeconfig_mode: KubeconfigMode = KubeconfigMode.FILE,
         secret_repush_interval: float = 3600.0,
+        requested_by: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``requested_by``: jobs define ``BRIDGE_REQUESTED_BY`` (``jenkins.attribution = "parameter"``)."""
         self._desired = desired
         self._jenkins = jenkins
+        self._requested_by = requested_by
         self._key = key
         self._mode = kubeconfig_mode
         self._repush_interval = secret_repush_interval
@@ -98,7 +117,9 @@ class Provisioner:
         rendered: dict[Ref, Rendered] = {}
         pipelines: dict[Ref, Pipeline] = {}
         for project in live.values():
-            docs, pipes = render_project(self._desired, project, key=self._key, mode=self._mode)
+            docs, pipes = render_project(
+                self._desired, project, key=self._key, mode=self._mode, requested_by=self._requested_by
+            )
             rendered.update(docs)
             pipelines.update(pipes)
         names = sorted(set(live) | {ref.project for ref in tombstones})
@@ -171,7 +192,7 @@ class Provisioner:
         elif action.op is Op.NOOP:
             self._record(ref, SyncStatus.SYNCED, None)
         elif action.op is Op.CONFLICT:
-            self._error(ref, NOT_MANAGED if action.reason == NOT_MANAGED else action.reason, result)
+            self._error(ref, conflict_message(ref, action.reason), result)
         elif action.op in (Op.DELETE, Op.FORGET):
             if ref not in docs:  # "forget: recreated" leaves a desired item ours
                 ledger.release(ref)
@@ -218,7 +239,9 @@ class Provisioner:
                 config = self._jenkins.item_config(f"{ref.project}/{ref.name}")
             except BridgeError:
                 continue  # the pass itself will meet and report the problem
-            if pipeline_drifted(config, desired=pipeline, rendered=docs[ref], key=self._key):
+            if pipeline_drifted(
+                config, desired=pipeline, rendered=docs[ref], key=self._key, requested_by=self._requested_by
+            ):
                 drifted.add(ref)
         return drifted
 

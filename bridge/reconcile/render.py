@@ -25,9 +25,12 @@ def marker_key(secret_key: str) -> bytes:
 
 
 def render_project(
-    desired: DesiredState, project: Project, *, key: bytes, mode: KubeconfigMode
+    desired: DesiredState, project: Project, *, key: bytes, mode: KubeconfigMode, requested_by: bool = True
 ) -> tuple[dict[Ref, Rendered], dict[Ref, Pipeline]]:
-    """Every document of one project, and the pipelines (kept for deep drift checks)."""
+    """Every document of one project, and the pipelines (kept for deep drift checks).
+
+    ``requested_by``: jobs define ``BRIDGE_REQUESTED_BY`` (``jenkins.attribution = "parameter"``).
+    """
     rendered = {Ref(PROJECT, project.name): render_folder(project, key=key)}
     for credential in desired.credentials(project.name):
         rendered[Ref(CREDENTIAL, project.name, credential.id)] = render_credential(
@@ -36,12 +39,14 @@ def render_project(
     pipelines: dict[Ref, Pipeline] = {}
     for pipeline in desired.pipelines(project.name):
         ref = Ref(PIPELINE, project.name, pipeline.name)
-        rendered[ref] = render_pipeline(pipeline, key=key)
+        rendered[ref] = render_pipeline(pipeline, key=key, requested_by=requested_by)
         pipelines[ref] = pipeline
     return rendered, pipelines
 
 
-def pipeline_drifted(config: bytes, *, desired: Pipeline, rendered: Rendered, key: bytes) -> bool:
+def pipeline_drifted(
+    config: bytes, *, desired: Pipeline, rendered: Rendered, key: bytes, requested_by: bool = True
+) -> bool:
     """Does Jenkins' config.xml describe another pipeline than the one we pushed?
 
     Jenkins' copy is parsed and re-rendered, so layout differences (XML 1.1, element order, what
@@ -59,6 +64,8 @@ def pipeline_drifted(config: bytes, *, desired: Pipeline, rendered: Rendered, ke
         for p in parsed.parameters
     )
     again = render_pipeline(
-        dataclasses.replace(parsed, description=marked[0], parameters=parameters), key=key
+        dataclasses.replace(parsed, description=marked[0], parameters=parameters),
+        key=key,
+        requested_by=requested_by,
     )
     return again.digest != rendered.digest

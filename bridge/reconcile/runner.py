@@ -45,12 +45,7 @@ class Worker:
     def poll(self) -> PassResult | None:
         """Reconcile the projects of dirty keys (and of earlier unfinished passes)."""
         with self._lock:
-            keys: list[ObjectKey] = []
-            while True:
-                taken: Sequence[ObjectKey] = self.desired.take_dirty(self.batch)
-                keys.extend(taken)
-                if len(taken) < self.batch:
-                    break
+            keys = self._take_all_dirty()
             projects = {k.project for k in keys} | self._retry
             if not projects:
                 return None
@@ -59,6 +54,24 @@ class Worker:
             self._retry = set(result.retry)
             _log_pass("event", result)
             return result
+
+    def once(
+        self, projects: Sequence[str] | None = None, *, dry_run: bool = False, deep: bool | None = None
+    ) -> PassResult:
+        """One pass by hand (``reconcile --once``). A full pass that applies also takes the queued keys
+        (it covers them all), so what it syncs shows ``synced`` at once instead of waiting for a worker."""
+        with self._lock:
+            if not dry_run and not projects:
+                self.provisioner.invalidate(self._take_all_dirty())
+            return self.provisioner.run(projects or None, dry_run=dry_run, deep=deep)
+
+    def _take_all_dirty(self) -> list[ObjectKey]:
+        keys: list[ObjectKey] = []
+        while True:
+            taken: Sequence[ObjectKey] = self.desired.take_dirty(self.batch)
+            keys.extend(taken)
+            if len(taken) < self.batch:
+                return keys
 
     def resync(self) -> PassResult:
         """A full pass over every project and tombstone."""

@@ -14,6 +14,8 @@ from bridge.services.validation import Problems, check_subdomain, check_text
 from bridge.store import Store, Stored, Tx
 
 PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Parameters the bridge defines itself (``BRIDGE_REQUESTED_BY``) use this prefix; users may not.
+RESERVED_PARAMETER_PREFIX = "BRIDGE_"
 SCM_URL = re.compile(r"^(https?://|ssh://|git://|file://|[\w.-]+@[\w.-]+:)\S+$")
 BRANCH = re.compile(r"^[^\s~^:?*\[\\]+$")  # git check-ref-format, roughly
 
@@ -48,6 +50,9 @@ def validate_pipeline(p: Pipeline, *, credentials: set[str]) -> None:
         where = f"parameters[{i}]"
         if not PARAMETER_NAME.match(param.name):
             problems.add(f"{where}.name", "must be letters, digits and '_', not starting with a digit")
+        elif param.name.upper().startswith(RESERVED_PARAMETER_PREFIX):
+            reserved = RESERVED_PARAMETER_PREFIX
+            problems.add(f"{where}.name", f"names starting with {reserved!r} are the bridge's own")
         if param.name in seen:
             problems.add(f"{where}.name", f"repeats parameter {param.name!r}")
         seen.add(param.name)

@@ -15,7 +15,6 @@ from typing import Any
 
 from bridge.domain.model import Discarder, Parameter, ParameterType, Pipeline, ScmSource
 
-
 Seal = Callable[[str], str]
 
 

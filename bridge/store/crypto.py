@@ -1,8 +1,9 @@
-"""Encryption of secret material at rest (credential data, password parameter defaults) (Fernet: AES-128-CBC + HMAC-SHA256, from ``cryptography``).
+"""Encryption of secret material at rest (Fernet: AES-128-CBC + HMAC-SHA256, from ``cryptography``).
 
-A token that does not authenticate under the configured key means the key is wrong (or the row was
-tampered with): that is a configuration problem an operator must fix, so it raises
-``ConfigurationError`` instead of returning garbage.
+Secret material is credential data and password parameter defaults. A token that does not
+authenticate under the configured key means the key is wrong (or the row was tampered with): that is
+a configuration problem an operator must fix, so it raises ``ConfigurationError`` instead of
+returning garbage.
 """
 
 from __future__ import annotations

@@ -58,9 +58,7 @@ class JenkinsTokenStore:
 
     def get(self, user: str) -> JenkinsUserToken | None:
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(jenkins_user_tokens).where(*self._key(user))
-            ).first()
+            row = conn.execute(select(jenkins_user_tokens).where(*self._key(user))).first()
         if row is None:
             return None
         token = self._box.open(row.token_sealed)[TOKEN_KEY]

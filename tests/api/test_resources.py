@@ -211,3 +211,26 @@ def test_every_route_declares_a_permission(app: Any) -> None:
     declared = {(r.path, r.method) for r in registry.routes}
     assert flask_rules - {("/static/<path:filename>", "GET")} == declared
     assert all(r.permission for r in registry.routes)
+
+
+def test_workspace_cluster_names_agree_between_schema_and_api(api: ApiClient, app: Any) -> None:
+    """The OpenAPI document says what the API accepts: no empty or repeated cluster names."""
+    schemas = app.extensions["bridge.openapi"]["components"]["schemas"]
+    for model in ("WorkspaceIn", "WorkspacePatch"):
+        clusters = schemas[model]["properties"]["clusters"]
+        assert clusters["items"]["minLength"] == 1 and clusters["items"]["maxLength"] == 63
+        assert clusters["uniqueItems"] is True
+    for bad in ([""], ["a", "a"], ["x" * 64]):
+        r = api.post("/api/v1/workspaces", {"name": "ws", "clusters": bad})
+        assert r.status_code == 400 and r.mimetype == "application/problem+json", bad
+    assert api.post("/api/v1/workspaces", {"name": "ws", "clusters": ["a", "b"]}).status_code == 201
+    assert api.patch("/api/v1/workspaces/ws", {"clusters": [""]}).status_code == 400
+
+
+@pytest.mark.parametrize("name", ["BRIDGE_REQUESTED_BY", "bridge_anything"])
+def test_parameter_names_the_bridge_reserves_are_refused(seeded: ApiClient, name: str) -> None:
+    body = {"name": "p1", "jenkinsfile": "echo hi", "parameters": [{"name": name}]}
+    r = seeded.post(f"{P}/demo/pipelines", body)
+    assert r.status_code == 400, r.json
+    assert r.json["errors"][0]["field"] == "parameters[0].name"
+    assert "bridge's own" in r.json["errors"][0]["message"]

@@ -176,9 +176,8 @@ def test_unmanaged_items_are_conflicts_and_untouched(world) -> None:
     provisioner.run()
     assert jenkins.root["demo"].children["build"].config == foreign
     state = desired.sync[JOB]
-    assert (
-        state.status is SyncStatus.ERROR
-        and state.message == "exists in Jenkins and is not managed by the bridge"
+    assert state.status is SyncStatus.ERROR and (state.message or "").startswith(
+        "exists in Jenkins and is not managed by the bridge"
     )
 
 
@@ -251,3 +250,20 @@ def test_dry_run_plans_without_writing_or_recording(world) -> None:
     result = provisioner.run(dry_run=True)
     assert [a.op for a in result.actions] == [Op.CREATE, Op.CREATE, Op.CREATE]
     assert jenkins.root == {} and desired.sync == {} and jenkins.counter.writes == 0
+
+
+@pytest.mark.parametrize(("requested_by", "expected"), [(True, True), (False, False)])
+def test_attribution_mode_decides_whether_jobs_define_the_requester_parameter(
+    requested_by: bool, expected: bool
+) -> None:
+    desired = MemoryDesiredState()
+    desired.put(Project(name="demo", workspace="w"))
+    desired.put(Pipeline(project="demo", name="build", jenkinsfile="echo 'hi'"))
+    jenkins = FakeJenkins()
+    provisioner = Provisioner(desired=desired, jenkins=jenkins, key=KEY, requested_by=requested_by)
+    provisioner.run()
+    job = SafeET.fromstring(jenkins.root["demo"].children["build"].config)
+    names = [e.text for e in job.iter("name")]
+    assert ("BRIDGE_REQUESTED_BY" in names) is expected
+    # The deep check renders the same way, so a second pass in either mode writes nothing.
+    assert provisioner.run(deep=True).writes == 0

@@ -85,12 +85,13 @@ def create_job(j: SandboxJenkins, path: str, script: str) -> None:
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
     deadline = time.monotonic() + timeout
+    last: Exception | None = None
     while time.monotonic() < deadline:
         try:
             value = predicate()
-        except jenkins.JenkinsException:  # e.g. a build not started yet: python-jenkins raises until it is
-            value = None
+        except (jenkins.JenkinsException, ValueError) as error:  # not there yet (404 page, no JSON)
+            value, last = None, error
         if value:
             return value
         time.sleep(0.02)
-    raise AssertionError("timed out waiting")
+    raise AssertionError(f"timed out waiting (last error: {last!r})")

@@ -98,7 +98,7 @@ def test_seed_is_declarative() -> None:
             1,
             1,
         ),
-        ("pipeline { agent any; stages { stage('a') { sh 'x' } } }", 'Unknown stage section "sh".', 1, 45),
+        ("pipeline { agent any; stages { stage('a') { sh 'x' } } }", 'Unknown stage section "sh".', 1, 32),
         ("pipeline { agent any; stages { } }", "No stages specified", 1, 23),
         (
             "pipeline { agent any; stages { stage('a') { steps { echo 'x' } } };"
@@ -159,3 +159,24 @@ def test_hostile_input_is_a_compile_error_not_a_crash(hostile: str) -> None:
     program = compile_program(hostile)
     assert isinstance(program, CompileErrors)
     assert format_compile_errors(hostile, program.errors).startswith("org.codehaus.groovy.control.")
+
+
+def test_command_chain_on_one_line_is_groovy_but_not_declarative() -> None:
+    """``when {…} steps {…}`` on one line is valid Groovy (a command chain, ``when({…}).steps({…})``);
+    Declarative's ModelParser then rejects it: the chained call has no symbol for a section name."""
+    chained = expr("when { branch 'main' } steps { echo 'x' }")
+    assert isinstance(chained, s.Call) and chained.name == "steps"
+    assert isinstance(chained.target, s.Call) and chained.target.name == "when"
+    source = (
+        "pipeline { agent any\n  stages {\n    stage('a') {\n"
+        "      when { branch 'main' } steps { echo 'x' }\n    }\n  }\n}"
+    )
+    program = compile_program(source)
+    assert isinstance(program, CompileErrors)
+    assert [(e.message.split(".")[0], e.line, e.column) for e in program.errors] == [
+        ("Expected a symbol", 4, 7),
+        ('Unknown stage section "error"', 3, 5),
+        ('Expected one of "steps", "stages", or "parallel" for stage "a"', 3, 5),
+    ]
+    separated = source.replace("} steps", "}; steps")
+    assert isinstance(compile_program(separated), Pipeline)

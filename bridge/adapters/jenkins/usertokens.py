@@ -24,7 +24,7 @@ from typing import Protocol
 from urllib.parse import quote
 
 from bridge.adapters.jenkins.client import JenkinsAdapter
-from bridge.adapters.jenkins.errors import JenkinsIdentityUnavailable, UnknownJenkinsUser
+from bridge.adapters.jenkins.errors import BadCredentials, JenkinsIdentityUnavailable, UnknownJenkinsUser
 from bridge.errors import BridgeError, Forbidden, NotFound, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -65,11 +65,16 @@ class UserTokens:
         self._admin = admin
         self._vault = vault
         self._connect = connect
-        self._lock = threading.Lock()
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}  # one per user: a mint blocks only that user
         self._sessions: dict[str, tuple[str, JenkinsAdapter]] = {}  # user -> (token uuid, adapter)
 
+    def _lock(self, user: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(user, threading.Lock())
+
     def session(self, user: str) -> JenkinsAdapter:
-        with self._lock:
+        with self._lock(user):
             cached = self._sessions.get(user)
             if cached is not None:
                 return cached[1]
@@ -82,7 +87,7 @@ class UserTokens:
 
     def renew(self, user: str, stale: JenkinsAdapter) -> JenkinsAdapter:
         """Jenkins refused ``stale``'s token (401): forget it and mint another (once per call site)."""
-        with self._lock:
+        with self._lock(user):
             cached = self._sessions.get(user)
             if cached is not None and cached[1] is stale:
                 del self._sessions[user]
@@ -92,7 +97,7 @@ class UserTokens:
 
     def revoke(self, user: str) -> bool:
         """Revoke the user's token in Jenkins and forget it; ``False`` if Jenkins could not be told."""
-        with self._lock:
+        with self._lock(user):
             self._sessions.pop(user, None)
             stored = self._vault.get(user)
             if stored is None:
@@ -101,7 +106,9 @@ class UserTokens:
         try:
             self._admin.post_form(descriptor(user) + "revoke", {"tokenUuid": stored.token_uuid})
         except BridgeError as e:
-            log.warning("could not revoke the Jenkins API token of %s (%s); revoke it in Jenkins", user, e.detail)
+            log.warning(
+                "could not revoke the Jenkins API token of %s (%s); revoke it in Jenkins", user, e.detail
+            )
             return False
         log.info("revoked the Jenkins API token of %s", user)
         return True
@@ -121,14 +128,16 @@ class UserTokens:
 
     def _mint(self, user: str) -> tuple[str, str]:
         try:
-            response = self._admin.post_form(descriptor(user) + "generateNewToken", {"newTokenName": TOKEN_NAME})
+            response = self._admin.post_form(
+                descriptor(user) + "generateNewToken", {"newTokenName": TOKEN_NAME}
+            )
         except NotFound as e:
             raise UnknownJenkinsUser(
                 f"Jenkins has no user {user!r}; they must sign in to Jenkins once (same security realm)"
             ) from e
+        except BadCredentials:  # 401: the service account's own credentials are wrong
+            raise
         except Forbidden as e:
-            if type(e) is not Forbidden:  # 401: the service account's own credentials are wrong
-                raise
             raise JenkinsIdentityUnavailable(
                 f"Jenkins refused to mint an API token for {user!r}: start the controller with "
                 f"-D{SYSTEM_PROPERTY}=true and give the bridge's account Overall/Administer"

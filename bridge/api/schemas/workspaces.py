@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from pydantic import BaseModel, Field
 
 from bridge.api.schemas.common import Description, Input, MetaOut, Name, meta_fields
 from bridge.domain.model import Workspace
 from bridge.store import Stored
 
+#: A cluster name: a DNS-1123 label (the service checks the characters and says which are wrong).
+ClusterName = Annotated[str, Field(min_length=1, max_length=63)]
+
+Clusters: Any = Field(default_factory=list, max_length=1000, json_schema_extra={"uniqueItems": True})
+
 
 class WorkspaceIn(Input):
     name: str = Name
     description: str = Description
-    clusters: list[str] = Field(default_factory=list, max_length=1000)
+    clusters: list[ClusterName] = Clusters
 
     def to_domain(self) -> Workspace:
         return Workspace(name=self.name, description=self.description, clusters=tuple(self.clusters))
@@ -20,7 +27,7 @@ class WorkspaceIn(Input):
 
 class WorkspacePatch(Input):
     description: str = Description
-    clusters: list[str] = Field(default_factory=list, max_length=1000)
+    clusters: list[ClusterName] = Clusters
 
 
 class WorkspaceOut(MetaOut):

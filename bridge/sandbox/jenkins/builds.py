@@ -15,12 +15,12 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from bridge.errors import Conflict
-from bridge.sandbox.jenkins import itemjson, pages
+from bridge.sandbox.jenkins import buildpersist, itemjson, pages
 from bridge.sandbox.jenkins.buildstate import Build, BuildService, Cause, ParamValue, QueueItem, service
 from bridge.sandbox.jenkins.context import RequestContext
 from bridge.sandbox.jenkins.errors import Failure, ItemNotFound
 from bridge.sandbox.jenkins.export import Bean, export, pruner_from
-from bridge.sandbox.jenkins.model import ITEM_BUILD, ITEM_CANCEL, ITEM_DELETE, ITEM_READ, Job
+from bridge.sandbox.jenkins.model import ITEM_BUILD, ITEM_CANCEL, ITEM_DELETE, ITEM_READ, Job, SandboxState
 from bridge.sandbox.jenkins.routing import RouteTable
 
 RUN_CLASS = "org.jenkinsci.plugins.workflow.job.WorkflowRun"
@@ -38,6 +38,20 @@ def register(routes: RouteTable) -> None:
     routes.add("computer/api/json", computers_json, kinds=("root",))
     routes.add(r"computer/\((?:master|built-in)\)/api/json", built_in_json, kinds=("root",))
     itemjson.register_job_fields(job_fields)
+
+
+def on_start(services: dict[str, Any]) -> None:
+    """Builds and queue saved in ``state_dir`` come back (running builds resume)."""
+    state = services.get("state")
+    if isinstance(state, SandboxState):
+        buildpersist.resume_saved(state, services)
+
+
+def on_stop(services: dict[str, Any]) -> None:
+    """With ``state_dir``, running builds are suspended (to resume at the next start), not aborted."""
+    state = services.get("state")
+    if isinstance(state, SandboxState) and services.get("persist") is not None:
+        buildpersist.suspend_running(state)
 
 
 # -- lookups -------------------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from typing import Any
 
 from bridge.sandbox.jenkins import credtypes, itemjson
 from bridge.sandbox.jenkins.credentials import resolve_credential
-from bridge.sandbox.jenkins.itemxml import NO_CONCURRENT, PARAMS_PROPERTY
 from bridge.sandbox.jenkins.errors import Failure
+from bridge.sandbox.jenkins.itemxml import NO_CONCURRENT, PARAMS_PROPERTY
 from bridge.sandbox.jenkins.model import Credential, Folder, Item, Job, ParameterDefinition, SandboxState
 from bridge.sandbox.jenkins.pipeline import (
     CredentialValue,
@@ -100,6 +100,12 @@ class Build:
         return 0 if self.run.finished_ms is None else self.run.finished_ms - self.timestamp
 
 
+def _typed_default(definition: ParameterDefinition) -> Any:
+    if definition.type == "BooleanParameterDefinition":
+        return definition.default == "true"
+    return definition.default
+
+
 def write_cause(run: PipelineRun, cause: Cause) -> None:
     """``Cause.print``: a user cause hyperlinks the user name (a console note in the raw log)."""
     prefix = "Started by user "
@@ -140,6 +146,7 @@ class BuildService:
         self.items: dict[int, QueueItem] = {}
         self._ids = itertools.count(1)
         self._timers: list[threading.Timer] = []
+        self.stopped = False
 
     @property
     def simulation(self) -> Simulation:
@@ -187,7 +194,8 @@ class BuildService:
 
     def _tick(self) -> None:
         with self.state.lock:
-            self.maintain()
+            if not self.stopped:
+                self.maintain()
 
     def maintain(self) -> None:
         """Start every due item whose job may run now; the rest wait (quiet period) or are blocked."""
@@ -231,15 +239,19 @@ class BuildService:
         previous = max(
             (b for b in job.builds.values() if not b.building), key=lambda b: b.number, default=None
         )
-        context = RunContext(
-            job_full_name=job.full_name,
-            build_number=number,
-            build_url=f"{self.services.get('root_url', '')}{job.url_path}{number}/",
-            jenkins_url=self.services.get("root_url", ""),
-            parameters={p.name: p.value for p in item.parameters},
-            credentials=functools.partial(self._resolve, job),
-            previous_result=previous.result if previous else None,
-            causes=tuple(c.java_class.rsplit("$", 1)[-1].rsplit(".", 1)[-1] for c in item.causes),
+        context = self.context(
+            job,
+            {
+                "build_number": number,
+                "build_url": f"{self.services.get('root_url', '')}{job.url_path}{number}/",
+                "jenkins_url": self.services.get("root_url", ""),
+                "parameters": {p.name: p.value for p in item.parameters},
+                "parameter_defaults": {
+                    d.name: _typed_default(d) for d in job.parameters if d.default is not None
+                },
+                "previous_result": previous.result if previous else None,
+                "causes": [c.java_class.rsplit("$", 1)[-1].rsplit(".", 1)[-1] for c in item.causes],
+            },
         )
         run = PipelineRun(
             program=program,
@@ -254,7 +266,23 @@ class BuildService:
         self._leave(item)
         for cause in item.causes:
             write_cause(run, cause)
+        run.on_checkpoint = self._checkpoint
         run.start()
+        self._checkpoint(run)
+
+    def context(self, job: Job, saved: dict[str, Any]) -> RunContext:
+        """A run's context from its plain (saveable) fields; ``RunContext.saved`` gives them back."""
+        return RunContext(
+            job_full_name=job.full_name,
+            credentials=functools.partial(self._resolve, job),
+            build_number=saved["build_number"],
+            build_url=saved["build_url"],
+            jenkins_url=saved["jenkins_url"],
+            parameters=dict(saved["parameters"]),
+            parameter_defaults=dict(saved["parameter_defaults"]),
+            previous_result=saved["previous_result"],
+            causes=tuple(saved["causes"]),
+        )
 
     def _resolve(self, job: Job, credentials_id: str) -> CredentialValue | None:
         with self.state.lock:
@@ -288,7 +316,28 @@ class BuildService:
 
     def _finished(self, run: PipelineRun) -> None:
         with self.state.lock:
+            if self.stopped:
+                return
             self.maintain()
+        self._checkpoint(run)
+
+    def _checkpoint(self, run: PipelineRun) -> None:
+        """With ``state_dir``: save when a build starts, pauses at an input and ends (``build.xml``)."""
+        persist = self.services.get("persist")
+        if callable(persist) and not self.stopped:
+            persist()
+
+    def stop(self) -> None:
+        """Controller shutdown: no more scheduling; running builds are suspended, to resume after a start."""
+        with self.state.lock:
+            self.stopped = True
+            for timer in self._timers:
+                timer.cancel()
+            running = [b for job in _jobs(self.state) for b in job.builds.values() if b.building]
+        for build in running:
+            build.run.suspend()
+        for build in running:
+            build.run.join(5)
 
 
 def cancel_builds_in_progress(
@@ -311,6 +360,10 @@ def cancel_builds_in_progress(
     if still:
         count = f"{len(still)} build" + ("s" if len(still) > 1 else "")
         raise Failure(f"Failed to interrupt and stop {count} of {itemjson.full_display_name(item)}")
+
+
+def _jobs(state: SandboxState) -> list[Job]:
+    return [i for i in state.root.walk() if isinstance(i, Job)]
 
 
 def _subtree(item: Item) -> list[Item]:

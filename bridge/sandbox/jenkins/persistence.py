@@ -35,7 +35,7 @@ def register_section(name: str, dump: Dump, load: Load) -> None:
 
 def save(state: SandboxState, state_dir: Path) -> None:
     cipher = SecretCipher(state.instance_salt)
-    with state.lock:
+    with state.lock:  # held while writing too: saves from build threads and requests never interleave
         doc = {
             "salt": state.instance_salt,
             "system_credentials": [
@@ -45,10 +45,10 @@ def save(state: SandboxState, state_dir: Path) -> None:
             "items": [_item_record(item, cipher) for item in state.root.walk()],
             "sections": {name: dump(state) for name, (dump, _) in _sections.items()},
         }
-    state_dir.mkdir(parents=True, exist_ok=True)
-    tmp = state_dir / (STATE_FILE + ".tmp")
-    tmp.write_text(json.dumps(doc), encoding="utf-8")
-    os.replace(tmp, state_dir / STATE_FILE)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = state_dir / (STATE_FILE + ".tmp")
+        tmp.write_text(json.dumps(doc), encoding="utf-8")
+        os.replace(tmp, state_dir / STATE_FILE)
 
 
 def load(state: SandboxState, state_dir: Path) -> bool:

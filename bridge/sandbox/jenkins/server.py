@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from bridge.sandbox.jenkins import persistence
+from bridge.sandbox.jenkins import buildpersist, persistence
 from bridge.sandbox.jenkins.app import JenkinsApp
 from bridge.sandbox.jenkins.faults import Faults
 from bridge.sandbox.jenkins.httpserver import WSGIServer
@@ -26,6 +26,7 @@ from bridge.sandbox.jenkins.model import SandboxState, User
 log = logging.getLogger(__name__)
 
 DEFAULT_VERSION = "2.479.3"
+STATE_SECTIONS = (buildpersist.SECTION,)  # imported here so the section exists before the first load
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,9 @@ class SandboxJenkins:
                 services=self.services,
                 on_change=self._persist if self.state_dir else None,
             )
+            self.services["state"] = self.state  # read by buildpersist.SECTION's on_start/on_stop
+            if self.state_dir:
+                self.services["persist"] = self._persist
             for module in self.app.modules:
                 if hasattr(module, "on_start"):
                     module.on_start(self.services)

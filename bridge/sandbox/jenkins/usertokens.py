@@ -1,4 +1,4 @@
-"""Per-user API tokens: ``/user/ID/descriptorByName/jenkins.security.ApiTokenProperty/generateNewToken|revoke``.
+"""Per-user API tokens: ``user/ID/descriptorByName/jenkins.security.ApiTokenProperty/…``.
 
 Permission rules of ``ApiTokenProperty.DescriptorImpl`` (Jenkins core):
 

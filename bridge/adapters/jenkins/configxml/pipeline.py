@@ -9,11 +9,13 @@ Jenkins' copy with the desired one.
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 
 from bridge.adapters.jenkins.configxml.rendered import Rendered, render
 from bridge.adapters.jenkins.configxml.xmltext import bool_of, clean, int_of, parse, sub, text_of
 from bridge.domain.model import Discarder, Parameter, ParameterType, Pipeline, ScmSource
+from bridge.identity.attribution import REQUESTED_BY_PARAMETER
 
 JOB_CLASS = "org.jenkinsci.plugins.workflow.job.WorkflowJob"
 CPS = "org.jenkinsci.plugins.workflow.cps.CpsFlowDefinition"
@@ -24,6 +26,7 @@ DISCARDER_PROPERTY = "jenkins.model.BuildDiscarderProperty"
 NO_CONCURRENT_PROPERTY = "org.jenkinsci.plugins.workflow.job.properties.DisableConcurrentBuildsJobProperty"
 TRIGGERS_PROPERTY = "org.jenkinsci.plugins.workflow.job.properties.PipelineTriggersJobProperty"
 TIMER_TRIGGER = "hudson.triggers.TimerTrigger"
+REQUESTED_BY_DESCRIPTION = "Who asked jenkins-bridge for this run (set by the bridge)"
 
 PARAMETER_CLASSES: dict[ParameterType, str] = {
     ParameterType.STRING: "hudson.model.StringParameterDefinition",
@@ -35,23 +38,42 @@ PARAMETER_CLASSES: dict[ParameterType, str] = {
 _PARAMETER_TYPES = {cls: kind for kind, cls in PARAMETER_CLASSES.items()}
 
 
-def render_pipeline(pipeline: Pipeline, *, key: bytes) -> Rendered:
+def render_pipeline(pipeline: Pipeline, *, key: bytes, requested_by: bool = True) -> Rendered:
+    """``requested_by``: define the ``BRIDGE_REQUESTED_BY`` string parameter (attribution "parameter")."""
+
     def build(description: str) -> ET.Element:
-        return build_pipeline(pipeline, description=description)
+        return build_pipeline(pipeline, description=description, requested_by=requested_by)
 
     return render(build, description=pipeline.description, key=key)
 
 
-def build_pipeline(pipeline: Pipeline, *, description: str) -> ET.Element:
+def build_pipeline(pipeline: Pipeline, *, description: str, requested_by: bool = True) -> ET.Element:
     root = ET.Element("flow-definition", {"plugin": "workflow-job"})
     sub(root, "actions")
     sub(root, "description", description)
     sub(root, "keepDependencies", "false")
-    _properties(sub(root, "properties"), pipeline)
+    _properties(sub(root, "properties"), with_requested_by(pipeline) if requested_by else pipeline)
     _definition(root, pipeline)
     sub(root, "triggers")
     sub(root, "disabled", "false")
     return root
+
+
+def with_requested_by(pipeline: Pipeline) -> Pipeline:
+    """The pipeline with the requester parameter last (unless it defines one itself).
+
+    Defined in the job, not the Jenkinsfile: a declarative ``parameters {}`` directive replaces only the
+    parameters a Jenkinsfile declared (``DeclarativeJobPropertyTrackerAction``), so this one survives runs.
+    """
+    if any(p.name == REQUESTED_BY_PARAMETER for p in pipeline.parameters):
+        return pipeline
+    requester = Parameter(
+        name=REQUESTED_BY_PARAMETER,
+        type=ParameterType.STRING,
+        default="",
+        description=REQUESTED_BY_DESCRIPTION,
+    )
+    return dataclasses.replace(pipeline, parameters=(*pipeline.parameters, requester))
 
 
 def _properties(props: ET.Element, pipeline: Pipeline) -> None:
@@ -125,7 +147,10 @@ def branch_spec(branch: str) -> str:
 
 
 def parse_pipeline(config: bytes | str, *, project: str, name: str) -> Pipeline:
-    """The pipeline a config.xml describes (description without our marker is the caller's job)."""
+    """The pipeline a config.xml describes (description without our marker is the caller's job).
+
+    ``BRIDGE_REQUESTED_BY`` is left out: rendering adds it back in "parameter" mode.
+    """
     root = parse(config)
     props = root.find("properties")
     if props is None:
@@ -144,7 +169,9 @@ def parse_pipeline(config: bytes | str, *, project: str, name: str) -> Pipeline:
         jenkinsfile=jenkinsfile,
         scm=scm,
         parameters=tuple(
-            _parse_parameter(node) for node in props.findall(f"{PARAMS_PROPERTY}/parameterDefinitions/*")
+            parameter
+            for parameter in map(_parse_parameter, props.findall(f"{PARAMS_PROPERTY}/parameterDefinitions/*"))
+            if parameter.name != REQUESTED_BY_PARAMETER  # the bridge's own, not the user's (see above)
         ),
         discarder=_parse_discarder(props),
         concurrent=props.find(NO_CONCURRENT_PROPERTY) is None

@@ -55,6 +55,7 @@ class ConsoleLog:
         self._lock = threading.Lock()
         self._replay_at = 0  # while < _replay_end, writes are compared with the restored log, not appended
         self._replay_end = 0
+        self.frozen = False  # a suspended run writes nothing more
 
     def write(
         self,
@@ -69,7 +70,7 @@ class ConsoleLog:
             text += "\n"
         data = mask(text, secrets).encode("utf-8")
         with self._lock:
-            if self._replaying(note + data):
+            if self.frozen or self._replaying(note + data):
                 return
             self._buffer += note + data
             if node is not None:
@@ -87,6 +88,8 @@ class ConsoleLog:
             self.write(prefix + rest)
             return
         with self._lock:
+            if self.frozen:
+                return
             line = prefix.encode() + console_note(f"/user/{user}") + f"{user}{rest}\n".encode()
             if not self._replaying(line):
                 self._buffer += line
@@ -108,11 +111,11 @@ class ConsoleLog:
         return self.read().decode("utf-8", "replace")
 
     # -- resuming after a restart ------------------------------------------------------------------------
-    def restore(self, raw: bytes) -> None:
-        """Load the log saved before a restart; the re-executed run then replays into it (see ``write``)."""
+    def restore(self, raw: bytes, replay_from: int | None = None) -> None:
+        """Load the log saved before a restart; a resumed run replays into it from ``replay_from``."""
         with self._lock:
             self._buffer = bytearray(raw)
-            self._replay_at = 0
+            self._replay_at = len(raw) if replay_from is None else replay_from
             self._replay_end = len(raw)
 
     def append_raw(self, data: bytes) -> None:

@@ -69,7 +69,8 @@ class RunContext:
     build_number: int
     build_url: str
     jenkins_url: str
-    parameters: dict[str, object] = field(default_factory=dict)
+    parameters: dict[str, object] = field(default_factory=dict)  # the run's ParametersAction
+    parameter_defaults: dict[str, object] = field(default_factory=dict)  # the job's definitions' defaults
     credentials: CredentialResolver = lambda _id: None
     previous_result: str | None = None
     branch_name: str | None = None

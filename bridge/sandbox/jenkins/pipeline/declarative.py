@@ -103,6 +103,15 @@ def _section(stmt: s.Stmt) -> s.Call | None:
     return None
 
 
+def _chained(stmt: s.Stmt) -> bool:
+    """``a {…} b {…}`` on one line: Groovy reads ``a({…}).b({…})`` (a command chain)."""
+    return (
+        isinstance(stmt, s.ExprStmt)
+        and isinstance(stmt.expr, s.Call)
+        and isinstance(stmt.expr.target, s.Call)
+    )
+
+
 def _literal(expr: s.Expr | None) -> object:
     if isinstance(expr, s.Literal):
         return expr.value
@@ -170,10 +179,14 @@ class _Builder:
         parts: dict[str, s.Call] = {}
         for stmt in call.closure.body if call.closure else ():
             section = _section(stmt)
+            if _chained(stmt):
+                # ModelParser.parseMethodName: a call on another call's result is no section name.
+                self.error(stmt, "Expected a symbol")
+                section = s.Call(None, "error", (), (), None, line=stmt.line, column=stmt.column)
             if section is None or section.name not in STAGE_SECTIONS:
                 label = section.name if section else type(stmt).__name__
-                self.error(
-                    stmt,
+                self.error(  # reported at the stage, as ModelParser.parseStage does
+                    call,
                     f'Unknown stage section "{label}". Starting with version 0.5, steps in a stage must be'
                     " in a"
                     " \u2018steps\u2019 block.",

@@ -84,5 +84,30 @@ class Interrupted(StepFailure):
         return ""  # "Aborted by …" / "Rejected by …" is printed when it happens
 
 
+class Suspended(BaseException):  # noqa: N818 - a signal, not an error
+    """The controller is shutting down: the run's thread unwinds without recording anything, and the run
+    resumes from its saved state at the next start (nothing may catch this)."""
+
+
+class TimeoutExceeded(Interrupted):
+    """``FlowInterruptedException(ABORTED, ExceededTimeout)`` from the ``timeout`` step whose start node is
+    ``owner``. Inside that step's body it is an actual interruption (nothing catches it); once it has
+    passed the step, ``actualInterruption`` is false, so ``retry`` and ``catchError`` may handle it."""
+
+    def __init__(self, owner: str) -> None:
+        super().__init__("Timeout has been exceeded")
+        self.owner = owner
+        self.actual_interruption = True
+
+    def console_text(self) -> str:
+        return self.message  # ExceededTimeout.getShortDescription, printed by FlowInterruptedException.handle
+
+
+def actual_interruption(error: BaseException) -> bool:
+    """Whether ``retry``/``catchError``/``try`` must let ``error`` through (a stop, an abort, a timeout
+    still inside its own step)."""
+    return isinstance(error, Interrupted) and getattr(error, "actual_interruption", True)
+
+
 class Unstable(Exception):
     """Marks the build UNSTABLE (``unstable`` step) without stopping it."""

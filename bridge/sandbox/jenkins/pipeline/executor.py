@@ -83,6 +83,8 @@ def _base_env(run: PipelineRun, params: dict[str, Any]) -> dict[str, str]:
     }
     if ctx.branch_name:
         env["BRANCH_NAME"] = ctx.branch_name
+    # Only the run's ParametersAction becomes environment variables: on the first run of a job whose
+    # Jenkinsfile declares the parameters, there is none, so `sh 'echo $X'` sees no X.
     env.update({k: to_text(v) for k, v in params.items()})
     return env
 
@@ -90,12 +92,14 @@ def _base_env(run: PipelineRun, params: dict[str, Any]) -> dict[str, str]:
 def execute(run: PipelineRun) -> None:
     program = run.program
     assert isinstance(program, Pipeline | Scripted)
-    params: dict[str, Any] = {}
+    # `params` (workflow-cps ParamsVariable): the run's values, then the defaults of the job's parameter
+    # definitions, which Declarative has already set from the Jenkinsfile (executeProperties) by now.
+    params: dict[str, Any] = dict(run.context.parameter_defaults)
     if isinstance(program, Pipeline):
         params.update({p.name: p.default for p in program.parameters})
     params.update(run.context.parameters)
     workspace = f"{WORKSPACE_ROOT}/{run.context.job_full_name.replace('/', '_')}"
-    frame = Frame(env=_base_env(run, params), cursor=Cursor([]), workspace=workspace)
+    frame = Frame(env=_base_env(run, dict(run.context.parameters)), cursor=Cursor([]), workspace=workspace)
     frame.env["WORKSPACE"] = workspace
     interp = Interpreter(
         steps=Steps(run).table(), params=params, build=BuildView(run), all_step_names=step_names()
@@ -138,14 +142,28 @@ class Declarative:
     def execute(self, frame: Frame) -> None:
         agent = self.pipeline.agent
         if agent is not None and _agent_none(agent):
-            self._with_environment(frame, self.pipeline.environment, self._stages_and_post)
+            self._with_environment(frame, self.pipeline.environment, self._wrapped_stages_and_post)
             return
 
         def running_on(inner: Frame, start: Any) -> None:
             self.run.console.write(f"Running on Jenkins in {inner.workspace}", node=start)
 
         with self.run.block(frame, "node", "Allocate node", prepare=running_on) as (inner, _start):
-            self._with_environment(inner, self.pipeline.environment, self._stages_and_post)
+            self._with_environment(inner, self.pipeline.environment, self._wrapped_stages_and_post)
+
+    def _wrapped_stages_and_post(self, frame: Frame) -> None:
+        self._in_wrappers(self.pipeline.options, frame, self._stages_and_post)
+
+    def _in_wrappers(self, options: tuple[s.Call, ...], frame: Frame, body: Any) -> None:
+        """``ModelInterpreter.inWrappers``: block-scoped options (``timeout``) wrap the body, in order."""
+        wrappers = [o for o in options if o.name == "timeout"]
+        if not wrappers:
+            body(frame)
+            return
+        option, rest = wrappers[0], tuple(o for o in options if o is not wrappers[0])
+        args = [self.interp.eval(a, frame) for a in option.args]
+        named = {k: self.interp.eval(v, frame) for k, v in option.named}
+        Steps(self.run).timeout(frame, args, named, lambda inner: self._in_wrappers(rest, inner, body))
 
     def _with_environment(self, frame: Frame, entries: tuple[tuple[str, s.Expr], ...], body: Any) -> None:
         if not entries:
@@ -160,7 +178,10 @@ class Declarative:
                         Described("credentials", {"credentialsId": credentials_id, "variable": name})
                     )
                 else:
-                    inner.env[name] = to_text(self.interp.eval(expr, inner))
+                    # Environment.EnvironmentResolver.getScriptPropOrParam: a bare name is a script
+                    # property (variables, env) or else a parameter, defaults included.
+                    lenient = inner.child(env=inner.env, params_fallback=True)
+                    inner.env[name] = to_text(self.interp.eval(expr, lenient))
             if not bindings:
                 body(inner)
                 return
@@ -241,7 +262,13 @@ class Declarative:
             if stage.when and not all(self._condition(c, inner) for c in stage.when):
                 self._skip(inner, start, stage, "when conditional", "SKIPPED_FOR_CONDITIONAL")
                 return
-            self._with_environment(inner, stage.environment, lambda f: self._stage_body(stage, f))
+            self._in_wrappers(
+                stage.options,
+                inner,
+                lambda wrapped: self._with_environment(
+                    wrapped, stage.environment, lambda f: self._stage_body(stage, f)
+                ),
+            )
 
     def _skip(self, frame: Frame, start: Any, stage: Stage, why: str, tag: str) -> None:
         self.run.console.write(f'Stage "{stage.name}" skipped due to {why}')

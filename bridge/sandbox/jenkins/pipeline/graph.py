@@ -66,11 +66,30 @@ class FlowGraph:
         self.nodes: dict[str, FlowNode] = {}
         self.lock = threading.RLock()
         self._next = 2
+        self._recorded: set[str] = set()  # ids restored after a restart, handed out again by ``add``
+        self.frozen = False
+
+    def restore(self, nodes: list[FlowNode]) -> None:
+        """Nodes saved before a restart: visible at once, and re-issued as the resumed run recreates them."""
+        with self.lock:
+            self.nodes = {n.id: n for n in nodes}
+            self._recorded = set(self.nodes)
 
     def add(self, **fields: object) -> FlowNode:
         with self.lock:
-            node = FlowNode(id=str(self._next), start_ms=now_ms(), **fields)  # type: ignore[arg-type]
+            if self.frozen:  # suspended run unwinding: nothing is recorded any more
+                return FlowNode(id="0", start_ms=now_ms(), **fields)  # type: ignore[arg-type]
+            node_id = str(self._next)
             self._next += 1
+            if node_id in self._recorded:
+                self._recorded.discard(node_id)
+                recorded = self.nodes[node_id]
+                if (recorded.kind, recorded.function) == (fields.get("kind"), fields.get("function")):
+                    return recorded  # the resumed program reached the same point: same node
+                for stale in [i for i in self._recorded if int(i) > int(node_id)]:  # diverged
+                    self._recorded.discard(stale)
+                    del self.nodes[stale]
+            node = FlowNode(id=node_id, start_ms=now_ms(), **fields)  # type: ignore[arg-type]
             self.nodes[node.id] = node
             return node
 

@@ -52,14 +52,19 @@ def input_step(run: PipelineRun, frame: Frame, args: list[Any], named: dict[str,
         node_id=node.id,
         submitter_parameter=to_text(named["submitterParameter"]) if named.get("submitterParameter") else None,
     )
-    node.paused_since = now_ms()
-    try:
-        run.wait_input(pending)
-    except StepFailure as stopped:
+    decided = run.settled.get(node.id)
+    if decided is not None:  # resuming after a restart: this input was answered before it
+        pending.outcome, pending.user, pending.values = decided["outcome"], decided["user"], decided["values"]
+    else:
+        if node.paused_since is None:
+            node.paused_since = now_ms()
+        try:
+            run.wait_input(pending, frame)
+        except StepFailure as stopped:
+            _unpause(node)
+            run.finish_node(node, stopped)
+            raise
         _unpause(node)
-        run.finish_node(node, stopped)
-        raise
-    _unpause(node)
     if pending.outcome == "abort":
         rejected = Interrupted(f"Rejected by {pending.user}")
         run.console.write(rejected.message, node=node)

@@ -73,6 +73,8 @@ class Frame:
     enclosing: tuple[str, ...] = ()
     locals: dict[str, Any] = field(default_factory=dict)
     workspace: str = ""
+    params_fallback: bool = False  # Declarative `environment` values: bare names may be parameters
+    deadline: tuple[float, str] | None = None  # innermost `timeout`: (virtual seconds, its start node id)
 
     def child(self, **changes: Any) -> Frame:
         changes.setdefault("env", dict(self.env))
@@ -180,14 +182,12 @@ class Interpreter:
         return value
 
     def _try(self, stmt: s.Try, frame: Frame) -> Any:
-        from bridge.sandbox.jenkins.pipeline.errors import Interrupted
+        from bridge.sandbox.jenkins.pipeline.errors import actual_interruption
 
         try:
             return self.run_block(stmt.body, frame)
-        except Interrupted:
-            raise
         except StepFailure as failure:
-            if stmt.catch_name is None:
+            if stmt.catch_name is None or actual_interruption(failure):
                 raise
             frame.locals[stmt.catch_name] = failure.message
             return self.run_block(stmt.catch_body, frame)
@@ -232,7 +232,7 @@ class Interpreter:
             return self.build
         if name in frame.env:
             return frame.env[name]
-        if name in self.params:
+        if frame.params_fallback and name in self.params:
             return self.params[name]
         if name == "scm":
             return {"$class": "GitSCM"}

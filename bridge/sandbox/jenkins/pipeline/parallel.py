@@ -1,8 +1,10 @@
-"""``parallel``: one body per branch, each on its own thread with its own cursor in the flow graph.
+"""``parallel``: one body per branch, each a pipeline thread of the run's VM with its own cursor.
 
-CPS numbers a parallel as one ``StepStartNode``, one body start per branch (labelled ``Branch: name``),
-the branches' nodes, one body end per branch, and a single ``StepEndNode`` whose parents are all the
-branch ends. With ``failFast`` the first failing branch interrupts the others.
+CPS numbers a parallel as one ``StepStartNode``, then one body start per branch (labelled ``Branch: name``)
+in the order the branches are written, then the branches' nodes as the VM interleaves them (one step per
+turn, see ``vm``), one body end per branch and a single ``StepEndNode`` whose parents are all the branch
+ends. So node ids and the console do not depend on thread scheduling. With ``failFast`` the first failing
+branch interrupts the others.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from bridge.sandbox.jenkins.pipeline.errors import StepFailure
+from bridge.sandbox.jenkins.pipeline.errors import StepFailure, Suspended
+from bridge.sandbox.jenkins.pipeline.graph import FlowNode
 from bridge.sandbox.jenkins.pipeline.interpreter import Cursor, Frame
 from bridge.sandbox.jenkins.pipeline.run import PipelineRun
+from bridge.sandbox.jenkins.pipeline.vm import Task
 
 
 def run_parallel(run: PipelineRun, frame: Frame, branches: list[tuple[str, Any]], *, fail_fast: bool) -> Any:
-    """``parallel``: one body per branch, each on its own thread and cursor; the end joins all branches."""
+    """``parallel``: branch heads in order, then the branches on the VM; the end joins all branches."""
     run.check_interrupt()
     start = run.graph.add(
         kind="block_start",
@@ -26,30 +30,43 @@ def run_parallel(run: PipelineRun, frame: Frame, branches: list[tuple[str, Any]]
         enclosing=frame.enclosing,
     )
     run.console.mark("parallel")
-    failures: dict[str, StepFailure] = {}
-    ends: dict[str, str] = {}
-    lock = threading.Lock()
-
-    def branch(name: str, body: Any) -> None:
-        head = run.graph.add(
-            kind="block_start",
-            function="parallel",
-            display_name=f"Branch: {name}",
-            parents=[start.id],
-            enclosing=(start.id, *frame.enclosing),
-            body=True,
-            start_id=start.id,
-            label=f"Branch: {name}",
+    heads: list[FlowNode] = []
+    for name, _body in branches:
+        heads.append(
+            run.graph.add(
+                kind="block_start",
+                function="parallel",
+                display_name=f"Branch: {name}",
+                parents=[start.id],
+                enclosing=(start.id, *frame.enclosing),
+                body=True,
+                start_id=start.id,
+                label=f"Branch: {name}",
+            )
         )
         run.console.mark("{ (Branch: " + name + ")")
+    failures: dict[str, StepFailure] = {}
+    ends: dict[str, str] = {}
+    parent = run.vm.current()
+    tasks = [run.vm.spawn(parent.vt) for _ in branches]
+
+    def branch(task: Task, name: str, body: Any, head: FlowNode) -> None:
+        run.vm.attach(task)
+        try:
+            _branch(name, body, head)
+        except Suspended:
+            pass  # controller shutdown: the branch resumes from the saved state
+        finally:
+            run.vm.exit(task)
+
+    def _branch(name: str, body: Any, head: FlowNode) -> None:
         inner = frame.child(cursor=Cursor([head.id]), enclosing=(head.id, start.id, *frame.enclosing))
         error: StepFailure | None = None
         try:
             body(inner)
         except StepFailure as failure:
             error = failure
-            with lock:
-                failures[name] = failure
+            failures[name] = failure
             if fail_fast:
                 run.interrupt(f"Failed in branch {name}")
         end = run.graph.add(
@@ -64,14 +81,15 @@ def run_parallel(run: PipelineRun, frame: Frame, branches: list[tuple[str, Any]]
         run.console.mark("}")
         run.finish_node(end, error)
         run.finish_node(head, error)
-        with lock:
-            ends[name] = end.id
+        ends[name] = end.id
 
-    threads = [threading.Thread(target=branch, args=(n, b), daemon=True) for n, b in branches]
+    threads = [
+        threading.Thread(target=branch, args=(task, name, body, head), daemon=True)
+        for task, (name, body), head in zip(tasks, branches, heads, strict=True)
+    ]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    run.vm.join(tasks)
     first = next((failures[n] for n, _ in branches if n in failures), None)
     end = run.graph.add(
         kind="block_end",

@@ -130,8 +130,8 @@ class Parser:
         if self._at("try"):
             return self._try(pos)
         if tok.kind == "IDENT" and self._command_follows():
-            return s.ExprStmt(self._command(), **pos)
-        expr = self._expression()
+            return s.ExprStmt(self._chain(self._command()), **pos)
+        expr = self._chain(self._expression())
         if self._at("=") or self._at("+="):
             op = self._next().text
             if not isinstance(expr, s.Var | s.Prop | s.Index):
@@ -179,6 +179,22 @@ class Parser:
         if nxt.kind in _ARG_START:
             return not (nxt.kind == "IDENT" and self.toks[self.i + 2].kind == "OP" and self._at("=", 2))
         return nxt.kind == "KEYWORD" and nxt.text in _ARG_KEYWORDS
+
+    def _chain(self, expr: s.Expr) -> s.Expr:
+        """Groovy command chains: after a call, ``name arg…`` or ``name { … }`` on the same line calls
+        ``name`` on its result (``when { … } steps { … }`` is ``when({…}).steps({…})``)."""
+        while isinstance(expr, s.Call) and self.tok.kind == "IDENT":
+            nxt = self.toks[self.i + 1]
+            if not (nxt.kind in _ARG_START or self._at("{", 1) or self._at("(", 1)):
+                break
+            name = self._next()
+            if self._at("("):
+                args, named, closure = self._call_rest()
+            else:
+                args, named = ((), ()) if self._at("{") else self._arguments(closing=None)
+                closure = self._closure() if self._at("{") else None
+            expr = s.Call(expr, name.text, args, named, closure, line=name.line, column=name.column)
+        return expr
 
     def _command(self) -> s.Call:
         name = self._next()

@@ -17,9 +17,16 @@ from typing import Any
 from bridge.sandbox.jenkins.pipeline.console import ConsoleLog
 from bridge.sandbox.jenkins.pipeline.context import RunContext, Simulation
 from bridge.sandbox.jenkins.pipeline.declarative import CompileErrors, ParameterDef, Pipeline, Scripted
-from bridge.sandbox.jenkins.pipeline.errors import Interrupted, StepFailure, format_compile_errors
+from bridge.sandbox.jenkins.pipeline.errors import (
+    Interrupted,
+    StepFailure,
+    Suspended,
+    TimeoutExceeded,
+    format_compile_errors,
+)
 from bridge.sandbox.jenkins.pipeline.graph import FlowGraph, FlowNode, now_ms
 from bridge.sandbox.jenkins.pipeline.interpreter import Frame
+from bridge.sandbox.jenkins.pipeline.vm import VirtualMachine
 
 RESULT_ORDER = ("SUCCESS", "UNSTABLE", "FAILURE", "NOT_BUILT", "ABORTED")
 
@@ -69,13 +76,25 @@ class PipelineRun:
         self.approvers: list[str] = []
         self.cond = threading.Condition()
         self._interrupt: Interrupted | None = None
+        self.fired_timeouts: set[str] = set()
+        self.vm = VirtualMachine(
+            self.cond,
+            simulation.time_scale,
+            lambda: self._interrupt is not None or self.suspended,
+            fast_forward=lambda: self.console.replaying,
+        )
+        self.settled: dict[str, dict[str, Any]] = {}  # input node id -> decision (replayed on resume)
+        self.console_start = 0  # where the program's own output begins (after the causes)
+        self.suspended = False  # controller shutting down: the thread ends without touching the run
+        self.on_checkpoint: Callable[[PipelineRun], None] | None = None
         self._thread: threading.Thread | None = None
         self.started_ms = 0
         self.finished_ms: int | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> None:
-        self.started_ms = now_ms()
+        self.started_ms = self.started_ms or now_ms()
+        self.console_start = self.console_start or self.console.size()
         self._thread = threading.Thread(
             target=self._main, name=f"pipeline-{self.context.job_full_name}", daemon=True
         )
@@ -93,6 +112,18 @@ class PipelineRun:
     def _main(self) -> None:
         from bridge.sandbox.jenkins.pipeline.executor import execute
 
+        task = self.vm.spawn()
+        self.vm.attach(task)
+        try:
+            self._execute(execute)
+        except Suspended:
+            pass
+        finally:
+            self.vm.exit(task)
+        if not self.suspended and self.on_finish is not None:
+            self.on_finish(self)
+
+    def _execute(self, execute: Callable[[PipelineRun], None]) -> None:
         try:
             if isinstance(self.program, CompileErrors):
                 self.console.write(format_compile_errors(self.source, self.program.errors).rstrip("\n"))
@@ -102,14 +133,21 @@ class PipelineRun:
         except Exception as unexpected:  # an engine bug must still end the build, never hang it
             self.console.write(f"{type(unexpected).__name__}: {unexpected}")
             self.current_result = "FAILURE"
-        finally:
-            self.console.write(f"Finished: {self.current_result}")
-            with self.cond:
-                self.finished_ms = now_ms()
-                self.result = self.current_result
-                self.cond.notify_all()
-            if self.on_finish is not None:
-                self.on_finish(self)
+        if self.suspended:
+            raise Suspended()
+        self.console.write(f"Finished: {self.current_result}")
+        with self.cond:
+            self.finished_ms = now_ms()
+            self.result = self.current_result
+            self.cond.notify_all()
+
+    def suspend(self) -> None:
+        """Controller shutdown: freeze the graph and log as they are and let the thread unwind quietly."""
+        with self.cond:
+            self.suspended = True
+            self.graph.frozen = True
+            self.console.frozen = True
+            self.cond.notify_all()
 
     # -- interruption and waiting ----------------------------------------------------------------------
     def interrupt(self, message: str, *, hard: bool = False) -> None:
@@ -124,6 +162,8 @@ class PipelineRun:
 
     def check_interrupt(self) -> None:
         with self.cond:
+            if self.suspended:
+                raise Suspended()
             if self._interrupt is not None:
                 raise self._interrupt
 
@@ -131,23 +171,42 @@ class PipelineRun:
     def hard_killed(self) -> bool:
         return bool(self._interrupt is not None and getattr(self._interrupt, "hard", False))
 
-    def sleep(self, seconds: float) -> None:
-        """Simulated time: waits ``seconds * time_scale``, waking early on interruption."""
-        deadline = seconds * self.sim.time_scale
-        with self.cond:
-            if deadline > 0:
-                self.cond.wait_for(lambda: self._interrupt is not None, timeout=deadline)
-            if self._interrupt is not None:
-                raise self._interrupt
+    def sleep(self, seconds: float, frame: Frame | None = None) -> None:
+        """Simulated time on this thread's virtual clock (paced at ``time_scale``); a stop wakes it at
+        once, an enclosing ``timeout`` cuts it at its deadline."""
+        deadline = frame.deadline if frame is not None else None
+        if deadline is not None and deadline[1] in self.fired_timeouts:
+            deadline = None  # already cancelled once: what runs on (post) gets the grace period
+        cut = self.vm.sleep(seconds, deadline[0] if deadline else None)
+        self.check_interrupt()
+        if cut and deadline is not None:
+            raise self.timed_out(deadline[1])
 
-    def wait_input(self, pending: PendingInput) -> None:
+    def timed_out(self, owner: str) -> TimeoutExceeded:
+        """``TimeoutStepExecution.cancel``: logs on the timeout step, then interrupts its body."""
+        node = self.graph.get(owner)
+        self.fired_timeouts.add(owner)
+        self.console.write("Cancelling nested steps due to timeout", node=node)
+        return TimeoutExceeded(owner)
+
+    def wait_input(self, pending: PendingInput, frame: Frame | None = None) -> None:
+        deadline = frame.deadline if frame is not None else None
+        if deadline is not None and deadline[1] in self.fired_timeouts:
+            deadline = None
         with self.cond:
             self.inputs[pending.id] = pending
             self.cond.notify_all()
-            self.cond.wait_for(lambda: pending.outcome is not None or self._interrupt is not None)
+        if self.on_checkpoint is not None and not self.console.replaying:
+            self.on_checkpoint(self)  # a paused build is saved, so a restart finds it still waiting
+        outcome = self.vm.wait_external(
+            lambda: pending.outcome is not None, deadline[0] if deadline else None
+        )
+        with self.cond:
             self.inputs.pop(pending.id, None)
-            if pending.outcome is None and self._interrupt is not None:
-                raise self._interrupt
+        if pending.outcome is None:
+            if outcome == "deadline" and deadline is not None:
+                raise self.timed_out(deadline[1])
+            self.check_interrupt()
 
     def settle_input(
         self, input_id: str, *, outcome: str, user: str, values: dict[str, Any] | None = None
@@ -160,6 +219,7 @@ class PipelineRun:
             pending.values = values or {}
             pending.user = user
             pending.outcome = outcome
+            self.settled[pending.node_id] = {"outcome": outcome, "user": user, "values": pending.values}
             self.cond.notify_all()
             return True
 
@@ -183,11 +243,16 @@ class PipelineRun:
         return node
 
     def finish_node(self, node: FlowNode, error: StepFailure | None = None) -> None:
+        if self.suspended:
+            raise Suspended()
         with self.graph.lock:
-            node.end_ms = now_ms()
+            if node.end_ms is None:
+                node.end_ms = now_ms()
             if error is not None and node.error is None:
                 node.error = (error.message, error.java_type)
                 node.error_result = error.result
+        if node.kind == "atom":
+            self.vm.yield_turn()  # CPS switches threads between steps
 
     @contextlib.contextmanager
     def block(
@@ -246,6 +311,7 @@ class PipelineRun:
         self.console.mark("{" + (f" ({console})" if console else ""))
         inner.enclosing = (body.id, start.id, *frame.enclosing)
         frame.cursor.head = [body.id]
+        self.vm.yield_turn()
         failure: StepFailure | None = None
         try:
             yield inner, start

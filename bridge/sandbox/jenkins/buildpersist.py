@@ -1,0 +1,196 @@
+"""Builds and the queue across restarts (``state_dir``): the ``builds`` section of the state file.
+
+Saved per job: every build (number, result, timestamps, causes, parameters, script, log, flow graph, input
+decisions) and what Declarative set on the job (parameter definitions, properties); saved for the queue:
+every item, left ones included, and the next queue id. ``nextBuildNumber`` is saved with the items.
+
+On start the builds come back: finished ones as they were, running ones resumed the way a Pipeline resumes
+after a controller restart (``pipeline.resume``) — a build paused at ``input`` is still paused and can be
+approved. Waiting queue items are re-armed. On stop (with ``state_dir``) running builds are suspended, not
+aborted, so the saved state is what the next start resumes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+from typing import Any
+
+from bridge.sandbox.jenkins import persistence
+from bridge.sandbox.jenkins.buildstate import (
+    Build,
+    BuildService,
+    Cause,
+    ParamValue,
+    QueueItem,
+    service,
+)
+from bridge.sandbox.jenkins.model import Job, ParameterDefinition, SandboxState
+from bridge.sandbox.jenkins.pipeline import CompileErrors, compile_program
+from bridge.sandbox.jenkins.pipeline.context import RunContext
+from bridge.sandbox.jenkins.pipeline.resume import restore, snapshot
+
+SECTION = "builds"
+SAVED = "builds.saved"  # state.extensions key: loaded data waiting for on_start
+
+
+def dump(state: SandboxState) -> dict[str, Any]:
+    builds = state.extensions.get("builds")
+    jobs = {job.full_name: _job_record(job) for job in _jobs(state)}
+    queue: list[dict[str, Any]] = []
+    next_id = 1
+    if isinstance(builds, BuildService):
+        queue = [_item_record(i) for i in sorted(builds.items.values(), key=lambda i: i.id)]
+        next_id = next(builds._ids)
+        builds._ids = itertools.count(next_id)
+    return {"jobs": jobs, "queue": queue, "next_queue_id": next_id}
+
+
+def load(state: SandboxState, data: Any) -> None:
+    state.extensions[SAVED] = data  # restored in on_start, once the services (time scale…) are known
+
+
+def resume_saved(state: SandboxState, services: dict[str, Any]) -> None:
+    data = state.extensions.pop(SAVED, None)
+    if not isinstance(data, dict):
+        return
+    with state.lock:
+        builds = service(state, services)
+        for name, record in data["jobs"].items():
+            job = state.find_item(name)
+            if isinstance(job, Job):
+                _restore_job(builds, job, record)
+        for record in data["queue"]:
+            _restore_item(builds, state, record)
+        builds._ids = itertools.count(data["next_queue_id"])
+
+
+def suspend_running(state: SandboxState) -> None:
+    builds = state.extensions.get("builds")
+    if isinstance(builds, BuildService):
+        builds.stop()
+
+
+persistence.register_section(SECTION, dump, load)
+
+
+# -- records -------------------------------------------------------------------------------------------
+def _job_record(job: Job) -> dict[str, Any]:
+    return {
+        "parameters": [dataclasses.asdict(p) for p in job.parameters],
+        "properties": list(job.properties),
+        "concurrent_build": job.concurrent_build,
+        "engine": {k: v for k, v in job.engine.items() if _jsonable(v)},
+        "builds": [_build_record(b) for b in sorted(job.builds.values(), key=lambda b: b.number)],
+    }
+
+
+def _build_record(build: Build) -> dict[str, Any]:
+    return {
+        "number": build.number,
+        "queue_id": build.queue_id,
+        "timestamp": build.timestamp,
+        "causes": [dataclasses.asdict(c) for c in build.causes],
+        "parameters": [dataclasses.asdict(p) for p in build.parameters],
+        "script": build.script,
+        "description": build.description,
+        "extra": {k: v for k, v in build.extra.items() if _jsonable(v)},
+        "context": _context_record(build.run.context),
+        "run": snapshot(build.run),
+    }
+
+
+def _context_record(context: RunContext) -> dict[str, Any]:
+    return {
+        "build_number": context.build_number,
+        "build_url": context.build_url,
+        "jenkins_url": context.jenkins_url,
+        "parameters": dict(context.parameters),
+        "parameter_defaults": dict(context.parameter_defaults),
+        "previous_result": context.previous_result,
+        "causes": list(context.causes),
+    }
+
+
+def _item_record(item: QueueItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "job": item.job.full_name,
+        "causes": [dataclasses.asdict(c) for c in item.causes],
+        "parameters": [dataclasses.asdict(p) for p in item.parameters],
+        "in_queue_since": item.in_queue_since,
+        "buildable_at": item.buildable_at,
+        "script": item.script,
+        "state": item.state,
+        "cancelled": item.cancelled,
+        "build": item.build.number if item.build is not None else None,
+        "left_at": item.left_at,
+    }
+
+
+# -- restoring -----------------------------------------------------------------------------------------
+def _restore_job(builds: BuildService, job: Job, record: dict[str, Any]) -> None:
+    job.parameters = [ParameterDefinition(**p) for p in record["parameters"]]
+    job.properties = list(record["properties"])
+    job.concurrent_build = record["concurrent_build"]
+    job.engine.update(record["engine"])
+    for saved in record["builds"]:
+        running = saved["run"]["result"] is None
+        run = restore(
+            saved["run"],
+            program=compile_program(saved["script"]) if running else CompileErrors([]),
+            source=saved["script"],
+            context=builds.context(job, saved["context"]),
+            simulation=builds.simulation,
+            on_finish=builds._finished,
+        )
+        run.on_checkpoint = builds._checkpoint
+        build = Build(
+            job=job,
+            number=saved["number"],
+            queue_id=saved["queue_id"],
+            timestamp=saved["timestamp"],
+            causes=[Cause(**c) for c in saved["causes"]],
+            parameters=[ParamValue(**p) for p in saved["parameters"]],
+            script=saved["script"],
+            run=run,
+            description=saved["description"],
+            extra=dict(saved["extra"]),
+        )
+        job.builds[build.number] = build
+
+
+def _restore_item(builds: BuildService, state: SandboxState, record: dict[str, Any]) -> None:
+    job = state.find_item(record["job"])
+    if not isinstance(job, Job):
+        return
+    item = QueueItem(
+        id=record["id"],
+        job=job,
+        causes=[Cause(**c) for c in record["causes"]],
+        parameters=[ParamValue(**p) for p in record["parameters"]],
+        in_queue_since=record["in_queue_since"],
+        buildable_at=record["buildable_at"],
+        script=record["script"],
+        state=record["state"],
+        cancelled=record["cancelled"],
+        build=job.builds.get(record["build"]) if record["build"] is not None else None,
+        left_at=record["left_at"],
+    )
+    builds.items[item.id] = item
+    if item.state != "left":
+        job.queue.append(item)
+        builds._arm(item)
+
+
+def _jobs(state: SandboxState) -> list[Job]:
+    return [i for i in state.root.walk() if isinstance(i, Job)]
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -1,0 +1,112 @@
+"""``jenkins-bridge serve --with-worker`` as a real process against the sandbox Jenkins: create over
+HTTP, see it synced, SIGTERM, clean exit (status 0, scheduler lock released, no secret in its output)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jenkins as pyjenkins
+import requests
+from cryptography.fernet import Fernet
+
+from bridge.reconcile.leader import LeaderLock
+from bridge.sandbox.jenkins import SandboxJenkins
+from tests.e2e.conftest import jenkins_env
+
+TOKEN = "serve-e2e-admin-token-5f1c2a"
+SECRET = "serve-e2e-secret-value"
+CLI = Path(sys.executable).with_name("jenkins-bridge")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _until(what: str, check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+        except requests.ConnectionError:
+            value = None
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_serve_with_worker_syncs_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, sandbox_jenkins: SandboxJenkins
+) -> None:
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
+        **jenkins_env(sandbox_jenkins),
+        "BRIDGE_DATA_DIR": str(tmp_path),
+        "BRIDGE_ADMIN_TOKEN": TOKEN,
+        "BRIDGE_SECRET_KEY": Fernet.generate_key().decode(),
+        "BRIDGE_RECONCILE_POLL_INTERVAL": "0.2",
+    }
+    base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    process = subprocess.Popen(
+        [str(CLI), "serve", "--with-worker", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _until("the API", lambda: requests.get(f"{base}/healthz", timeout=2).ok)
+        for path, body in (
+            ("/api/v1/workspaces", {"name": "ws"}),
+            ("/api/v1/projects", {"name": "demo", "workspace": "ws"}),
+            (
+                "/api/v1/projects/demo/credentials",
+                {"id": "tok", "type": "secret-text", "data": {"secret": SECRET}},
+            ),
+            ("/api/v1/projects/demo/pipelines", {"name": "build", "jenkinsfile": "echo hi"}),
+        ):
+            r = requests.post(base + path, json=body, headers=auth, timeout=5)
+            assert r.status_code == 201, r.text
+
+        def synced() -> Any:
+            r = requests.get(f"{base}/api/v1/projects/demo/pipelines/build", headers=auth, timeout=5)
+            return r.json()["sync"] if r.json()["sync"]["status"] == "synced" else None
+
+        state = _until("the pipeline to sync", synced)
+        assert state["synced_at"] is not None
+        client = pyjenkins.Jenkins(
+            sandbox_jenkins.url, username=sandbox_jenkins.admin_user, password=sandbox_jenkins.admin_token
+        )
+        assert client.job_exists("demo/build") and client.credential_exists("tok", "demo")
+        ready = _until(
+            "Jenkins to be reported reachable",
+            lambda: requests.get(f"{base}/readyz", timeout=5).json()["jenkins"] == "ok",
+        )
+        assert ready
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            output, _ = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+            raise AssertionError("serve did not stop within 20s of SIGTERM:\n" + output) from None
+    assert process.returncode == 0, output
+    assert "reconciliation worker started" in output
+    for secret in (TOKEN, SECRET, sandbox_jenkins.admin_token, env["BRIDGE_SECRET_KEY"]):
+        assert secret not in output
+    lock = LeaderLock(database_url=f"sqlite:///{tmp_path / 'bridge.db'}", data_dir=tmp_path)
+    assert lock.acquire(wait=False)  # the worker let go of the scheduler lock
+    lock.release()
