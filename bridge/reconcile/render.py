@@ -57,11 +57,14 @@ def pipeline_drifted(
     if marked is None or marked[1] != rendered.digest:
         return True
     desired_defaults = {p.name: p.default for p in desired.parameters if p.type is ParameterType.PASSWORD}
+    # A declarative ``parameters {}`` directive adds the Jenkinsfile's own parameters to the job when
+    # it runs (and keeps ours): only the parameters the bridge declares are compared, in its order.
+    observed = {p.name: p for p in parsed.parameters}
     parameters = tuple(
         dataclasses.replace(p, default=desired_defaults[p.name])
         if p.type is ParameterType.PASSWORD and p.name in desired_defaults
         else p
-        for p in parsed.parameters
+        for p in (observed[d.name] for d in desired.parameters if d.name in observed)
     )
     again = render_pipeline(
         dataclasses.replace(parsed, description=marked[0], parameters=parameters),

@@ -4,6 +4,7 @@ tombstones, outages and the periodic secret re-push."""
 from __future__ import annotations
 
 import dataclasses
+import xml.etree.ElementTree as ET
 
 import defusedxml.ElementTree as SafeET
 import pytest
@@ -267,3 +268,24 @@ def test_attribution_mode_decides_whether_jobs_define_the_requester_parameter(
     assert ("BRIDGE_REQUESTED_BY" in names) is expected
     # The deep check renders the same way, so a second pass in either mode writes nothing.
     assert provisioner.run(deep=True).writes == 0
+
+
+def test_parameters_a_jenkinsfile_adds_when_it_runs_are_not_drift(world) -> None:
+    """Declarative ``parameters {}`` puts the Jenkinsfile's parameters first and keeps ours after them."""
+    _, jenkins, provisioner, _ = world
+    provisioner.run()
+    job = jenkins.root["demo"].children["build"]
+    root = SafeET.fromstring(job.config)
+    definitions = root.find("properties/hudson.model.ParametersDefinitionProperty/parameterDefinitions")
+    assert definitions is not None
+    added = ET.Element("hudson.model.StringParameterDefinition")
+    ET.SubElement(added, "name").text = "FROM_FILE"
+    ET.SubElement(added, "defaultValue").text = "x"
+    definitions.insert(0, added)
+    job.config = ET.tostring(root, encoding="unicode")
+
+    assert provisioner.run(deep=True).writes == 0
+    # Losing one of ours is drift all the same.
+    definitions.remove(definitions[1])
+    job.config = ET.tostring(root, encoding="unicode")
+    assert provisioner.run(deep=True).writes == 1

@@ -151,3 +151,54 @@ def _describe(s: requests.Session, base: str) -> Any:
     run = s.get(base + "wfapi/describe").json()
     run["stages"] = [s.get(f"{base}execution/node/{st['id']}/wfapi/describe").json() for st in run["stages"]]
     return run
+
+
+def test_password_parameters_are_not_stored_in_clear_and_come_back(tmp_path: Path) -> None:
+    script = """pipeline { agent any
+      parameters { password(name: 'PW', defaultValue: 'dflt') }
+      stages { stage('a') { steps { input 'go?'; echo "length=${params.PW.length()}" } } }
+    }"""
+    j = _sandbox(tmp_path)
+    try:
+        create_job(j, "pw", script)
+        s = token_session(j)
+        s.post(f"{j.url}job/pw/build", params={"delay": "0sec"})  # first run declares the parameter
+        wait_for(lambda: s.get(f"{j.url}job/pw/1/wfapi/pendingInputActions").json())
+        s.post(f"{j.url}job/pw/1/stop")
+        _result(s, f"{j.url}job/pw/1/")
+        s.post(f"{j.url}job/pw/buildWithParameters", params={"PW": "given-s3cret!", "delay": "0sec"})
+        wait_for(lambda: s.get(f"{j.url}job/pw/2/wfapi/pendingInputActions").json())
+        j.restart()
+        stored = "".join(p.read_text() for p in tmp_path.iterdir())
+        assert "given-s3cret" not in stored  # the Jenkinsfile's own default is in the script, as in Jenkins
+        s.post(f"{j.url}job/pw/2/input/{_input_id(s, j.url + 'job/pw/2/')}/proceedEmpty")
+        assert _result(s, f"{j.url}job/pw/2/")["result"] == "SUCCESS"
+        assert "length=13" in s.get(f"{j.url}job/pw/2/consoleText").text
+    finally:
+        j.stop()
+
+
+def _input_id(s: requests.Session, base: str) -> str:
+    pending = wait_for(lambda: s.get(base + "wfapi/pendingInputActions").json())
+    return str(pending[0]["id"])
+
+
+def test_config_xml_keeps_the_form_it_was_stored_in(tmp_path: Path) -> None:
+    """2.479.3 serves config.xml as stored: the client's XML through the JDK transformer, until Jenkins
+    saves the job itself (here: Declarative applying its ``parameters`` when a run starts)."""
+    j = _sandbox(tmp_path)
+    try:
+        create_job(j, "cfg", SIMPLE)
+        s = token_session(j)
+        j.restart()
+        assert s.get(f"{j.url}job/cfg/config.xml").text.startswith(
+            '<?xml version="1.0" encoding="UTF-8"?><flow'
+        )
+        s.post(f"{j.url}job/cfg/build", params={"delay": "0sec"})
+        _result(s, f"{j.url}job/cfg/1/")
+        j.restart()
+        assert s.get(f"{j.url}job/cfg/config.xml").text.startswith(
+            "<?xml version='1.1' encoding='UTF-8'?>\n<flow"
+        )
+    finally:
+        j.stop()

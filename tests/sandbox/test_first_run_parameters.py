@@ -10,6 +10,8 @@ values and everything resolves.
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import jenkins
 
 from bridge.sandbox.jenkins import SandboxJenkins
@@ -55,3 +57,40 @@ def test_first_run_sees_defaults_only_through_params(sandbox_jenkins: SandboxJen
     assert result == "SUCCESS", console
     assert "tag=SNAPSHOT-dev-2 param=dev env=dev" in console
     assert "+ echo [dev]\n" in console and "bare=dev" in console
+
+
+def test_the_run_saves_the_declared_parameters_into_config_xml(sandbox_jenkins: SandboxJenkins) -> None:
+    """The ``properties`` step saves the job: GET config.xml then shows the definitions (XmlFile form)."""
+    j = sandbox_jenkins
+    fast(j)
+    script = """pipeline { agent any
+      options { disableConcurrentBuilds() }
+      parameters {
+        string(name: 'BRANCH_NAME', defaultValue: 'master', description: 'branch')
+        choice(name: 'ENV', choices: ['qa', 'prod'])
+        password(name: 'PW', defaultValue: 'pw-default-value')
+      }
+      stages { stage('a') { steps { echo 'x' } } }
+    }"""
+    create_job(j, "p", script)
+    server = python_jenkins(j)
+    server.build_job("p")
+    _console(server, 1)
+    config = server.get_job_config("p")
+    assert config.startswith("<?xml version='1.1' encoding='UTF-8'?>\n")
+    root = ET.fromstring(config)
+    definitions = root.findall("properties/hudson.model.ParametersDefinitionProperty/parameterDefinitions/*")
+    assert [(d.tag.rsplit(".", 1)[1], d.findtext("name")) for d in definitions] == [
+        ("StringParameterDefinition", "BRANCH_NAME"),
+        ("ChoiceParameterDefinition", "ENV"),
+        ("PasswordParameterDefinition", "PW"),
+    ]
+    assert definitions[0].findtext("defaultValue") == "master"
+    assert definitions[2].findtext("defaultValue") not in ("", "pw-default-value")  # a Secret, encrypted
+    assert [s.text for s in definitions[1].iterfind("choices/a/string")] == ["qa", "prod"]
+    assert (
+        root.find(
+            "properties/org.jenkinsci.plugins.workflow.job.properties.DisableConcurrentBuildsJobProperty"
+        )
+        is not None
+    )

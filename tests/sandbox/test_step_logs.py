@@ -34,7 +34,9 @@ def _steps(s: requests.Session, base: str) -> list[tuple[str, str, str, str]]:
             assert (node["id"], node["name"], node["status"]) == (step["id"], step["name"], step["status"])
             assert node["_links"]["log"]["href"].endswith(f"/execution/node/{step['id']}/wfapi/log")
             tail = s.get(f"{base}execution/node/{step['id']}/wfapi/log").json()
-            full = s.get(f"{base}execution/node/{step['id']}/log/logText/progressiveText", params={"start": 0})
+            full = s.get(
+                f"{base}execution/node/{step['id']}/log/logText/progressiveText", params={"start": 0}
+            )
             assert full.status_code == 200 and "X-More-Data" not in full.headers
             text = full.text.replace("\r\n", "\n")
             assert (tail["nodeId"], tail["text"], int(full.headers["X-Text-Size"])) == (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from bridge.sandbox.jenkins.pipeline import PipelineRun, RunContext, Simulation, compile_program
-from bridge.sandbox.jenkins.pipeline.steps import time_span
+from bridge.sandbox.jenkins.pipeline.timeouts import time_span
 
 
 def _run(source: str, scale: float = 0.0) -> PipelineRun:

@@ -17,6 +17,10 @@ Layout (one concern per module):
 ``model``           state: users, folders, jobs, credential stores (one lock per instance)
 ``items`` …         endpoint modules (``root``, ``items``, ``credentials``)
 ``faults``          latency and error injection; ``persistence``: optional ``state_dir``
+``buildstate``      queue and builds of one instance (``BuildService``); ``buildpersist``: their
+                    ``state_dir`` section, resuming running builds after a restart
+``pipeline``        Jenkinsfile parser and engine (``vm``: deterministic CPS thread switching;
+                    ``resume``: a run as saved data and back)
 ==================  ==========================================================================
 
 Extension point (for the build-side modules: ``builds``, ``queue``, ``logs``, ``wfapi``,

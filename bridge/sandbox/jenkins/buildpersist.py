@@ -26,22 +26,25 @@ from bridge.sandbox.jenkins.buildstate import (
     QueueItem,
     service,
 )
+from bridge.sandbox.jenkins.credtypes import SecretCipher
 from bridge.sandbox.jenkins.model import Job, ParameterDefinition, SandboxState
 from bridge.sandbox.jenkins.pipeline import CompileErrors, compile_program
-from bridge.sandbox.jenkins.pipeline.context import RunContext
 from bridge.sandbox.jenkins.pipeline.resume import restore, snapshot
 
 SECTION = "builds"
+PASSWORD_VALUE = "PasswordParameterValue"
+PASSWORD_DEFINITION = "PasswordParameterDefinition"
 SAVED = "builds.saved"  # state.extensions key: loaded data waiting for on_start
 
 
 def dump(state: SandboxState) -> dict[str, Any]:
+    cipher = SecretCipher(state.instance_salt)
     builds = state.extensions.get("builds")
-    jobs = {job.full_name: _job_record(job) for job in _jobs(state)}
+    jobs = {job.full_name: _job_record(job, cipher) for job in _jobs(state)}
     queue: list[dict[str, Any]] = []
     next_id = 1
     if isinstance(builds, BuildService):
-        queue = [_item_record(i) for i in sorted(builds.items.values(), key=lambda i: i.id)]
+        queue = [_item_record(i, cipher) for i in sorted(builds.items.values(), key=lambda i: i.id)]
         next_id = next(builds._ids)
         builds._ids = itertools.count(next_id)
     return {"jobs": jobs, "queue": queue, "next_queue_id": next_id}
@@ -55,14 +58,15 @@ def resume_saved(state: SandboxState, services: dict[str, Any]) -> None:
     data = state.extensions.pop(SAVED, None)
     if not isinstance(data, dict):
         return
+    cipher = SecretCipher(state.instance_salt)
     with state.lock:
         builds = service(state, services)
         for name, record in data["jobs"].items():
             job = state.find_item(name)
             if isinstance(job, Job):
-                _restore_job(builds, job, record)
+                _restore_job(builds, job, record, cipher)
         for record in data["queue"]:
-            _restore_item(builds, state, record)
+            _restore_item(builds, state, record, cipher)
         builds._ids = itertools.count(data["next_queue_id"])
 
 
@@ -76,49 +80,90 @@ persistence.register_section(SECTION, dump, load)
 
 
 # -- records -------------------------------------------------------------------------------------------
-def _job_record(job: Job) -> dict[str, Any]:
+def _params_out(values: list[ParamValue], cipher: SecretCipher) -> list[dict[str, Any]]:
+    """Password parameter values are kept encrypted, as Jenkins keeps ``PasswordParameterValue``."""
+    out = []
+    for value in values:
+        record = dataclasses.asdict(value)
+        if value.type == PASSWORD_VALUE:
+            record["value"] = cipher.encrypt(str(value.value))
+        out.append(record)
+    return out
+
+
+def _params_in(records: list[dict[str, Any]], cipher: SecretCipher) -> list[ParamValue]:
+    values = [ParamValue(**r) for r in records]
+    for value in values:
+        if value.type == PASSWORD_VALUE:
+            value.value = cipher.reveal(str(value.value))
+    return values
+
+
+def _definition_out(definition: ParameterDefinition, cipher: SecretCipher) -> dict[str, Any]:
+    record = dataclasses.asdict(definition)
+    if definition.type == PASSWORD_DEFINITION and definition.default is not None:
+        record["default"] = cipher.encrypt(definition.default)
+    return record
+
+
+def _definition_in(record: dict[str, Any], cipher: SecretCipher) -> ParameterDefinition:
+    definition = ParameterDefinition(**record)
+    if definition.type == PASSWORD_DEFINITION and definition.default is not None:
+        definition.default = cipher.reveal(definition.default)
+    return definition
+
+
+def _job_record(job: Job, cipher: SecretCipher) -> dict[str, Any]:
     return {
-        "parameters": [dataclasses.asdict(p) for p in job.parameters],
+        "parameters": [_definition_out(p, cipher) for p in job.parameters],
         "properties": list(job.properties),
         "concurrent_build": job.concurrent_build,
         "engine": {k: v for k, v in job.engine.items() if _jsonable(v)},
-        "builds": [_build_record(b) for b in sorted(job.builds.values(), key=lambda b: b.number)],
+        "builds": [_build_record(b, cipher) for b in sorted(job.builds.values(), key=lambda b: b.number)],
     }
 
 
-def _build_record(build: Build) -> dict[str, Any]:
+def _build_record(build: Build, cipher: SecretCipher) -> dict[str, Any]:
     return {
         "number": build.number,
         "queue_id": build.queue_id,
         "timestamp": build.timestamp,
         "causes": [dataclasses.asdict(c) for c in build.causes],
-        "parameters": [dataclasses.asdict(p) for p in build.parameters],
+        "parameters": _params_out(build.parameters, cipher),
         "script": build.script,
         "description": build.description,
         "extra": {k: v for k, v in build.extra.items() if _jsonable(v)},
-        "context": _context_record(build.run.context),
+        "context": _context_record(build, cipher),
         "run": snapshot(build.run),
     }
 
 
-def _context_record(context: RunContext) -> dict[str, Any]:
+def _context_record(build: Build, cipher: SecretCipher) -> dict[str, Any]:
+    context = build.run.context
+    hidden = {v.name for v in build.parameters if v.type == PASSWORD_VALUE}
+    hidden |= {d.name for d in build.job.parameters if d.type == PASSWORD_DEFINITION}
+    parameters = {k: cipher.encrypt(str(v)) if k in hidden else v for k, v in context.parameters.items()}
+    defaults = {
+        k: cipher.encrypt(str(v)) if k in hidden else v for k, v in context.parameter_defaults.items()
+    }
     return {
         "build_number": context.build_number,
         "build_url": context.build_url,
         "jenkins_url": context.jenkins_url,
-        "parameters": dict(context.parameters),
-        "parameter_defaults": dict(context.parameter_defaults),
+        "parameters": parameters,
+        "parameter_defaults": defaults,
+        "hidden": sorted(hidden),
         "previous_result": context.previous_result,
         "causes": list(context.causes),
     }
 
 
-def _item_record(item: QueueItem) -> dict[str, Any]:
+def _item_record(item: QueueItem, cipher: SecretCipher) -> dict[str, Any]:
     return {
         "id": item.id,
         "job": item.job.full_name,
         "causes": [dataclasses.asdict(c) for c in item.causes],
-        "parameters": [dataclasses.asdict(p) for p in item.parameters],
+        "parameters": _params_out(item.parameters, cipher),
         "in_queue_since": item.in_queue_since,
         "buildable_at": item.buildable_at,
         "script": item.script,
@@ -130,18 +175,23 @@ def _item_record(item: QueueItem) -> dict[str, Any]:
 
 
 # -- restoring -----------------------------------------------------------------------------------------
-def _restore_job(builds: BuildService, job: Job, record: dict[str, Any]) -> None:
-    job.parameters = [ParameterDefinition(**p) for p in record["parameters"]]
+def _restore_job(builds: BuildService, job: Job, record: dict[str, Any], cipher: SecretCipher) -> None:
+    job.parameters = [_definition_in(p, cipher) for p in record["parameters"]]
     job.properties = list(record["properties"])
     job.concurrent_build = record["concurrent_build"]
     job.engine.update(record["engine"])
     for saved in record["builds"]:
         running = saved["run"]["result"] is None
+        parameters = _params_in(saved["parameters"], cipher)
+        context = dict(saved["context"])
+        hidden = set(context.get("hidden", ()))
+        for key in ("parameters", "parameter_defaults"):
+            context[key] = {k: cipher.reveal(v) if k in hidden else v for k, v in context[key].items()}
         run = restore(
             saved["run"],
             program=compile_program(saved["script"]) if running else CompileErrors([]),
             source=saved["script"],
-            context=builds.context(job, saved["context"]),
+            context=builds.context(job, context),
             simulation=builds.simulation,
             on_finish=builds._finished,
         )
@@ -152,7 +202,7 @@ def _restore_job(builds: BuildService, job: Job, record: dict[str, Any]) -> None
             queue_id=saved["queue_id"],
             timestamp=saved["timestamp"],
             causes=[Cause(**c) for c in saved["causes"]],
-            parameters=[ParamValue(**p) for p in saved["parameters"]],
+            parameters=parameters,
             script=saved["script"],
             run=run,
             description=saved["description"],
@@ -161,7 +211,9 @@ def _restore_job(builds: BuildService, job: Job, record: dict[str, Any]) -> None
         job.builds[build.number] = build
 
 
-def _restore_item(builds: BuildService, state: SandboxState, record: dict[str, Any]) -> None:
+def _restore_item(
+    builds: BuildService, state: SandboxState, record: dict[str, Any], cipher: SecretCipher
+) -> None:
     job = state.find_item(record["job"])
     if not isinstance(job, Job):
         return
@@ -169,7 +221,7 @@ def _restore_item(builds: BuildService, state: SandboxState, record: dict[str, A
         id=record["id"],
         job=job,
         causes=[Cause(**c) for c in record["causes"]],
-        parameters=[ParamValue(**p) for p in record["parameters"]],
+        parameters=_params_in(record["parameters"], cipher),
         in_queue_since=record["in_queue_since"],
         buildable_at=record["buildable_at"],
         script=record["script"],

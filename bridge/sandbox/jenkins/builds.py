@@ -8,6 +8,7 @@ identical parameterized request already queued; 400 "Nothing is submitted" / "â€
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -15,15 +16,16 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from bridge.errors import Conflict
-from bridge.sandbox.jenkins import buildpersist, itemjson, pages
+from bridge.sandbox.jenkins import buildpersist, computers, itemjson, pages
 from bridge.sandbox.jenkins.buildstate import Build, BuildService, Cause, ParamValue, QueueItem, service
+from bridge.sandbox.jenkins.computers import RUN_CLASS as RUN_CLASS  # re-exported
+from bridge.sandbox.jenkins.computers import build_url as build_url  # re-exported
 from bridge.sandbox.jenkins.context import RequestContext
 from bridge.sandbox.jenkins.errors import Failure, ItemNotFound
 from bridge.sandbox.jenkins.export import Bean, export, pruner_from
 from bridge.sandbox.jenkins.model import ITEM_BUILD, ITEM_CANCEL, ITEM_DELETE, ITEM_READ, Job, SandboxState
 from bridge.sandbox.jenkins.routing import RouteTable
 
-RUN_CLASS = "org.jenkinsci.plugins.workflow.job.WorkflowRun"
 BUILD = r"(?P<build>\d+|lastBuild|lastCompletedBuild|lastFailedBuild|lastStableBuild|lastSuccessfulBuild|lastUnstableBuild|lastUnsuccessfulBuild|firstBuild)"  # noqa: E501
 JOB = ("job",)
 
@@ -35,9 +37,10 @@ def register(routes: RouteTable) -> None:
     routes.add(BUILD + "/(?P<how>stop|term|kill)", stop, kinds=JOB, methods=("POST",))
     routes.add(BUILD + "/doDelete", delete, kinds=JOB, methods=("POST",))
     routes.add(BUILD + "/?(?P<page>console|changes|parameters)?", build_page, kinds=JOB)
-    routes.add("computer/api/json", computers_json, kinds=("root",))
-    routes.add(r"computer/\((?:master|built-in)\)/api/json", built_in_json, kinds=("root",))
+    computers.register(routes)
     itemjson.register_job_fields(job_fields)
+    itemjson.register_job_field("color", lambda ctx, job: color(job))
+    itemjson.register_job_field("nextBuildNumber", lambda ctx, job: job.next_build_number)
 
 
 def on_start(services: dict[str, Any]) -> None:
@@ -86,10 +89,6 @@ def build_of(ctx: RequestContext, groups: dict[str, str]) -> Build:
     if found is None:
         raise ItemNotFound()
     return found
-
-
-def build_url(ctx: RequestContext, build: Build) -> str:
-    return f"{ctx.url_of(build.job)}{build.number}/"
 
 
 # -- triggering ----------------------------------------------------------------------------------------
@@ -270,9 +269,11 @@ def build_page(ctx: RequestContext, groups: dict[str, str]) -> Response:
 
 
 def color(job: Job) -> str:
-    if job.disabled:
-        return "disabled"
+    """``WorkflowJob.getIconColor``: disabled (``disabled_anime`` while a build still runs), else the
+    last build's ``Run.getIconColor``: its result's colour; while it runs, its predecessor's + _anime."""
     builds = sorted(job.builds.values(), key=lambda b: b.number, reverse=True)
+    if job.disabled:
+        return "disabled_anime" if builds and builds[0].building else "disabled"
     done = next((b for b in builds if not b.building), None)
     base = {"SUCCESS": "blue", "UNSTABLE": "yellow", "FAILURE": "red", "ABORTED": "aborted"}.get(
         done.result if done and done.result else "", "notbuilt"
@@ -287,19 +288,27 @@ def queue_ref(ctx: RequestContext, item: QueueItem) -> Bean:
 
 
 def job_fields(ctx: RequestContext, job: Job) -> dict[str, Any]:
-    builds = sorted(job.builds.values(), key=lambda b: b.number, reverse=True)
-    fields: dict[str, Any] = {}
-    for name in itemjson.PERMALINKS:
+    """A job's build-side fields, each computed only if the query exports it (``tree=``/``depth=``):
+    ``get_all_jobs``' ``tree=jobs[url,color,name,â€¦]`` over hundreds of jobs needs only ``color``."""
+
+    def newest_first() -> list[Build]:
+        return sorted(job.builds.values(), key=lambda b: b.number, reverse=True)
+
+    def pending() -> list[QueueItem]:
+        return [i for i in job.queue if i.state != "left"]
+
+    def link(name: str) -> Bean | None:
         found = permalink(job, name)
-        fields[name] = build_bean(ctx, found) if found else None
-    pending = [i for i in job.queue if i.state != "left"]
+        return build_bean(ctx, found) if found else None
+
+    fields: dict[str, Any] = {name: functools.partial(link, name) for name in itemjson.PERMALINKS}
     fields.update(
-        builds=[build_bean(ctx, b) for b in builds[:100]],
-        allBuilds=[build_bean(ctx, b) for b in builds],
-        color=color(job),
+        builds=lambda: [build_bean(ctx, b) for b in newest_first()[:100]],
+        allBuilds=lambda: [build_bean(ctx, b) for b in newest_first()],
+        color=lambda: color(job),
         healthReport=[],
-        inQueue=bool(pending),
-        queueItem=queue_ref(ctx, pending[0]) if pending else None,
+        inQueue=lambda: bool(pending()),
+        queueItem=lambda: queue_ref(ctx, p[0]) if (p := pending()) else None,
         nextBuildNumber=job.next_build_number,
     )
     return fields
@@ -333,57 +342,3 @@ def delete(ctx: RequestContext, groups: dict[str, str]) -> Response:
 
 def builds_service(ctx: RequestContext) -> BuildService:
     return service(ctx.state, ctx.services)
-
-
-# -- the built-in node: what python-jenkins' get_running_builds reads -----------------------------------
-def _running(ctx: RequestContext) -> list[Build]:
-    found: list[Build] = []
-    for item in ctx.state.root.walk():
-        if isinstance(item, Job):
-            found.extend(b for b in item.builds.values() if b.building)
-    return sorted(found, key=lambda b: b.timestamp)
-
-
-def _computer(ctx: RequestContext) -> Bean:
-    running = _running(ctx)
-    executors = []
-    for index, build in enumerate(running):
-        executable = Bean(RUN_CLASS).add("number", build.number, 3).add("url", build_url(ctx, build), 3)
-        executors.append(
-            Bean("hudson.model.Executor").add("currentExecutable", executable, 2).add("number", index, 2)
-        )
-    bean = Bean("hudson.model.Hudson$MasterComputer")
-    for name, value in (
-        ("assignedLabels", [Bean(None).add("name", "built-in", 2)]),
-        ("description", "the Jenkins controller's built-in node"),
-        ("displayName", "Built-In Node"),
-        ("executors", executors),
-        ("icon", "symbol-computer"),
-        ("idle", not running),
-        ("numExecutors", 2),
-        ("offline", False),
-        ("offlineCause", None),
-        ("temporarilyOffline", False),
-    ):
-        bean.add(name, value, 2)
-    return bean
-
-
-def computers_json(ctx: RequestContext, groups: dict[str, str]) -> Response:
-    pruner = pruner_from(ctx.request.args)
-    with ctx.lock:
-        computer = _computer(ctx)
-        bean = (
-            Bean("hudson.model.ComputerSet")
-            .add("busyExecutors", len(_running(ctx)))
-            .add("computer", [computer])
-        )
-        data = export(bean, pruner)
-    return pages.json_response(data)
-
-
-def built_in_json(ctx: RequestContext, groups: dict[str, str]) -> Response:
-    pruner = pruner_from(ctx.request.args)
-    with ctx.lock:
-        data = export(_computer(ctx), pruner)
-    return pages.json_response(data)

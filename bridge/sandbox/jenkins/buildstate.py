@@ -18,8 +18,9 @@ from typing import Any
 
 from bridge.sandbox.jenkins import credtypes, itemjson
 from bridge.sandbox.jenkins.credentials import resolve_credential
+from bridge.sandbox.jenkins.credtypes import SecretCipher
 from bridge.sandbox.jenkins.errors import Failure
-from bridge.sandbox.jenkins.itemxml import NO_CONCURRENT, PARAMS_PROPERTY
+from bridge.sandbox.jenkins.itemxml import NO_CONCURRENT, PARAMS_PROPERTY, save_job_properties
 from bridge.sandbox.jenkins.model import Credential, Folder, Item, Job, ParameterDefinition, SandboxState
 from bridge.sandbox.jenkins.pipeline import (
     CredentialValue,
@@ -235,7 +236,7 @@ class BuildService:
         script = item.script if item.script is not None else (job.script or "")
         program = compile_program(script)
         if isinstance(program, Pipeline):
-            self._apply_declarative_properties(job, program)
+            self._apply_declarative_properties(job, program, SecretCipher(self.state.instance_salt))
         previous = max(
             (b for b in job.builds.values() if not b.building), key=lambda b: b.number, default=None
         )
@@ -290,11 +291,12 @@ class BuildService:
             return credential_value(found) if found is not None else None
 
     @staticmethod
-    def _apply_declarative_properties(job: Job, program: Pipeline) -> None:
+    def _apply_declarative_properties(job: Job, program: Pipeline, cipher: SecretCipher) -> None:
         # pipeline-model-definition Utils.getParametersToApply: the Jenkinsfile's parameters, then the
         # job's other ones except those an earlier Jenkinsfile declared (DeclarativeJobPropertyTrackerAction).
         declared = [p.name for p in program.parameters]
         tracked = set(job.engine.get("declarative_parameters", ()))
+        saves = bool(program.parameters or tracked or program.disable_concurrent_builds)
         if program.parameters or tracked:
             job.parameters = [
                 ParameterDefinition(
@@ -313,6 +315,9 @@ class BuildService:
             job.concurrent_build = False
             if NO_CONCURRENT not in job.properties:
                 job.properties.append(NO_CONCURRENT)
+        if saves:  # the properties step saves the job (XmlFile): config.xml shows them from now on
+            job.config_posted = False
+            save_job_properties(job, cipher)
 
     def _finished(self, run: PipelineRun) -> None:
         with self.state.lock:

@@ -91,6 +91,49 @@ def set_job_flag(job: Job, tag: str, value: str) -> None:
     elem.text = value
 
 
+def save_job_properties(job: Job, cipher: SecretCipher) -> None:
+    """``Job.save()`` after the ``properties`` step: the parameter and concurrency properties Declarative
+    set are written into the stored config.xml (other properties are kept as they were)."""
+    if job.config is None:
+        job.config = empty_job_config(job.java_class)
+    properties = job.config.find("properties")
+    if properties is None:
+        properties = ET.SubElement(job.config, "properties")
+    kept = {p.tag: p for p in properties}
+    for child in list(properties):
+        properties.remove(child)
+    for tag in job.properties:
+        if tag == PARAMS_PROPERTY:
+            properties.append(_parameters_property(job, cipher))
+        elif tag == NO_CONCURRENT:
+            prop = ET.SubElement(properties, NO_CONCURRENT)
+            ET.SubElement(prop, "abortPrevious").text = "false"
+        elif tag in kept:
+            properties.append(kept[tag])
+
+
+def _parameters_property(job: Job, cipher: SecretCipher) -> ET.Element:
+    prop = ET.Element(PARAMS_PROPERTY)
+    definitions = ET.SubElement(prop, "parameterDefinitions")
+    for p in job.parameters:
+        elem = ET.SubElement(definitions, f"hudson.model.{p.type}")
+        ET.SubElement(elem, "name").text = p.name
+        ET.SubElement(elem, "description").text = p.description
+        if p.type == "ChoiceParameterDefinition":
+            choices = ET.SubElement(elem, "choices", {"class": "java.util.Arrays$ArrayList"})
+            array = ET.SubElement(choices, "a", {"class": "string-array"})
+            for choice in p.choices:
+                ET.SubElement(array, "string").text = choice
+            continue
+        default = p.default or ""
+        if p.type == "PasswordParameterDefinition":
+            default = cipher.encrypt(default)  # a Secret, never stored in clear
+        ET.SubElement(elem, "defaultValue").text = default
+        if p.type in ("StringParameterDefinition", "TextParameterDefinition"):
+            ET.SubElement(elem, "trim").text = "true" if p.trim else "false"
+    return prop
+
+
 def empty_job_config(java_class: str) -> ET.Element:
     """What a job created with ``mode=`` (no XML) stores."""
     root = ET.Element("flow-definition" if java_class == WORKFLOW_JOB_CLASS else "project")

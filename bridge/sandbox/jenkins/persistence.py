@@ -75,6 +75,7 @@ def load(state: SandboxState, state_dir: Path) -> bool:
             itemxml.apply_job_config(job, root)
             job.next_build_number = record.get("next_build_number", 1)
             parent.children[job.name] = job
+        parent.children[record["name"]].config_posted = record.get("posted", False)
     for name, data in doc.get("sections", {}).items():
         if name in _sections:
             _sections[name][1](state, data)
@@ -85,7 +86,13 @@ def _item_record(item: Any, cipher: SecretCipher) -> dict[str, Any]:
     parent = item.parent.full_name if item.parent is not None else ""
     if isinstance(item, Folder):
         config = itemxml.render_folder(item, cipher)
-        return {"parent": parent, "name": item.name, "class": FOLDER_CLASS, "config": _xml(config)}
+        return {
+            "parent": parent,
+            "name": item.name,
+            "class": FOLDER_CLASS,
+            "config": _xml(config),
+            "posted": item.config_posted,
+        }
     config = item.config if item.config is not None else itemxml.empty_job_config(item.java_class)
     return {
         "parent": parent,
@@ -93,6 +100,7 @@ def _item_record(item: Any, cipher: SecretCipher) -> dict[str, Any]:
         "class": item.java_class,
         "config": _xml(config),
         "next_build_number": item.next_build_number,
+        "posted": item.config_posted,
     }
 
 

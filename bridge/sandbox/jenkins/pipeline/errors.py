@@ -84,7 +84,7 @@ class Interrupted(StepFailure):
         return ""  # "Aborted by …" / "Rejected by …" is printed when it happens
 
 
-class Suspended(BaseException):  # noqa: N818 - a signal, not an error
+class Suspended(BaseException):
     """The controller is shutting down: the run's thread unwinds without recording anything, and the run
     resumes from its saved state at the next start (nothing may catch this)."""
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from bridge.sandbox.jenkins.pipeline import syntax as s
 from bridge.sandbox.jenkins.pipeline.bindings import bind
-from bridge.sandbox.jenkins.pipeline.errors import StepFailure, TimeoutExceeded, actual_interruption
+from bridge.sandbox.jenkins.pipeline.errors import StepFailure, actual_interruption
 from bridge.sandbox.jenkins.pipeline.inputs import input_step
 from bridge.sandbox.jenkins.pipeline.interpreter import (
     ClosureValue,
@@ -23,6 +23,7 @@ from bridge.sandbox.jenkins.pipeline.interpreter import (
 from bridge.sandbox.jenkins.pipeline.parallel import run_parallel
 from bridge.sandbox.jenkins.pipeline.run import PipelineRun, worse
 from bridge.sandbox.jenkins.pipeline.shell import simulate
+from bridge.sandbox.jenkins.pipeline.timeouts import run_timeout
 
 ATOM_NAMES = {
     "echo": "Print Message",
@@ -303,27 +304,7 @@ class Steps:
             self._bind(inner, start, _first(args, named, "bindings", []) or [])
 
     def timeout(self, frame: Frame, args: list[Any], named: dict[str, Any], body: Any) -> Any:
-        """``timeout(time: N, unit: 'MINUTES')`` (``TimeoutStepExecution``): a deadline on the body's
-        virtual clock; when a wait inside passes it, "Cancelling nested steps due to timeout" is logged, the
-        body is interrupted, and the build ends ABORTED with "Timeout has been exceeded"."""
-        amount = float(_first(args, named, "time", 0) or 0)
-        unit = to_text(named.get("unit", "MINUTES")).upper()
-        seconds = amount * UNIT_SECONDS.get(unit, 60)
-
-        def prepare(inner: Frame, start: Any) -> None:
-            start.arguments = to_text(_first(args, named, "time", ""))
-            deadline = self.run.vm.current().vt + seconds
-            if inner.deadline is None or deadline < inner.deadline[0]:
-                inner.deadline = (deadline, start.id)
-            self.run.console.write(f"Timeout set to expire in {time_span(seconds)}", node=start)
-
-        with self.run.block(frame, "timeout", BLOCK_NAMES["timeout"], prepare=prepare) as (inner, start):
-            try:
-                return body(inner)
-            except TimeoutExceeded as exceeded:
-                if exceeded.owner == start.id:
-                    exceeded.actual_interruption = False  # TimeoutStepExecution.Callback.onFailure
-                raise
+        return run_timeout(self.run, frame, args, named, body)
 
     def _bind(self, inner: Frame, start: Any, bindings: list[Any]) -> None:
         run = self.run
@@ -373,41 +354,6 @@ class Steps:
             [(name, lambda f, c=c: interp.call_closure(c, f)) for name, c in branches.items()],
             fail_fast=fail_fast,
         )
-
-
-UNIT_SECONDS = {
-    "NANOSECONDS": 1e-9,
-    "MICROSECONDS": 1e-6,
-    "MILLISECONDS": 0.001,
-    "SECONDS": 1,
-    "MINUTES": 60,
-    "HOURS": 3600,
-    "DAYS": 86400,
-}
-
-
-def time_span(seconds: float) -> str:
-    """``Util.getTimeSpanString``: "5 min 0 sec", "10 sec", "1.5 sec", "1 hr 0 min", "12 min"."""
-    ms = round(seconds * 1000)
-    units = (("day", 86_400_000), ("hr", 3_600_000), ("min", 60_000), ("sec", 1000))
-    for index, (name, size) in enumerate(units[:-1]):
-        big = ms // size
-        if big > 0:
-            small_name, small_size = units[index + 1]
-            label = f"{big} {name}" if name != "day" else f"{big} day" + ("s" if big != 1 else "")
-            return label if big >= 10 else f"{label} {(ms % size) // small_size} {small_name}"
-    if ms >= 10_000:
-        return f"{ms // 1000} sec"
-    if ms >= 1000:
-        return f"{_number(ms // 1000 + (ms % 1000) // 100 / 10)} sec"
-    if ms >= 100:
-        return f"{_number((ms // 10) / 100)} sec"
-    return f"{ms} ms"
-
-
-def _number(value: float) -> str:
-    """``MessageFormat`` of a float: no trailing ``.0``."""
-    return f"{value:g}"
 
 
 def _duration(seconds: float) -> str:
