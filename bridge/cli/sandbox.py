@@ -5,8 +5,12 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from bridge.sandbox.jenkins.server import UserSpec
 
 
 @click.group()
@@ -22,6 +26,20 @@ def sandbox() -> None:
 @click.option("--password", default=None, help="Administrator password (generated when omitted).")
 @click.option("--state-dir", type=click.Path(file_okay=False), default=None, help="Persist state here.")
 @click.option("--url-prefix", default="", help="Context path, e.g. /jenkins.")
+@click.option(
+    "--add-user",
+    "add_users",
+    multiple=True,
+    metavar="ID:TOKEN[:GROUP,GROUP...]",
+    help="A non-admin user with an API token and groups (repeatable).",
+)
+@click.option(
+    "-D",
+    "properties",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A Jenkins system property (repeatable), e.g. -D jenkins.install.runSetupWizard=false.",
+)
 def jenkins(
     host: str,
     port: int,
@@ -30,11 +48,15 @@ def jenkins(
     password: str | None,
     state_dir: str | None,
     url_prefix: str,
+    add_users: tuple[str, ...],
+    properties: tuple[str, ...],
 ) -> None:
     """Serve a sandbox Jenkins until interrupted (Ctrl-C)."""
     from bridge.sandbox.jenkins import SandboxJenkins
 
     server = SandboxJenkins(
+        users=[_user_spec(spec) for spec in add_users],
+        system_properties=dict(_property(p) for p in properties),
         host=host,
         port=port,
         admin_user=user,
@@ -64,3 +86,20 @@ def jenkins(
     finally:
         server.stop()
         click.echo("stopped")
+
+
+def _user_spec(spec: str) -> UserSpec:
+    from bridge.sandbox.jenkins.server import UserSpec
+
+    user_id, _, rest = spec.partition(":")
+    token, _, groups = rest.partition(":")
+    if not user_id or not token:
+        raise click.BadParameter(f"{spec!r}: expected ID:TOKEN[:GROUP,GROUP...]", param_hint="--add-user")
+    return UserSpec(id=user_id, tokens=(token,), groups=tuple(g for g in groups.split(",") if g))
+
+
+def _property(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not name or not sep:
+        raise click.BadParameter(f"{text!r}: expected NAME=VALUE", param_hint="-D")
+    return name, value
