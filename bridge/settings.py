@@ -76,6 +76,12 @@ class ReconcileSettings:
 class ApiSettings:
     #: Largest request body accepted; larger ones get 413.
     max_body_bytes: int = 1024 * 1024
+    #: PEM certificate chain and key: ``serve`` then terminates TLS itself.
+    tls_cert: str = ""
+    tls_key: str = ""
+    #: PEM CA bundle: with TLS on, clients may present certificates signed by it (their CN is what
+    #: ``BRIDGE_AUTH_PROXY_CLIENT_CNS`` matches); without one, no client certificate is asked for.
+    tls_client_ca: str = ""
 
 
 @dataclass(frozen=True)
@@ -183,6 +189,17 @@ class Settings:
             problems.append(f"{PREFIX}AUTH_TOKEN_REVIEW_TTL must be 0 or more")
         if self.api.max_body_bytes < 1024:
             problems.append(f"{PREFIX}API_MAX_BODY_BYTES must be at least 1024")
+        if bool(self.api.tls_cert) != bool(self.api.tls_key):
+            problems.append(f"{PREFIX}API_TLS_CERT and {PREFIX}API_TLS_KEY must be set together")
+        if self.api.tls_client_ca and not self.api.tls_cert:
+            problems.append(f"{PREFIX}API_TLS_CLIENT_CA needs {PREFIX}API_TLS_CERT and {PREFIX}API_TLS_KEY")
+        for name, path in (
+            ("API_TLS_CERT", self.api.tls_cert),
+            ("API_TLS_KEY", self.api.tls_key),
+            ("API_TLS_CLIENT_CA", self.api.tls_client_ca),
+        ):
+            if path and not Path(path).is_file():
+                problems.append(f"{PREFIX}{name}: no such file {path}")
         if problems:
             raise ConfigurationError("invalid settings: " + "; ".join(problems))
 

@@ -1,5 +1,10 @@
 """`jenkins-bridge serve`: the HTTP API (waitress), optionally with the reconciliation worker.
 
+With ``BRIDGE_API_TLS_CERT``/``KEY`` the bridge terminates TLS itself (waitress has no TLS, so Werkzeug's
+threaded server serves instead). With ``BRIDGE_API_TLS_CLIENT_CA`` it also asks clients for a
+certificate and verifies it: a verified certificate reaches the WSGI environment as ``SSL_CLIENT_CERT``,
+which is how a front proxy can prove itself by certificate (``BRIDGE_AUTH_PROXY_CLIENT_CNS``).
+
 SIGTERM (what container runtimes and service managers send) ends the process like Ctrl-C: waitress
 stops, the worker finishes its current pass and releases the scheduler lock, the store is closed,
 and the exit status is 0.
@@ -10,12 +15,16 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import ssl
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bridge.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from bridge.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +69,15 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
         threading.Thread(target=_worker, name="worker-start", daemon=True).start()
         # ------------------------------------------------------------------------------------------
     app = create_app(container=container)
-    log.info("serving on http://%s:%d/ (OpenAPI at /api/v1/openapi.json)", host, port)
+    scheme = "https" if settings.api.tls_cert else "http"
+    log.info("serving on %s://%s:%d/ (OpenAPI at /api/v1/openapi.json)", scheme, host, port)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="jenkins-bridge")
+        if settings.api.tls_cert:
+            _serve_tls(app, host=host, port=port, api=settings.api)
+        else:
+            waitress.serve(app, host=host, port=port, threads=threads, ident="jenkins-bridge")
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
@@ -73,6 +86,23 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
         if worker is not None:
             worker.stop()
         container.close()
+
+
+def _serve_tls(app: Any, *, host: str, port: int, api: ApiSettings) -> None:
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(api.tls_cert, api.tls_key)
+    if api.tls_client_ca:
+        context.load_verify_locations(cafile=api.tls_client_ca)
+        context.verify_mode = ssl.CERT_OPTIONAL  # users come with bearer tokens, the proxy with a certificate
+
+    class Handler(WSGIRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass  # request logging is the app's (with request ids); never echo query strings here
+
+    make_server(host, port, app, threaded=True, ssl_context=context, request_handler=Handler).serve_forever()
 
 
 def _terminate(signum: int, frame: object) -> None:
