@@ -7,15 +7,11 @@
 from __future__ import annotations
 
 import os
-import re
-import uuid
 
 from flask import Flask, Response, g, request
 
 from bridge.bootstrap import Container, build_container
 from bridge.settings import Settings
-
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
@@ -29,13 +25,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.extensions["bridge"] = container
 
     from bridge.api import install_api
+    from bridge.api.access import request_id
 
     install_api(app)
 
     @app.before_request
     def _request_id() -> None:
-        offered = request.headers.get("X-Request-Id", "")
-        g.request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+        request_id(request)  # the caller's when well-formed (one rule, in ``access``), else a fresh one
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bridge.adapters.jenkins.port import JenkinsPort
+from bridge.adapters.jenkins.port import JenkinsPort, RunPort
 from bridge.identity.token_review import TokenReviewer
 from bridge.identity.wiring import Identity, build_identity
 from bridge.reconcile.ports import DesiredState
@@ -46,6 +46,8 @@ class Container:
     identity: Identity
     jenkins: JenkinsPort | None = None
     jenkins_probe: JenkinsProbe | None = None
+    #: Runs and input decisions made for a real user (``jenkins.attribution`` picks how).
+    runs: RunPort | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -57,6 +59,7 @@ def build_container(
     store: Store | None = None,
     jenkins: JenkinsPort | None = None,
     jenkins_probe: JenkinsProbe | None = None,
+    runs: RunPort | None = None,
     token_reviewer: TokenReviewer | None = None,
     migrate: bool = True,
 ) -> Container:
@@ -81,6 +84,7 @@ def build_container(
         from bridge.adapters.jenkins.probe import CachedProbe
 
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
+    container.runs = runs or build_runs(settings, store)
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -93,6 +97,14 @@ def build_jenkins(settings: Settings) -> JenkinsPort:
     return JenkinsAdapter(
         j.url, user=j.user, token=j.token, timeout=j.timeout, retries=j.retries, verify_tls=j.verify_tls
     )
+
+
+def build_runs(settings: Settings, store: Store) -> RunPort:
+    """The run side of the default Jenkins, attributed as ``jenkins.attribution`` says."""
+    from bridge.adapters.jenkins.runs import connect_runs
+    from bridge.store.jenkins_tokens import JenkinsTokenStore
+
+    return connect_runs(settings.jenkins, JenkinsTokenStore(store.engine, store.box))
 
 
 def build_worker(

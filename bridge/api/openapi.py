@@ -24,6 +24,8 @@ ERROR_TEXT = {
     409: "Conflict (duplicate, still in use, or stale resource_version)",
     413: "Body too large",
     415: "Body is not JSON",
+    502: "Jenkins answered in a way the bridge cannot use",
+    503: "Jenkins cannot be reached now (see Retry-After)",
 }
 
 

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from flask import Flask, Response, g, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from bridge.errors import BridgeError, InvalidRequest, Unauthenticated
+from bridge.errors import BridgeError, InvalidRequest, Unauthenticated, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:jenkins-bridge:problem:"
+#: Seconds a client is told to wait after a 503 when the upstream gave no ``Retry-After`` of its own.
+DEFAULT_RETRY_AFTER = 5
 
 
 def problem(
@@ -63,6 +66,9 @@ def register_error_handlers(app: Flask) -> None:
         )
         if isinstance(e, Unauthenticated):
             response.headers["WWW-Authenticate"] = 'Bearer realm="jenkins-bridge"'
+        if isinstance(e, UpstreamUnavailable):  # tell clients when to retry (RFC 9110 §10.2.3)
+            wait = DEFAULT_RETRY_AFTER if e.retry_after is None else max(1, math.ceil(e.retry_after))
+            response.headers["Retry-After"] = str(wait)
         return response
 
     @app.errorhandler(ValidationError)

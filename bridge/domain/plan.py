@@ -13,6 +13,9 @@ Rules:
 * tombstoned and ours → ``delete``; tombstoned and absent or not ours → ``forget`` (the tombstone
   is done; an item that is not ours is left in place). Contents of a folder being deleted are
   forgotten: the folder delete removes them;
+* a project deleted and declared again before its tombstone was applied → ``replace`` when its folder
+  is ours: the old folder goes (with the old credentials and jobs in it, which belonged to the deleted
+  project and perhaps another team) and a new one is created, then everything declared in it;
 * ours, but neither desired nor tombstoned → ``orphan``: reported, never deleted (losing a store row
   must not delete anything in Jenkins).
 
@@ -60,6 +63,7 @@ class Op(enum.StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    REPLACE = "replace"  # a folder: delete it with everything inside, then create it
     NOOP = "noop"
     CONFLICT = "conflict"
     FORGET = "forget"
@@ -67,7 +71,7 @@ class Op(enum.StrEnum):
 
     @property
     def writes(self) -> bool:
-        return self in (Op.CREATE, Op.UPDATE, Op.DELETE)
+        return self in (Op.CREATE, Op.UPDATE, Op.DELETE, Op.REPLACE)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class Action:
 
 
 NOT_MANAGED = "exists in Jenkins and is not managed by the bridge"
+REPLACED = "re-created: the deleted project's folder goes first, with everything in it"
 _KIND_ORDER = {PROJECT: 0, CREDENTIAL: 1, PIPELINE: 2}
 
 
@@ -94,9 +99,18 @@ def plan(
 ) -> list[Action]:
     """The actions that bring ``observed`` to ``desired`` (stamps by ref)."""
     tombstoned = frozenset(tombstones)
+    replaced = {
+        r.project
+        for r in tombstoned
+        if r.kind == PROJECT and r in desired and (seen := observed.get(r)) is not None and seen.managed
+    }
     folder_ops: dict[str, Op] = {}
     actions: list[Action] = []
     for ref in sorted(r for r in desired if r.kind == PROJECT):
+        if ref.project in replaced:
+            actions.append(Action(ref, Op.REPLACE, REPLACED))
+            folder_ops[ref.project] = Op.CREATE  # its contents are all new
+            continue
         action = _upsert(ref, desired[ref], observed.get(ref), drifted=ref in drifted)
         folder_ops[ref.project] = action.op
         actions.append(action)
@@ -113,9 +127,11 @@ def plan(
             actions.append(
                 _upsert(ref, desired[ref], observed.get(ref), drifted=ref in drifted, repush=repush)
             )
-    deleted_folders: set[str] = set()
+    deleted_folders: set[str] = set(replaced)
     for ref in sorted(tombstoned, key=lambda r: (r.kind != PROJECT, r)):
         seen = observed.get(ref)
+        if ref.kind == PROJECT and ref.project in replaced:
+            continue  # the replace action applies this tombstone
         if ref in desired:
             actions.append(Action(ref, Op.FORGET, "recreated"))
         elif ref.kind != PROJECT and (ref.project in deleted_folders or observed.get(ref.folder) is None):

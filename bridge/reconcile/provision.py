@@ -186,7 +186,10 @@ class Provisioner:
         if action.op.writes:
             result.applied.append(action)
             log.info("%s", action)
-        if action.op in (Op.CREATE, Op.UPDATE):
+        if action.op is Op.REPLACE:
+            ledger.release(ref)  # the old folder took everything recorded inside it along
+            self._forget(ref, tombs)
+        if action.op in (Op.CREATE, Op.UPDATE, Op.REPLACE):
             ledger.claim(ref)
             self._record(ref, SyncStatus.SYNCED, None, force=True)
         elif action.op is Op.NOOP:
@@ -201,7 +204,13 @@ class Provisioner:
     def _write(self, action: Action, docs: dict[Ref, Rendered]) -> None:
         ref, op, jenkins = action.ref, action.op, self._jenkins
         path = ref.project if ref.kind == PROJECT else f"{ref.project}/{ref.name}"
-        if op is Op.DELETE:
+        if op is Op.REPLACE:
+            try:
+                jenkins.delete_item(path)
+            except NotFound:
+                pass  # gone already: create it
+            jenkins.create_item(path, docs[ref].xml)
+        elif op is Op.DELETE:
             if ref.kind == CREDENTIAL:
                 jenkins.delete_credential(ref.project, ref.name)
             else:

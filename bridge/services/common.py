@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.domain.model import SyncState
-from bridge.errors import Conflict
+from bridge.errors import Conflict, NotFound
 from bridge.reconcile.ports import ObjectKey
 from bridge.store import Stored, Tx
 
@@ -21,6 +21,12 @@ def removed(tx: Tx, key: ObjectKey) -> None:
     tx.sync.forget(key)
     tx.tombstones.add(key)
     tx.dirty.add(key)
+
+
+def project_must_exist(tx: Tx, project: str) -> None:
+    """Children of a missing project answer 404 for the project, whatever the child."""
+    if tx.projects.get(project) is None:
+        raise NotFound(f"project {project!r} does not exist")
 
 
 def check_version(current: Stored[Any], expected: int | None) -> None:

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from bridge.domain.model import CREDENTIAL_KEYS, Credential, CredentialType, SecretData
 from bridge.errors import Conflict, NotFound
 from bridge.reconcile.ports import Kind, ObjectKey
-from bridge.services.common import check_version, removed, touched
+from bridge.services.common import check_version, project_must_exist, removed, touched
 from bridge.services.validation import Problems, check_label, check_text
-from bridge.store import Store, Stored, Tx
+from bridge.store import Store, Stored
 
 MAX_VALUE = 256 * 1024
 OPTIONAL_MAY_BE_EMPTY = frozenset({"passphrase"})
@@ -39,23 +39,18 @@ def validate_credential(c: Credential) -> None:
     problems.raise_if_any("credential")
 
 
-def _project_must_exist(tx: Tx, project: str) -> None:
-    if tx.projects.get(project) is None:
-        raise NotFound(f"project {project!r} does not exist")
-
-
 class CredentialService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def list(self, project: str) -> list[Stored[Credential]]:
         with self.store.read() as tx:
-            _project_must_exist(tx, project)
+            project_must_exist(tx, project)
             return tx.credentials.list(project)
 
     def get(self, project: str, id: str) -> Stored[Credential]:
         with self.store.read() as tx:
-            _project_must_exist(tx, project)
+            project_must_exist(tx, project)
             found = tx.credentials.get(project, id)
         if found is None:
             raise NotFound(f"credential {id!r} does not exist in project {project!r}")
@@ -64,7 +59,7 @@ class CredentialService:
     def create(self, c: Credential) -> Stored[Credential]:
         validate_credential(c)
         with self.store.write() as tx:
-            _project_must_exist(tx, c.project)
+            project_must_exist(tx, c.project)
             if tx.credentials.get(c.project, c.id) is not None:
                 raise Conflict(f"credential {c.id!r} already exists in project {c.project!r}")
             tx.credentials.insert(c)
@@ -85,7 +80,7 @@ class CredentialService:
     ) -> Stored[Credential]:
         """Merge ``data`` over the stored values; changing ``type`` starts from empty data instead."""
         with self.store.write() as tx:
-            _project_must_exist(tx, project)
+            project_must_exist(tx, project)
             current = tx.credentials.get(project, id)
             if current is None:
                 raise NotFound(f"credential {id!r} does not exist in project {project!r}")
@@ -109,9 +104,12 @@ class CredentialService:
         assert updated is not None
         return updated
 
-    def delete(self, project: str, id: str) -> None:
+    def delete(self, project: str, id: str, *, expected_version: int | None = None) -> None:
         with self.store.write() as tx:
-            _project_must_exist(tx, project)
-            if not tx.credentials.delete(project, id):
+            project_must_exist(tx, project)
+            current = tx.credentials.get(project, id)
+            if current is None:
                 raise NotFound(f"credential {id!r} does not exist in project {project!r}")
+            check_version(current, expected_version)
+            tx.credentials.delete(project, id)
             removed(tx, credential_key(project, id))

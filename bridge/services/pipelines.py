@@ -8,7 +8,7 @@ import re
 from bridge.domain.model import ParameterType, Pipeline
 from bridge.errors import Conflict, NotFound
 from bridge.reconcile.ports import Kind, ObjectKey
-from bridge.services.common import check_version, removed, touched
+from bridge.services.common import check_version, project_must_exist, removed, touched
 from bridge.services.cron import cron_problems
 from bridge.services.validation import Problems, check_subdomain, check_text
 from bridge.store import Store, Stored, Tx
@@ -99,23 +99,18 @@ def _credential_ids(tx: Tx, project: str) -> set[str]:
     return {c.obj.id for c in tx.credentials.list(project)}
 
 
-def _project_must_exist(tx: Tx, project: str) -> None:
-    if tx.projects.get(project) is None:
-        raise NotFound(f"project {project!r} does not exist")
-
-
 class PipelineService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def list(self, project: str) -> list[Stored[Pipeline]]:
         with self.store.read() as tx:
-            _project_must_exist(tx, project)
+            project_must_exist(tx, project)
             return tx.pipelines.list(project)
 
     def get(self, project: str, name: str) -> Stored[Pipeline]:
         with self.store.read() as tx:
-            _project_must_exist(tx, project)
+            project_must_exist(tx, project)
             found = tx.pipelines.get(project, name)
         if found is None:
             raise NotFound(f"pipeline {name!r} does not exist in project {project!r}")
@@ -123,7 +118,7 @@ class PipelineService:
 
     def create(self, p: Pipeline) -> Stored[Pipeline]:
         with self.store.write() as tx:
-            _project_must_exist(tx, p.project)
+            project_must_exist(tx, p.project)
             if tx.pipelines.get(p.project, p.name) is not None:
                 raise Conflict(f"pipeline {p.name!r} already exists in project {p.project!r}")
             validate_pipeline(p, credentials=_credential_ids(tx, p.project))
@@ -138,7 +133,7 @@ class PipelineService:
     ) -> Stored[Pipeline]:
         """Replace the given fields (a full PUT passes them all)."""
         with self.store.write() as tx:
-            _project_must_exist(tx, project)
+            project_must_exist(tx, project)
             current = tx.pipelines.get(project, name)
             if current is None:
                 raise NotFound(f"pipeline {name!r} does not exist in project {project!r}")
@@ -153,9 +148,12 @@ class PipelineService:
         assert updated is not None
         return updated
 
-    def delete(self, project: str, name: str) -> None:
+    def delete(self, project: str, name: str, *, expected_version: int | None = None) -> None:
         with self.store.write() as tx:
-            _project_must_exist(tx, project)
-            if not tx.pipelines.delete(project, name):
+            project_must_exist(tx, project)
+            current = tx.pipelines.get(project, name)
+            if current is None:
                 raise NotFound(f"pipeline {name!r} does not exist in project {project!r}")
+            check_version(current, expected_version)
+            tx.pipelines.delete(project, name)
             removed(tx, pipeline_key(project, name))

@@ -78,10 +78,13 @@ class ProjectService:
         assert updated is not None
         return updated
 
-    def delete(self, name: str) -> None:
+    def delete(self, name: str, *, expected_version: int | None = None) -> None:
         with self.store.write() as tx:
-            if not tx.projects.delete(name):
+            current = tx.projects.get(name)
+            if current is None:
                 raise NotFound(f"project {name!r} does not exist")
+            check_version(current, expected_version)
+            tx.projects.delete(name)
             tx.sync.forget_project(name)
             tx.tombstones.forget_children(name)
             tx.dirty.remove_children(name)

@@ -65,10 +65,12 @@ class WorkspaceService:
         assert updated is not None
         return updated
 
-    def delete(self, name: str) -> None:
+    def delete(self, name: str, *, expected_version: int | None = None) -> None:
         with self.store.write() as tx:
-            if tx.workspaces.get(name) is None:
+            current = tx.workspaces.get(name)
+            if current is None:
                 raise NotFound(f"workspace {name!r} does not exist")
+            check_version(current, expected_version)
             if n := tx.projects.count_in(name):
                 raise Conflict(f"workspace {name!r} still holds {n} project(s); delete them first")
             tx.workspaces.delete(name)

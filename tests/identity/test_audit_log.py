@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -84,3 +84,16 @@ def test_migration_downgrades_to_0001_and_back(engine, clock) -> None:
     migrate.upgrade(engine)
     AuditLog(engine).append(entry(clock))
     assert len(AuditLog(engine).query(AuditQuery())) == 1
+
+
+def test_time_filters_compare_instants_whatever_the_offset(engine, clock) -> None:
+    """13:00+02:00 is 11:00Z: an entry at 12:00Z is after it, though its wall-clock digits are smaller."""
+    log = AuditLog(engine)
+    log.append(entry(clock))  # 12:00Z
+    plus_two = timezone(timedelta(hours=2))
+    assert [
+        e.request_id for e in log.query(AuditQuery(since=datetime(2026, 1, 1, 13, 0, tzinfo=plus_two)))
+    ] == ["r-1"]
+    assert log.query(AuditQuery(until=datetime(2026, 1, 1, 13, 0, tzinfo=plus_two))) == []
+    log.append(entry(clock, at=clock.now.astimezone(timezone(timedelta(hours=-5))), request_id="r-2"))
+    assert [e.at for e in log.query(AuditQuery())] == [clock.now, clock.now]

@@ -184,3 +184,18 @@ def test_deleted_and_recreated_before_a_pass_stays_ours(world: World) -> None:
     folder = world.jenkins.root["demo"]
     folder.children["build"].config = _strip(folder.children["build"].config)
     assert world.run() == [(Op.UPDATE, "pipeline demo/build")]
+
+
+def test_a_project_deleted_and_recreated_before_a_pass_starts_from_an_empty_folder(world: World) -> None:
+    """The old folder's credentials belonged to the deleted project (maybe another team): never adopted."""
+    world.run()
+    world.desired.delete(PROJECT)
+    world.desired.put(Project(name="demo", workspace="other-team"))
+    world.desired.put(Pipeline(project="demo", name="deploy", jenkinsfile="echo new"))
+    assert world.run() == [(Op.REPLACE, "project demo"), (Op.CREATE, "pipeline demo/deploy")]
+    folder = world.jenkins.root["demo"]
+    assert folder.credentials == {} and set(folder.children) == {"deploy"}
+    deploy = ObjectKey(Kind.PIPELINE, "demo", "deploy")
+    assert world.desired.owned_ == {PROJECT, deploy} and world.desired.tombstones_ == []
+    assert world.desired.sync[PROJECT].status is SyncStatus.SYNCED
+    assert world.run() == []

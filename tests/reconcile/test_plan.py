@@ -92,3 +92,23 @@ def test_undeclared_managed_items_are_reported_not_deleted() -> None:
     observed = {P: Seen(managed=True, stamp="p1"), J: Seen(managed=True, stamp="j1")}
     actions = plan(desired={P: "p1"}, observed=observed)
     assert ops(actions)[J] is Op.ORPHAN and not any(a.op.writes for a in actions)
+
+
+def test_a_project_recreated_before_its_tombstone_was_applied_replaces_the_old_folder() -> None:
+    """The old folder holds the deleted project's credentials and jobs: it goes, nothing is adopted."""
+    old_job = Ref(PIPELINE, "demo", "old")
+    observed = {
+        P: Seen(managed=True, stamp="p0"),
+        C: Seen(managed=True, stamp="c0"),
+        old_job: Seen(managed=True),
+    }
+    actions = plan(desired=DESIRED, observed=observed, tombstones=[P])
+    assert [(a.ref, a.op) for a in actions] == [(P, Op.REPLACE), (C, Op.CREATE), (J, Op.CREATE)]
+    assert all(a.op.writes for a in actions)
+
+
+def test_a_recreated_project_whose_folder_is_absent_or_not_ours_is_not_replaced() -> None:
+    actions = plan(desired={P: "p1"}, observed={}, tombstones=[P])
+    assert sorted(a.op for a in actions) == [Op.CREATE, Op.FORGET]
+    actions = plan(desired={P: "p1"}, observed={P: Seen(managed=False)}, tombstones=[P])
+    assert sorted(a.op for a in actions) == [Op.CONFLICT, Op.FORGET]

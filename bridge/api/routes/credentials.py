@@ -114,8 +114,8 @@ def patch_credential(call: Call, project: str, credential: str) -> CredentialOut
     summary="Delete a credential",
     response=Accepted,
     status=202,
-    errors=(404,),
+    errors=(404, 409),
 )
 def delete_credential(call: Call, project: str, credential: str) -> Accepted:
-    call.container.credentials.delete(project, credential)
+    call.container.credentials.delete(project, credential, expected_version=call.expected_version)
     return Accepted(kind="credential", project=project, name=credential)

@@ -97,8 +97,8 @@ def patch_pipeline(call: Call, project: str, pipeline: str) -> PipelineOut:
     summary="Delete a pipeline",
     response=Accepted,
     status=202,
-    errors=(404,),
+    errors=(404, 409),
 )
 def delete_pipeline(call: Call, project: str, pipeline: str) -> Accepted:
-    call.container.pipelines.delete(project, pipeline)
+    call.container.pipelines.delete(project, pipeline, expected_version=call.expected_version)
     return Accepted(kind="pipeline", project=project, name=pipeline)

@@ -81,8 +81,8 @@ def patch_project(call: Call, project: str) -> ProjectOut:
     summary="Delete a project with its credentials and pipelines (the folder goes later)",
     response=Accepted,
     status=202,
-    errors=(404,),
+    errors=(404, 409),
 )
 def delete_project(call: Call, project: str) -> Accepted:
-    call.container.projects.delete(project)
+    call.container.projects.delete(project, expected_version=call.expected_version)
     return Accepted(kind="project", project=project)

@@ -81,4 +81,4 @@ def patch_workspace(call: Call, workspace: str) -> WorkspaceOut:
     errors=(404, 409),
 )
 def delete_workspace(call: Call, workspace: str) -> None:
-    call.container.workspaces.delete(workspace)
+    call.container.workspaces.delete(workspace, expected_version=call.expected_version)
