@@ -13,6 +13,7 @@ service layer; Jenkins is reached through the real adapter over HTTP.
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 import time
@@ -119,6 +120,9 @@ def main() -> int:
         f"no-op pass: {noop.writes} writes, {per_project:.2f} requests per project; "
         f"one change: {change.writes} writes"
     )
+    # The sandbox runs in this process too, so this bounds the bridge's own peak from above.
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (bridge and sandbox in one process): {peak_mib:.0f} MiB")
     ok = not cold.errors and noop.writes == 0 and per_project <= 2 and change.writes == 1 and full.writes == 0
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

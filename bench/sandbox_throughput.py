@@ -9,7 +9,7 @@ as the bridge sends it:
    ``get_all_jobs`` query ``jobs[url,color,name,jobs[url,color,name]]`` from 10 concurrent clients.
 
 Usage: ``python bench/sandbox_throughput.py [--seconds 5] [--clients 50]``. Prints requests/s,
-mean and p95 latency, and the error count (any non-200 answer).
+p50/p95/p99 latency, and the error count (any non-200 answer).
 """
 
 from __future__ import annotations
@@ -138,15 +138,17 @@ def measure(base: str, path: str, *, clients: int, seconds: float, processes: in
         "requests": len(latencies),
         "per_second": len(latencies) / elapsed,
         "mean_ms": statistics.fmean(latencies) * 1000,
+        "p50_ms": latencies[int(len(latencies) * 0.50)] * 1000,
         "p95_ms": latencies[int(len(latencies) * 0.95)] * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "errors": sum(e for _, e in results),
     }
 
 
 def report(name: str, r: dict[str, float]) -> None:
     print(
-        f"{name:<44} {r['per_second']:8.0f} req/s  mean {r['mean_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms"
-        f"  ({int(r['requests'])} requests, {int(r['errors'])} errors)"
+        f"{name:<34} {r['per_second']:6.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p95 {r['p95_ms']:6.1f} ms"
+        f"  p99 {r['p99_ms']:6.1f} ms  ({int(r['requests'])} requests, {int(r['errors'])} errors)"
     )
 
 
