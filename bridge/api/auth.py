@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 #: Permission of routes anyone may call without credentials (health, the OpenAPI document).
 PUBLIC = "public"
 #: Permissions that place a project into the workspace named in the body ("workspace").
-PLACES_PROJECT = frozenset({"project.create", "project.write", "project.update"})
+PLACES_PROJECT = frozenset({"project.create", "project.write"})
 
 
 def _is_public(permission: str) -> bool:

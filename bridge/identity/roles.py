@@ -65,7 +65,6 @@ RULES: Mapping[str, Rule] = {
     # workspaces
     "workspace.list": Rule(RuleScope.AUTHENTICATED),
     "workspace.read": Rule(W, VIEWER),
-    "workspace.update": Rule(W, ADMIN),
     "workspace.write": Rule(W, ADMIN),
     "workspace.members.read": Rule(W, VIEWER),
     "workspace.members.write": Rule(W, ADMIN),
@@ -73,7 +72,6 @@ RULES: Mapping[str, Rule] = {
     # projects
     "project.list": Rule(RuleScope.AUTHENTICATED),
     "project.read": Rule(P, VIEWER),
-    "project.update": Rule(P, ADMIN),
     "project.write": Rule(P, ADMIN),
     "project.delete": Rule(P, ADMIN),
     "project.audit": Rule(P, ADMIN),

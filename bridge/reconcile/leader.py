@@ -1,7 +1,8 @@
 """The scheduler runs in exactly one process: a lock held for the worker's lifetime.
 
-* SQLite (the embedded default): an exclusive ``flock`` on ``<data_dir>/worker.lock``. The database
-  file lives on that machine, so every process sharing it can see the lock.
+* SQLite (the embedded default): an exclusive ``flock`` on ``<database file>-worker.lock``, next to
+  the database (as SQLite's own ``-wal`` and ``-shm`` files): every process that opens the file sees
+  the same lock, whatever its data directory. An in-memory database uses ``<data_dir>/worker.lock``.
 * PostgreSQL (HA): a session-level ``pg_try_advisory_lock`` on a dedicated connection; the lock goes
   when that connection does, so a crashed leader hands over to a standby within one retry period.
 
@@ -54,6 +55,14 @@ class LeaderLock:
             if stop.wait(retry_every):
                 return False
 
+    def lock_path(self) -> Path:
+        """The SQLite lock file: derived from the database, not the data directory, so two processes
+        sharing one database through different data directories still exclude each other."""
+        database = make_url(self._url).database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return self._data_dir / "worker.lock"
+        return Path(os.path.abspath(database) + "-worker.lock")
+
     def _try(self) -> bool:
         if make_url(self._url).get_backend_name() == "postgresql":
             if self._engine is None:
@@ -64,8 +73,9 @@ class LeaderLock:
                 return True
             conn.close()
             return False
-        self._data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._data_dir / "worker.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        path = self.lock_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

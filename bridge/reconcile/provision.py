@@ -19,6 +19,7 @@ as soon as a pass sees it absent, so a same-named item someone creates later is 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -205,10 +206,8 @@ class Provisioner:
         ref, op, jenkins = action.ref, action.op, self._jenkins
         path = ref.project if ref.kind == PROJECT else f"{ref.project}/{ref.name}"
         if op is Op.REPLACE:
-            try:
+            with contextlib.suppress(NotFound):  # gone already: create it
                 jenkins.delete_item(path)
-            except NotFound:
-                pass  # gone already: create it
             jenkins.create_item(path, docs[ref].xml)
         elif op is Op.DELETE:
             if ref.kind == CREDENTIAL:

@@ -16,6 +16,7 @@ from sqlalchemy import Column, Connection, DateTime, Engine, LargeBinary, String
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
+from bridge.log import SECRETS
 from bridge.store.crypto import SecretBox
 from bridge.store.engine import WRITE
 from bridge.store.tables import metadata
@@ -62,10 +63,12 @@ class JenkinsTokenStore:
         if row is None:
             return None
         token = self._box.open(row.token_sealed)[TOKEN_KEY]
+        SECRETS.add(token)  # like credential values: redacted from any log line it might reach
         return JenkinsUserToken(user=row.user, token_uuid=row.token_uuid, token=token)
 
     def add(self, user: str, token_uuid: str, token: str) -> bool:
         """Store a token; ``False`` (nothing written) when the user already has one (a concurrent mint)."""
+        SECRETS.add(token)
         values = {
             "jenkins": self._jenkins,
             "user": user,

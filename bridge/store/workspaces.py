@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -57,9 +56,6 @@ class ProjectRepo:
         if workspace is not None:
             query = query.where(projects.c.workspace == workspace)
         return [_project(r) for r in self.conn.execute(query)]
-
-    def names(self) -> builtins.list[str]:
-        return list(self.conn.execute(select(projects.c.name).order_by(projects.c.name)).scalars())
 
     def count_in(self, workspace: str) -> int:
         query = select(func.count()).select_from(projects).where(projects.c.workspace == workspace)

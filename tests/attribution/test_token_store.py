@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bridge.errors import ConfigurationError
+from bridge.log import REDACTED, RedactingFilter
 from bridge.store import migrate
 from bridge.store.crypto import SecretBox
 from bridge.store.engine import make_engine
@@ -64,3 +67,25 @@ def test_migrations_have_one_head_ending_with_ours() -> None:
     assert len(heads) == 1, heads
     revision = script.get_revision("0004_jenkins_identities")
     assert revision is not None and revision.down_revision is not None
+
+
+def test_tokens_are_redacted_from_logs_once_handled(engine) -> None:  # type: ignore[no-untyped-def]
+    """Minted Jenkins tokens are secrets like credential values: the log filter knows them as soon as
+    this process mints one, or reads one another process stored."""
+    box = SecretBox(Fernet.generate_key().decode())
+    minted, elsewhere = "11" + "m" * 32, "11" + "e" * 32
+    JenkinsTokenStore(engine, box).add("alice", "uuid-1", minted)
+    with engine.begin() as conn:  # written by another bridge process
+        conn.execute(
+            jenkins_user_tokens.insert().values(
+                jenkins="default",
+                user="bob",
+                token_uuid="uuid-2",
+                token_sealed=box.seal({"token": elsewhere}),
+                created_at=datetime.now(UTC),
+            )
+        )
+    assert JenkinsTokenStore(engine, box).get("bob") is not None
+    record = logging.LogRecord("t", logging.ERROR, __file__, 1, "sent %s and %s", (minted, elsewhere), None)
+    RedactingFilter().filter(record)
+    assert record.getMessage() == f"sent {REDACTED} and {REDACTED}"

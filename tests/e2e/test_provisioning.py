@@ -133,3 +133,19 @@ def test_unmanaged_same_named_items_are_reported_and_untouched(stack: Stack) -> 
     errors = {(e["project"], e["name"]) for e in stack.api.get("/api/v1/sync").json["errors"]}
     assert errors == {("demo", "manual"), ("legacy", ""), ("legacy", "p")}
     assert stack.sync("/demo/pipelines/build")["status"] == "synced"
+
+
+def test_a_project_deleted_and_recreated_between_passes_gets_a_fresh_folder(stack: Stack) -> None:
+    """The deleted project's credentials stay out of reach of whoever declares the name next."""
+    declare(stack.api)
+    assert stack.worker.poll() is not None
+    assert stack.api.delete(f"{P}/demo").status_code == 202
+    assert stack.api.post("/api/v1/workspaces", {"name": "other"}).status_code == 201
+    assert stack.api.post(P, {"name": "demo", "workspace": "other"}).status_code == 201
+    result = stack.worker.poll()
+    assert result is not None and not result.errors
+    assert stack.jenkins.get_job_info("demo")["jobs"] == []
+    with stack.sandbox.state.lock:  # what Jenkins holds, secrets included: nothing of the old project
+        assert stack.sandbox.state.find_item("demo").store.credentials == {}  # type: ignore[union-attr]
+    assert stack.sync("/demo")["status"] == "synced"
+    assert stack.api.get("/api/v1/sync").json["tombstones"] == 0

@@ -67,3 +67,15 @@ def test_only_one_process_holds_the_scheduler_lock(tmp_path: Path) -> None:
     first.release()
     assert second.acquire()
     second.release()
+
+
+def test_the_sqlite_lock_follows_the_database_not_the_data_directory(tmp_path: Path) -> None:
+    """`serve --with-worker` and `worker` started with different data directories share one database."""
+    url = f"sqlite:///{tmp_path / 'shared' / 'bridge.db'}"
+    first = LeaderLock(database_url=url, data_dir=tmp_path / "serve-data")
+    second = LeaderLock(database_url=url, data_dir=tmp_path / "worker-data")
+    assert first.acquire()
+    with pytest.raises(Conflict):
+        second.acquire()
+    first.release()
+    assert first.lock_path() == tmp_path / "shared" / "bridge.db-worker.lock"
