@@ -71,7 +71,17 @@ affinity: {{ toYaml . | nindent 2 }}
 {{- end }}
 volumes:
   - name: data
+    {{- if include "jenkins-bridge.externalDatabase" . }}
     emptyDir: {}
+    {{- else }}
+    persistentVolumeClaim:
+      claimName: {{ include "jenkins-bridge.fullname" . }}-data
+    {{- end }}
   - name: tmp
     emptyDir: {}
+{{- end -}}
+
+{{/* Non-empty when the state lives in an external PostgreSQL (API and worker then run apart). */}}
+{{- define "jenkins-bridge.externalDatabase" -}}
+{{- if or .Values.database.url .Values.database.external -}}true{{- end -}}
 {{- end -}}

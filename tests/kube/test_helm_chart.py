@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 
 from tests.fixtures.kube import KubeCluster
 from tests.fixtures.kube_binaries import KubeBinaries
@@ -15,6 +17,7 @@ from tests.fixtures.kube_binaries import KubeBinaries
 pytestmark = pytest.mark.kube
 
 CHART = Path(__file__).resolve().parents[2] / "helm"
+DATABASE_URL = "postgresql+psycopg://bridge:pw@db.devops:5432/bridge"
 
 
 def _helm(binaries: KubeBinaries, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -30,22 +33,34 @@ def _helm(binaries: KubeBinaries, *args: str, home: Path) -> subprocess.Complete
     )
 
 
-@pytest.fixture(scope="module")
-def rendered(kube_binaries: KubeBinaries, tmp_path_factory: pytest.TempPathFactory) -> str:
-    home = tmp_path_factory.mktemp("helm")
-    done = _helm(
-        kube_binaries,
-        "template",
-        "bridge",
-        str(CHART),
-        "--namespace",
-        "devops",
-        "--set",
-        "serve.replicas=2",
-        home=home,
-    )
+def _template(binaries: KubeBinaries, home: Path, *sets: str) -> str:
+    args = ["template", "bridge", str(CHART), "--namespace", "devops"]
+    for value in sets:
+        args += ["--set", value]
+    done = _helm(binaries, *args, home=home)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+@pytest.fixture(scope="module")
+def rendered(kube_binaries: KubeBinaries, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The chart with an external PostgreSQL: the API scales out, one worker reconciles."""
+    home = tmp_path_factory.mktemp("helm")
+    return _template(kube_binaries, home, "serve.replicas=2", f"database.url={DATABASE_URL}")
+
+
+@pytest.fixture(scope="module")
+def embedded(kube_binaries: KubeBinaries, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The chart's defaults: embedded SQLite, API and worker in one pod."""
+    return _template(kube_binaries, tmp_path_factory.mktemp("helm"), "serve.replicas=2")
+
+
+def _docs(text: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def _args(deployment: dict[str, Any]) -> list[list[str]]:
+    return [c["args"] for c in deployment["spec"]["template"]["spec"]["containers"]]
 
 
 def test_chart_lints(kube_binaries: KubeBinaries, tmp_path: Path) -> None:
@@ -54,8 +69,8 @@ def test_chart_lints(kube_binaries: KubeBinaries, tmp_path: Path) -> None:
     assert "0 chart(s) failed" in done.stdout
 
 
-def test_chart_renders_the_expected_objects(rendered: str) -> None:
-    docs = [d for d in yaml.safe_load_all(rendered) if d]
+def test_with_an_external_database_the_api_scales_and_one_worker_reconciles(rendered: str) -> None:
+    docs = _docs(rendered)
     kinds = sorted((d["kind"], d["metadata"]["name"]) for d in docs)
     assert kinds == [
         ("ClusterRole", "bridge-jenkins-bridge"),
@@ -72,10 +87,42 @@ def test_chart_renders_the_expected_objects(rendered: str) -> None:
     assert serve["spec"]["replicas"] == 2
     assert worker["spec"]["replicas"] == 1
     assert worker["spec"]["strategy"]["type"] == "Recreate"
-    assert [c["args"] for c in serve["spec"]["template"]["spec"]["containers"]] == [["serve"]]
-    assert [c["args"] for c in worker["spec"]["template"]["spec"]["containers"]] == [["worker"]]
+    assert _args(serve) == [["serve", "--host", "0.0.0.0", "--port", "8080"]]
+    assert _args(worker) == [["worker"]]
     secret = next(d for d in docs if d["kind"] == "Secret")
-    assert len(secret["stringData"]["BRIDGE_SECRET_KEY"]) == 48
+    assert secret["stringData"]["BRIDGE_DATABASE_URL"] == DATABASE_URL
+
+
+def test_embedded_sqlite_runs_api_and_worker_in_one_pod_on_a_volume(embedded: str) -> None:
+    docs = _docs(embedded)
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    assert [d["metadata"]["name"] for d in deployments] == ["bridge-jenkins-bridge-serve"]
+    (serve,) = deployments
+    assert serve["spec"]["replicas"] == 1, "two pods must never share the SQLite file"
+    assert serve["spec"]["strategy"]["type"] == "Recreate"
+    assert _args(serve) == [["serve", "--host", "0.0.0.0", "--port", "8080", "--with-worker"]]
+    volumes = {v["name"]: v for v in serve["spec"]["template"]["spec"]["volumes"]}
+    (claim,) = [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    assert volumes["data"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    config = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    mounts = serve["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
+    assert {"name": "data", "mountPath": config["BRIDGE_DATA_DIR"]} in mounts
+
+
+def test_the_generated_secret_key_is_a_key_the_bridge_accepts(embedded: str) -> None:
+    secret = next(d for d in _docs(embedded) if d["kind"] == "Secret")
+    Fernet(secret["stringData"]["BRIDGE_SECRET_KEY"].encode())  # raises on anything but a Fernet key
+
+
+def test_the_api_listens_where_the_service_and_probes_point(embedded: str) -> None:
+    docs = _docs(embedded)
+    serve = next(d for d in docs if d["kind"] == "Deployment")
+    (container,) = serve["spec"]["template"]["spec"]["containers"]
+    port = int(container["args"][container["args"].index("--port") + 1])
+    assert container["ports"] == [{"name": "http", "containerPort": port}]
+    service = next(d for d in docs if d["kind"] == "Service")
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
 
 
 def test_rendered_manifests_pass_server_side_dry_run(
@@ -104,3 +151,14 @@ def test_server_side_dry_run_rejects_what_only_the_server_checks(
     )
     assert done.returncode != 0
     assert "`selector` does not match template `labels`" in done.stderr
+
+
+def test_embedded_manifests_pass_server_side_dry_run(
+    embedded: str, kube_clusters: Mapping[str, KubeCluster]
+) -> None:
+    cluster = kube_clusters["shire"]
+    created = cluster.kubectl("create", "namespace", "devops")
+    assert created.returncode == 0 or "AlreadyExists" in created.stderr, created.stderr
+    done = cluster.kubectl("apply", "--dry-run=server", "-n", "devops", "-f", "-", stdin=embedded)
+    assert done.returncode == 0, done.stderr
+    assert "persistentvolumeclaim/bridge-jenkins-bridge-data created (server dry run)" in done.stdout
