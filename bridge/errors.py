@@ -52,6 +52,14 @@ class Conflict(BridgeError):
     title = "Conflict"
 
 
+class PreconditionFailed(BridgeError):
+    """A conditional request's precondition (``If-Match``) is false: the client's copy is stale."""
+
+    status = 412
+    slug = "precondition-failed"
+    title = "Precondition failed"
+
+
 class PayloadTooLarge(BridgeError):
     status = 413
     slug = "payload-too-large"

@@ -2,8 +2,8 @@
 
 Redaction is defence in depth: code never logs secrets on purpose, but a secret can still reach a log
 line through an upstream error body or an exception message. ``SECRETS`` is the process-wide set of
-values to redact; settings secrets are added at start and the store adds credential values as it
-decrypts them.
+values to redact; settings secrets are added at start and the store registers credential values as it
+decrypts them (replacing a credential's earlier values), which it does only where values are needed.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime
 
 from bridge.settings import LogSettings
@@ -21,24 +22,94 @@ MIN_SECRET_LENGTH = 4
 
 
 class SecretRegistry:
-    """A thread-safe set of secret strings to redact from log output."""
+    """A thread-safe set of secret strings to redact from log output.
+
+    Values come in two kinds: fixed ones (``add``: settings secrets, minted tokens) and values owned by
+    a source that can change them (``replace``/``discard``: a credential's current values, keyed by
+    the credential), so an updated or deleted credential's old values do not stay forever.
+
+    ``redact`` runs for every log record, so its cost must not grow with the number of secrets: values
+    are indexed by their first ``MIN_SECRET_LENGTH`` characters (each bucket longest first), and the
+    text is scanned once, looking each position up in the index. Changes update the index in place
+    (one bucket replaced by a new tuple, so a concurrent ``redact`` sees the old or the new bucket).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._values: frozenset[str] = frozenset()
+        self._owned: dict[Hashable, frozenset[str]] = {}
+        self._holders: dict[str, int] = {}  # value -> number of owners (fixed values count once)
+        self._index: dict[str, tuple[str, ...]] = {}
+
+    @property
+    def _values(self) -> frozenset[str]:
+        return frozenset(self._holders)
 
     def add(self, *values: str | None) -> None:
-        fresh = {v for v in values if v and len(v) >= MIN_SECRET_LENGTH} - self._values
-        if fresh:
-            with self._lock:
-                self._values = self._values | fresh
+        """Register values for the life of the process."""
+        for value in _usable(values):
+            self.replace(("fixed", value), (value,))
+
+    def replace(self, owner: Hashable, values: Iterable[str | None]) -> None:
+        """Make ``values`` the secrets of ``owner`` (dropping the ones it had before)."""
+        usable = _usable(values)
+        if self._owned.get(owner, frozenset()) == usable:
+            return
+        with self._lock:
+            old = self._owned.pop(owner, frozenset())
+            if usable:
+                self._owned[owner] = usable
+            for value in usable - old:
+                self._hold(value)
+            for value in old - usable:
+                self._release(value)
+
+    def discard(self, owner: Hashable) -> None:
+        """Forget the secrets of ``owner`` (deleted); values also held by others stay."""
+        self.replace(owner, ())
 
     def redact(self, text: str) -> str:
-        # Longest first, so a secret containing another is replaced whole.
-        for value in sorted(self._values, key=len, reverse=True):
-            if value in text:
-                text = text.replace(value, REDACTED)
-        return text
+        index, size = self._index, MIN_SECRET_LENGTH
+        if not index:
+            return text
+        parts: list[str] = []
+        i = last = 0
+        end = len(text) - size
+        while i <= end:
+            for value in index.get(text[i : i + size], ()):
+                if text.startswith(value, i):
+                    parts += (text[last:i], REDACTED)
+                    i = last = i + len(value)
+                    break
+            else:
+                i += 1
+        if not parts:
+            return text
+        parts.append(text[last:])
+        return "".join(parts)
+
+    def _hold(self, value: str) -> None:
+        count = self._holders.get(value, 0)
+        self._holders[value] = count + 1
+        if count == 0:
+            key = value[:MIN_SECRET_LENGTH]
+            bucket = (*self._index.get(key, ()), value)
+            self._index[key] = tuple(sorted(bucket, key=len, reverse=True))
+
+    def _release(self, value: str) -> None:
+        count = self._holders.pop(value, 0) - 1
+        if count > 0:
+            self._holders[value] = count
+            return
+        key = value[:MIN_SECRET_LENGTH]
+        bucket = tuple(v for v in self._index.get(key, ()) if v != value)
+        if bucket:
+            self._index[key] = bucket
+        else:
+            self._index.pop(key, None)
+
+
+def _usable(values: Iterable[str | None]) -> frozenset[str]:
+    return frozenset(v for v in values if v and len(v) >= MIN_SECRET_LENGTH)
 
 
 SECRETS = SecretRegistry()

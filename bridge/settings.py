@@ -7,7 +7,9 @@ file (``BRIDGE_CONFIG``) nests groups: ``{jenkins: {url: ...}, data_dir: ...}``.
 
 ``Settings.load`` is called once, by an entry point; everything below receives settings explicitly.
 It validates every field and raises one ``ConfigurationError`` listing every problem. Secret fields
-never appear in ``repr`` and are masked by ``masked()``.
+never appear in ``repr`` and are masked by ``masked()``; so is the password inside a URL setting
+(``postgresql+psycopg://u:PASSWORD@db/x``, ``https://user:PASSWORD@jenkins/``), which ``secrets()`` also
+hands to the log redaction.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -44,7 +47,8 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 class JenkinsSettings:
     """The default Jenkins the bridge provisions into."""
 
-    url: str = "http://127.0.0.1:8080/"
+    #: May carry ``user:password@``; the password is masked like any secret.
+    url: str = field(default="http://127.0.0.1:8080/", metadata={"url_password": True})
     user: str | None = None
     #: API token of ``user``; secret.
     token: str | None = field(default=None, repr=False, metadata={"secret": True})
@@ -59,6 +63,9 @@ class JenkinsSettings:
     #: How runs and approvals carry the real user (docs/security.md §5): a ``BRIDGE_REQUESTED_BY``
     #: parameter and bridge-side submitter checks, or per-user API tokens minted by ``user``.
     attribution: AttributionMode = "parameter"
+
+    def __repr__(self) -> str:
+        return _repr(self)
 
 
 @dataclass(frozen=True)
@@ -118,7 +125,7 @@ class Settings:
     #: Holds the SQLite file and the generated secret key.
     data_dir: Path = Path(".data")
     #: SQLAlchemy URL; default ``sqlite:///<data_dir>/bridge.db``. PostgreSQL: ``postgresql+psycopg://``.
-    database_url: str = ""
+    database_url: str = field(default="", metadata={"url_password": True})
     #: Fernet key encrypting credential data at rest; generated into ``<data_dir>/secret.key`` if unset.
     secret_key: str = field(default="", repr=False, metadata={"secret": True})
     #: Bootstrap admin bearer token for ``/api/v1``; without it every API call is refused.
@@ -148,9 +155,17 @@ class Settings:
         return _masked(self)
 
     def secrets(self) -> list[str]:
-        """The secret values configured, so the log filter can redact them."""
+        """The secret values configured, so the log filter can redact them.
+
+        A password inside a URL is listed both as written (percent-encoded, how it appears in the URL)
+        and decoded (how a driver's error message may show it).
+        """
         values = [self.secret_key, self.admin_token, self.jenkins.token, self.auth.proxy_token]
-        return [v for v in values if v]
+        values += url_passwords(self.database_url) + url_passwords(self.jenkins.url)
+        return list(dict.fromkeys(v for v in values if v))
+
+    def __repr__(self) -> str:
+        return _repr(self)
 
     def _complete(self) -> Settings:
         data_dir = self.data_dir.expanduser()
@@ -331,6 +346,54 @@ def _local_secret_key(data_dir: Path) -> str:
     return key.decode("ascii")
 
 
+def url_passwords(url: str) -> list[str]:
+    """The password in ``url``'s userinfo, as written and decoded (empty list when there is none)."""
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        return []
+    userinfo, at, _ = netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return []
+    raw = userinfo.split(":", 1)[1]
+    return [v for v in dict.fromkeys([raw, unquote(raw)]) if v]
+
+
+def mask_url_password(url: str) -> str:
+    """``url`` with the password of its userinfo replaced by ``***`` (user, host and path kept).
+
+    Database URLs go through SQLAlchemy's own renderer (``hide_password``); anything it cannot parse,
+    and HTTP URLs, are masked by splitting the userinfo off the network location.
+    """
+    if not url_passwords(url):
+        return url
+    if not url.startswith(("http://", "https://")):
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            return make_url(url).render_as_string(hide_password=True)
+        except (ArgumentError, ValueError):
+            pass
+    parts = urlsplit(url)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return parts._replace(netloc=f"{user}:{MASK}@{host}").geturl()
+
+
+def _repr(obj: Any) -> str:
+    """A dataclass repr built from ``masked()`` data, so no secret or URL password can appear."""
+    masked = _masked(obj)
+    shown = [
+        f"{f.name}={getattr(obj, f.name)!r}"  # a group: its own (masking) repr
+        if dataclasses.is_dataclass(getattr(obj, f.name))
+        else f"{f.name}={masked[f.name]!r}"
+        for f in dataclasses.fields(obj)
+        if f.repr or f.metadata.get("secret")
+    ]
+    return f"{type(obj).__name__}({', '.join(shown)})"
+
+
 def _masked(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in dataclasses.fields(obj):
@@ -339,6 +402,8 @@ def _masked(obj: Any) -> dict[str, Any]:
             out[f.name] = _masked(value)
         elif f.metadata.get("secret"):
             out[f.name] = MASK if value else None
+        elif f.metadata.get("url_password"):
+            out[f.name] = mask_url_password(value)
         else:
             out[f.name] = str(value) if isinstance(value, Path) else value
     return out

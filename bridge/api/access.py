@@ -21,7 +21,7 @@ from bridge.audit.log import AuditEntry, Outcome
 from bridge.errors import Forbidden, NotFound
 from bridge.identity.attribution import Actor
 from bridge.identity.authenticators import RequestFacts
-from bridge.identity.policy import Grants
+from bridge.identity.policy import Grants, WorkspaceOf
 from bridge.identity.principal import AuthSource, Principal
 from bridge.identity.wiring import Identity
 
@@ -99,6 +99,32 @@ def authenticate(identity: Identity, request: Request) -> Principal:
     return principal
 
 
+def workspace_of(identity: Identity) -> WorkspaceOf:
+    """``identity.workspace_of`` remembered for this request, and answered from the grants (which
+    read every bound project's workspace) when they know the project."""
+    known: dict[str, str | None] | None = getattr(g, "workspace_of", None)
+    if known is None:
+        known = g.workspace_of = {}
+
+    def lookup(project: str) -> str | None:
+        grants = getattr(g, "grants", None)
+        if isinstance(grants, Grants) and project in grants.project_homes:
+            return grants.project_homes[project]
+        if project not in known:
+            known[project] = identity.workspace_of(project)
+        return known[project]
+
+    return lookup
+
+
+def _grants(identity: Identity, principal: Principal) -> Grants:
+    """The caller's grants, read once per request."""
+    cached = getattr(g, "grants", None)
+    if isinstance(cached, Grants) and cached.principal == principal:
+        return cached
+    return identity.policy.grants(principal, workspace_of=workspace_of(identity))
+
+
 def authorize(
     identity: Identity,
     principal: Principal,
@@ -110,7 +136,7 @@ def authorize(
     audit_project: str | None = None,
 ) -> Grants:
     """Check the route's permission (``NotFound``/``Forbidden`` when refused); grants are kept in ``g``."""
-    grants = identity.policy.grants(principal, workspace_of=identity.workspace_of)
+    grants = _grants(identity, principal)
     g.grants = grants
     g.permission = permission
     g.audit_project = audit_project or project
@@ -119,7 +145,7 @@ def authorize(
             permission,
             project=project,
             workspace=workspace,
-            workspace_of=identity.workspace_of,
+            workspace_of=workspace_of(identity),
             workspace_in_path=workspace_in_path,
         )
     except (NotFound, Forbidden):

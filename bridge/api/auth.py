@@ -74,7 +74,7 @@ def authorize(container: Container, principal: Principal, permission: str, param
     if (
         target is not None
         and permission != "project.create"
-        and target != identity.workspace_of(project or "")
+        and target != access.workspace_of(identity)(project or "")
     ):
         access.check_also(grants, "project.create", workspace=target, workspace_in_path=False)  # a move
 

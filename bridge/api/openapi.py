@@ -13,7 +13,7 @@ from pydantic.json_schema import models_json_schema
 
 from bridge import __version__
 from bridge.api.auth import PUBLIC
-from bridge.api.registry import RULE_PARAM, Registry, Route
+from bridge.api.registry import CONDITIONAL_METHODS, RULE_PARAM, Registry, Route
 
 REF = "#/components/schemas/{model}"
 ERROR_TEXT = {
@@ -21,7 +21,8 @@ ERROR_TEXT = {
     401: "Missing or invalid bearer token",
     403: "Not allowed",
     404: "Not found",
-    409: "Conflict (duplicate, still in use, or stale resource_version)",
+    409: "Conflict (duplicate, still in use, or not synced yet)",
+    412: "If-Match names a stale resource_version (or a weak tag, which never matches)",
     413: "Body too large",
     415: "Body is not JSON",
     502: "Jenkins answered in a way the bridge cannot use",
@@ -104,6 +105,8 @@ def _operation(r: Route, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
         errors |= {400}
     if r.request is not None:
         errors |= {413, 415}
+    if r.method in CONDITIONAL_METHODS:
+        errors |= {412}
     problem = {"application/problem+json": {"schema": refs[(Problem, "serialization")]}}
     for code in sorted(errors):
         responses[str(code)] = {"description": ERROR_TEXT[code], "content": problem}

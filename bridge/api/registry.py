@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from bridge.api import auth
 from bridge.bootstrap import Container
-from bridge.errors import InvalidRequest
+from bridge.errors import InvalidRequest, PreconditionFailed
 from bridge.identity.principal import Principal
 
 View = Callable[..., BaseModel | tuple[BaseModel, int] | None]
@@ -28,6 +28,9 @@ JSON_TYPES = ("application/json", "application/merge-patch+json")
 #: A Flask rule variable, with an optional converter: ``<project>``, ``<any(user,group):kind>``.
 RULE_PARAM = re.compile(r"<(?:[^<>:]+:)?(\w+)>")
 _ETAG = re.compile(r'^(W/)?"?(\d{1,18})"?$')
+#: Methods whose ``If-Match`` is evaluated. On GET/HEAD (and POST, which creates) it is ignored:
+#: a malformed or stale header must not turn a read into an error.
+CONDITIONAL_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ def _handler(route: Route) -> Callable[..., Response]:
             principal=principal,
             body=_body(route.request) if route.request else None,
             query=route.query.model_validate(request.args.to_dict()) if route.query else None,
-            expected_version=_if_match(),
+            expected_version=_if_match() if route.method in CONDITIONAL_METHODS else None,
         )
         result = route.view(call, **params)
         status = route.status
@@ -171,10 +174,16 @@ def _body(model: type[BaseModel]) -> BaseModel:
 
 
 def _if_match() -> int | None:
+    """The version ``If-Match`` names. It uses strong comparison (RFC 9110 §13.1.1), and a weak tag
+    (``W/"3"``) never matches strongly: 412 whatever the current version."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
     m = _ETAG.match(header.strip())
     if not m:
         raise InvalidRequest("If-Match must be a resource_version as returned in the ETag header")
+    if m.group(1):
+        raise PreconditionFailed(
+            "If-Match uses strong comparison and a weak entity tag never matches; send the ETag as returned"
+        )
     return int(m.group(2))

@@ -2,7 +2,8 @@
 
 Goes through the service layer (same validation, dirty-key queue and sync states as the API), so
 the worker provisions the result. Idempotent: objects that already match are left alone (nothing
-re-queued); others are created or updated. Credential values may be written ``${NAME}`` to read
+re-queued); others are created or updated, each write appended to the audit log like an API write
+(actor ``cli:<os user>``, source ``cli``). Credential values may be written ``${NAME}`` to read
 environment variable ``NAME``; a missing variable is an error before anything is written.
 
     workspaces: [{name: ws, description: ..., clusters: [...]}]
@@ -121,7 +122,8 @@ def _pipeline(project: str, pl: dict[str, Any]) -> Pipeline:
 
 
 def apply_objects(store: Any, objects: list[Any], echo: Callable[[str], None]) -> dict[str, int]:
-    """Create or update each object through the services; returns counts by outcome."""
+    """Create or update each object through the services, auditing each write; returns counts by outcome."""
+    from bridge.cli.operator_audit import append_cli_audit
     from bridge.services.credentials import CredentialService
     from bridge.services.pipelines import PipelineService
     from bridge.services.projects import ProjectService
@@ -133,17 +135,22 @@ def apply_objects(store: Any, objects: list[Any], echo: Callable[[str], None]) -
         if isinstance(obj, Workspace):
             svc: Any = WorkspaceService(store)
             label, ident = f"workspace {obj.name}", (obj.name,)
+            kind, path, project = "workspace", f"workspaces/{obj.name}", None
         elif isinstance(obj, Project):
             svc = ProjectService(store)
             label, ident = f"project {obj.name}", (obj.name,)
+            kind, path, project = "project", f"projects/{obj.name}", obj.name
         elif isinstance(obj, Credential):
             svc = CredentialService(store)
             label, ident = f"credential {obj.project}/{obj.id}", (obj.project, obj.id)
+            kind, path, project = "credential", f"projects/{obj.project}/credentials/{obj.id}", obj.project
         else:
             svc = PipelineService(store)
             label, ident = f"pipeline {obj.project}/{obj.name}", (obj.project, obj.name)
+            kind, path, project = "pipeline", f"projects/{obj.project}/pipelines/{obj.name}", obj.project
         try:
-            current = svc.get(*ident).obj
+            # Credentials are compared with their values; every other get is metadata enough.
+            current = svc.current(*ident) if isinstance(obj, Credential) else svc.get(*ident).obj
         except NotFound:
             svc.create(obj)
             outcome = "created"
@@ -153,6 +160,14 @@ def apply_objects(store: Any, objects: list[Any], echo: Callable[[str], None]) -
             else:
                 _update(svc, obj)
                 outcome = "updated"
+        if outcome != "unchanged":
+            # Same action names as the API's permissions; creating a credential or pipeline is a write.
+            action = (
+                f"{kind}.create"
+                if outcome == "created" and kind in ("workspace", "project")
+                else f"{kind}.write"
+            )
+            append_cli_audit(store.engine, action=action, path=f"apply/{path}", project=project)
         counts[outcome] += 1
         echo(f"{outcome:<9} {label}")
     return counts

@@ -7,16 +7,14 @@ works. Each change is appended to the audit log with the local operating-system 
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
-import uuid
 from datetime import UTC, datetime
 
 import click
 from sqlalchemy import Engine
 
-from bridge.audit.log import AuditEntry, AuditLog, Outcome
+from bridge.cli.operator_audit import append_cli_audit, operator
 from bridge.errors import BridgeError
 from bridge.identity.token_store import TokenInfo, TokenStore
 from bridge.identity.tokens import parse_duration
@@ -34,28 +32,8 @@ def _engine() -> Engine:
     return engine
 
 
-def _operator() -> str:
-    try:
-        return "cli:" + getpass.getuser()
-    except (KeyError, OSError):
-        return "cli:unknown"
-
-
 def _audit(engine: Engine, *, action: str, target: str) -> None:
-    AuditLog(engine).append(
-        AuditEntry(
-            at=datetime.now(UTC),
-            actor=_operator(),
-            actor_source="cli",
-            address="local",
-            method="CLI",
-            path=f"token/{target}",
-            action=action,
-            outcome=Outcome.SUCCESS,
-            status=0,
-            request_id=uuid.uuid4().hex,
-        )
-    )
+    append_cli_audit(engine, action=action, path=f"token/{target}")
 
 
 def _row(info: TokenInfo, now: datetime) -> dict[str, object]:
@@ -96,7 +74,7 @@ def create(user: str, groups: str, expires: str | None, description: str) -> Non
             groups=tuple(g.strip() for g in groups.split(",") if g.strip()),
             expires_in=lifetime,
             description=description,
-            created_by=_operator(),
+            created_by=operator(),
         )
     except BridgeError as e:
         raise click.ClickException(e.detail) from None

@@ -1,7 +1,8 @@
 """`jenkins-bridge worker`: runs reconciliation only (the API runs in `serve`).
 
 Only one process per database runs the scheduler: a second worker waits as a standby until the
-first exits (see ``bridge.reconcile.leader``).
+first exits (see ``bridge.reconcile.leader``). A worker that loses the lock while running (its
+PostgreSQL session ended) stops and exits with status 3, so its supervisor restarts it as a standby.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ def worker() -> None:
     try:
         settings = Settings.load(os.environ)
         configure_logging(settings.log, secrets=settings.secrets())
-        run_worker(settings)
+        handle = run_worker(settings)
     except BridgeError as e:
         raise click.ClickException(e.detail) from None
+    if handle is not None and handle.lost.is_set():
+        raise click.exceptions.Exit(3)

@@ -20,6 +20,7 @@ from bridge.identity.principal import Principal
 from bridge.identity.roles import Role
 from bridge.identity.tables import as_utc, role_bindings, writing
 from bridge.identity.token_store import Clock, utcnow
+from bridge.store.tables import projects, workspaces
 
 
 class Scope(enum.StrEnum):
@@ -41,6 +42,9 @@ class Binding:
     role: Role
     created_at: datetime
     created_by: str
+    #: For a project binding read with ``for_principal``: the project's workspace (joined, so the
+    #: policy needs no query per bound project).
+    project_workspace: str | None = None
 
 
 def _binding(row: Any) -> Binding:
@@ -52,6 +56,7 @@ def _binding(row: Any) -> Binding:
         role=Role.parse(row.role),
         created_at=as_utc(row.created_at) or utcnow(),
         created_by=row.created_by,
+        project_workspace=getattr(row, "project_workspace", None),
     )
 
 
@@ -59,6 +64,21 @@ def forget_scope_in(conn: Connection, scope: Scope, scope_name: str) -> int:
     """Remove every binding of a deleted project or workspace, inside the deleting transaction."""
     where = and_(role_bindings.c.scope == scope.value, role_bindings.c.scope_name == scope_name)
     return conn.execute(delete(role_bindings).where(where)).rowcount
+
+
+def _lock_scope(conn: Connection, scope: Scope, scope_name: str) -> None:
+    """Inside a grant's transaction: the project or workspace must exist, and stays until we commit.
+
+    ``FOR SHARE`` on PostgreSQL makes a concurrent delete wait for the grant (then ``forget_scope_in``
+    in the deleting transaction removes the new binding too) or the grant wait for the delete (then
+    the row is gone: 404). SQLite's ``BEGIN IMMEDIATE`` already serialises the two writers.
+    """
+    table = projects if scope is Scope.PROJECT else workspaces
+    row = conn.execute(
+        select(table.c.name).where(table.c.name == scope_name).with_for_update(read=True)
+    ).first()
+    if row is None:
+        raise NotFound(f"{scope.value} {scope_name!r} not found")
 
 
 class BindingStore:
@@ -76,7 +96,8 @@ class BindingStore:
             return [_binding(row) for row in conn.execute(query)]
 
     def for_principal(self, principal: Principal) -> list[Binding]:
-        """Every binding naming the principal or one of its groups."""
+        """Every binding naming the principal or one of its groups, each project binding with its
+        project's workspace: one query (bindings left-joined to projects) for the whole policy."""
         match = or_(
             and_(
                 role_bindings.c.subject_kind == SubjectKind.USER.value,
@@ -87,16 +108,30 @@ class BindingStore:
                 role_bindings.c.subject.in_(sorted(principal.groups)),
             ),
         )
+        home = and_(
+            role_bindings.c.scope == Scope.PROJECT.value, projects.c.name == role_bindings.c.scope_name
+        )
+        query = (
+            select(role_bindings, projects.c.workspace.label("project_workspace"))
+            .select_from(role_bindings.outerjoin(projects, home))
+            .where(match)
+        )
         with self._engine.connect() as conn:
-            return [_binding(row) for row in conn.execute(select(role_bindings).where(match))]
+            return [_binding(row) for row in conn.execute(query)]
 
     def grant(
         self, *, scope: Scope, scope_name: str, kind: SubjectKind, subject: str, role: Role, by: str
     ) -> tuple[Binding, bool]:
-        """Create or change a binding; the flag says whether it was created."""
+        """Create or change a binding; the flag says whether it was created.
+
+        The project or workspace is checked in the same transaction (``NotFound`` when missing), so a
+        delete cannot slip between the check and the insert and leave a binding that a later project
+        of the same name would inherit.
+        """
         check_subject(subject, what=kind.value)
         key = self._key(scope, scope_name, kind, subject)
         with writing(self._engine) as conn, conn.begin():
+            _lock_scope(conn, scope, scope_name)
             changed = conn.execute(update(role_bindings).where(key).values(role=role.label)).rowcount
             if not changed:
                 conn.execute(

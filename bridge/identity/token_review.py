@@ -5,10 +5,15 @@ cluster's ``tokenreviews`` API, which answers with the user name and groups. Ans
 cached for ``ttl`` keyed by the token's SHA-256 (never the token), so a burst of requests costs one
 review; the price is that a deleted service account keeps access for at most ``ttl``. An unreachable
 apiserver is a 503, never a silent 401 that would be cached.
+
+Request threads share the cache, so every read and write of it holds one lock (the review itself runs
+outside it). Only accepted tokens are cached: anyone can send garbage bearers, and caching rejections
+would let unauthenticated callers evict real users' entries; a rejected token costs one review each time.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,7 +58,8 @@ class TokenReviewAuthenticator:
         self._audiences = tuple(audiences)
         self._clock = clock
         self._max = max_entries
-        self._cache: OrderedDict[str, tuple[datetime, Principal | None]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, tuple[datetime, Principal]] = OrderedDict()
 
     def authenticate(self, facts: RequestFacts) -> Principal | None:
         if facts.bearer is None or looks_like_token(facts.bearer):
@@ -66,14 +72,19 @@ class TokenReviewAuthenticator:
     def _cached_review(self, token: str) -> Principal | None:
         key = token_hash(token)
         now = self._clock()
-        hit = self._cache.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] > now:
+                self._cache.move_to_end(key)
+                return hit[1]
         principal = self._review(token)
-        self._cache[key] = (now + self._ttl, principal)
-        self._cache.move_to_end(key)
-        while len(self._cache) > self._max:
-            self._cache.popitem(last=False)
+        if principal is None:
+            return None
+        with self._lock:
+            self._cache[key] = (now + self._ttl, principal)
+            self._cache.move_to_end(key)
+            while len(self._cache) > self._max:
+                self._cache.popitem(last=False)
         return principal
 
     def _review(self, token: str) -> Principal | None:

@@ -8,6 +8,12 @@
 
 A second ``jenkins-bridge worker`` waits as a standby (``wait=True``) and takes over when the
 holder exits.
+
+The PostgreSQL lock can also be lost while the holder runs: a database restart or failover, a pooler's
+idle timeout or ``pg_terminate_backend`` ends the session, and a standby then takes the lock. So the
+worker calls ``verify`` before every pass (``bridge.reconcile.runner``) and stops scheduling when it
+fails; the ``flock`` cannot be lost while the process holds its descriptor, so there ``verify`` only
+says whether the lock was taken.
 """
 
 from __future__ import annotations
@@ -22,12 +28,24 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.errors import Conflict
 
 log = logging.getLogger(__name__)
 
 LOCK_ID = int.from_bytes(hashlib.sha256(b"jenkins-bridge/worker").digest()[:8], "big", signed=True)
+#: ``pg_locks`` shows a bigint advisory key as ``classid`` (high 32 bits), ``objid`` (low 32 bits) and
+#: ``objsubid = 1``.
+_KEY = LOCK_ID & 0xFFFF_FFFF_FFFF_FFFF
+HELD = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND pid = pg_backend_pid() AND classid::bigint = :hi AND objid::bigint = :lo AND objsubid = 1)"
+).bindparams(hi=_KEY >> 32, lo=_KEY & 0xFFFF_FFFF)
+
+
+class LeadershipLost(RuntimeError):
+    """The scheduler lock is no longer ours: another worker may be scheduling now."""
 
 
 class LeaderLock:
@@ -67,7 +85,9 @@ class LeaderLock:
         if make_url(self._url).get_backend_name() == "postgresql":
             if self._engine is None:
                 self._engine = create_engine(self._url, poolclass=None, pool_pre_ping=True)
-            conn = self._engine.connect()
+            # Autocommit: the session holds the lock, not a transaction, and must not sit "idle in
+            # transaction" (which ``idle_in_transaction_session_timeout`` would end).
+            conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             if conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": LOCK_ID}).scalar():
                 self._handle = conn
                 return True
@@ -84,12 +104,28 @@ class LeaderLock:
         self._handle = fd
         return True
 
+    def verify(self) -> bool:
+        """Whether we still hold the lock; on PostgreSQL asked of the server on the lock's own session
+        (a dropped connection, or a session that lost the lock, answers False)."""
+        if self._handle is None:
+            return False
+        if isinstance(self._handle, int):
+            return True
+        try:
+            return bool(self._handle.execute(HELD).scalar())
+        except SQLAlchemyError:
+            log.exception("cannot check the scheduler lock on PostgreSQL")
+            return False
+
     def release(self) -> None:
         if isinstance(self._handle, int):
             fcntl.flock(self._handle, fcntl.LOCK_UN)
             os.close(self._handle)
         elif self._handle is not None:
-            self._handle.close()  # ends the session: PostgreSQL drops its advisory locks
+            try:
+                self._handle.close()  # ends the session: PostgreSQL drops its advisory locks
+            except SQLAlchemyError:  # the session is already gone (the lock with it)
+                log.debug("closing the scheduler lock session failed", exc_info=True)
         if self._engine is not None:
             self._engine.dispose()
         self._handle = self._engine = None

@@ -8,7 +8,10 @@ never piles up passes:
 * ``resync`` every ``reconcile.resync_interval``: a full pass, which repairs drift in Jenkins.
 
 Passes share one lock, so they never overlap. ``run_worker`` first takes the leader lock
-(``leader.py``): only one process per database runs the scheduler.
+(``leader.py``): only one process per database runs the scheduler. Each scheduled pass first checks
+that the lock is still held (``still_leader``); when it is not (the PostgreSQL session was ended), the
+pass does nothing and scheduling stops: ``worker`` exits (its supervisor restarts it as a standby),
+``serve --with-worker`` keeps serving the API without reconciling.
 """
 
 from __future__ import annotations
@@ -16,14 +19,14 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bridge.reconcile.leader import LeaderLock
+from bridge.reconcile.leader import LeaderLock, LeadershipLost
 from bridge.reconcile.ports import DesiredState, ObjectKey
 from bridge.reconcile.provision import PassResult, Provisioner
 
@@ -39,12 +42,19 @@ class Worker:
     provisioner: Provisioner
     desired: DesiredState
     batch: int = 500
+    #: Asked inside the pass lock before each scheduled pass; False raises ``LeadershipLost``.
+    still_leader: Callable[[], bool] = lambda: True
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _retry: set[str] = field(default_factory=set)
+
+    def _check_leader(self) -> None:
+        if not self.still_leader():
+            raise LeadershipLost("the scheduler lock was lost; another worker may hold it now")
 
     def poll(self) -> PassResult | None:
         """Reconcile the projects of dirty keys (and of earlier unfinished passes)."""
         with self._lock:
+            self._check_leader()
             keys = self._take_all_dirty()
             projects = {k.project for k in keys} | self._retry
             if not projects:
@@ -76,6 +86,7 @@ class Worker:
     def resync(self) -> PassResult:
         """A full pass over every project and tombstone."""
         with self._lock:
+            self._check_leader()
             result = self.provisioner.run()
             self._retry = set(result.retry)
             _log_pass("resync", result)
@@ -99,6 +110,8 @@ class WorkerHandle:
     scheduler: BackgroundScheduler
     leader: LeaderLock
     stopped: threading.Event = field(default_factory=threading.Event)
+    #: Set when a pass found the scheduler lock gone; no pass runs after it.
+    lost: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
         if self.stopped.is_set():
@@ -128,11 +141,28 @@ def run_worker(
     from bridge.bootstrap import build_worker  # the composition root names the concrete classes
 
     worker = build_worker(settings, desired=desired, jenkins=jenkins)
+    worker.still_leader = leader.verify
     scheduler = BackgroundScheduler(timezone=UTC)
+    lost = threading.Event()
+
+    def guarded(run: Callable[[], object]) -> Callable[[], None]:
+        def job() -> None:
+            if lost.is_set():
+                return
+            try:
+                run()
+            except LeadershipLost:
+                log.error("scheduler lock lost (database session ended): this process stops reconciling")
+                lost.set()
+                stop.set()
+                scheduler.pause()  # not shutdown: that would wait for this very job
+
+        return job
+
     now = datetime.now(UTC)
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     scheduler.add_job(
-        worker.resync,
+        guarded(worker.resync),
         "interval",
         seconds=settings.reconcile.resync_interval,
         next_run_time=now,
@@ -140,7 +170,7 @@ def run_worker(
         **common,
     )
     scheduler.add_job(
-        worker.poll,
+        guarded(worker.poll),
         "interval",
         seconds=settings.reconcile.poll_interval,
         next_run_time=now,
@@ -148,7 +178,7 @@ def run_worker(
         **common,
     )
     scheduler.start()
-    handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader)
+    handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost)
     log.info(
         "reconciliation worker started (poll %.1fs, resync %.0fs)",
         settings.reconcile.poll_interval,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.domain.model import SyncState
-from bridge.errors import Conflict, NotFound
+from bridge.errors import NotFound, PreconditionFailed
 from bridge.reconcile.ports import ObjectKey
 from bridge.store import Stored, Tx
 
@@ -30,9 +30,12 @@ def project_must_exist(tx: Tx, project: str) -> None:
 
 
 def check_version(current: Stored[Any], expected: int | None) -> None:
-    """Optimistic concurrency: a write that names a ``resource_version`` must name the current one."""
+    """Optimistic concurrency: a write that names a ``resource_version`` must name the current one.
+
+    A stale one is 412 Precondition Failed (RFC 9110 §13.1.1), not 409: nothing conflicts with the
+    write itself, the client's condition is false."""
     if expected is not None and current.meta.version != expected:
-        raise Conflict(
+        raise PreconditionFailed(
             f"resource_version {expected} is stale (current: {current.meta.version}); read the object again",
             current_version=current.meta.version,
         )

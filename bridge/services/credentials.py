@@ -1,8 +1,12 @@
 """Credentials of a project. Secret values are write-only: an update that omits a data key keeps the
-stored value, so clients never need to read secrets back to change a description."""
+stored value, so clients never need to read secrets back to change a description.
+
+Reads return ``CredentialInfo`` (metadata, never decrypted); only ``update`` (to merge) and
+``current`` (for ``apply``'s comparison) decrypt."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from bridge.domain.model import CREDENTIAL_KEYS, Credential, CredentialType, SecretData
@@ -11,9 +15,17 @@ from bridge.reconcile.ports import Kind, ObjectKey
 from bridge.services.common import check_version, project_must_exist, removed, touched
 from bridge.services.validation import Problems, check_label, check_text
 from bridge.store import Store, Stored
+from bridge.store.credentials import CredentialInfo
 
 MAX_VALUE = 256 * 1024
 OPTIONAL_MAY_BE_EMPTY = frozenset({"passphrase"})
+#: Values travel to Jenkins as XML 1.0 element text, which cannot hold most C0 controls or U+FFFE/FFFF,
+#: and whose parser turns ``\r\n`` and ``\r`` into ``\n``: such a value would reach Jenkins changed,
+#: silently, so it is refused instead. Lone surrogates cannot even be encoded as UTF-8.
+NOT_CARRIED_IN_XML = re.compile("[^\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Sent base64-encoded (``SecretBytes``), so every character survives exactly.
+BASE64_CARRIED = frozenset({(CredentialType.SECRET_FILE, "content")})
 
 
 def credential_key(project: str, id: str) -> ObjectKey:
@@ -36,35 +48,65 @@ def validate_credential(c: Credential) -> None:
             problems.add(f"data.{key}", "must not be empty")
         elif len(value) > MAX_VALUE:
             problems.add(f"data.{key}", f"must be at most {MAX_VALUE} characters")
+        else:
+            _check_transport(problems, c.type, key, value)
     problems.raise_if_any("credential")
+
+
+def _check_transport(problems: Problems, type: CredentialType, key: str, value: str) -> None:
+    """Refuse characters that could not reach Jenkins exactly; the message names the position, never
+    the value."""
+    bad = LONE_SURROGATE.search(value)
+    if bad is not None:
+        problems.add(f"data.{key}", f"is not valid Unicode text (lone surrogate at position {bad.start()})")
+        return
+    if (type, key) in BASE64_CARRIED:
+        return
+    bad = NOT_CARRIED_IN_XML.search(value)
+    if bad is not None:
+        what = "a carriage return" if bad.group() == "\r" else f"control character U+{ord(bad.group()):04X}"
+        problems.add(
+            f"data.{key}",
+            f"contains {what} at position {bad.start()}, which Jenkins cannot store unchanged "
+            "(use \\n line ends)",
+        )
 
 
 class CredentialService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def list(self, project: str) -> list[Stored[Credential]]:
+    def list(self, project: str) -> list[Stored[CredentialInfo]]:
         with self.store.read() as tx:
             project_must_exist(tx, project)
-            return tx.credentials.list(project)
+            return tx.credentials.infos(project)
 
-    def get(self, project: str, id: str) -> Stored[Credential]:
+    def get(self, project: str, id: str) -> Stored[CredentialInfo]:
+        with self.store.read() as tx:
+            project_must_exist(tx, project)
+            found = tx.credentials.info(project, id)
+        if found is None:
+            raise NotFound(f"credential {id!r} does not exist in project {project!r}")
+        return found
+
+    def current(self, project: str, id: str) -> Credential:
+        """The credential with its values (decrypted): for callers that must compare values."""
         with self.store.read() as tx:
             project_must_exist(tx, project)
             found = tx.credentials.get(project, id)
         if found is None:
             raise NotFound(f"credential {id!r} does not exist in project {project!r}")
-        return found
+        return found.obj
 
-    def create(self, c: Credential) -> Stored[Credential]:
+    def create(self, c: Credential) -> Stored[CredentialInfo]:
         validate_credential(c)
         with self.store.write() as tx:
             project_must_exist(tx, c.project)
-            if tx.credentials.get(c.project, c.id) is not None:
+            if c.id in tx.credentials.ids(c.project):
                 raise Conflict(f"credential {c.id!r} already exists in project {c.project!r}")
             tx.credentials.insert(c)
             touched(tx, credential_key(c.project, c.id))
-            created = tx.credentials.get(c.project, c.id)
+            created = tx.credentials.info(c.project, c.id)
         assert created is not None
         return created
 
@@ -77,7 +119,7 @@ class CredentialService:
         description: str | None = None,
         data: Mapping[str, str] | None = None,
         expected_version: int | None = None,
-    ) -> Stored[Credential]:
+    ) -> Stored[CredentialInfo]:
         """Merge ``data`` over the stored values; changing ``type`` starts from empty data instead."""
         with self.store.write() as tx:
             project_must_exist(tx, project)
@@ -100,16 +142,16 @@ class CredentialService:
             if c != old:
                 tx.credentials.update(c)
                 touched(tx, credential_key(project, id))
-            updated = tx.credentials.get(project, id)
+            updated = tx.credentials.info(project, id)
         assert updated is not None
         return updated
 
     def delete(self, project: str, id: str, *, expected_version: int | None = None) -> None:
         with self.store.write() as tx:
             project_must_exist(tx, project)
-            current = tx.credentials.get(project, id)
-            if current is None:
+            found = tx.credentials.info(project, id)
+            if found is None:
                 raise NotFound(f"credential {id!r} does not exist in project {project!r}")
-            check_version(current, expected_version)
+            check_version(found, expected_version)
             tx.credentials.delete(project, id)
             removed(tx, credential_key(project, id))

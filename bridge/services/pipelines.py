@@ -96,7 +96,7 @@ def keep_secret_defaults(new: Pipeline, old: Pipeline) -> Pipeline:
 
 
 def _credential_ids(tx: Tx, project: str) -> set[str]:
-    return {c.obj.id for c in tx.credentials.list(project)}
+    return tx.credentials.ids(project)  # ids only: validation needs no secret values
 
 
 class PipelineService:

@@ -37,7 +37,8 @@ def test_a_delete_with_a_stale_if_match_changes_nothing(seeded: ApiClient, path:
     api = seeded
     assert api.patch(path, {"description": "changed by someone else"}).json["resource_version"] == 2
     stale = api.delete(path, headers={"If-Match": '"1"'})
-    assert stale.status_code == 409 and "stale" in stale.json["detail"]
+    assert stale.status_code == 412 and "stale" in stale.json["detail"]
+    assert stale.json["type"].endswith(":precondition-failed")
     assert api.get(path).status_code == 200
     assert api.delete(path, headers={"If-Match": '"2"'}).status_code == 202
     assert api.get(path).status_code == 404
@@ -46,8 +47,32 @@ def test_a_delete_with_a_stale_if_match_changes_nothing(seeded: ApiClient, path:
 def test_a_workspace_delete_with_a_stale_if_match_changes_nothing(api: ApiClient) -> None:
     api.post("/api/v1/workspaces", {"name": "ws"})
     api.patch("/api/v1/workspaces/ws", {"description": "v2"})
-    assert api.delete("/api/v1/workspaces/ws", headers={"If-Match": '"1"'}).status_code == 409
+    assert api.delete("/api/v1/workspaces/ws", headers={"If-Match": '"1"'}).status_code == 412
     assert api.delete("/api/v1/workspaces/ws", headers={"If-Match": '"2"'}).status_code == 204
+
+
+def test_a_weak_tag_never_matches_if_match(seeded: ApiClient) -> None:
+    """If-Match uses strong comparison: ``W/"1"`` fails even though version 1 is current."""
+    r = seeded.patch(f"{P}/demo", {"description": "x"}, headers={"If-Match": 'W/"1"'})
+    assert r.status_code == 412
+    assert seeded.delete(f"{P}/demo", headers={"If-Match": 'W/"1"'}).status_code == 412
+    assert seeded.get(f"{P}/demo").json["resource_version"] == 1  # nothing changed
+    assert seeded.patch(f"{P}/demo", {"description": "x"}, headers={"If-Match": '"1"'}).status_code == 200
+
+
+def test_if_match_is_ignored_on_reads(seeded: ApiClient) -> None:
+    for header in ("garbage", 'W/"1"', '"999"'):
+        r = seeded.get(f"{P}/demo", headers={"If-Match": header})
+        assert r.status_code == 200, header
+    assert seeded.get(P, headers={"If-Match": "garbage"}).status_code == 200
+
+
+def test_duplicates_stay_409_and_the_openapi_lists_412(seeded: ApiClient) -> None:
+    assert seeded.post(P, {"name": "demo", "workspace": "ws"}).status_code == 409
+    doc = seeded.get("/api/v1/openapi.json").json
+    item = doc["paths"]["/api/v1/projects/{project}"]
+    assert "412" in item["patch"]["responses"] and "412" in item["delete"]["responses"]
+    assert "412" not in item["get"]["responses"]
 
 
 class _Outage:

@@ -57,7 +57,7 @@ def test_project_lifecycle(seeded: ApiClient, container: Container) -> None:
     r = api.patch(f"{P}/demo", {"description": "changed", "cluster": None})
     assert r.status_code == 200 and r.json["cluster"] is None and r.json["resource_version"] == 2
     stale = api.patch(f"{P}/demo", {"description": "x"}, headers={"If-Match": '"1"'})
-    assert stale.status_code == 409
+    assert stale.status_code == 412
     assert api.patch(f"{P}/demo", {"description": "y"}, headers={"If-Match": '"2"'}).status_code == 200
     container.desired.take_dirty()
     container.desired.record_sync(

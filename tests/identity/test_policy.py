@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bridge.errors import Forbidden, NotFound
@@ -10,6 +12,7 @@ from bridge.identity.bindings import BindingStore, Scope, SubjectKind
 from bridge.identity.policy import Policy
 from bridge.identity.principal import PLATFORM_ADMINS_GROUP, AuthSource, Principal
 from bridge.identity.roles import RULES, Role, RuleScope
+from bridge.store.tables import projects, workspaces
 
 WORKSPACES = {"proj-a": "ws-a", "proj-b": "ws-b", "proj-a2": "ws-a"}
 
@@ -18,8 +21,20 @@ def workspace_of(project: str) -> str | None:
     return WORKSPACES.get(project)
 
 
+def seed_scopes(engine) -> None:
+    """Grants need their project or workspace to exist (checked in the grant's transaction)."""
+    stamps = {"created_at": datetime(2026, 1, 1, tzinfo=UTC), "version": 1}
+    stamps["updated_at"] = stamps["created_at"]
+    with engine.begin() as conn:
+        for ws in sorted(set(WORKSPACES.values())):
+            conn.execute(workspaces.insert().values(name=ws, description="", clusters=[], **stamps))
+        for project, ws in WORKSPACES.items():
+            conn.execute(projects.insert().values(name=project, workspace=ws, description="", **stamps))
+
+
 @pytest.fixture
 def bindings(engine, clock) -> BindingStore:
+    seed_scopes(engine)
     store = BindingStore(engine, clock=clock)
     grants = [
         (Scope.PROJECT, "proj-a", SubjectKind.USER, "vera", Role.VIEWER),

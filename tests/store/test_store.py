@@ -22,7 +22,7 @@ from bridge.domain.model import (
     SyncStatus,
     Workspace,
 )
-from bridge.errors import ConfigurationError, Conflict
+from bridge.errors import ConfigurationError, Conflict, PreconditionFailed
 from bridge.reconcile.ports import Kind, ObjectKey
 from bridge.services.credentials import CredentialService
 from bridge.services.pipelines import PipelineService
@@ -87,7 +87,7 @@ def test_credential_data_is_encrypted_at_rest(store: Store) -> None:
     with store.engine.connect() as conn:
         row = conn.execute(select(credentials)).one()
     assert PASSWORD.encode() not in bytes(row.sealed)
-    assert row.public == {"username": "bot"}
+    assert row.public == {"username": "bot", "#secret_keys": ["password"]}  # key names, not values
 
 
 def test_wrong_key_is_a_clear_configuration_error(store: Store) -> None:
@@ -100,9 +100,10 @@ def test_wrong_key_is_a_clear_configuration_error(store: Store) -> None:
 def test_update_without_secret_keeps_secret_and_bumps_version(store: Store) -> None:
     seed(store)
     updated = CredentialService(store).update("demo", "git", description="new", data={"username": "bot2"})
-    assert updated.obj.data == {"username": "bot2", "password": PASSWORD}
+    assert updated.obj.public == {"username": "bot2"} and updated.obj.secret_keys == ("password",)
+    assert CredentialService(store).current("demo", "git").data == {"username": "bot2", "password": PASSWORD}
     assert updated.meta.version == 2
-    with pytest.raises(Conflict, match="stale"):
+    with pytest.raises(PreconditionFailed, match="stale"):
         CredentialService(store).update("demo", "git", description="x", expected_version=1)
 
 

@@ -1,6 +1,13 @@
-"""/api/v1/audit (platform admins) and /api/v1/projects/<project>/audit (project admins). Read-only."""
+"""/api/v1/audit (platform admins) and /api/v1/projects/<project>/audit (project admins). Read-only.
+
+A project's log shows only its current incarnation: entries from the project's creation on. An earlier
+project of the same name (deleted, then created again, perhaps by another team) is not shown to the
+new project's admins; platform admins see everything through ``/api/v1/audit?project=``.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.members import AuditList, AuditOut, AuditQueryIn
@@ -9,14 +16,21 @@ from bridge.audit.log import AuditQuery
 routes = Registry()
 
 
-def _page(call: Call, *, project: str | None) -> AuditList:
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _page(call: Call, *, project: str | None, not_before: datetime | None = None) -> AuditList:
     q = call.query_as(AuditQueryIn)
+    since = q.since
+    if not_before is not None:
+        since = not_before if since is None else max(_utc(since), _utc(not_before))
     entries = call.container.identity.audit.query(
         AuditQuery(
             project=project if project is not None else q.project,
             actor=q.user,
             action=q.action,
-            since=q.since,
+            since=since,
             until=q.until,
             before_id=q.before,
             limit=q.limit,
@@ -51,4 +65,5 @@ def list_audit(call: Call) -> AuditList:
     errors=(404,),
 )
 def list_project_audit(call: Call, project: str) -> AuditList:
-    return _page(call, project=project)
+    born = call.container.projects.get(project).meta.created_at  # NotFound for a missing project
+    return _page(call, project=project, not_before=born)

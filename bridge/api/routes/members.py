@@ -3,7 +3,8 @@
 Members are role bindings: a user or group holding viewer, operator or admin on a project or on a
 workspace (then on all its projects). Granting again changes the role. Access to these routes is
 checked by the registry like every other; the views only add "the project must exist", which the
-access check does not prove for platform admins.
+access check does not prove for platform admins. A grant checks that inside its own write transaction
+(``BindingStore.grant``), so a concurrent delete cannot leave a binding behind.
 """
 
 from __future__ import annotations
@@ -73,7 +74,6 @@ def list_project_members(call: Call, project: str) -> MemberList:
     errors=(404,),
 )
 def grant_project_member(call: Call, project: str) -> MemberOut:
-    _project_exists(call, project)
     return _grant(call, Scope.PROJECT, project)
 
 
@@ -118,7 +118,6 @@ def list_workspace_members(call: Call, workspace: str) -> MemberList:
     errors=(404,),
 )
 def grant_workspace_member(call: Call, workspace: str) -> MemberOut:
-    _workspace_exists(call, workspace)
     return _grant(call, Scope.WORKSPACE, workspace)
 
 

@@ -15,7 +15,16 @@ Description = Field(default="", max_length=4096)
 
 
 class Input(BaseModel):
+    """A request body: an unknown field is a client mistake (a typo would otherwise be lost), so 400."""
+
     model_config = ConfigDict(extra="forbid")
+
+
+class Query(BaseModel):
+    """Query parameters: unknown ones are ignored (caches and consoles add ``?_=<time>`` busters);
+    the known ones are validated as strictly as body fields."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 class SyncOut(BaseModel):

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from bridge.api.schemas.common import Input, MetaOut, Name, SyncOut, meta_fields
-from bridge.domain.model import PUBLIC_CREDENTIAL_KEYS, Credential, CredentialType, SecretData
+from bridge.domain.model import Credential, CredentialType, SecretData
 from bridge.store import Stored
+from bridge.store.credentials import CredentialInfo
 
 DATA_DOC = (
     "basic-auth: username, password; secret-text: secret; ssh-auth: username, private_key, passphrase; "
@@ -57,15 +58,15 @@ class CredentialOut(MetaOut):
     sync: SyncOut
 
     @classmethod
-    def of(cls, s: Stored[Credential]) -> CredentialOut:
+    def of(cls, s: Stored[CredentialInfo]) -> CredentialOut:
         c = s.obj
         return cls(
             project=c.project,
             id=c.id,
             type=c.type,
             description=c.description,
-            data={k: v for k, v in c.data.items() if k in PUBLIC_CREDENTIAL_KEYS},
-            secret_keys=sorted(k for k, v in c.data.items() if k not in PUBLIC_CREDENTIAL_KEYS and v),
+            data=dict(c.public),
+            secret_keys=list(c.secret_keys),
             sync=SyncOut.of(s.sync),
             **meta_fields(s),  # type: ignore[arg-type]
         )

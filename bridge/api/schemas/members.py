@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from bridge.api.schemas.common import Input
+from bridge.api.schemas.common import Input, Query
 from bridge.audit.log import AuditEntry
 from bridge.identity.bindings import Binding
 from bridge.identity.policy import Grants
@@ -80,7 +80,7 @@ def _rfc3339(value: object) -> object:
     return value
 
 
-class AuditQueryIn(Input):
+class AuditQueryIn(Query):
     project: str | None = Field(default=None, max_length=63)
     user: str | None = Field(default=None, max_length=253)
     action: str | None = Field(default=None, max_length=64)

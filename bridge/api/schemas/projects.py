@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from bridge.api.schemas.common import Description, Input, MetaOut, Name, SyncOut, meta_fields
+from bridge.api.schemas.common import Description, Input, MetaOut, Name, Query, SyncOut, meta_fields
 from bridge.domain.model import Project
 from bridge.store import Stored
 
@@ -33,7 +33,7 @@ class ProjectPatch(Input):
         return sent
 
 
-class ProjectQuery(Input):
+class ProjectQuery(Query):
     workspace: str | None = Field(default=None, max_length=63)
 
 
