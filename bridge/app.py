@@ -36,8 +36,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers["X-Request-Id"] = getattr(g, "request_id", "")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return response  # security headers and caching: bridge.api.hardening
 
     return app

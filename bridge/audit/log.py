@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from bridge.identity.tables import as_utc, audit_log, writing
+from bridge.identity.tables import audit_log, writing
+from bridge.store.records import utc as as_utc
 
 MAX_PAGE = 500
 

@@ -18,8 +18,9 @@ from bridge.errors import NotFound
 from bridge.identity.names import check_subject
 from bridge.identity.principal import Principal
 from bridge.identity.roles import Role
-from bridge.identity.tables import as_utc, role_bindings, writing
+from bridge.identity.tables import role_bindings, writing
 from bridge.identity.token_store import Clock, utcnow
+from bridge.store.records import utc as as_utc
 from bridge.store.tables import projects, workspaces
 
 

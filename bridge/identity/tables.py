@@ -1,13 +1,12 @@
 """Tables of the identity and audit data (created by Alembic revision ``0002_identity``).
 
 SQLAlchemy Core tables on the store's ``MetaData``: identity code runs plain statements against the
-store's engine. Times are stored in UTC; SQLite drops the zone, so readers go through ``as_utc``.
+store's engine. Times are stored in UTC; SQLite drops the zone, so readers go through
+``bridge.store.records.utc``.
 Writes go through ``writing()`` so SQLite takes its write lock at BEGIN (see ``bridge.store.engine``).
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -79,13 +78,6 @@ audit_log = Table(
     Index("ix_audit_log_project_at", "project", "at"),
     Index("ix_audit_log_actor_at", "actor", "at"),
 )
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """Aware UTC datetime from what the driver returns (SQLite gives naive values)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def writing(engine: Engine) -> Connection:

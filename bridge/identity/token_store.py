@@ -18,8 +18,9 @@ from sqlalchemy import Engine, select, update
 
 from bridge.errors import NotFound
 from bridge.identity.names import check_groups, check_subject
-from bridge.identity.tables import api_tokens, as_utc, writing
+from bridge.identity.tables import api_tokens, writing
 from bridge.identity.tokens import TOKEN_PREFIX, looks_like_token, new_token, same_secret, token_hash
+from bridge.store.records import utc as as_utc
 
 Clock = Callable[[], datetime]
 

@@ -30,10 +30,11 @@ class Stored(Generic[T]):
 
 
 def utc(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes for timezone-aware columns; everything we write is UTC."""
+    """Aware UTC datetime from what the driver returns: SQLite gives naive values for timezone-aware
+    columns (everything we write is UTC), PostgreSQL aware ones in the session's zone."""
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def meta_of(row: Any) -> Meta:
