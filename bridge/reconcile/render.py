@@ -66,9 +66,16 @@ def pipeline_drifted(
         else p
         for p in (observed[d.name] for d in desired.parameters if d.name in observed)
     )
-    again = render_pipeline(
-        dataclasses.replace(parsed, description=marked[0], parameters=parameters),
-        key=key,
-        requested_by=requested_by,
+    # Likewise ``options { disableConcurrentBuilds(); buildDiscarder(...) }`` and ``triggers { cron(...) }``
+    # become job properties when the Jenkinsfile runs: a property the bridge does not declare is not its
+    # to compare (one it declares must still be there, unchanged).
+    observed_pipeline = dataclasses.replace(
+        parsed,
+        description=marked[0],
+        parameters=parameters,
+        concurrent=True if desired.concurrent else parsed.concurrent,
+        discarder=parsed.discarder if desired.discarder is not None else None,
+        cron=parsed.cron if desired.cron is not None else None,
     )
+    again = render_pipeline(observed_pipeline, key=key, requested_by=requested_by)
     return again.digest != rendered.digest

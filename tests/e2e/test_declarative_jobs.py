@@ -13,6 +13,7 @@ from tests.sandbox.pipeline_helpers import wait_for
 
 JENKINSFILE = """pipeline {
   agent any
+  options { disableConcurrentBuilds() }
   parameters { string(name: 'FROM_FILE', defaultValue: 'file-default', description: 'declared in the file') }
   stages { stage('show') { steps { echo "from file: ${params.FROM_FILE}, from api: ${params.FROM_API}" } } }
 }"""
@@ -39,8 +40,10 @@ def test_a_run_of_a_declarative_jenkinsfile_is_not_drift(stack: Stack) -> None:
     assert build == "SUCCESS"
     after_run = _parameter_names(stack.jenkins.get_job_config("demo/decl"))
     assert {"FROM_FILE", "FROM_API"} <= set(after_run)
+    assert "DisableConcurrentBuildsJobProperty" in stack.jenkins.get_job_config("demo/decl")
 
     deep = stack.worker.once(deep=True)
     assert deep.writes == 0, [a.ref for a in deep.applied]
     assert _parameter_names(stack.jenkins.get_job_config("demo/decl")) == after_run
+    assert "DisableConcurrentBuildsJobProperty" in stack.jenkins.get_job_config("demo/decl")
     assert stack.sync("/demo/pipelines/decl")["status"] == "synced"

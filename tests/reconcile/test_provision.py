@@ -289,3 +289,41 @@ def test_parameters_a_jenkinsfile_adds_when_it_runs_are_not_drift(world) -> None
     definitions.remove(definitions[1])
     job.config = ET.tostring(root, encoding="unicode")
     assert provisioner.run(deep=True).writes == 1
+
+
+def test_properties_a_jenkinsfile_adds_when_it_runs_are_not_drift(world) -> None:
+    """``options { disableConcurrentBuilds() }`` and ``triggers { cron(...) }`` land in the job's config."""
+    _, jenkins, provisioner, _ = world
+    provisioner.run()
+    job = jenkins.root["demo"].children["build"]
+    root = SafeET.fromstring(job.config)
+    properties = root.find("properties")
+    assert properties is not None
+    ET.SubElement(
+        properties, "org.jenkinsci.plugins.workflow.job.properties.DisableConcurrentBuildsJobProperty"
+    )
+    triggers = ET.SubElement(
+        ET.SubElement(
+            properties, "org.jenkinsci.plugins.workflow.job.properties.PipelineTriggersJobProperty"
+        ),
+        "triggers",
+    )
+    ET.SubElement(ET.SubElement(triggers, "hudson.triggers.TimerTrigger"), "spec").text = "H 4 * * *"
+    job.config = ET.tostring(root, encoding="unicode")
+    assert provisioner.run(deep=True).writes == 0
+
+
+def test_a_property_the_bridge_declares_must_stay(world) -> None:
+    desired, jenkins, provisioner, _ = world
+    (pipeline,) = desired.pipelines("demo")
+    desired.put(dataclasses.replace(pipeline, concurrent=False, cron="H 2 * * *"))
+    provisioner.run()
+    job = jenkins.root["demo"].children["build"]
+    root = SafeET.fromstring(job.config)
+    properties = root.find("properties")
+    assert properties is not None
+    for prop in list(properties):
+        if prop.tag.endswith("DisableConcurrentBuildsJobProperty"):
+            properties.remove(prop)
+    job.config = ET.tostring(root, encoding="unicode")
+    assert provisioner.run(deep=True).writes == 1
