@@ -66,12 +66,6 @@ class AuditQuery:
     limit: int = 100
 
 
-def _utc(value: datetime) -> datetime:
-    """``value`` in UTC (a naive value is taken as UTC). SQLite keeps a datetime's wall-clock digits and
-    drops its offset, so every time written or compared must be converted to UTC first."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _entry(row: Any) -> AuditEntry:
     return AuditEntry(
         id=row.id,
@@ -97,7 +91,7 @@ class AuditLog:
 
     def append(self, entry: AuditEntry) -> None:
         values = {
-            "at": _utc(entry.at),
+            "at": as_utc(entry.at),
             "actor": entry.actor[:253],
             "actor_source": entry.actor_source,
             "token_id": entry.token_id,
@@ -124,9 +118,9 @@ class AuditLog:
         if q.action is not None:
             stmt = stmt.where(c.action == q.action)
         if q.since is not None:
-            stmt = stmt.where(c.at >= _utc(q.since))
+            stmt = stmt.where(c.at >= as_utc(q.since))
         if q.until is not None:
-            stmt = stmt.where(c.at < _utc(q.until))
+            stmt = stmt.where(c.at < as_utc(q.until))
         if q.before_id is not None:
             stmt = stmt.where(c.id < q.before_id)
         with self._engine.connect() as conn:

@@ -152,4 +152,5 @@ class DirtyRepo:
         return int(self.conn.execute(select(func.count()).select_from(dirty_keys)).scalar_one())
 
     def oldest(self) -> datetime | None:
-        return utc(self.conn.execute(select(func.min(dirty_keys.c.enqueued_at))).scalar_one())
+        oldest: datetime | None = self.conn.execute(select(func.min(dirty_keys.c.enqueued_at))).scalar_one()
+        return utc(oldest)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import ColumnElement, Join, Table, and_
 
@@ -29,6 +29,10 @@ class Stored(Generic[T]):
     sync: SyncState | None = None
 
 
+@overload
+def utc(value: datetime) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
 def utc(value: datetime | None) -> datetime | None:
     """Aware UTC datetime from what the driver returns: SQLite gives naive values for timezone-aware
     columns (everything we write is UTC), PostgreSQL aware ones in the session's zone."""
