@@ -25,7 +25,7 @@ def test_every_response_carries_the_jenkins_headers(sandbox_jenkins: SandboxJenk
         assert resp.headers["X-Hudson"] == "1.395"
         assert "Traceback" not in resp.text
     api = token_session(j).get(j.url + "api/json")
-    assert api.headers["Content-Type"] == "application/json;charset=utf-8"
+    assert api.headers["Content-Type"] == "application/json;charset=UTF-8"
     assert api.headers["X-Content-Type-Options"] == "nosniff"
     assert api.headers["X-Frame-Options"] == "deny"
 

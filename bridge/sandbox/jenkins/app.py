@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from bridge.errors import BridgeError
-from bridge.sandbox.jenkins import pages
+from bridge.sandbox.jenkins import api, pages
 from bridge.sandbox.jenkins.context import Principal, RequestContext
-from bridge.sandbox.jenkins.errors import AnonymousDenied
+from bridge.sandbox.jenkins.errors import AnonymousDenied, SandboxError
 from bridge.sandbox.jenkins.faults import Faults
 from bridge.sandbox.jenkins.model import SandboxState
 from bridge.sandbox.jenkins.routing import Route, RouteTable, kind_of, resolve_item
@@ -96,7 +95,7 @@ class JenkinsApp:
     def handle(self, request: Request) -> Response:
         try:
             response = self._dispatch(request)
-        except BridgeError as e:
+        except SandboxError as e:
             response = pages.error_response(e)
         except Exception:  # an emulator bug: never a traceback on the wire, but counted and logged
             self.unhandled_errors += 1
@@ -121,12 +120,12 @@ class JenkinsApp:
         principal = authenticate(request, self.state)
         route: Route | None = None
         groups: dict[str, str] = {}
-        failure: BridgeError | None = None
+        failure: SandboxError | None = None
         with self.state.lock:
             try:
                 item, rest = resolve_item(self.state.root, rel)
                 route, groups = self.routes.select(kind_of(item), rest, request.method)
-            except BridgeError as e:
+            except SandboxError as e:
                 failure = e
         if route is None or route.crumb:
             self.sessions.check_crumb(request, principal)
@@ -137,9 +136,24 @@ class JenkinsApp:
         assert route is not None
         ctx = self._context(request, principal, item, rest)
         response = route.handler(ctx, groups)
+        if route.exported:
+            response = self._flavour(request, rest, response)
         if self.on_change and request.method in MUTATING and response.status_code < 400:
             self.on_change()
         return response
+
+    def _flavour(self, request: Request, rest: str, response: Response) -> Response:
+        """``api/python``, ``api/xml``, ``?pretty`` and ``?jsonp`` from the one exported model."""
+        flavour = api.flavour_of(rest)
+        if flavour is None or response.status_code >= 300:
+            return response
+        if not isinstance(response, pages.Exported):
+            raise TypeError(f"the api/json route for {rest} does not answer with pages.json_response")
+        args = request.args
+        if flavour == "json" and "pretty" not in args and "jsonp" not in args:
+            return response
+        properties = self.services.get("system_properties") or {}
+        return api.serve(request, response.model, flavour, properties)
 
     def _context(self, request: Request, principal: Principal, item: Any, rest: str) -> RequestContext:
         return RequestContext(

@@ -15,13 +15,12 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from bridge.errors import Conflict
 from bridge.sandbox.jenkins import buildpersist, computers, itemjson, pages
 from bridge.sandbox.jenkins.buildstate import Build, BuildService, Cause, ParamValue, QueueItem, service
 from bridge.sandbox.jenkins.computers import RUN_CLASS as RUN_CLASS  # re-exported
 from bridge.sandbox.jenkins.computers import build_url as build_url  # re-exported
 from bridge.sandbox.jenkins.context import RequestContext
-from bridge.sandbox.jenkins.errors import Failure, ItemNotFound
+from bridge.sandbox.jenkins.errors import Conflict, Failure, ItemNotFound
 from bridge.sandbox.jenkins.export import Bean, export, pruner_from
 from bridge.sandbox.jenkins.model import ITEM_BUILD, ITEM_CANCEL, ITEM_DELETE, ITEM_READ, Job, SandboxState
 from bridge.sandbox.jenkins.routing import RouteTable

@@ -1,13 +1,48 @@
 """The ways a Jenkins request fails, as Jenkins itself reports them on the wire.
 
-Each error subclasses the matching class of the bridge's vocabulary (``bridge.errors``) so its HTTP
-status is carried by the type; ``pages.error_response`` renders it the way Jenkins does (HTML body,
-``X-Error`` for a ``hudson.model.Failure``, the permission headers for an access denial).
+The sandbox is a separate program and has its own vocabulary (it imports nothing of the bridge):
+each error carries its HTTP status in its type; ``pages.error_response`` renders it the way Jenkins
+does (HTML body, ``X-Error`` for a ``hudson.model.Failure``, the permission headers for an access
+denial).
 """
 
 from __future__ import annotations
 
-from bridge.errors import BridgeError, Conflict, Forbidden, InvalidRequest, NotFound, Unauthenticated
+
+class SandboxError(Exception):
+    """Base of every failure the sandbox answers on purpose (never an emulator bug)."""
+
+    status: int = 500
+    title: str = "Error"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+
+
+class InvalidRequest(SandboxError):
+    status = 400
+    title = "Bad Request"
+
+
+class Unauthenticated(SandboxError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(SandboxError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(SandboxError):
+    status = 404
+    title = "Not Found"
+
+
+class Conflict(SandboxError):
+    status = 409
+    title = "Conflict"
 
 
 class Failure(InvalidRequest):
@@ -18,11 +53,10 @@ class ItemNotFound(NotFound):
     """The URL does not resolve (Stapler found no object): 404."""
 
 
-class MethodNotAllowed(BridgeError):
+class MethodNotAllowed(SandboxError):
     """A ``@RequirePOST`` web method reached with another verb: 405."""
 
     status = 405
-    slug = "method-not-allowed"
     title = "Method Not Allowed"
 
 
@@ -60,7 +94,7 @@ class DuplicateCredential(Conflict):
     """``createCredentials`` with an id already present in the store: 409 (empty body)."""
 
 
-class Oops(BridgeError):
+class Oops(SandboxError):
     """An exception Jenkins does not catch (IOException, IllegalArgumentException): its 500 "Oops" page.
 
     Raised on purpose where real Jenkins answers 500 (malformed config.xml, malformed ``tree=``), so
@@ -68,5 +102,4 @@ class Oops(BridgeError):
     """
 
     status = 500
-    slug = "oops"
     title = "Oops!"

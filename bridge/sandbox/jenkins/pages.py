@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import html
-import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
 from werkzeug.wrappers import Response
 
-from bridge.errors import BridgeError
+from bridge.sandbox.jenkins import api, writers
 from bridge.sandbox.jenkins.errors import (
     AccessDenied,
     AnonymousDenied,
@@ -17,14 +16,23 @@ from bridge.sandbox.jenkins.errors import (
     DuplicateCredential,
     Failure,
     MethodNotAllowed,
+    SandboxError,
 )
 
-API_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "deny"}
+
+class Exported(Response):
+    """An exported model written as ``api/json``; ``model`` is kept so that ``api.serve`` can write the
+    same model as ``api/python`` or ``api/xml`` (one export, three flavours)."""
+
+    def __init__(self, data: Any, *, pretty: bool, status: int) -> None:
+        body = writers.write_json(data, pretty=pretty)
+        super().__init__(body, status=status, content_type=api.CONTENT_TYPES["json"], headers=api.API_HEADERS)
+        self.model = data
 
 
-def json_response(data: Any, *, pretty: bool = False, status: int = 200) -> Response:
-    body = json.dumps(data, indent=2 if pretty else None, separators=None if pretty else (",", ":"))
-    return Response(body, status=status, content_type="application/json;charset=utf-8", headers=API_HEADERS)
+def json_response(data: Any, *, pretty: bool = False, status: int = 200) -> Exported:
+    """JSON as Stapler writes it (``JSONDataWriter``); on an ``api/…`` route, in the URL's flavour."""
+    return Exported(data, pretty=pretty, status=status)
 
 
 XSTREAM_DECLARATION = "<?xml version='1.1' encoding='UTF-8'?>\n"  # XmlFile.write (2.479.3)
@@ -69,7 +77,7 @@ def header_safe(message: str) -> str:
     return "".join(c if ord(c) < 256 and c.isprintable() else " " for c in message)
 
 
-def error_response(error: BridgeError) -> Response:
+def error_response(error: SandboxError) -> Response:
     """Render an error the way Jenkins does for that kind of failure."""
     if isinstance(error, Failure):
         resp = page("Error", error.detail, status=400)

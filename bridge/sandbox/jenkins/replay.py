@@ -11,12 +11,11 @@ import json
 
 from werkzeug.wrappers import Response
 
-from bridge.errors import Conflict
 from bridge.sandbox.jenkins import pages
 from bridge.sandbox.jenkins.builds import BUILD, _user_cause, build_of
 from bridge.sandbox.jenkins.buildstate import Cause, service
 from bridge.sandbox.jenkins.context import RequestContext
-from bridge.sandbox.jenkins.errors import Failure, Oops
+from bridge.sandbox.jenkins.errors import Conflict, Failure, Oops
 from bridge.sandbox.jenkins.model import ITEM_CONFIGURE
 from bridge.sandbox.jenkins.routing import RouteTable
 

@@ -4,7 +4,8 @@ Every request path (below the context path) is split into an *item* and a *rest*
 ``/job/a/job/b/lastBuild/api/json`` resolves folder ``a``, job ``b`` and rest ``lastBuild/api/json``.
 The root object ``/`` is the item of kind ``root``. A handler is found by (item kind, rest pattern,
 method); patterns are anchored regular expressions whose named groups are passed to the handler.
-A trailing slash on the rest is ignored (``api/json/`` == ``api/json``).
+A trailing slash on the rest is ignored (``api/json/`` == ``api/json``). A pattern ending in ``api/json``
+also matches ``api/python`` and ``api/xml``: its handler exports once, ``api.serve`` writes the flavour.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Route:
     handler: Handler
     crumb: bool = True  # False: a POST to it is exempt from CSRF checks (rare; e.g. webhook tokens)
     anonymous: bool = False  # True: readable without Overall/Read (UnprotectedRootAction, login...)
+    exported: bool = False  # an ``api/json`` route: serves ``api/python`` and ``api/xml`` too
 
 
 class RouteTable:
@@ -57,8 +59,12 @@ class RouteTable:
         method_set = frozenset(m.upper() for m in methods)
         if "GET" in method_set:
             method_set |= {"HEAD"}
-        compiled = re.compile(pattern.strip("/") + r"\Z", re.DOTALL)
-        self._routes.append(Route(kind_set, compiled, method_set, handler, crumb, anonymous))
+        source = pattern.strip("/")
+        exported = source == "api/json" or source.endswith("/api/json")
+        if exported:  # hudson.model.Api: every object with api/json has the other flavours
+            source = source[: -len("json")] + "(?:json|python|xml)"
+        compiled = re.compile(source + r"\Z", re.DOTALL)
+        self._routes.append(Route(kind_set, compiled, method_set, handler, crumb, anonymous, exported))
 
     def route(
         self,
