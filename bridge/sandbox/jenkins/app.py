@@ -153,7 +153,11 @@ class JenkinsApp:
         if flavour == "json" and "pretty" not in args and "jsonp" not in args:
             return response
         properties = self.services.get("system_properties") or {}
-        return api.serve(request, response.model, flavour, properties)
+        served = api.serve(request, response.model, flavour, properties)
+        for name, value in response.headers.items():  # what the handler set (a session cookie...)
+            if name.lower() not in ("content-type", "content-length") and name not in served.headers:
+                served.headers.add(name, value)
+        return served
 
     def _context(self, request: Request, principal: Principal, item: Any, rest: str) -> RequestContext:
         return RequestContext(

@@ -95,8 +95,8 @@ def queue_json(ctx: RequestContext, groups: dict[str, str]) -> Response:
         items = [i for i in service(ctx.state, ctx.services).items.values() if i.state != "left"]
         bean = (
             Bean("hudson.model.Queue")
-            .add("discoverableItems", [])
-            .add("items", [item_bean(ctx, i) for i in sorted(items, key=lambda i: i.id)])
+            .add("discoverableItems", [], inline=True)  # Queue: @Exported(inline = true) on both
+            .add("items", [item_bean(ctx, i) for i in sorted(items, key=lambda i: i.id)], inline=True)
         )
         data = export(bean, pruner)
     return pages.json_response(data)
