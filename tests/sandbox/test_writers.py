@@ -54,6 +54,30 @@ def test_json_strings_escape_controls_and_surrogates_as_java_does() -> None:
     assert ast.literal_eval(writers.write_python({"s": "x\ny"})) == {"s": "x\ny"}
 
 
+TRICKY = [
+    "plain",
+    'quote " backslash \\ slash /',
+    "\\n is not a newline, \n is; \r \t \b \f \x00 \x1f",
+    "\x7f \x80 \x9f \xa0 é ü ß",
+    "astral 😀 𝄞",
+    "null true false None",
+    '\\"',
+    "\\\\u000a",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_compact_writers_equal_the_reference_writer(text: str) -> None:
+    model = {"_class": "C", "s": text, text: [None, True, False, 1, 2.5, {}, [], {"k": text}]}
+    json_text = writers.write_json(model)
+    assert json_text == writers.write_streamed(model, pretty=False, python=False)
+    python_text = writers.write_python(model)
+    assert python_text == writers.write_streamed(model, pretty=False, python=True)
+    assert json.loads(json_text) == model
+    # a Python literal keeps Java's surrogate pairs as two code points: equal once both are ASCII JSON
+    assert json.dumps(ast.literal_eval(python_text)) == json.dumps(model)
+
+
 def test_pretty_json_and_python_as_stapler_indents() -> None:
     model = {"_class": "C", "a": [1, {"b": None}], "e": {}}
     assert writers.write_python(model, pretty=True) == (

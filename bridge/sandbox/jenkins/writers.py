@@ -15,6 +15,7 @@ decide *how*, byte for byte as Stapler's ``JSONDataWriter``, ``PythonDataWriter`
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -109,12 +110,44 @@ class _JsonWriter:
             raise TypeError(f"not an exported value: {type(value).__name__}")
 
 
+# Compact output (nearly every request) goes through the C encoder, then its escapes are made Java's:
+# json.dumps writes \n \r \t \b \f short and leaves U+007F..U+009F and non-BMP characters raw.
+_SHORT_ESCAPES = {"n": "\\u000a", "r": "\\u000d", "t": "\\u0009", "b": "\\u0008", "f": "\\u000c"}
+_FIX_ESCAPES = re.compile(r"\\(.)|([\x7f-\x9f\ud800-\udfff\U00010000-\U0010ffff])")
+_LITERALS = re.compile(r'"(?:[^"\\]|\\.)*"|\b(null|true|false)\b')
+_PYTHON = {"null": "None", "true": "True", "false": "False"}
+
+
+def _fix_escape(m: re.Match[str]) -> str:
+    if m.group(1) is not None:
+        return _SHORT_ESCAPES.get(m.group(1), m.group(0))
+    return json_string(m.group(2))[1:-1]
+
+
+def _python_literal(m: re.Match[str]) -> str:
+    literal = m.group(1)
+    return m.group(0) if literal is None else _PYTHON[literal]
+
+
+def write_streamed(data: Any, *, pretty: bool, python: bool) -> str:
+    """The reference writer (``JSONDataWriter``'s state machine, character by character): serves
+    ``?pretty``; the compact path below must give the same text, only faster."""
+    return _JsonWriter(pretty=pretty, python=python).write(data)
+
+
 def write_json(data: Any, *, pretty: bool = False) -> str:
-    return _JsonWriter(pretty=pretty, python=False).write(data)
+    if pretty:
+        return write_streamed(data, pretty=True, python=False)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if text.isascii() and "\\" not in text and "\x7f" not in text:
+        return text  # the usual case: nothing to re-escape
+    return _FIX_ESCAPES.sub(_fix_escape, text)
 
 
 def write_python(data: Any, *, pretty: bool = False) -> str:
-    return _JsonWriter(pretty=pretty, python=True).write(data)
+    if pretty:
+        return write_streamed(data, pretty=True, python=True)
+    return _LITERALS.sub(_python_literal, write_json(data))
 
 
 # ---------------------------------------------------------------------------------------------- XML
