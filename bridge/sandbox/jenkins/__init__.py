@@ -13,7 +13,11 @@ Layout (one concern per module):
 ``routing``         item URL resolution (``/job/a/job/b/<rest>``) and the ``RouteTable``
 ``context``         ``RequestContext`` / ``Principal`` handed to every handler
 ``security``        Basic auth (password or API token), sessions, crumbs
-``export``          Stapler ``api/json`` export: ``Bean`` + ``tree=`` / ``depth=`` pruning
+``export``          Stapler's export: ``Bean`` + ``tree=`` / ``depth=`` pruning (one model)
+``writers``         that model as ``api/json``, ``api/python`` or ``api/xml`` (Stapler's writers)
+``api``             ``hudson.model.Api``: flavour, ``pretty``, ``jsonp``, headers; ``apixml``:
+                    ``xpath`` / ``exclude`` / ``wrapper``
+``errors``          the sandbox's own error types (it imports nothing of the bridge)
 ``model``           state: users, folders, jobs, credential stores (one lock per instance)
 ``items`` …         endpoint modules (``root``, ``items``, ``credentials``)
 ``faults``          latency and error injection; ``persistence``: optional ``state_dir``
@@ -39,6 +43,9 @@ A module ``bridge/sandbox/jenkins/<name>.py`` defines::
   missing ``job/NAME`` is a 404 before any handler runs) and the *rest*, matched against anchored
   regexes (trailing ``/`` ignored). Named groups become the handler's ``groups`` dict. A pattern that
   matches with the wrong method gives 405 (``Allow: POST``).
+* **Exports.** A pattern ending in ``api/json`` also serves ``api/python`` and ``api/xml``: its handler
+  returns ``pages.json_response(export.export(bean, pruner))`` and ``api.serve`` writes that model in
+  the flavour of the URL (an ``api/json`` handler answering anything else is an emulator bug).
 * **Security is done before the handler**: 401 for bad Basic credentials, 403 "No valid crumb" for a
   POST without crumb unless API-token auth (``crumb=False`` exempts a route), 403 for anonymous unless
   ``anonymous=True``. Handlers check permissions with ``ctx.require(model.ITEM_BUILD)`` etc.
