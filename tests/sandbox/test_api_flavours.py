@@ -5,6 +5,7 @@ answers them."""
 from __future__ import annotations
 
 import ast
+import random
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -282,3 +283,57 @@ def test_exclude_and_xpath_reserialise_like_dom4j(sandbox_jenkins: SandboxJenkin
     )
     deep = s.get(j.url + "api/xml", params={"tree": "jobs[name]", "xpath": "/hudson/job/url", "wrapper": "w"})
     assert deep.text == "<w/>"  # tree= prunes before the XPath applies
+
+
+XPATH_TOKENS = (
+    "/",
+    "//",
+    "hudson",
+    "job",
+    "name",
+    "*",
+    "@_class",
+    "text()",
+    "[",
+    "]",
+    "1",
+    "(",
+    ")",
+    "count",
+    "..",
+    "|",
+    "'x'",
+    "=",
+    "string",
+    "document",
+    "node()",
+    "::",
+    "child",
+    ",",
+    "and",
+    "-",
+    "$v",
+    "{",
+    "\x00",
+    "é",
+)
+
+
+def test_random_xpath_exclude_and_wrapper_never_break_it(sandbox_jenkins: SandboxJenkins) -> None:
+    """Whatever the expressions, the answer is one of doXml's (200, 400, 403, 404, 500 with Jenkins'
+    message); the fixture fails the test on any emulator bug."""
+    j = sandbox_jenkins
+    s = token_session(j)
+    s.post(j.url + "createItem", data={"name": "a", "mode": FOLDER_MODE})
+    rng = random.Random(9)
+    for _ in range(150):
+        expression = "".join(rng.choice(XPATH_TOKENS) for _ in range(rng.randint(1, 6)))
+        params: list[tuple[str, str]] = [(rng.choice(("xpath", "exclude")), expression)]
+        if rng.random() < 0.3:
+            params.append(("wrapper", rng.choice(("w", "-w", "a b", "x.y"))))
+        if rng.random() < 0.3:
+            params.append(("exclude", "".join(rng.choice(XPATH_TOKENS) for _ in range(3))))
+        r = s.get(j.url + rng.choice(("", "job/a/", "queue/", "computer/")) + "api/xml", params=params)
+        assert r.status_code in (200, 400, 403, 404, 500), (params, r.status_code)
+        assert "Traceback" not in r.text
+    assert j.unhandled_errors == 0

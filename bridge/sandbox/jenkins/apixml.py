@@ -79,7 +79,7 @@ def _evaluate(tree: Any, expression: str) -> list[Any]:
     """``selectNodes``: a node-set as a list; any other result as a one-element list (Jaxen)."""
     try:
         result = tree.xpath(expression)
-    except etree.XPathError as e:
+    except (etree.XPathError, ValueError) as e:  # ValueError: characters libxml2 refuses (NUL...)
         if _DOCUMENT_FUNCTION.search(expression):
             raise Oops("Illegal function: document") from None
         raise Oops(f"org.dom4j.InvalidXPathException: Invalid XPath expression: {expression} {e}") from None
