@@ -337,3 +337,28 @@ def test_random_xpath_exclude_and_wrapper_never_break_it(sandbox_jenkins: Sandbo
         assert r.status_code in (200, 400, 403, 404, 500), (params, r.status_code)
         assert "Traceback" not in r.text
     assert j.unhandled_errors == 0
+
+
+def test_input_action_and_running_build_in_three_flavours(sandbox_jenkins: SandboxJenkins) -> None:
+    j = sandbox_jenkins
+    fast(j)
+    script = (
+        "pipeline { agent any; stages { stage('a') { steps { input(id: 'go', message: 'Go?', "
+        "parameters: [string(name: 'NOTE', defaultValue: 'n')]) } } } }"
+    )
+    create_job(j, "gate", script)
+    s = token_session(j)
+    s.post(j.url + "job/gate/build")
+    wait_for(lambda: s.get(j.url + "job/gate/1/wfapi/pendingInputActions").json())
+    for path, root in (("job/gate/1/input/", "inputAction"), ("job/gate/1/", "workflowRun")):
+        for params in ({}, {"depth": "2"}):
+            data = s.get(j.url + path + "api/json", params=params).json()
+            assert ast.literal_eval(s.get(j.url + path + "api/python", params=params).text) == data
+            element = xml_root(s.get(j.url + path + "api/xml", params=params).text)
+            assert element.tag == root
+            assert_xml_matches_json(element, data)
+    xml = s.get(j.url + "job/gate/1/input/api/xml", params={"depth": "2"}).text
+    assert "<execution _class='org.jenkinsci.plugins.workflow.support.steps.input.InputStepExecution'>" in xml
+    assert "<waitingForInput>true</waitingForInput>" in xml
+    name = s.get(j.url + "job/gate/1/input/api/xml", params={"depth": "2", "xpath": "//parameter/name"})
+    assert name.text == "<name>NOTE</name>"
