@@ -16,6 +16,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from bridge.sandbox.jenkins import buildpersist, computers, itemjson, pages
+from bridge.sandbox.jenkins.buildbeans import actions_beans, color
 from bridge.sandbox.jenkins.buildstate import Build, BuildService, Cause, ParamValue, QueueItem, service
 from bridge.sandbox.jenkins.computers import RUN_CLASS as RUN_CLASS  # re-exported
 from bridge.sandbox.jenkins.computers import build_url as build_url  # re-exported
@@ -23,6 +24,7 @@ from bridge.sandbox.jenkins.context import RequestContext
 from bridge.sandbox.jenkins.errors import Conflict, Failure, ItemNotFound
 from bridge.sandbox.jenkins.export import Bean, export, pruner_from
 from bridge.sandbox.jenkins.model import ITEM_BUILD, ITEM_CANCEL, ITEM_DELETE, ITEM_READ, Job, SandboxState
+from bridge.sandbox.jenkins.queue import item_bean
 from bridge.sandbox.jenkins.routing import RouteTable
 
 BUILD = r"(?P<build>\d+|lastBuild|lastCompletedBuild|lastFailedBuild|lastStableBuild|lastSuccessfulBuild|lastUnstableBuild|lastUnsuccessfulBuild|firstBuild)"  # noqa: E501
@@ -196,23 +198,6 @@ def trigger_with_parameters(ctx: RequestContext, groups: dict[str, str]) -> Resp
 
 
 # -- build JSON ----------------------------------------------------------------------------------------
-def cause_bean(cause: Cause) -> Bean:
-    bean = Bean(cause.java_class).add("shortDescription", cause.short_description, 3)
-    if cause.user_id is not None:
-        bean.add("userId", cause.user_id, 3).add("userName", cause.user_name, 3)
-    return bean
-
-
-def actions_beans(causes: list[Cause], parameters: list[ParamValue]) -> list[Bean]:
-    out = [Bean("hudson.model.CauseAction").add("causes", [cause_bean(c) for c in causes], 2)]
-    if parameters:
-        values = [
-            Bean(f"hudson.model.{p.type}").add("name", p.name, 3).add("value", p.value, 3) for p in parameters
-        ]
-        out.append(Bean("hudson.model.ParametersAction").add("parameters", values, 2))
-    return out
-
-
 def build_bean(ctx: RequestContext, build: Build) -> Bean:
     job = build.job
     actions = actions_beans(build.causes, build.parameters)
@@ -267,22 +252,7 @@ def build_page(ctx: RequestContext, groups: dict[str, str]) -> Response:
         return pages.page(f"{build.job.full_name} #{build.number}")
 
 
-def color(job: Job) -> str:
-    """``WorkflowJob.getIconColor``: disabled (``disabled_anime`` while a build still runs), else the
-    last build's ``Run.getIconColor``: its result's colour; while it runs, its predecessor's + _anime."""
-    builds = sorted(job.builds.values(), key=lambda b: b.number, reverse=True)
-    if job.disabled:
-        return "disabled_anime" if builds and builds[0].building else "disabled"
-    done = next((b for b in builds if not b.building), None)
-    base = {"SUCCESS": "blue", "UNSTABLE": "yellow", "FAILURE": "red", "ABORTED": "aborted"}.get(
-        done.result if done and done.result else "", "notbuilt"
-    )
-    return base + "_anime" if builds and builds[0].building else base
-
-
 def queue_ref(ctx: RequestContext, item: QueueItem) -> Bean:
-    from bridge.sandbox.jenkins.queue import item_bean
-
     return item_bean(ctx, item)
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from bridge.sandbox.jenkins import pages
+from bridge.sandbox.jenkins.buildbeans import actions_beans
+from bridge.sandbox.jenkins.buildbeans import color as job_color
 from bridge.sandbox.jenkins.buildstate import QueueItem, service
+from bridge.sandbox.jenkins.computers import RUN_CLASS, build_url
 from bridge.sandbox.jenkins.context import RequestContext
 from bridge.sandbox.jenkins.errors import ItemNotFound
 from bridge.sandbox.jenkins.export import Bean, export, pruner_from
@@ -46,9 +49,6 @@ def _why(item: QueueItem) -> str | None:
 
 
 def item_bean(ctx: RequestContext, item: QueueItem) -> Bean:
-    from bridge.sandbox.jenkins.builds import RUN_CLASS, actions_beans, build_url
-    from bridge.sandbox.jenkins.builds import color as job_color
-
     kind = {"waiting": "WaitingItem", "blocked": "BlockedItem", "left": "LeftItem"}[item.state]
     job = item.job
     bean = Bean(f"hudson.model.Queue${kind}")

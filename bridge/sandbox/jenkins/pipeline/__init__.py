@@ -15,8 +15,9 @@ from bridge.sandbox.jenkins.pipeline.declarative import (
     Scripted,
     compile_pipeline,
 )
+from bridge.sandbox.jenkins.pipeline.handle import PendingInput
 from bridge.sandbox.jenkins.pipeline.inputs import input_id
-from bridge.sandbox.jenkins.pipeline.run import PendingInput, PipelineRun
+from bridge.sandbox.jenkins.pipeline.run import PipelineRun
 
 __all__ = [
     "CompileErrors",

@@ -15,6 +15,7 @@ from bridge.sandbox.jenkins.pipeline import syntax as s
 from bridge.sandbox.jenkins.pipeline.bindings import bind
 from bridge.sandbox.jenkins.pipeline.declarative import Pipeline, Scripted, Stage
 from bridge.sandbox.jenkins.pipeline.errors import StepFailure
+from bridge.sandbox.jenkins.pipeline.handle import RunHandle
 from bridge.sandbox.jenkins.pipeline.interpreter import (
     Cursor,
     Described,
@@ -24,7 +25,7 @@ from bridge.sandbox.jenkins.pipeline.interpreter import (
     truthy,
 )
 from bridge.sandbox.jenkins.pipeline.parallel import run_parallel
-from bridge.sandbox.jenkins.pipeline.run import PipelineRun, worse
+from bridge.sandbox.jenkins.pipeline.results import worse
 from bridge.sandbox.jenkins.pipeline.steps import Steps, step_names
 
 WORKSPACE_ROOT = "/var/jenkins_home/workspace"
@@ -46,7 +47,7 @@ POST_ORDER = (
 class BuildView(dict[str, Any]):
     """``currentBuild``: ``currentResult`` follows the run as it goes."""
 
-    def __init__(self, run: PipelineRun) -> None:
+    def __init__(self, run: RunHandle) -> None:
         super().__init__(
             number=run.context.build_number,
             displayName=f"#{run.context.build_number}",
@@ -64,7 +65,7 @@ class BuildView(dict[str, Any]):
         return super().get(key, default)
 
 
-def _base_env(run: PipelineRun, params: dict[str, Any]) -> dict[str, str]:
+def _base_env(run: RunHandle, params: dict[str, Any]) -> dict[str, str]:
     ctx = run.context
     name = ctx.job_full_name
     env = {
@@ -89,7 +90,7 @@ def _base_env(run: PipelineRun, params: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-def execute(run: PipelineRun) -> None:
+def execute(run: RunHandle) -> None:
     program = run.program
     assert isinstance(program, Pipeline | Scripted)
     # `params` (workflow-cps ParamsVariable): the run's values, then the defaults of the job's parameter
@@ -133,7 +134,7 @@ def execute(run: PipelineRun) -> None:
 
 
 class Declarative:
-    def __init__(self, run: PipelineRun, interp: Interpreter, pipeline: Pipeline) -> None:
+    def __init__(self, run: RunHandle, interp: Interpreter, pipeline: Pipeline) -> None:
         self.run = run
         self.interp = interp
         self.pipeline = pipeline

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bridge.sandbox.jenkins.pipeline.declarative import PARAMETER_TYPES, ParameterDef
 from bridge.sandbox.jenkins.pipeline.errors import Interrupted, StepFailure
 from bridge.sandbox.jenkins.pipeline.graph import now_ms
+from bridge.sandbox.jenkins.pipeline.handle import PendingInput, RunHandle
 from bridge.sandbox.jenkins.pipeline.interpreter import Described, Frame, to_text
-
-if TYPE_CHECKING:
-    from bridge.sandbox.jenkins.pipeline.run import PipelineRun
 
 DEFAULT_MESSAGE = "Pipeline has paused and needs your input before proceeding"
 
@@ -32,9 +30,7 @@ def _parameters(values: list[Any]) -> tuple[ParameterDef, ...]:
     return tuple(out)
 
 
-def input_step(run: PipelineRun, frame: Frame, args: list[Any], named: dict[str, Any]) -> Any:
-    from bridge.sandbox.jenkins.pipeline.run import PendingInput
-
+def input_step(run: RunHandle, frame: Frame, args: list[Any], named: dict[str, Any]) -> Any:
     message = to_text(named.get("message", args[0] if args else DEFAULT_MESSAGE))
     ok = to_text(named.get("ok") or "Proceed")
     submitter = to_text(named["submitter"]) if named.get("submitter") else None

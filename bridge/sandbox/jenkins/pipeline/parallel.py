@@ -14,12 +14,12 @@ from typing import Any
 
 from bridge.sandbox.jenkins.pipeline.errors import StepFailure, Suspended
 from bridge.sandbox.jenkins.pipeline.graph import FlowNode
+from bridge.sandbox.jenkins.pipeline.handle import RunHandle
 from bridge.sandbox.jenkins.pipeline.interpreter import Cursor, Frame
-from bridge.sandbox.jenkins.pipeline.run import PipelineRun
 from bridge.sandbox.jenkins.pipeline.vm import Task
 
 
-def run_parallel(run: PipelineRun, frame: Frame, branches: list[tuple[str, Any]], *, fail_fast: bool) -> Any:
+def run_parallel(run: RunHandle, frame: Frame, branches: list[tuple[str, Any]], *, fail_fast: bool) -> Any:
     """``parallel``: branch heads in order, then the branches on the VM; the end joins all branches."""
     run.check_interrupt()
     start = run.graph.add(

@@ -11,12 +11,11 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.sandbox.jenkins.pipeline.console import ConsoleLog
 from bridge.sandbox.jenkins.pipeline.context import RunContext, Simulation
-from bridge.sandbox.jenkins.pipeline.declarative import CompileErrors, ParameterDef, Pipeline, Scripted
+from bridge.sandbox.jenkins.pipeline.declarative import CompileErrors, Pipeline, Scripted
 from bridge.sandbox.jenkins.pipeline.errors import (
     Interrupted,
     StepFailure,
@@ -24,32 +23,11 @@ from bridge.sandbox.jenkins.pipeline.errors import (
     TimeoutExceeded,
     format_compile_errors,
 )
+from bridge.sandbox.jenkins.pipeline.executor import execute
 from bridge.sandbox.jenkins.pipeline.graph import FlowGraph, FlowNode, now_ms
+from bridge.sandbox.jenkins.pipeline.handle import PendingInput, RunHandle
 from bridge.sandbox.jenkins.pipeline.interpreter import Frame
 from bridge.sandbox.jenkins.pipeline.vm import VirtualMachine
-
-RESULT_ORDER = ("SUCCESS", "UNSTABLE", "FAILURE", "NOT_BUILT", "ABORTED")
-
-
-def worse(a: str, b: str) -> str:
-    """``Result.combine``: the worse of two results."""
-    return a if RESULT_ORDER.index(a) >= RESULT_ORDER.index(b) else b
-
-
-@dataclass
-class PendingInput:
-    """An ``input`` step waiting for a decision (``InputStepExecution``)."""
-
-    id: str
-    message: str
-    ok: str
-    submitter: str | None
-    parameters: tuple[ParameterDef, ...]
-    node_id: str
-    submitter_parameter: str | None = None
-    outcome: str | None = None  # "proceed" | "abort"
-    values: dict[str, Any] = field(default_factory=dict)
-    user: str = ""
 
 
 class PipelineRun:
@@ -110,8 +88,6 @@ class PipelineRun:
         return self.result is None
 
     def _main(self) -> None:
-        from bridge.sandbox.jenkins.pipeline.executor import execute
-
         task = self.vm.spawn()
         self.vm.attach(task)
         try:
@@ -123,7 +99,7 @@ class PipelineRun:
         if not self.suspended and self.on_finish is not None:
             self.on_finish(self)
 
-    def _execute(self, execute: Callable[[PipelineRun], None]) -> None:
+    def _execute(self, execute: Callable[[RunHandle], None]) -> None:
         try:
             if isinstance(self.program, CompileErrors):
                 self.console.write(format_compile_errors(self.source, self.program.errors).rstrip("\n"))

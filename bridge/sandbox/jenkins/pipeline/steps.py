@@ -12,6 +12,7 @@ from typing import Any
 from bridge.sandbox.jenkins.pipeline import syntax as s
 from bridge.sandbox.jenkins.pipeline.bindings import bind
 from bridge.sandbox.jenkins.pipeline.errors import StepFailure, actual_interruption
+from bridge.sandbox.jenkins.pipeline.handle import RunHandle
 from bridge.sandbox.jenkins.pipeline.inputs import input_step
 from bridge.sandbox.jenkins.pipeline.interpreter import (
     ClosureValue,
@@ -21,7 +22,7 @@ from bridge.sandbox.jenkins.pipeline.interpreter import (
     to_text,
 )
 from bridge.sandbox.jenkins.pipeline.parallel import run_parallel
-from bridge.sandbox.jenkins.pipeline.run import PipelineRun, worse
+from bridge.sandbox.jenkins.pipeline.results import worse
 from bridge.sandbox.jenkins.pipeline.shell import simulate
 from bridge.sandbox.jenkins.pipeline.timeouts import run_timeout
 
@@ -73,7 +74,7 @@ def _first(args: list[Any], named: dict[str, Any], key: str, default: Any = None
 class Steps:
     """The step table of one run."""
 
-    def __init__(self, run: PipelineRun) -> None:
+    def __init__(self, run: RunHandle) -> None:
         self.run = run
 
     def table(self) -> dict[str, StepFunction]:

@@ -6,20 +6,18 @@ program at any time scale.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bridge.sandbox.jenkins.pipeline.errors import TimeoutExceeded
+from bridge.sandbox.jenkins.pipeline.handle import RunHandle
 from bridge.sandbox.jenkins.pipeline.interpreter import Frame, to_text
-
-if TYPE_CHECKING:
-    from bridge.sandbox.jenkins.pipeline.run import PipelineRun
 
 
 def _first(args: list[Any], named: dict[str, Any], key: str, default: Any = None) -> Any:
     return named.get(key, args[0] if args else default)
 
 
-def run_timeout(run: PipelineRun, frame: Frame, args: list[Any], named: dict[str, Any], body: Any) -> Any:
+def run_timeout(run: RunHandle, frame: Frame, args: list[Any], named: dict[str, Any], body: Any) -> Any:
     """``timeout(time: N, unit: 'MINUTES')`` (``TimeoutStepExecution``): a deadline on the body's
     virtual clock; when a wait inside passes it, "Cancelling nested steps due to timeout" is logged, the
     body is interrupted, and the build ends ABORTED with "Timeout has been exceeded"."""

@@ -1,0 +1,37 @@
+"""Beans a build shares with its queue item and its job: the cause and parameter actions, the job's colour."""
+
+from __future__ import annotations
+
+from bridge.sandbox.jenkins.buildstate import Cause, ParamValue
+from bridge.sandbox.jenkins.export import Bean
+from bridge.sandbox.jenkins.model import Job
+
+
+def cause_bean(cause: Cause) -> Bean:
+    bean = Bean(cause.java_class).add("shortDescription", cause.short_description, 3)
+    if cause.user_id is not None:
+        bean.add("userId", cause.user_id, 3).add("userName", cause.user_name, 3)
+    return bean
+
+
+def actions_beans(causes: list[Cause], parameters: list[ParamValue]) -> list[Bean]:
+    out = [Bean("hudson.model.CauseAction").add("causes", [cause_bean(c) for c in causes], 2)]
+    if parameters:
+        values = [
+            Bean(f"hudson.model.{p.type}").add("name", p.name, 3).add("value", p.value, 3) for p in parameters
+        ]
+        out.append(Bean("hudson.model.ParametersAction").add("parameters", values, 2))
+    return out
+
+
+def color(job: Job) -> str:
+    """``WorkflowJob.getIconColor``: disabled (``disabled_anime`` while a build still runs), else the
+    last build's ``Run.getIconColor``: its result's colour; while it runs, its predecessor's + _anime."""
+    builds = sorted(job.builds.values(), key=lambda b: b.number, reverse=True)
+    if job.disabled:
+        return "disabled_anime" if builds and builds[0].building else "disabled"
+    done = next((b for b in builds if not b.building), None)
+    base = {"SUCCESS": "blue", "UNSTABLE": "yellow", "FAILURE": "red", "ABORTED": "aborted"}.get(
+        done.result if done and done.result else "", "notbuilt"
+    )
+    return base + "_anime" if builds and builds[0].building else base
