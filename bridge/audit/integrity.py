@@ -80,7 +80,7 @@ class _Chain:
 
 def verify(engine: Engine) -> Verdict:
     """Check every row of the log, oldest first, from the newest checkpoint (or the genesis)."""
-    options: dict[str, object] = {"yield_per": BATCH}
+    options: dict[str, object] = {}
     if engine.dialect.name == "postgresql":
         options["isolation_level"] = "REPEATABLE READ"  # one snapshot for checkpoint and rows
     with engine.connect().execution_options(**options) as conn, conn.begin():
@@ -92,7 +92,8 @@ def verify(engine: Engine) -> Verdict:
             checkpoint.through_id if checkpoint else None,
         )
         try:
-            for row in conn.execute(select(audit_log).order_by(audit_log.c.id)):
+            rows = select(audit_log).order_by(audit_log.c.id).execution_options(yield_per=BATCH)
+            for row in conn.execute(rows):
                 chain.check(row._mapping)
         except ChainBroken as e:
             return Verdict(rows=chain.rows, head=chain.expected, first_bad=e.row, reason=e.reason)
@@ -142,7 +143,7 @@ def prune(engine: Engine, *, before: datetime, entry: AuditEntry, archive: Path 
         query = select(audit_log).order_by(audit_log.c.id)
         if first_kept is not None:
             query = query.where(audit_log.c.id < first_kept)
-        rows = conn.execution_options(yield_per=BATCH).execute(query)
+        rows = conn.execute(query.execution_options(yield_per=BATCH))
         through: tuple[int, str] | None = None
         digest: str | None = None
         with _archive(archive) as sink:

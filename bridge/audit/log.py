@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
 from bridge.audit.chain import GENESIS, row_hash
 from bridge.identity.tables import audit_checkpoints, audit_log, writing
@@ -110,12 +110,23 @@ def lock_chain(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
 
 
+def _next_sqlite_id(conn: Connection) -> int:
+    """SQLite reuses the ids of deleted rows at the end of a table; after ``audit prune`` removed every
+    row, a new row must still come after the checkpoint, so the id is chosen here (under the write
+    lock), past both the newest row and the newest checkpoint."""
+    newest = conn.execute(select(func.max(audit_log.c.id))).scalar()
+    pruned = conn.execute(select(func.max(audit_checkpoints.c.through_id))).scalar()
+    return max(newest or 0, pruned or 0) + 1
+
+
 def append_in(conn: Connection, entry: AuditEntry) -> int:
     """Append ``entry`` in the caller's write transaction, chained to the current head; its row id."""
     lock_chain(conn)
     values = _values(entry)
     prev = chain_head(conn)
     values |= {"prev_hash": prev, "hash": row_hash(values, prev)}
+    if conn.dialect.name == "sqlite":
+        values["id"] = _next_sqlite_id(conn)
     inserted = conn.execute(audit_log.insert().values(**values)).inserted_primary_key
     return int(inserted[0]) if inserted else 0
 

@@ -82,7 +82,7 @@ def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link(engine) -> None:
     log = AuditLog(engine)
     for n in range(3):
         log.append(entry(n))
-    first, second, third = _ids(engine)
+    _, second, third = _ids(engine)
     with engine.connect() as conn:
         row = dict(conn.execute(sa.select(audit_log).where(audit_log.c.id == second)).one()._mapping)
     row["actor"] = "mallory"
