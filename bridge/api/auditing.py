@@ -26,6 +26,8 @@ from bridge.identity.principal import Principal
 
 log = logging.getLogger(__name__)
 
+#: Key of the app's ``UnauthenticatedWrites`` in ``app.extensions``.
+UNAUTHENTICATED = "bridge.unauthenticated_writes"
 #: Seconds between two warnings about unauthenticated write attempts.
 UNAUTHENTICATED_LOG_INTERVAL = 60.0
 

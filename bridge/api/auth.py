@@ -85,11 +85,12 @@ def install(app: Flask) -> None:
         return
     app.extensions["bridge.auth.installed"] = True
     hardening.install(app)
-    unauthenticated = app.extensions["bridge.unauthenticated_writes"] = auditing.UnauthenticatedWrites()
+    app.extensions[auditing.UNAUTHENTICATED] = auditing.UnauthenticatedWrites()
 
     @app.after_request
     def _audit(response: Response) -> Response:
         if request.path.startswith("/api/") and request.url_rule is not None:
             container: Container = current_app.extensions["bridge"]
-            auditing.audit(container.identity.audit, unauthenticated, request, response)
+            counter = current_app.extensions[auditing.UNAUTHENTICATED]
+            auditing.audit(container.identity.audit, counter, request, response)
         return response
