@@ -45,9 +45,7 @@ def runtime_grants(conn: Connection, role: str) -> Grants:
         raise ConfigurationError(
             "a runtime role needs PostgreSQL; SQLite has no roles (protect its file instead)"
         )
-    found = conn.execute(
-        text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"), {"role": role}
-    ).first()
+    found = conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"), {"role": role}).first()
     if found is None:
         raise ConfigurationError(f"role {role!r} does not exist; create it first (CREATE ROLE ... LOGIN)")
     if found.rolsuper:
