@@ -2,9 +2,10 @@
 
 Goes through the service layer (same validation, dirty-key queue and sync states as the API), so
 the worker provisions the result. Idempotent: objects that already match are left alone (nothing
-re-queued); others are created or updated, each write appended to the audit log like an API write
-(actor ``cli:<os user>``, source ``cli``). Credential values may be written ``${NAME}`` to read
-environment variable ``NAME``; a missing variable is an error before anything is written.
+re-queued); others are created or updated, each write audited like an API write, in the write's own
+transaction (actor ``cli:<account of the uid>``, source ``cli``, see ``bridge.cli.operator_audit``).
+Credential values may be written ``${NAME}`` to read environment variable ``NAME``; a missing variable
+is an error before anything is written.
 
     workspaces: [{name: ws, description: ..., clusters: [...]}]
     projects:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from bridge.audit import integrity
 from bridge.cli.operator_audit import cli_entry
@@ -98,6 +99,10 @@ def prune(before: str, archive: Path | None, no_archive: bool) -> None:
         raise click.ClickException(f"refusing to prune: the chain is broken at {e}") from None
     except BridgeError as e:
         raise click.ClickException(e.detail) from None
+    except DBAPIError as e:  # the runtime role: no DELETE on the log, no INSERT on checkpoints
+        raise click.ClickException(
+            f"the database refused the prune ({type(e.orig).__name__}); run it as the tables' owner"
+        ) from None
     if not done.rows:
         click.echo("nothing to prune")
         return

@@ -104,3 +104,16 @@ def test_print_sql_changes_nothing(owner_env, runtime_role) -> None:
             conn.execute(sa.text("SELECT 1 FROM audit_log"))
     finally:
         engine.dispose()
+
+
+def test_prune_as_the_runtime_role_is_refused_cleanly(owner_env, runtime_role, monkeypatch) -> None:
+    assert CliRunner().invoke(main, ["db", "grant-runtime-role", runtime_role]).exit_code == 0
+    runtime_url = make_url(owner_env).set(username=runtime_role).render_as_string(hide_password=False)
+    engine = make_engine(runtime_url)
+    try:
+        AuditLog(engine).append(entry(0))
+    finally:
+        engine.dispose()
+    monkeypatch.setenv("BRIDGE_DATABASE_URL", runtime_url)
+    result = CliRunner().invoke(main, ["audit", "prune", "--before", "2026-06-01", "--no-archive"])
+    assert result.exit_code == 1 and "run it as the tables' owner" in result.output
