@@ -2,16 +2,22 @@
 
 Redaction is defence in depth: code never logs secrets on purpose, but a secret can still reach a log
 line through an upstream error body or an exception message. ``SECRETS`` is the process-wide set of
-values to redact; settings secrets are added at start and the store registers credential values as it
-decrypts them (replacing a credential's earlier values), which it does only where values are needed.
+values to redact; settings secrets are added at start and the store registers credential values and
+password-parameter defaults as it writes or decrypts them, keyed by their owner (the credential, the
+pipeline), replacing the owner's earlier values, and forgets them when the owner is deleted.
+
+Values users choose (credential data, parameter defaults) are redacted only when they look like
+secrets (``secret_like``): otherwise a project admin could store ``ERROR`` as a "password" and blank
+that word from every log line of every project.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, datetime
 
 from bridge.settings import LogSettings
@@ -19,6 +25,34 @@ from bridge.settings import LogSettings
 REDACTED = "***"
 #: Shorter values are not redacted: they would mangle ordinary words in log lines.
 MIN_SECRET_LENGTH = 4
+#: The shortest user-chosen value redacted (``secret_like``).
+MIN_USER_SECRET_LENGTH = 8
+#: ... and how many different characters it must have.
+MIN_USER_SECRET_DISTINCT = 6
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
+_WHITESPACE = re.compile(r"\s")
+
+
+def secret_like(value: str) -> bool:
+    """Whether a user-chosen value is redacted from logs. The rule (docs/security.md):
+
+    * a multi-line value (a private key, a kubeconfig) always is, as a whole;
+    * otherwise it must be at least 8 characters with no whitespace (not a phrase), at least 6
+      different characters (not ``aaaaaaaa``), and contain a run of at least 4 letters and digits that
+      mixes both (``s3cr3t-Passw0rd``, ``ghp_x1Y2...``): words, identifiers, dotted names, dates,
+      versions and addresses (``ERROR``, ``Exception``, ``java.lang.Error``, ``HTTP/1.1``,
+      ``2026-01-01``, ``127.0.0.1``) never qualify.
+
+    A value that does not qualify is still stored sealed and never logged on purpose; it is only not
+    blanked from log lines it might reach by accident.
+    """
+    if "\n" in value.strip():
+        return len(value.strip()) >= MIN_USER_SECRET_LENGTH
+    if len(value) < MIN_USER_SECRET_LENGTH or _WHITESPACE.search(value):
+        return False
+    if len(set(value)) < MIN_USER_SECRET_DISTINCT:
+        return False
+    return any(len(run) >= 4 and not run.isalpha() and not run.isdigit() for run in _ALNUM_RUN.findall(value))
 
 
 class SecretRegistry:
@@ -47,11 +81,15 @@ class SecretRegistry:
     def add(self, *values: str | None) -> None:
         """Register values for the life of the process."""
         for value in _usable(values):
-            self.replace(("fixed", value), (value,))
+            self._set(("fixed", value), frozenset({value}))
 
     def replace(self, owner: Hashable, values: Iterable[str | None]) -> None:
-        """Make ``values`` the secrets of ``owner`` (dropping the ones it had before)."""
-        usable = _usable(values)
+        """Make ``values`` the secrets of ``owner`` (dropping the ones it had before); values users
+        chose, so only the ``secret_like`` ones are kept."""
+        usable = frozenset(v for v in _usable(values) if secret_like(v))
+        self._set(owner, usable)
+
+    def _set(self, owner: Hashable, usable: frozenset[str]) -> None:
         if self._owned.get(owner, frozenset()) == usable:
             return
         with self._lock:
@@ -65,7 +103,12 @@ class SecretRegistry:
 
     def discard(self, owner: Hashable) -> None:
         """Forget the secrets of ``owner`` (deleted); values also held by others stay."""
-        self.replace(owner, ())
+        self._set(owner, frozenset())
+
+    def discard_where(self, doomed: Callable[[Hashable], bool]) -> None:
+        """Forget the secrets of every owner ``doomed`` selects (a deleted project's credentials)."""
+        for owner in [o for o in list(self._owned) if doomed(o)]:
+            self.discard(owner)
 
     def redact(self, text: str) -> str:
         index, size = self._index, MIN_SECRET_LENGTH

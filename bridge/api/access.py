@@ -1,7 +1,7 @@
 """The web side of identity: who is calling (authenticate), may they (authorize), and the audit entry.
 
 The route registry gives every route a permission name; the API's single ``before_request`` hook calls
-``authenticate`` and ``authorize`` with it, and its ``after_request`` hook calls ``audit``. Proxy
+``authenticate`` and ``authorize`` with it; the audit entries are ``bridge.api.auditing``'s. Proxy
 headers (``X-Remote-User``, ``X-Remote-Group``) are removed from the WSGI environ of every request
 that was not authenticated as the trusted proxy, and the proxy credential header always is, so no
 later code can read a forged identity or the credential.
@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from flask import Request, Response, g
+from flask import Request, g
 
-from bridge.audit.log import AuditEntry, Outcome
 from bridge.errors import Forbidden, NotFound
 from bridge.identity.attribution import Actor
 from bridge.identity.authenticators import RequestFacts
@@ -82,7 +80,7 @@ def request_id(request: Request) -> str:
     if isinstance(existing, str) and existing:
         return existing
     given = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+    g.request_id = given if _REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
     return str(g.request_id)
 
 
@@ -177,28 +175,3 @@ def current_grants() -> Grants:
     if not isinstance(grants, Grants):
         raise RuntimeError("no grants: the route did not go through the access check")
     return grants
-
-
-def audit(identity: Identity, request: Request, response: Response, *, permission: str | None) -> None:
-    """Append the entry for a write (any non-safe method), whatever its outcome."""
-    if request.method in SAFE_METHODS:
-        return
-    principal: Principal | None = getattr(g, "principal", None)
-    identity.audit.append(
-        AuditEntry(
-            at=datetime.now(UTC),
-            actor=principal.name if principal else ANONYMOUS,
-            actor_source=(principal.source if principal else AuthSource.ANONYMOUS).value,
-            token_id=principal.token_id if principal else None,
-            address=request.remote_addr or "",
-            method=request.method,
-            path=request.path,
-            action=permission or getattr(g, "permission", None) or "unrouted",
-            project=getattr(g, "audit_project", None),
-            outcome=Outcome.DENIED
-            if getattr(g, "access_denied", False)
-            else Outcome.of_status(response.status_code),
-            status=response.status_code,
-            request_id=request_id(request),
-        )
-    )

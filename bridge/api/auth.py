@@ -4,7 +4,7 @@
 permission and its path parameters; no view checks access itself. Who the caller is comes from
 ``bridge.identity`` (bootstrap token, API tokens, trusted proxy, TokenReview); what they may do from
 the one rule table ``bridge.identity.roles.RULES``. ``install`` adds the audit entry for every write
-and the security headers (``bridge.api.hardening``).
+(``bridge.api.auditing``) and the security headers (``bridge.api.hardening``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Request, Response, current_app, g, request
 
-from bridge.api import access, hardening
+from bridge.api import access, auditing, hardening
 from bridge.identity.principal import AuthSource, Principal
 from bridge.identity.roles import RULES, RuleScope
 
@@ -85,10 +85,12 @@ def install(app: Flask) -> None:
         return
     app.extensions["bridge.auth.installed"] = True
     hardening.install(app)
+    app.extensions[auditing.UNAUTHENTICATED] = auditing.UnauthenticatedWrites()
 
     @app.after_request
     def _audit(response: Response) -> Response:
         if request.path.startswith("/api/") and request.url_rule is not None:
             container: Container = current_app.extensions["bridge"]
-            access.audit(container.identity, request, response, permission=getattr(g, "permission", None))
+            counter = current_app.extensions[auditing.UNAUTHENTICATED]
+            auditing.audit(container.identity.audit, counter, request, response)
         return response

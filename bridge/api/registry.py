@@ -15,10 +15,11 @@ from typing import TypeVar
 from flask import Flask, Response, current_app, g, request
 from pydantic import BaseModel
 
-from bridge.api import auth
+from bridge.api import auditing, auth
 from bridge.bootstrap import Container
 from bridge.errors import InvalidRequest, PreconditionFailed
 from bridge.identity.principal import Principal
+from bridge.store.engine import observing
 
 View = Callable[..., BaseModel | tuple[BaseModel, int] | None]
 F = TypeVar("F", bound=View)
@@ -31,6 +32,7 @@ _ETAG = re.compile(r'^(W/)?"?(\d{1,18})"?$')
 #: Methods whose ``If-Match`` is evaluated. On GET/HEAD (and POST, which creates) it is ignored:
 #: a malformed or stale header must not turn a read into an error.
 CONDITIONAL_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,11 @@ def _handler(route: Route) -> Callable[..., Response]:
             query=route.query.model_validate(request.args.to_dict()) if route.query else None,
             expected_version=_if_match() if route.method in CONDITIONAL_METHODS else None,
         )
-        result = route.view(call, **params)
+        if route.method in SAFE_METHODS:
+            result = route.view(call, **params)
+        else:  # the success entry commits with the change (bridge.api.auditing)
+            with observing(auditing.recorder(request, principal, status=route.status)):
+                result = route.view(call, **params)
         status = route.status
         if isinstance(result, tuple):  # a view whose status depends on the outcome (readiness)
             result, status = result

@@ -1,8 +1,14 @@
 """Audit entries and the service that appends and reads them.
 
-There is deliberately no update or delete here, and the table refuses both (triggers from revision
-``0002_identity``). The API records one entry per write request, run trigger and input answer, after
-the response is known, so denied and failed attempts are recorded too.
+There is deliberately no update here, and the table refuses updates and deletes (triggers from
+revisions ``0002_identity`` and ``0005_audit_chain``; only ``audit prune`` deletes, through a
+checkpoint, see ``bridge.audit.integrity``). Each row is chained to the one before it
+(``bridge.audit.chain``): ``append_in`` takes the chain's lock (PostgreSQL: an advisory transaction lock;
+SQLite: the immediate write transaction already serialises writers), reads the head and inserts, so
+concurrent writers in several processes still build one unbroken chain.
+
+A successful change writes its entry inside its own transaction (``bridge.audit.recorder``); denied
+and failed requests are appended after the response is known.
 """
 
 from __future__ import annotations
@@ -13,12 +19,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, func, select, text
 
-from bridge.identity.tables import audit_log, writing
+from bridge.audit.chain import GENESIS, row_hash
+from bridge.identity.tables import audit_checkpoints, audit_log, writing
 from bridge.store.records import utc as as_utc
 
 MAX_PAGE = 500
+#: ``pg_advisory_xact_lock`` key serialising appends to the chain ("jbau": arbitrary, constant).
+CHAIN_LOCK_ID = 0x6A62_6175
 
 
 class Outcome(enum.StrEnum):
@@ -66,6 +75,62 @@ class AuditQuery:
     limit: int = 100
 
 
+def _values(entry: AuditEntry) -> dict[str, object]:
+    """The column values as stored (bounded to the column sizes), which is what the hash covers."""
+    return {
+        "at": as_utc(entry.at),
+        "actor": entry.actor[:253],
+        "actor_source": entry.actor_source[:16],
+        "token_id": entry.token_id[:32] if entry.token_id else None,
+        "address": entry.address[:64],
+        "method": entry.method[:8],
+        "path": entry.path[:512],
+        "action": entry.action[:64],
+        "project": entry.project[:63] if entry.project else None,
+        "outcome": entry.outcome.value,
+        "status": entry.status,
+        "request_id": entry.request_id[:64],
+    }
+
+
+def chain_head(conn: Connection) -> str:
+    """The hash the next row chains from: the newest row's, else the newest checkpoint's (everything
+    was pruned), else ``GENESIS``."""
+    head = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
+    if head is None:
+        head = conn.execute(
+            select(audit_checkpoints.c.through_hash).order_by(audit_checkpoints.c.id.desc()).limit(1)
+        ).scalar()
+    return str(head) if head else GENESIS
+
+
+def lock_chain(conn: Connection) -> None:
+    """Serialise chain writers until this transaction ends (SQLite: the write lock already does)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
+
+
+def _next_sqlite_id(conn: Connection) -> int:
+    """SQLite reuses the ids of deleted rows at the end of a table; after ``audit prune`` removed every
+    row, a new row must still come after the checkpoint, so the id is chosen here (under the write
+    lock), past both the newest row and the newest checkpoint."""
+    newest = conn.execute(select(func.max(audit_log.c.id))).scalar()
+    pruned = conn.execute(select(func.max(audit_checkpoints.c.through_id))).scalar()
+    return max(newest or 0, pruned or 0) + 1
+
+
+def append_in(conn: Connection, entry: AuditEntry) -> int:
+    """Append ``entry`` in the caller's write transaction, chained to the current head; its row id."""
+    lock_chain(conn)
+    values = _values(entry)
+    prev = chain_head(conn)
+    values |= {"prev_hash": prev, "hash": row_hash(values, prev)}
+    if conn.dialect.name == "sqlite":
+        values["id"] = _next_sqlite_id(conn)
+    inserted = conn.execute(audit_log.insert().values(**values)).inserted_primary_key
+    return int(inserted[0]) if inserted else 0
+
+
 def _entry(row: Any) -> AuditEntry:
     return AuditEntry(
         id=row.id,
@@ -90,22 +155,9 @@ class AuditLog:
         self._clock = clock or (lambda: datetime.now(UTC))
 
     def append(self, entry: AuditEntry) -> None:
-        values = {
-            "at": as_utc(entry.at),
-            "actor": entry.actor[:253],
-            "actor_source": entry.actor_source,
-            "token_id": entry.token_id,
-            "address": entry.address[:64],
-            "method": entry.method[:8],
-            "path": entry.path[:512],
-            "action": entry.action[:64],
-            "project": entry.project[:63] if entry.project else None,
-            "outcome": entry.outcome.value,
-            "status": entry.status,
-            "request_id": entry.request_id[:64],
-        }
+        """Append in a transaction of its own."""
         with writing(self._engine) as conn, conn.begin():
-            conn.execute(audit_log.insert().values(**values))
+            append_in(conn, entry)
 
     def query(self, q: AuditQuery) -> list[AuditEntry]:
         """Newest first, at most ``min(q.limit, MAX_PAGE)`` entries."""

@@ -2,9 +2,10 @@
 
 Goes through the service layer (same validation, dirty-key queue and sync states as the API), so
 the worker provisions the result. Idempotent: objects that already match are left alone (nothing
-re-queued); others are created or updated, each write appended to the audit log like an API write
-(actor ``cli:<os user>``, source ``cli``). Credential values may be written ``${NAME}`` to read
-environment variable ``NAME``; a missing variable is an error before anything is written.
+re-queued); others are created or updated, each write audited like an API write, in the write's own
+transaction (actor ``cli:<account of the uid>``, source ``cli``, see ``bridge.cli.operator_audit``).
+Credential values may be written ``${NAME}`` to read environment variable ``NAME``; a missing variable
+is an error before anything is written.
 
     workspaces: [{name: ws, description: ..., clusters: [...]}]
     projects:
@@ -123,7 +124,7 @@ def _pipeline(project: str, pl: dict[str, Any]) -> Pipeline:
 
 def apply_objects(store: Any, objects: list[Any], echo: Callable[[str], None]) -> dict[str, int]:
     """Create or update each object through the services, auditing each write; returns counts by outcome."""
-    from bridge.cli.operator_audit import append_cli_audit
+    from bridge.cli.operator_audit import recording
     from bridge.services.credentials import CredentialService
     from bridge.services.pipelines import PipelineService
     from bridge.services.projects import ProjectService
@@ -152,22 +153,22 @@ def apply_objects(store: Any, objects: list[Any], echo: Callable[[str], None]) -
             # Credentials are compared with their values; every other get is metadata enough.
             current = svc.current(*ident) if isinstance(obj, Credential) else svc.get(*ident).obj
         except NotFound:
-            svc.create(obj)
-            outcome = "created"
+            current, outcome = None, "created"
         else:
-            if current == obj:
-                outcome = "unchanged"
-            else:
-                _update(svc, obj)
-                outcome = "updated"
+            outcome = "unchanged" if current == obj else "updated"
         if outcome != "unchanged":
             # Same action names as the API's permissions; creating a credential or pipeline is a write.
+            # The entry commits in the transaction of the change: a failed write leaves none.
             action = (
                 f"{kind}.create"
                 if outcome == "created" and kind in ("workspace", "project")
                 else f"{kind}.write"
             )
-            append_cli_audit(store.engine, action=action, path=f"apply/{path}", project=project)
+            with recording(store.engine, action=action, path=f"apply/{path}", project=project):
+                if current is None:
+                    svc.create(obj)
+                else:
+                    _update(svc, obj)
         counts[outcome] += 1
         echo(f"{outcome:<9} {label}")
     return counts

@@ -2,19 +2,21 @@
 
 Runs against the store directly (whoever can run it can read the database anyway), prints a new token
 once on stdout and everything else on stderr, so ``TOKEN=$(jenkins-bridge token create --user ci)``
-works. Each change is appended to the audit log with the local operating-system user as the actor.
+works. Each change is appended to the audit log, in the transaction that makes it, with the local
+operating-system account and uid as the actor (``bridge.cli.operator_audit``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import uuid
 from datetime import UTC, datetime
 
 import click
 from sqlalchemy import Engine
 
-from bridge.cli.operator_audit import append_cli_audit, operator
+from bridge.cli.operator_audit import operator, recording
 from bridge.errors import BridgeError
 from bridge.identity.token_store import TokenInfo, TokenStore
 from bridge.identity.tokens import parse_duration
@@ -30,10 +32,6 @@ def _engine() -> Engine:
     except BridgeError as e:
         raise click.ClickException(e.detail) from None
     return engine
-
-
-def _audit(engine: Engine, *, action: str, target: str) -> None:
-    append_cli_audit(engine, action=action, path=f"token/{target}")
 
 
 def _row(info: TokenInfo, now: datetime) -> dict[str, object]:
@@ -69,16 +67,18 @@ def create(user: str, groups: str, expires: str | None, description: str) -> Non
     try:
         lifetime = parse_duration(expires) if expires else None
         engine = _engine()
-        issued = TokenStore(engine).create(
-            user=user,
-            groups=tuple(g.strip() for g in groups.split(",") if g.strip()),
-            expires_in=lifetime,
-            description=description,
-            created_by=operator(),
-        )
+        token_id = uuid.uuid4().hex
+        with recording(engine, action="token.create", path=f"token/{token_id}"):
+            issued = TokenStore(engine).create(
+                user=user,
+                groups=tuple(g.strip() for g in groups.split(",") if g.strip()),
+                expires_in=lifetime,
+                description=description,
+                created_by=operator(),
+                token_id=token_id,
+            )
     except BridgeError as e:
         raise click.ClickException(e.detail) from None
-    _audit(engine, action="token.create", target=issued.info.id)
     until = issued.info.expires_at.isoformat() if issued.info.expires_at else "never"
     click.echo(
         f"token {issued.info.id} for {user} (expires: {until}); store it now, it is not shown again", err=True
@@ -113,10 +113,10 @@ def revoke(token_id: str) -> None:
     """Revoke a token by id; requests with it get 401 from now on."""
     engine = _engine()
     try:
-        info = TokenStore(engine).revoke(token_id)
+        with recording(engine, action="token.revoke", path=f"token/{token_id}"):
+            info = TokenStore(engine).revoke(token_id)
     except BridgeError as e:
         raise click.ClickException(e.detail) from None
-    _audit(engine, action="token.revoke", target=token_id)
     click.echo(f"revoked token {info.id} of {info.user}", err=True)
     _forget_jenkins_identity(engine, info.user)
 

@@ -18,8 +18,9 @@ from bridge.errors import NotFound
 from bridge.identity.names import check_subject
 from bridge.identity.principal import Principal
 from bridge.identity.roles import Role
-from bridge.identity.tables import role_bindings, writing
+from bridge.identity.tables import role_bindings
 from bridge.identity.token_store import Clock, utcnow
+from bridge.store.engine import write_transaction
 from bridge.store.records import utc as as_utc
 from bridge.store.tables import projects, workspaces
 
@@ -131,7 +132,7 @@ class BindingStore:
         """
         check_subject(subject, what=kind.value)
         key = self._key(scope, scope_name, kind, subject)
-        with writing(self._engine) as conn, conn.begin():
+        with write_transaction(self._engine) as conn:
             _lock_scope(conn, scope, scope_name)
             changed = conn.execute(update(role_bindings).where(key).values(role=role.label)).rowcount
             if not changed:
@@ -150,15 +151,15 @@ class BindingStore:
         return _binding(row), not changed
 
     def revoke(self, *, scope: Scope, scope_name: str, kind: SubjectKind, subject: str) -> None:
-        with writing(self._engine) as conn, conn.begin():
+        with write_transaction(self._engine) as conn:
             gone = conn.execute(
                 delete(role_bindings).where(self._key(scope, scope_name, kind, subject))
             ).rowcount
-        if not gone:
-            raise NotFound(f"{kind.value} {subject!r} holds no role on {scope.value} {scope_name!r}")
+            if not gone:  # raised inside: nothing commits, so no success entry either
+                raise NotFound(f"{kind.value} {subject!r} holds no role on {scope.value} {scope_name!r}")
 
     def forget_scope(self, scope: Scope, scope_name: str) -> int:
-        with writing(self._engine) as conn, conn.begin():
+        with write_transaction(self._engine) as conn:
             return forget_scope_in(conn, scope, scope_name)
 
     @staticmethod

@@ -74,9 +74,28 @@ audit_log = Table(
     Column("outcome", String(16), nullable=False),  # success | denied | failed | unauthenticated
     Column("status", SmallInteger, nullable=False),
     Column("request_id", String(64), nullable=False),
+    #: The hash chain (``bridge.audit.chain``, revision ``0005_audit_chain``).
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
     Index("ix_audit_log_at", "at"),
     Index("ix_audit_log_project_at", "project", "at"),
     Index("ix_audit_log_actor_at", "actor", "at"),
+)
+
+#: One row per ``audit prune``: the rows up to ``through_id`` were archived and removed, and the first
+#: row left chains from ``through_hash``. Append-only like the log; the log's delete trigger lets
+#: through only rows a checkpoint covers.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("through_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("through_hash", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("before", DateTime(timezone=True), nullable=False),
+    Column("archive_sha256", String(64), nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(NAME), nullable=False),
 )
 
 

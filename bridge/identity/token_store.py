@@ -20,6 +20,7 @@ from bridge.errors import NotFound
 from bridge.identity.names import check_groups, check_subject
 from bridge.identity.tables import api_tokens, writing
 from bridge.identity.tokens import TOKEN_PREFIX, looks_like_token, new_token, same_secret, token_hash
+from bridge.store.engine import write_transaction
 from bridge.store.records import utc as as_utc
 
 Clock = Callable[[], datetime]
@@ -89,13 +90,16 @@ class TokenStore:
         expires_in: timedelta | None = None,
         description: str = "",
         created_by: str,
+        token_id: str | None = None,
     ) -> IssuedToken:
+        """Mint a token (``token_id``: chosen by the caller, e.g. to name it in the audit entry that
+        commits with it; by default a random one)."""
         check_subject(user)
         group_set = check_groups(tuple(groups))
         token = new_token()
         now = self._clock()
         info = TokenInfo(
-            id=uuid.uuid4().hex,
+            id=token_id or uuid.uuid4().hex,
             user=user,
             groups=group_set,
             hint=token[: len(TOKEN_PREFIX) + 4],
@@ -104,7 +108,7 @@ class TokenStore:
             created_by=created_by,
             expires_at=now + expires_in if expires_in else None,
         )
-        with writing(self._engine) as conn, conn.begin():
+        with write_transaction(self._engine) as conn:
             conn.execute(
                 api_tokens.insert().values(
                     id=info.id,
@@ -138,7 +142,9 @@ class TokenStore:
 
     def revoke(self, token_id: str) -> TokenInfo:
         """Revoke a token (idempotent: revoking twice keeps the first time)."""
-        with writing(self._engine) as conn, conn.begin():
+        with write_transaction(self._engine) as conn:
+            if conn.execute(select(api_tokens.c.id).where(api_tokens.c.id == token_id)).first() is None:
+                raise NotFound(f"no token with id {token_id!r}")
             conn.execute(
                 update(api_tokens)
                 .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))

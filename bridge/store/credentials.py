@@ -70,12 +70,14 @@ class CredentialRepo:
         now = self.clock()
         values = self._values(c) | {"created_at": now, "updated_at": now, "version": 1}
         self.conn.execute(insert(credentials).values(**values))
+        _register(c)
 
     def update(self, c: Credential) -> None:
         values = self._values(c) | {"updated_at": self.clock(), "version": credentials.c.version + 1}
         where = (credentials.c.project == c.project, credentials.c.id == c.id)
         if self.conn.execute(update(credentials).where(*where).values(**values)).rowcount != 1:
             raise NotFound(f"credential {c.id!r} does not exist in project {c.project!r}")
+        _register(c)  # the old values are no longer secrets of this credential
 
     def delete(self, project: str, id: str) -> bool:
         where = (credentials.c.project == project, credentials.c.id == id)
@@ -134,6 +136,12 @@ def _secret_keys(data: Mapping[str, str]) -> list[str]:
 
 def _owner(project: str, id: str) -> tuple[str, str, str]:
     return ("credential", project, id)
+
+
+def _register(c: Credential) -> None:
+    SECRETS.replace(
+        _owner(c.project, c.id), (v for k, v in c.data.items() if k not in PUBLIC_CREDENTIAL_KEYS)
+    )
 
 
 def _select() -> Any:

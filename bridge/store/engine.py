@@ -8,8 +8,11 @@ without waiting; so the driver's handling is switched off and transactions begin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -20,6 +23,44 @@ from bridge.errors import ConfigurationError
 #: Execution option marking a connection whose transaction will write.
 WRITE = "bridge_write"
 BUSY_TIMEOUT_MS = 30_000
+
+
+class CommitObserver(Protocol):
+    """Joins the write transactions opened in its context (``write_transaction``)."""
+
+    def before_commit(self, conn: Connection) -> None:
+        """Last statements of the transaction, on its connection (the audit row of the change)."""
+
+    def after_commit(self) -> None:
+        """The transaction committed."""
+
+
+#: The observer of write transactions opened in this context: the audit recorder of the API request or
+#: CLI command making the change, so its audit row commits, or rolls back, with the change.
+COMMIT_OBSERVER: ContextVar[CommitObserver | None] = ContextVar("bridge_commit_observer", default=None)
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction (immediate on SQLite) that the context's ``CommitObserver`` joins."""
+    observer = COMMIT_OBSERVER.get()
+    with engine.connect().execution_options(**{WRITE: True}) as conn:
+        with conn.begin():
+            yield conn
+            if observer is not None:
+                observer.before_commit(conn)
+        if observer is not None:
+            observer.after_commit()
+
+
+@contextmanager
+def observing(observer: CommitObserver) -> Iterator[None]:
+    """Make ``observer`` join every ``write_transaction`` opened inside this block (this thread)."""
+    token = COMMIT_OBSERVER.set(observer)
+    try:
+        yield
+    finally:
+        COMMIT_OBSERVER.reset(token)
 
 
 def make_engine(url: str) -> Engine:

@@ -1,5 +1,6 @@
 """Pipeline rows: the definition is one JSON document (``codec``); password parameter defaults in it
-are sealed with the store's secret box, and registered with the log redactor as they are opened."""
+are sealed with the store's secret box, and registered with the log redactor (keyed by the pipeline,
+replaced on every write, dropped on delete) as they are written or opened."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from bridge.domain.model import Pipeline
+from bridge.domain.model import ParameterType, Pipeline
 from bridge.errors import NotFound
 from bridge.log import SECRETS
 from bridge.store.codec import pipeline_from, pipeline_spec
@@ -37,29 +38,41 @@ class PipelineRepo:
         now = self.clock()
         values = self._values(p) | {"created_at": now, "updated_at": now, "version": 1}
         self.conn.execute(insert(pipelines).values(**values))
+        _register(p)
 
     def update(self, p: Pipeline) -> None:
         values = self._values(p) | {"updated_at": self.clock(), "version": pipelines.c.version + 1}
         where = (pipelines.c.project == p.project, pipelines.c.name == p.name)
         if self.conn.execute(update(pipelines).where(*where).values(**values)).rowcount != 1:
             raise NotFound(f"pipeline {p.name!r} does not exist in project {p.project!r}")
+        _register(p)  # a changed or cleared default is no longer a secret of this pipeline
 
     def delete(self, project: str, name: str) -> bool:
         where = (pipelines.c.project == project, pipelines.c.name == name)
-        return self.conn.execute(delete(pipelines).where(*where)).rowcount == 1
+        deleted = self.conn.execute(delete(pipelines).where(*where)).rowcount == 1
+        SECRETS.discard(_owner(project, name))
+        return deleted
 
     def _values(self, p: Pipeline) -> dict[str, object]:
         spec = pipeline_spec(p, seal=self.box.seal_text)
         return {"project": p.project, "name": p.name, "description": p.description, "spec": spec}
 
-    def _unseal(self, token: str) -> str:
-        value = self.box.open_text(token)
-        SECRETS.add(value)
-        return value
-
     def _pipeline(self, row: Any) -> Stored[Pipeline]:
-        obj = pipeline_from(row.project, row.name, row.description, row.spec, unseal=self._unseal)
+        obj = pipeline_from(row.project, row.name, row.description, row.spec, unseal=self.box.open_text)
+        _register(obj)
         return Stored(obj=obj, meta=meta_of(row), sync=optional_sync(row))
+
+
+def _owner(project: str, name: str) -> tuple[str, str, str]:
+    return ("pipeline", project, name)
+
+
+def _register(p: Pipeline) -> None:
+    """The pipeline's password-parameter defaults become its secrets (replacing earlier ones)."""
+    defaults = (
+        x.default for x in p.parameters if x.type is ParameterType.PASSWORD and isinstance(x.default, str)
+    )
+    SECRETS.replace(_owner(p.project, p.name), defaults)
 
 
 def _select() -> Any:

@@ -1,7 +1,8 @@
 """The store: an engine, the secret box, and transactions that expose one repository per table.
 
 Services open ``store.write()`` for anything that changes rows (an immediate, serialised transaction
-on SQLite) and ``store.read()`` otherwise. A unique or foreign-key violation that slips past a
+on SQLite; the audit row of the change joins it, see ``bridge.store.engine.write_transaction``) and
+``store.read()`` otherwise. A unique or foreign-key violation that slips past a
 service's own checks (two writers racing) becomes ``Conflict``, never a 500.
 """
 
@@ -21,7 +22,7 @@ from bridge.store import migrate as migrations
 from bridge.store.bookkeeping import DirtyRepo, SyncRepo, TombstoneRepo
 from bridge.store.credentials import CredentialRepo
 from bridge.store.crypto import SecretBox
-from bridge.store.engine import WRITE, make_engine
+from bridge.store.engine import make_engine, write_transaction
 from bridge.store.ownership import OwnedRepo
 from bridge.store.pipelines import PipelineRepo
 from bridge.store.workspaces import ProjectRepo, WorkspaceRepo
@@ -87,7 +88,7 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Tx]:
         try:
-            with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            with write_transaction(self.engine) as conn:
                 yield Tx(conn, box=self.box, clock=self.clock)
         except IntegrityError as e:
             raise Conflict(

@@ -10,10 +10,15 @@ from sqlalchemy import Connection, delete, func, insert, literal, select, update
 
 from bridge.domain.model import Project, Workspace
 from bridge.errors import NotFound
+from bridge.log import SECRETS
 from bridge.store.records import Stored, meta_of, optional_sync, sync_columns, with_sync
 from bridge.store.tables import projects, workspaces
 
 Clock = Callable[[], datetime]
+
+
+#: Kinds of redaction owners that belong to a project (``bridge.store.credentials``/``pipelines``).
+OWNED = (("credential",), ("pipeline",))
 
 
 class WorkspaceRepo:
@@ -73,8 +78,11 @@ class ProjectRepo:
             raise NotFound(f"project {p.name!r} does not exist")
 
     def delete(self, name: str) -> bool:
-        """Deletes the project row; its credentials and pipelines go with it (ON DELETE CASCADE)."""
-        return self.conn.execute(delete(projects).where(projects.c.name == name)).rowcount == 1
+        """Deletes the project row; its credentials and pipelines go with it (ON DELETE CASCADE), and
+        their values leave the log redactor."""
+        deleted = self.conn.execute(delete(projects).where(projects.c.name == name)).rowcount == 1
+        SECRETS.discard_where(lambda o: isinstance(o, tuple) and o[:1] in OWNED and o[1:2] == (name,))
+        return deleted
 
 
 def _select_projects() -> Any:

@@ -85,3 +85,40 @@ volumes:
 {{- define "jenkins-bridge.externalDatabase" -}}
 {{- if or .Values.database.url .Values.database.external -}}true{{- end -}}
 {{- end -}}
+
+{{/* The Secret holding the database owner's URL (key BRIDGE_DATABASE_URL); read by init containers only. */}}
+{{- define "jenkins-bridge.ownerSecretName" -}}
+{{- default (printf "%s-db-owner" (include "jenkins-bridge.fullname" .)) .Values.database.owner.existingSecret -}}
+{{- end -}}
+
+{{/* Init containers that migrate as the owner and grant the runtime role (PostgreSQL with runtimeRole). */}}
+{{- define "jenkins-bridge.ownerInit" -}}
+{{- if and .Values.database.runtimeRole (include "jenkins-bridge.externalDatabase" .) }}
+{{- if not (or .Values.database.owner.url .Values.database.owner.existingSecret) }}
+{{- fail "database.runtimeRole needs the owner's URL: set database.owner.url or database.owner.existingSecret" }}
+{{- end }}
+{{- range $step := list (list "migrate" (list "db" "migrate")) (list "grant" (list "db" "grant-runtime-role" $.Values.database.runtimeRole)) }}
+- name: db-{{ index $step 0 }}
+  image: {{ include "jenkins-bridge.image" $ | quote }}
+  imagePullPolicy: {{ $.Values.image.pullPolicy }}
+  args: {{ toJson (index $step 1) }}
+  envFrom:
+    - configMapRef:
+        name: {{ include "jenkins-bridge.fullname" $ }}
+    - secretRef:
+        name: {{ include "jenkins-bridge.secretName" $ }}
+  env:
+    - name: BRIDGE_DATABASE_URL
+      valueFrom:
+        secretKeyRef:
+          name: {{ include "jenkins-bridge.ownerSecretName" $ }}
+          key: BRIDGE_DATABASE_URL
+  securityContext: {{ toYaml $.Values.securityContext | nindent 4 }}
+  volumeMounts:
+    - name: data
+      mountPath: /data
+    - name: tmp
+      mountPath: /tmp
+{{- end }}
+{{- end }}
+{{- end -}}

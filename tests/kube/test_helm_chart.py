@@ -162,3 +162,66 @@ def test_embedded_manifests_pass_server_side_dry_run(
     done = cluster.kubectl("apply", "--dry-run=server", "-n", "devops", "-f", "-", stdin=embedded)
     assert done.returncode == 0, done.stderr
     assert "persistentvolumeclaim/bridge-jenkins-bridge-data created (server dry run)" in done.stdout
+
+
+OWNER_URL = "postgresql+psycopg://owner:owner-pw@db.devops:5432/bridge"
+
+
+@pytest.fixture(scope="module")
+def runtime_role(kube_binaries: KubeBinaries, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """External PostgreSQL with a runtime role separate from the tables' owner."""
+    return _template(
+        kube_binaries,
+        tmp_path_factory.mktemp("helm"),
+        f"database.url={DATABASE_URL}",
+        "database.runtimeRole=bridge_runtime",
+        f"database.owner.url={OWNER_URL}",
+    )
+
+
+def test_with_a_runtime_role_the_owner_migrates_and_grants_and_only_init_containers_see_it(
+    runtime_role: str,
+) -> None:
+    docs = _docs(runtime_role)
+    owner_secret = next(
+        d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"].endswith("-db-owner")
+    )
+    assert owner_secret["stringData"] == {"BRIDGE_DATABASE_URL": OWNER_URL}
+    main_secret = next(d for d in docs if d["kind"] == "Secret" and d is not owner_secret)
+    assert main_secret["stringData"]["BRIDGE_DATABASE_URL"] == DATABASE_URL
+    assert OWNER_URL not in yaml.safe_dump(main_secret)
+    for deployment in (d for d in docs if d["kind"] == "Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        inits = pod["initContainers"]
+        assert [c["args"] for c in inits] == [
+            ["db", "migrate"],
+            ["db", "grant-runtime-role", "bridge_runtime"],
+        ]
+        for init in inits:
+            (url,) = [e for e in init["env"] if e["name"] == "BRIDGE_DATABASE_URL"]
+            assert url["valueFrom"]["secretKeyRef"]["name"] == owner_secret["metadata"]["name"]
+        for container in pod["containers"]:
+            assert owner_secret["metadata"]["name"] not in yaml.safe_dump(container)
+
+
+def test_without_a_runtime_role_nothing_changes(rendered: str, embedded: str) -> None:
+    for text in (rendered, embedded):
+        docs = _docs(text)
+        assert all(
+            "initContainers" not in d["spec"]["template"]["spec"] for d in docs if d["kind"] == "Deployment"
+        )
+        assert not [d for d in docs if d["metadata"]["name"].endswith("-db-owner")]
+
+
+def test_a_runtime_role_without_the_owner_url_is_refused(kube_binaries: KubeBinaries, tmp_path: Path) -> None:
+    args = [
+        "template",
+        "bridge",
+        str(CHART),
+        "--set",
+        f"database.url={DATABASE_URL}",
+        "--set",
+        "database.runtimeRole=r",
+    ]
+    done = _helm(kube_binaries, *args, home=tmp_path)
+    assert done.returncode != 0 and "database.owner.url" in done.stderr

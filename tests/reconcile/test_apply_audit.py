@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import getpass
 import os
+import pwd
 import shutil
 from pathlib import Path
 
@@ -27,7 +27,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BRIDGE_SECRET_KEY", Fernet.generate_key().decode())
     monkeypatch.setenv("DEMO_GIT_PASSWORD", "apply-audit-pw")
     monkeypatch.setenv("DEMO_KUBECONFIG", "apiVersion: v1")
-    monkeypatch.setattr(getpass, "getuser", lambda: "ops-alice")
+    monkeypatch.setenv("USER", "ops-alice")  # claimed, recorded as such; the actor is the uid's account
     shutil.copy(EXAMPLE, tmp_path / "demo.yaml")
     return tmp_path
 
@@ -49,7 +49,8 @@ def test_every_object_written_is_audited_and_unchanged_ones_are_not(
     written = [line for line in first.output.splitlines() if line.startswith("created")]
     audited = entries(cli_env)
     assert len(audited) == len(written) == 7
-    assert {(a[0], a[1], a[5]) for a in audited} == {("cli:ops-alice", "cli", Outcome.SUCCESS)}
+    operator = "cli:" + pwd.getpwuid(os.getuid()).pw_name
+    assert {(a[0], a[1], a[5]) for a in audited} == {(operator, "cli", Outcome.SUCCESS)}
     assert audited[0][2:5] == ("workspace.create", "apply/workspaces/demo-workspace", None)
     by_action = {a[2] for a in audited}
     assert {"workspace.create", "project.create", "credential.write", "pipeline.write"} <= by_action
