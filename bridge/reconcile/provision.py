@@ -174,10 +174,11 @@ class Provisioner:
         )
         if dry_run:
             return result
-        if deep_now:  # read every identity again (someone may have deleted one in Jenkins)
+        if deep_now:  # read the identities of our folders again (someone may have deleted one)
             self._identities.forget()
-            for name in sorted({ref.project for ref in ok}):
-                self._identity_ready(name, result)
+            for action in result.actions:
+                if action.ref.kind == PROJECT and action.op in (Op.NOOP, Op.UPDATE):
+                    self._identity_ready(action.ref.project, result)
         try:
             for action in result.actions:
                 self._apply(action, ok, tombstones, result, ledger)
@@ -202,6 +203,8 @@ class Provisioner:
         if result.retry and action.op.writes:
             self._record(ref, SyncStatus.PENDING, "waiting for Jenkins to come back")
             return
+        if ref.kind == PROJECT and (ref in result.errors or ref.project in result.retry):
+            return  # its build identity could not be ensured: that state stands
         if action.op in _BUILDS_RUN and not self._identity_ready(ref.project, result):
             if ref.kind == PROJECT:
                 return

@@ -232,6 +232,29 @@ def test_a_realm_that_cannot_create_users_says_what_to_create(
     world.store.close()
 
 
+def test_an_identity_deleted_from_a_realm_without_account_creation_is_reported_by_the_deep_check(
+    tmp_path: Path, sandbox_jenkins_factory: SandboxFactory
+) -> None:
+    from bridge.sandbox.jenkins.server import UserSpec
+
+    ids = [UserSpec(f"jb-project-{p}") for p in ("a1", "a2", "b1")]
+    sandbox = sandbox_jenkins_factory(user_database=False, users=ids)
+    world = make_world(tmp_path, sandbox)
+    world.poll()
+    assert world.provisioner.run().writes == 0
+    with sandbox.state.lock:
+        del sandbox.state.users["jb-project-a2"]
+    result = world.provisioner.run(deep=True)
+    assert result.writes == 0
+    with world.store.read() as tx:
+        a2 = tx.sync.get(ObjectKey(Kind.PROJECT, "a2"))
+        a1 = tx.sync.get(ObjectKey(Kind.PROJECT, "a1"))
+    assert a2 is not None and a2.status is SyncStatus.ERROR
+    assert "create the user 'jb-project-a2'" in (a2.message or "")
+    assert a1 is not None and a1.status is SyncStatus.SYNCED
+    world.store.close()
+
+
 def test_identity_creation_refused_by_jenkins_is_an_actionable_error(sandbox_jenkins: SandboxJenkins) -> None:
     admin = JenkinsAdapter(
         sandbox_jenkins.url, user=sandbox_jenkins.admin_user, token=sandbox_jenkins.admin_token
