@@ -118,7 +118,7 @@ def test_a_prefix_that_could_name_another_account_is_refused(
 
 
 def test_stored_bindings_of_reserved_names_grant_nothing_in_jenkins(
-    container: Container, project: str
+    container: Container, api: ApiClient, project: str
 ) -> None:
     """A binding stored before its name became reserved (an upgrade, a changed setting) is not rendered."""
     with container.store.engine.begin() as conn:
@@ -137,6 +137,7 @@ def test_stored_bindings_of_reserved_names_grant_nothing_in_jenkins(
     reserved = reserved_names(container.settings.jenkins)
     grants = project_grants(container.desired, project, prefix="jb-project-", reserved=reserved)
     assert grants == folder_grants("jb-project-demo", [Member(False, "alice", Role.ADMIN)])
+    assert api.delete(f"{P}/{project}/members/user/Jenkins-Admin").status_code == 204  # still removable
 
 
 @pytest.fixture
