@@ -38,12 +38,19 @@ class Member:
 
 
 def merge_members(members: Iterable[Member]) -> tuple[Member, ...]:
-    """One entry per subject (user or group), with its highest role; sorted."""
-    best: dict[tuple[bool, str], Role] = {}
+    """One entry per subject (user or group), with its highest role; sorted.
+
+    Subjects that differ only in case are one subject, as they are in Jenkins (its default id
+    strategies ignore case, and matrix-auth writes one line for them); the smallest spelling stays.
+    """
+    best: dict[tuple[bool, str], Member] = {}
     for m in members:
-        key = (m.group, m.subject)
-        best[key] = max(best.get(key, m.role), m.role)
-    return tuple(sorted(Member(group, subject, role) for (group, subject), role in best.items()))
+        key = (m.group, m.subject.lower())
+        seen = best.get(key)
+        if seen is not None:
+            m = Member(m.group, min(seen.subject, m.subject), max(seen.role, m.role))
+        best[key] = m
+    return tuple(sorted(best.values()))
 
 
 @dataclass(frozen=True)

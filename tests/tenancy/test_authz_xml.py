@@ -78,6 +78,23 @@ def test_the_folder_matrix_is_exact_and_sorted_as_matrix_auth_writes_it() -> Non
     ]
 
 
+def test_subjects_are_sorted_and_merged_ignoring_case_as_jenkins_ids_are() -> None:
+    members = [
+        Member(group=False, subject="bob", role=Role.VIEWER),
+        Member(group=False, subject="Alice", role=Role.VIEWER),
+        Member(group=False, subject="alice", role=Role.OPERATOR),  # the same Jenkins user as "Alice"
+        Member(group=False, subject="Zed", role=Role.VIEWER),
+    ]
+    lines = folder_grants("jb-project-demo", members).lines
+    assert [line for line in lines if line.startswith("USER:hudson.model.Item.Read:")] == [
+        "USER:hudson.model.Item.Read:Alice",
+        "USER:hudson.model.Item.Read:bob",
+        "USER:hudson.model.Item.Read:jb-project-demo",
+        "USER:hudson.model.Item.Read:Zed",
+    ]
+    assert "USER:hudson.model.Item.Build:Alice" in lines  # the higher role of the two spellings
+
+
 def test_members_change_the_folder_hash() -> None:
     project = Project(name="demo", workspace="w")
     alone = render_folder(project, key=KEY, grants=folder_grants("jb-project-demo", []))

@@ -7,10 +7,11 @@
 * Folders: matrix-auth's folder ``AuthorizationMatrixProperty`` with ``NonInheritingStrategy`` (only
   the folder's own grants, plus what global administrators hold anyway), one
   ``<permission>TYPE:permission.id:sid</permission>`` line per grant, sorted as matrix-auth writes them
-  (permission id, then ``GROUP`` before ``USER``, then sid). The project identity gets Job/Read, Build,
-  Cancel and Configure (Configure implies ``CredentialsProvider.UseItem``, which a build that is not
-  SYSTEM needs to use the folder's credentials); members get Job/Read (viewer), + Build and Cancel
-  (operator), + Run/Replay (admin).
+  (permission id, then ``GROUP`` before ``USER``, then sid compared ignoring case, as the default id
+  strategies of Jenkins's own user database do; ``AuthorizationContainer.PermissionEntryComparator``).
+  The project identity gets Job/Read, Build, Cancel and Configure (Configure implies
+  ``CredentialsProvider.UseItem``, which a build that is not SYSTEM needs to use the folder's
+  credentials); members get Job/Read (viewer), + Build and Cancel (operator), + Run/Replay (admin).
 
 Both are built and parsed with the XML library; the parsers read Jenkins's own variants (legacy
 unprefixed permission lines, ``blocksInheritance``) so a deep check compares meaning, not bytes.
@@ -91,7 +92,7 @@ def permission_lines(identity: str, members: Iterable[Member]) -> tuple[str, ...
     for member in merge_members(members):
         kind = "GROUP" if member.group else "USER"
         grants |= {(p, kind, member.subject) for p in ROLE_PERMISSIONS[member.role]}
-    return tuple(f"{kind}:{perm}:{sid}" for perm, kind, sid in sorted(grants))
+    return tuple(sorted((f"{kind}:{perm}:{sid}" for perm, kind, sid in grants), key=_line_order))
 
 
 def folder_grants(identity: str, members: Iterable[Member]) -> FolderGrants:
@@ -129,12 +130,13 @@ def parse_matrix(properties: ET.Element | None) -> FolderGrants | None:
     return FolderGrants(inheritance, tuple(lines))
 
 
-def _line_order(line: str) -> tuple[str, int, str]:
+def _line_order(line: str) -> tuple[str, int, str, str]:
+    """matrix-auth's order: permission id, then EITHER (unprefixed), GROUP, USER, then sid ignoring case."""
     kind, _, rest = line.partition(":")
     if kind not in ("USER", "GROUP"):
         kind, rest = "", line
     perm, _, sid = rest.partition(":")
-    return (perm, {"": 0, "GROUP": 1, "USER": 2}[kind], sid)
+    return (perm, {"": 0, "GROUP": 1, "USER": 2}[kind], sid.lower(), sid)
 
 
 def replace_matrix(config: bytes | str, grants: FolderGrants) -> bytes:
