@@ -4,6 +4,10 @@ Phases: cold pass (everything created), no-op pass, one pipeline changed. Prints
 requests by method per phase and writes per change, and fails (exit 1) unless the no-op pass makes
 0 writes and at most 2 requests per project, and the one change makes exactly 1 write.
 
+Each project's Jenkins build identity exists beforehand (an operator-provided realm): the cold pass
+reads each once (``GET user/<id>/api/json``), later passes read none. Where the bridge creates them,
+the cold pass adds one ``POST securityRealm/createAccountByAdmin`` per project.
+
 The desired state lives in the real store (SQLite in a temporary directory), written through the
 service layer; Jenkins is reached through the real adapter over HTTP.
 
@@ -22,6 +26,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from bridge.adapters.jenkins.client import JenkinsAdapter
+from bridge.adapters.jenkins.identities import JenkinsProjectIdentities
 from bridge.domain.model import (
     Credential,
     CredentialType,
@@ -31,9 +36,11 @@ from bridge.domain.model import (
     SecretData,
     Workspace,
 )
+from bridge.identity.tenancy import DEFAULT_PREFIX, project_identity
 from bridge.reconcile.provision import PassResult, Provisioner
 from bridge.reconcile.render import marker_key
 from bridge.sandbox.jenkins import SandboxJenkins
+from bridge.sandbox.jenkins.server import UserSpec
 from bridge.services.credentials import CredentialService
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
@@ -46,10 +53,14 @@ JENKINSFILE = (
 )
 
 
+def project_name(p: int) -> str:
+    return f"proj-{p:03d}"
+
+
 def populate(store: Store, *, projects: int, pipelines: int, credentials: int) -> None:
     WorkspaceService(store).create(Workspace(name="bench"))
     for p in range(projects):
-        name = f"proj-{p:03d}"
+        name = project_name(p)
         ProjectService(store).create(Project(name=name, workspace="bench", description=f"bench project {p}"))
         for c in range(credentials):
             CredentialService(store).create(
@@ -93,7 +104,8 @@ def main() -> int:
     parser.add_argument("--pipelines", type=int, default=10)
     parser.add_argument("--credentials", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, SandboxJenkins() as sandbox:
+    identities = [UserSpec(project_identity(DEFAULT_PREFIX, project_name(p))) for p in range(args.projects)]
+    with tempfile.TemporaryDirectory() as tmp, SandboxJenkins(users=identities) as sandbox:
         from bridge.store.crypto import SecretBox
         from bridge.store.engine import make_engine
 
@@ -105,7 +117,12 @@ def main() -> int:
         print(f"store populated in {time.perf_counter() - started:.2f}s")
         adapter = JenkinsAdapter(sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token)
         desired = StoreDesiredState(store)
-        provisioner = Provisioner(desired=desired, jenkins=adapter, key=marker_key(key))
+        provisioner = Provisioner(
+            desired=desired,
+            jenkins=adapter,
+            key=marker_key(key),
+            identities=JenkinsProjectIdentities(adapter),
+        )
         cold = phase("cold", provisioner, adapter)
         noop_before = adapter.counter.total
         noop = phase("no-op", provisioner, adapter)

@@ -119,6 +119,8 @@ def build_worker(
     and get their own store (migrated) and adapter.
     """
     from bridge.adapters.jenkins.configxml import KubeconfigMode
+    from bridge.adapters.jenkins.identities import JenkinsProjectIdentities, JsonAndForms
+    from bridge.identity.wiring import reserved_names
     from bridge.reconcile.provision import Provisioner
     from bridge.reconcile.render import marker_key
     from bridge.reconcile.runner import Worker
@@ -127,12 +129,17 @@ def build_worker(
         store = Store.from_settings(settings)
         store.migrate()
         desired = StoreDesiredState(store)
+    jenkins = jenkins or build_jenkins(settings)
     provisioner = Provisioner(
         desired=desired,
-        jenkins=jenkins or build_jenkins(settings),
+        jenkins=jenkins,
         key=marker_key(settings.secret_key),
         kubeconfig_mode=KubeconfigMode(settings.jenkins.kubeconfig_credential_mode),
         secret_repush_interval=settings.reconcile.secret_repush_interval,
         requested_by=settings.jenkins.attribution == "parameter",
+        # project identities are created through the adapter's form primitive (a real JenkinsAdapter)
+        identities=JenkinsProjectIdentities(jenkins) if isinstance(jenkins, JsonAndForms) else None,
+        identity_prefix=settings.jenkins.project_identity_prefix,
+        reserved=reserved_names(settings.jenkins),
     )
     return Worker(provisioner=provisioner, desired=desired)

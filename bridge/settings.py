@@ -19,6 +19,7 @@ import binascii
 import dataclasses
 import logging
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -63,6 +64,10 @@ class JenkinsSettings:
     #: How runs and approvals carry the real user (docs/security.md §5): a ``BRIDGE_REQUESTED_BY``
     #: parameter and bridge-side submitter checks, or per-user API tokens minted by ``user``.
     attribution: AttributionMode = "parameter"
+    #: Jenkins user id of each project's build identity is this prefix + the project name.
+    project_identity_prefix: str = "jb-project-"
+    #: Comma-separated Jenkins user ids no bridge user or binding may take (the Jenkins admin's).
+    reserved_users: str = "admin"
 
     def __repr__(self) -> str:
         return _repr(self)
@@ -198,6 +203,7 @@ class Settings:
         problems += [f"{PREFIX}{name} must be greater than 0" for name, v in positive.items() if v <= 0]
         if self.jenkins.retries < 0:
             problems.append(f"{PREFIX}JENKINS_RETRIES must be 0 or more")
+        problems += _identity_problems(self.jenkins)
         if self.auth.proxy_token is not None and len(self.auth.proxy_token) < 32:
             problems.append(f"{PREFIX}AUTH_PROXY_TOKEN must be at least 32 characters")
         if self.auth.token_review_ttl < 0:
@@ -217,6 +223,19 @@ class Settings:
                 problems.append(f"{PREFIX}{name}: no such file {path}")
         if problems:
             raise ConfigurationError("invalid settings: " + "; ".join(problems))
+
+
+def _identity_problems(j: JenkinsSettings) -> list[str]:
+    """The project identity prefix must make valid Jenkins ids that no configured account can match."""
+    prefix = j.project_identity_prefix
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", prefix):
+        return [f"{PREFIX}JENKINS_PROJECT_IDENTITY_PREFIX must be 1-40 letters, digits, - or _"]
+    taken = [n for n in [j.user or "", *j.reserved_users.split(",")] if n.strip()]
+    return [
+        f"{PREFIX}JENKINS_PROJECT_IDENTITY_PREFIX {prefix!r} matches the configured account {name.strip()!r}"
+        for name in taken
+        if name.strip().casefold().startswith(prefix.casefold())
+    ]
 
 
 def _read_yaml(path: Path) -> Mapping[str, Any]:

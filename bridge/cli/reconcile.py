@@ -27,7 +27,10 @@ from bridge.settings import Settings
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing in Jenkins or the store.")
 @click.option("--project", "projects", multiple=True, help="Only these projects (repeatable).")
 @click.option(
-    "--deep", is_flag=True, help="Also read back every job's config.xml and re-push credential values."
+    "--deep",
+    is_flag=True,
+    help="Also read back every job's and folder's config.xml, check the project identities and "
+    "re-push credential values.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Do not print no-op lines.")
 def reconcile(once: bool, dry_run: bool, projects: tuple[str, ...], deep: bool, quiet: bool) -> None:

@@ -3,6 +3,11 @@
 A binding names a user or a group. One row per (scope, subject); granting again changes the role.
 Bindings of a deleted project or workspace are removed with it (``forget_scope``), so a later project
 of the same name does not inherit its members.
+
+Bindings are also desired state in Jenkins: each project folder grants its members (``tenancy.py``).
+A grant or revoke therefore marks the affected projects dirty in the same transaction (the project, or
+every project of the workspace), so the next poll re-renders exactly those folders. Names reserved in
+Jenkins (``ReservedNames``) are refused as subjects.
 """
 
 from __future__ import annotations
@@ -14,12 +19,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
 
+from bridge.domain.model import SyncState
 from bridge.errors import NotFound
 from bridge.identity.names import check_subject
 from bridge.identity.principal import Principal
 from bridge.identity.roles import Role
 from bridge.identity.tables import role_bindings
+from bridge.identity.tenancy import BUILT_IN_ONLY, ReservedNames
 from bridge.identity.token_store import Clock, utcnow
+from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.store.bookkeeping import DirtyRepo, SyncRepo
 from bridge.store.engine import write_transaction
 from bridge.store.records import utc as as_utc
 from bridge.store.tables import projects, workspaces
@@ -83,10 +92,28 @@ def _lock_scope(conn: Connection, scope: Scope, scope_name: str) -> None:
         raise NotFound(f"{scope.value} {scope_name!r} not found")
 
 
+def touch_projects_in(conn: Connection, scope: Scope, scope_name: str, clock: Clock) -> None:
+    """The members of these projects changed: show their folders pending and queue them."""
+    if scope is Scope.PROJECT:
+        names = [scope_name]
+    else:
+        names = list(
+            conn.execute(select(projects.c.name).where(projects.c.workspace == scope_name)).scalars()
+        )
+    sync, dirty = SyncRepo(conn, clock), DirtyRepo(conn, clock)
+    for name in names:
+        key = ObjectKey(Kind.PROJECT, name)
+        sync.set(key, SyncState())
+        dirty.add(key)
+
+
 class BindingStore:
-    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: Clock = utcnow, reserved: ReservedNames = BUILT_IN_ONLY
+    ) -> None:
         self._engine = engine
         self._clock = clock
+        self._reserved = reserved
 
     def of_scope(self, scope: Scope, scope_name: str) -> list[Binding]:
         query = (
@@ -131,9 +158,13 @@ class BindingStore:
         of the same name would inherit.
         """
         check_subject(subject, what=kind.value)
+        self._reserved.check_subject(subject, what=kind.value)
         key = self._key(scope, scope_name, kind, subject)
         with write_transaction(self._engine) as conn:
             _lock_scope(conn, scope, scope_name)
+            before = conn.execute(select(role_bindings.c.role).where(key)).scalar()
+            if before != role.label:
+                touch_projects_in(conn, scope, scope_name, self._clock)
             changed = conn.execute(update(role_bindings).where(key).values(role=role.label)).rowcount
             if not changed:
                 conn.execute(
@@ -157,6 +188,7 @@ class BindingStore:
             ).rowcount
             if not gone:  # raised inside: nothing commits, so no success entry either
                 raise NotFound(f"{kind.value} {subject!r} holds no role on {scope.value} {scope_name!r}")
+            touch_projects_in(conn, scope, scope_name, self._clock)
 
     def forget_scope(self, scope: Scope, scope_name: str) -> int:
         with write_transaction(self._engine) as conn:

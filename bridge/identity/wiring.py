@@ -22,9 +22,10 @@ from bridge.identity.authenticators import (
 )
 from bridge.identity.bindings import BindingStore
 from bridge.identity.policy import Policy
+from bridge.identity.tenancy import ReservedNames
 from bridge.identity.token_review import TokenReviewAuthenticator, TokenReviewer
 from bridge.identity.token_store import TokenStore
-from bridge.settings import AuthSettings, Settings
+from bridge.settings import AuthSettings, JenkinsSettings, Settings
 from bridge.store.tables import projects
 
 
@@ -48,6 +49,15 @@ class Identity:
         with self.engine.connect() as conn:
             row = conn.execute(select(projects.c.workspace).where(projects.c.name == project)).first()
         return None if row is None else str(row.workspace)
+
+
+def reserved_names(jenkins: JenkinsSettings) -> ReservedNames:
+    """The Jenkins user ids no bridge name may take (``identity/tenancy.py``)."""
+    return ReservedNames.of(
+        prefix=jenkins.project_identity_prefix,
+        service_account=jenkins.user,
+        reserved=_csv(jenkins.reserved_users),
+    )
 
 
 def _reviewer(auth: AuthSettings) -> TokenReviewer:
@@ -74,7 +84,7 @@ def build_identity(settings: Settings, engine: Engine, *, reviewer: TokenReviewe
         )
     cns = _csv(auth.proxy_client_cns)
     proxy = TrustedProxyAuthenticator(proxy_token=auth.proxy_token, client_cns=cns)
-    bindings = BindingStore(engine)
+    bindings = BindingStore(engine, reserved=reserved_names(settings.jenkins))
     return Identity(
         authenticator=AuthenticatorChain(proxy=proxy if auth.proxy_token or cns else None, bearer=bearer),
         policy=Policy(bindings, admin_users=_csv(auth.admin_users), admin_groups=_csv(auth.admin_groups)),

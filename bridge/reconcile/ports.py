@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bridge.domain.model import Credential, Pipeline, Project, SyncState
+from bridge.identity.tenancy import Member
 
 
 class Kind(enum.StrEnum):
@@ -51,6 +52,10 @@ class DesiredState(Protocol):
         ...
 
     def pipelines(self, project: str) -> Sequence[Pipeline]: ...
+
+    def members(self, project: str) -> Sequence[Member]:
+        """The role bindings on the project and on its workspace (what its Jenkins folder grants)."""
+        ...
 
     def tombstones(self) -> Sequence[Tombstone]: ...
 

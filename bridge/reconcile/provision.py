@@ -10,6 +10,12 @@ Credential values cannot be observed (Jenkins redacts them), so they are re-push
 ``secret_repush_interval``; the same slow cadence runs a deep check of pipeline jobs (config.xml read
 back and compared), which catches edits in Jenkins that kept our marker in the description.
 
+Tenancy: every folder carries the matrix of its project identity and members, every job runs its
+builds as the project identity (``render.py``); that identity is made to exist before anything of the
+project is written (``identities.py``), and when it cannot be, the project reports what an operator
+must do and nothing of it is written. The deep check also reads folder configs back, so a matrix
+edited in Jenkins is repaired.
+
 Ownership: the marker in Jenkins decides. The store also keeps a ledger of the items the bridge
 created (``DesiredState.owned``), so an item of ours whose marker someone stripped is still known as
 ours, and repaired, after a restart or on another worker. An item without the marker that the ledger
@@ -26,11 +32,21 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bridge.adapters.jenkins.configxml import KubeconfigMode, Rendered, replace_description
+from bridge.adapters.jenkins.configxml import (
+    FolderGrants,
+    KubeconfigMode,
+    Rendered,
+    folder_grants_drifted,
+    update_folder,
+)
+from bridge.adapters.jenkins.identities import ProjectIdentities
 from bridge.adapters.jenkins.port import JenkinsPort
 from bridge.domain.model import Pipeline, SyncState, SyncStatus
 from bridge.domain.plan import CREDENTIAL, NOT_MANAGED, PROJECT, Action, Op, Ref, Seen, plan
 from bridge.errors import BridgeError, NotFound
+from bridge.identity.tenancy import BUILT_IN_ONLY, DEFAULT_PREFIX, ReservedNames, project_identity
+from bridge.reconcile.identities import IdentityKeeper
+from bridge.reconcile.ledger import Ledger
 from bridge.reconcile.observe import observe
 from bridge.reconcile.ports import DesiredState, Kind, ObjectKey, Tombstone
 from bridge.reconcile.render import pipeline_drifted, render_project
@@ -87,9 +103,17 @@ class Provisioner:
         secret_repush_interval: float = 3600.0,
         requested_by: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        identities: ProjectIdentities | None = None,
+        identity_prefix: str = DEFAULT_PREFIX,
+        reserved: ReservedNames = BUILT_IN_ONLY,
     ) -> None:
-        """``requested_by``: jobs define ``BRIDGE_REQUESTED_BY`` (``jenkins.attribution = "parameter"``)."""
+        """``requested_by``: jobs define ``BRIDGE_REQUESTED_BY`` (``jenkins.attribution = "parameter"``);
+        ``identities``: creates project identities (``None``: an operator provides them)."""
         self._desired = desired
+        self._prefix = identity_prefix
+        self._reserved = reserved
+        self._identities = IdentityKeeper(identities, prefix=identity_prefix)
+        self._grants: dict[str, FolderGrants] = {}
         self._jenkins = jenkins
         self._requested_by = requested_by
         self._key = key
@@ -117,12 +141,20 @@ class Provisioner:
         result = PassResult(dry_run=dry_run)
         rendered: dict[Ref, Rendered] = {}
         pipelines: dict[Ref, Pipeline] = {}
+        self._grants = {}
         for project in live.values():
-            docs, pipes = render_project(
-                self._desired, project, key=self._key, mode=self._mode, requested_by=self._requested_by
+            docs, pipes, grants = render_project(
+                self._desired,
+                project,
+                key=self._key,
+                mode=self._mode,
+                requested_by=self._requested_by,
+                prefix=self._prefix,
+                reserved=self._reserved,
             )
             rendered.update(docs)
             pipelines.update(pipes)
+            self._grants[project.name] = grants
         names = sorted(set(live) | {ref.project for ref in tombstones})
         ledger = Ledger({ref_of(k) for k in self._desired.owned(names)})
         observation = observe(self._jenkins, names, owned_folders=ledger.folders())
@@ -131,7 +163,8 @@ class Provisioner:
             self._fail_project(name, rendered, error, result, dry_run=dry_run)
         ok = {ref: doc for ref, doc in rendered.items() if ref.project not in observation.failed}
         due = self._clock() - self._last_repush >= self._repush_interval
-        drifted = self._deep_check(ok, pipelines, seen) if (due if deep is None else deep) else set()
+        deep_now = due if deep is None else deep
+        drifted = self._deep_check(ok, pipelines, seen) if deep_now else set()
         result.actions = plan(
             desired={ref: doc.description for ref, doc in ok.items()},
             observed=seen,
@@ -141,6 +174,11 @@ class Provisioner:
         )
         if dry_run:
             return result
+        if deep_now:  # read the identities of our folders again (someone may have deleted one)
+            self._identities.forget()
+            for action in result.actions:
+                if action.ref.kind == PROJECT and action.op in (Op.NOOP, Op.UPDATE):
+                    self._identity_ready(action.ref.project, result)
         try:
             for action in result.actions:
                 self._apply(action, ok, tombstones, result, ledger)
@@ -165,6 +203,14 @@ class Provisioner:
         if result.retry and action.op.writes:
             self._record(ref, SyncStatus.PENDING, "waiting for Jenkins to come back")
             return
+        if ref.kind == PROJECT and (ref in result.errors or ref.project in result.retry):
+            return  # its build identity could not be ensured: that state stands
+        if action.op in _BUILDS_RUN and not self._identity_ready(ref.project, result):
+            if ref.kind == PROJECT:
+                return
+            if ref.folder not in result.errors:  # Jenkins unreachable: retried
+                self._record(ref, SyncStatus.PENDING, "waiting for Jenkins to come back")
+                return
         if ref.kind != PROJECT and ref.folder in result.errors and action.op.writes:
             self._error(ref, f"its folder could not be provisioned: {result.errors[ref.folder]}", result)
             return
@@ -223,9 +269,11 @@ class Provisioner:
             if ref.kind == CREDENTIAL:
                 jenkins.update_credential(ref.project, ref.name, docs[ref].xml)
             elif ref.kind == PROJECT:
-                # keep what Jenkins holds in the folder (credential store, views); change the description only
+                # keep what Jenkins holds in the folder (credential store, views, other properties);
+                # change the description and the matrix only
+                current = jenkins.item_config(path)
                 jenkins.update_item(
-                    path, replace_description(jenkins.item_config(path), docs[ref].description)
+                    path, update_folder(current, docs[ref].description, self._grants.get(ref.project))
                 )
             else:
                 jenkins.update_item(path, docs[ref].xml)
@@ -234,6 +282,16 @@ class Provisioner:
         self, docs: dict[Ref, Rendered], pipelines: dict[Ref, Pipeline], seen: Mapping[Ref, Seen]
     ) -> set[Ref]:
         drifted: set[Ref] = set()
+        for ref in (r for r in docs if r.kind == PROJECT):
+            current = seen.get(ref)
+            if current is None or not current.managed or current.stamp != docs[ref].description:
+                continue
+            try:
+                config = self._jenkins.item_config(ref.project)
+            except BridgeError:
+                continue
+            if folder_grants_drifted(config, self._grants.get(ref.project)):
+                drifted.add(ref)
         for ref, pipeline in pipelines.items():
             current = seen.get(ref)
             if (
@@ -248,7 +306,12 @@ class Provisioner:
             except BridgeError:
                 continue  # the pass itself will meet and report the problem
             if pipeline_drifted(
-                config, desired=pipeline, rendered=docs[ref], key=self._key, requested_by=self._requested_by
+                config,
+                desired=pipeline,
+                rendered=docs[ref],
+                key=self._key,
+                requested_by=self._requested_by,
+                run_as=project_identity(self._prefix, ref.project),
             ):
                 drifted.add(ref)
         return drifted
@@ -275,6 +338,26 @@ class Provisioner:
             else:
                 self._record(ref, SyncStatus.ERROR, error.detail)
 
+    def _identity_ready(self, project: str, result: PassResult) -> bool:
+        """Make sure the project's build identity exists before anything of the project is written.
+
+        When it cannot be, the folder's error says why (and what to do); its contents then report
+        that their folder could not be provisioned, and nothing of the project is written.
+        """
+        folder = Ref(PROJECT, project)
+        if folder in result.errors:
+            return False
+        try:
+            self._identities.ensure(project)
+        except BridgeError as e:
+            if e.retryable:
+                result.retry.add(project)
+                self._record(folder, SyncStatus.PENDING, f"waiting for Jenkins: {e.detail}")
+            else:
+                self._error(folder, f"its Jenkins build identity is missing: {e.detail}", result)
+            return False
+        return True
+
     def _error(self, ref: Ref, message: str, result: PassResult) -> None:
         result.errors[ref] = message
         self._record(ref, SyncStatus.ERROR, message)
@@ -292,41 +375,4 @@ class Provisioner:
         self._recorded[key] = (status, message)
 
 
-class Ledger:
-    """The ownership ledger during one pass: what the store named, and the changes to write back."""
-
-    def __init__(self, owned: set[Ref]) -> None:
-        self.owned = owned
-        self.added: set[Ref] = set()
-        self.removed: set[Ref] = set()
-
-    def folders(self) -> set[str]:
-        return {ref.project for ref in self.owned if ref.kind == PROJECT}
-
-    def claim(self, ref: Ref) -> None:
-        if ref not in self.owned:
-            self.owned.add(ref)
-            self.added.add(ref)
-        self.removed.discard(ref)
-
-    def release(self, ref: Ref) -> None:
-        """``ref`` is gone from Jenkins; a folder takes everything recorded inside it along."""
-        gone = {r for r in self.owned if r == ref or (ref.kind == PROJECT and r.project == ref.project)}
-        self.owned -= gone
-        self.removed |= gone
-        self.added -= gone
-
-    def apply(self, seen: Mapping[Ref, Seen], *, observed: set[str]) -> dict[Ref, Seen]:
-        """Observation with ownership applied: marked items are recorded; recorded items that lost
-        their marker count as ours (when still the right kind of item); recorded items seen absent
-        are forgotten, so a later same-named item is not ours."""
-        for ref in [r for r in self.owned if r.project in observed and r not in seen]:
-            self.owned.discard(ref)
-            self.removed.add(ref)
-        result = dict(seen)
-        for ref, item in seen.items():
-            if item.managed:
-                self.claim(ref)
-            elif ref in self.owned and item.compatible:
-                result[ref] = Seen(managed=True, stamp=item.stamp)  # ours, marker removed in Jenkins
-        return result
+_BUILDS_RUN = (Op.CREATE, Op.UPDATE, Op.REPLACE)

@@ -1,4 +1,8 @@
-"""Desired state → rendered Jenkins documents, by ref (folder, credentials, pipelines of each project)."""
+"""Desired state → rendered Jenkins documents, by ref (folder, credentials, pipelines of each project).
+
+Tenancy is part of every rendering: the folder carries the matrix of the project identity and the
+project's members, every job runs its builds as the project identity (``configxml.authz``).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,21 @@ import dataclasses
 import hashlib
 
 from bridge.adapters.jenkins.configxml import (
+    FolderGrants,
     KubeconfigMode,
     Rendered,
+    folder_grants,
     parse_pipeline,
+    parse_run_as,
     read_marker,
     render_credential,
     render_folder,
     render_pipeline,
 )
+from bridge.adapters.jenkins.configxml.xmltext import parse
 from bridge.domain.model import ParameterType, Pipeline, Project
 from bridge.domain.plan import CREDENTIAL, PIPELINE, PROJECT, Ref
+from bridge.identity.tenancy import BUILT_IN_ONLY, DEFAULT_PREFIX, ReservedNames, project_identity
 from bridge.reconcile.ports import DesiredState
 
 
@@ -24,14 +33,33 @@ def marker_key(secret_key: str) -> bytes:
     return hashlib.sha256(b"jenkins-bridge/config-hash\x00" + secret_key.encode("utf-8")).digest()
 
 
-def render_project(
-    desired: DesiredState, project: Project, *, key: bytes, mode: KubeconfigMode, requested_by: bool = True
-) -> tuple[dict[Ref, Rendered], dict[Ref, Pipeline]]:
-    """Every document of one project, and the pipelines (kept for deep drift checks).
+def project_grants(
+    desired: DesiredState, project: str, *, prefix: str, reserved: ReservedNames = BUILT_IN_ONLY
+) -> FolderGrants:
+    """The folder matrix of a project: its identity and its members (reserved names left out: a
+    binding stored before a name became reserved must not grant it anything in Jenkins)."""
+    members = [m for m in desired.members(project) if reserved.reason(m.subject) is None]
+    return folder_grants(project_identity(prefix, project), members)
 
-    ``requested_by``: jobs define ``BRIDGE_REQUESTED_BY`` (``jenkins.attribution = "parameter"``).
+
+def render_project(
+    desired: DesiredState,
+    project: Project,
+    *,
+    key: bytes,
+    mode: KubeconfigMode,
+    requested_by: bool = True,
+    prefix: str = DEFAULT_PREFIX,
+    reserved: ReservedNames = BUILT_IN_ONLY,
+) -> tuple[dict[Ref, Rendered], dict[Ref, Pipeline], FolderGrants]:
+    """Every document of one project, the pipelines (kept for deep drift checks) and the folder matrix.
+
+    ``requested_by``: jobs define ``BRIDGE_REQUESTED_BY`` (``jenkins.attribution = "parameter"``);
+    ``prefix``: of the project identity every job runs as.
     """
-    rendered = {Ref(PROJECT, project.name): render_folder(project, key=key)}
+    grants = project_grants(desired, project.name, prefix=prefix, reserved=reserved)
+    run_as = project_identity(prefix, project.name)
+    rendered = {Ref(PROJECT, project.name): render_folder(project, key=key, grants=grants)}
     for credential in desired.credentials(project.name):
         rendered[Ref(CREDENTIAL, project.name, credential.id)] = render_credential(
             credential, key=key, mode=mode
@@ -39,19 +67,28 @@ def render_project(
     pipelines: dict[Ref, Pipeline] = {}
     for pipeline in desired.pipelines(project.name):
         ref = Ref(PIPELINE, project.name, pipeline.name)
-        rendered[ref] = render_pipeline(pipeline, key=key, requested_by=requested_by)
+        rendered[ref] = render_pipeline(pipeline, key=key, requested_by=requested_by, run_as=run_as)
         pipelines[ref] = pipeline
-    return rendered, pipelines
+    return rendered, pipelines, grants
 
 
 def pipeline_drifted(
-    config: bytes, *, desired: Pipeline, rendered: Rendered, key: bytes, requested_by: bool = True
+    config: bytes,
+    *,
+    desired: Pipeline,
+    rendered: Rendered,
+    key: bytes,
+    requested_by: bool = True,
+    run_as: str | None = None,
 ) -> bool:
     """Does Jenkins' config.xml describe another pipeline than the one we pushed?
 
     Jenkins' copy is parsed and re-rendered, so layout differences (XML 1.1, element order, what
     Jenkins adds) do not count. Password defaults come back encrypted, so they are taken as desired.
+    The build identity (``run_as``) is the bridge's own declaration: edited or removed, it is drift.
     """
+    if run_as is not None and parse_run_as(parse(config).find("properties")) != run_as:
+        return True
     parsed = parse_pipeline(config, project=desired.project, name=desired.name)
     marked = read_marker(parsed.description)
     if marked is None or marked[1] != rendered.digest:
@@ -77,5 +114,5 @@ def pipeline_drifted(
         discarder=parsed.discarder if desired.discarder is not None else None,
         cron=parsed.cron if desired.cron is not None else None,
     )
-    again = render_pipeline(observed_pipeline, key=key, requested_by=requested_by)
+    again = render_pipeline(observed_pipeline, key=key, requested_by=requested_by, run_as=run_as)
     return again.digest != rendered.digest

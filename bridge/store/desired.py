@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence, Set
 
+from sqlalchemy import and_, or_, select
+
 from bridge.domain.model import Credential, Pipeline, Project, SyncState, SyncStatus
+from bridge.identity.roles import Role
+from bridge.identity.tenancy import Member
 from bridge.reconcile.ports import DesiredState, ObjectKey, Tombstone
 from bridge.store.unit import Store
 
@@ -29,6 +33,25 @@ class StoreDesiredState(DesiredState):
     def pipelines(self, project: str) -> Sequence[Pipeline]:
         with self.store.read() as tx:
             return [s.obj for s in tx.pipelines.list(project)]
+
+    def members(self, project: str) -> Sequence[Member]:
+        """Bindings on the project and on its workspace, in one query (highest role merged later)."""
+        from bridge.identity.tables import role_bindings  # the identity tables live on this metadata
+        from bridge.store.tables import projects
+
+        b = role_bindings.c
+        home = select(projects.c.workspace).where(projects.c.name == project).scalar_subquery()
+        query = select(b.subject_kind, b.subject, b.role).where(
+            or_(
+                and_(b.scope == "project", b.scope_name == project),
+                and_(b.scope == "workspace", b.scope_name == home),
+            )
+        )
+        with self.store.read() as tx:
+            rows = tx.conn.execute(query).all()
+        return [
+            Member(group=r.subject_kind == "group", subject=r.subject, role=Role.parse(r.role)) for r in rows
+        ]
 
     def tombstones(self) -> Sequence[Tombstone]:
         with self.store.read() as tx:

@@ -10,6 +10,7 @@ import defusedxml.ElementTree as SafeET
 from bridge.adapters.jenkins.port import ObservedFolder, ObservedItem, RequestCounter
 from bridge.domain.model import Credential, Pipeline, Project, SyncState
 from bridge.errors import Conflict, NotFound, UpstreamError, UpstreamUnavailable
+from bridge.identity.tenancy import Member
 from bridge.reconcile.ports import Kind, ObjectKey, Tombstone
 
 
@@ -24,6 +25,7 @@ class MemoryDesiredState:
     sync: dict[ObjectKey, SyncState] = field(default_factory=dict)
     dirty: list[ObjectKey] = field(default_factory=list)
     owned_: set[ObjectKey] = field(default_factory=set)
+    members_: dict[str, list[Member]] = field(default_factory=dict)
     records: int = 0
 
     def put(self, obj: Project | Credential | Pipeline) -> None:
@@ -68,6 +70,9 @@ class MemoryDesiredState:
 
     def pipelines(self, project: str) -> Sequence[Pipeline]:
         return [c for (p, _), c in sorted(self.pipelines_.items()) if p == project]
+
+    def members(self, project: str) -> Sequence[Member]:
+        return list(self.members_.get(project, []))
 
     def tombstones(self) -> Sequence[Tombstone]:
         return list(self.tombstones_)

@@ -32,6 +32,7 @@ from bridge.adapters.jenkins.port import QueuedRun
 from bridge.adapters.jenkins.usertokens import TokenVault, UserTokens
 from bridge.errors import BridgeError, NotFound, UpstreamError
 from bridge.identity.attribution import Actor
+from bridge.identity.tenancy import ReservedNames
 from bridge.settings import AttributionMode, JenkinsSettings
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,13 @@ def connect_runs(settings: JenkinsSettings, vault: TokenVault | None = None) -> 
         return JenkinsRuns(service)
     if vault is None:
         raise ValueError("user-token attribution needs the store's Jenkins token table")
-    return JenkinsRuns(service, mode="user-token", tokens=UserTokens(service, vault, connect))
+    reserved = ReservedNames.of(
+        prefix=settings.project_identity_prefix,
+        service_account=settings.user,
+        reserved=settings.reserved_users.split(","),
+    )
+    tokens = UserTokens(service, vault, connect, reserved=reserved)
+    return JenkinsRuns(service, mode="user-token", tokens=tokens)
 
 
 class JenkinsRuns:

@@ -13,6 +13,11 @@ A token is minted on a user's first run or approval, kept sealed in the store (`
 reused, and replaced when Jenkins answers 401 with it (someone revoked it in Jenkins). Jenkins keeps
 only a hash: the store's copy is the only one. ``revoke`` is best effort (the user's access to the
 bridge is already gone; Jenkins being down must not block that).
+
+The bridge user name *is* the Jenkins user id here, and Jenkins compares ids ignoring case: a name
+reserved in Jenkins (the admin, the bridge's own account, ``SYSTEM``, ``anonymous``, a project
+identity, the configured list; ``identity/tenancy.py``) is refused with a 403 before any token is
+minted or used, so no bridge user can act in Jenkins as one of those accounts.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from urllib.parse import quote
 from bridge.adapters.jenkins.client import JenkinsAdapter
 from bridge.adapters.jenkins.errors import BadCredentials, JenkinsIdentityUnavailable, UnknownJenkinsUser
 from bridge.errors import BridgeError, Forbidden, NotFound, UpstreamError
+from bridge.identity.tenancy import BUILT_IN_ONLY, ReservedNames
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +67,15 @@ def descriptor(user: str) -> str:
 class UserTokens:
     """Hands out a ``JenkinsAdapter`` authenticated as a given user, minting its token when needed."""
 
-    def __init__(self, admin: JenkinsAdapter, vault: TokenVault, connect: Connect) -> None:
+    def __init__(
+        self,
+        admin: JenkinsAdapter,
+        vault: TokenVault,
+        connect: Connect,
+        *,
+        reserved: ReservedNames = BUILT_IN_ONLY,
+    ) -> None:
+        self._reserved = reserved
         self._admin = admin
         self._vault = vault
         self._connect = connect
@@ -74,6 +88,7 @@ class UserTokens:
             return self._locks.setdefault(user, threading.Lock())
 
     def session(self, user: str) -> JenkinsAdapter:
+        self._reserved.check_jenkins_user(user)
         with self._lock(user):
             cached = self._sessions.get(user)
             if cached is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import xml.etree.ElementTree as ET
 
+from bridge.adapters.jenkins.configxml.authz import add_run_as
 from bridge.adapters.jenkins.configxml.rendered import Rendered, render
 from bridge.adapters.jenkins.configxml.xmltext import bool_of, clean, int_of, parse, sub, text_of
 from bridge.domain.model import Discarder, Parameter, ParameterType, Pipeline, ScmSource
@@ -38,21 +39,29 @@ PARAMETER_CLASSES: dict[ParameterType, str] = {
 _PARAMETER_TYPES = {cls: kind for kind, cls in PARAMETER_CLASSES.items()}
 
 
-def render_pipeline(pipeline: Pipeline, *, key: bytes, requested_by: bool = True) -> Rendered:
-    """``requested_by``: define the ``BRIDGE_REQUESTED_BY`` string parameter (attribution "parameter")."""
+def render_pipeline(
+    pipeline: Pipeline, *, key: bytes, requested_by: bool = True, run_as: str | None = None
+) -> Rendered:
+    """``requested_by``: define the ``BRIDGE_REQUESTED_BY`` string parameter (attribution "parameter");
+    ``run_as``: the Jenkins user every build runs as (the project identity; ``configxml.authz``)."""
 
     def build(description: str) -> ET.Element:
-        return build_pipeline(pipeline, description=description, requested_by=requested_by)
+        return build_pipeline(pipeline, description=description, requested_by=requested_by, run_as=run_as)
 
     return render(build, description=pipeline.description, key=key)
 
 
-def build_pipeline(pipeline: Pipeline, *, description: str, requested_by: bool = True) -> ET.Element:
+def build_pipeline(
+    pipeline: Pipeline, *, description: str, requested_by: bool = True, run_as: str | None = None
+) -> ET.Element:
     root = ET.Element("flow-definition", {"plugin": "workflow-job"})
     sub(root, "actions")
     sub(root, "description", description)
     sub(root, "keepDependencies", "false")
-    _properties(sub(root, "properties"), with_requested_by(pipeline) if requested_by else pipeline)
+    properties = sub(root, "properties")
+    if run_as is not None:
+        add_run_as(properties, run_as)
+    _properties(properties, with_requested_by(pipeline) if requested_by else pipeline)
     _definition(root, pipeline)
     sub(root, "triggers")
     sub(root, "disabled", "false")
