@@ -30,7 +30,7 @@ REMOTE_USER_HEADER = "X-Remote-User"
 REMOTE_GROUP_HEADER = "X-Remote-Group"
 REQUEST_ID_HEADER = "X-Request-Id"
 _PROXY_ENVIRON = ("HTTP_X_REMOTE_USER", "HTTP_X_REMOTE_GROUP")
-_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANONYMOUS = "anonymous"
 
@@ -82,7 +82,7 @@ def request_id(request: Request) -> str:
     if isinstance(existing, str) and existing:
         return existing
     given = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+    g.request_id = given if _REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
     return str(g.request_id)
 
 

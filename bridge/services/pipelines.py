@@ -13,11 +13,11 @@ from bridge.services.cron import cron_problems
 from bridge.services.validation import Problems, check_subdomain, check_text
 from bridge.store import Store, Stored, Tx
 
-PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Parameters the bridge defines itself (``BRIDGE_REQUESTED_BY``) use this prefix; users may not.
 RESERVED_PARAMETER_PREFIX = "BRIDGE_"
 SCM_URL = re.compile(r"^(https?://|ssh://|git://|file://|[\w.-]+@[\w.-]+:)\S+$")
-BRANCH = re.compile(r"^[^\s~^:?*\[\\]+$")  # git check-ref-format, roughly
+BRANCH = re.compile(r"[^\s~^:?*\[\\]+")  # git check-ref-format, roughly
 
 
 def pipeline_key(project: str, name: str) -> ObjectKey:
@@ -37,7 +37,7 @@ def validate_pipeline(p: Pipeline, *, credentials: set[str]) -> None:
     if p.scm is not None:
         if not SCM_URL.match(p.scm.url):
             problems.add("scm.url", "must be an http(s)://, ssh://, git://, file:// or user@host:path URL")
-        if not BRANCH.match(p.scm.branch):
+        if not BRANCH.fullmatch(p.scm.branch):
             problems.add("scm.branch", "is not a valid branch name")
         if not p.scm.script_path or p.scm.script_path.startswith("/") or ".." in p.scm.script_path.split("/"):
             problems.add("scm.script_path", "must be a relative path inside the repository")
@@ -48,7 +48,7 @@ def validate_pipeline(p: Pipeline, *, credentials: set[str]) -> None:
     seen: set[str] = set()
     for i, param in enumerate(p.parameters):
         where = f"parameters[{i}]"
-        if not PARAMETER_NAME.match(param.name):
+        if not PARAMETER_NAME.fullmatch(param.name):
             problems.add(f"{where}.name", "must be letters, digits and '_', not starting with a digit")
         elif param.name.upper().startswith(RESERVED_PARAMETER_PREFIX):
             reserved = RESERVED_PARAMETER_PREFIX
