@@ -63,6 +63,8 @@ class JenkinsSettings:
     #: How runs and approvals carry the real user (docs/security.md §5): a ``BRIDGE_REQUESTED_BY``
     #: parameter and bridge-side submitter checks, or per-user API tokens minted by ``user``.
     attribution: AttributionMode = "parameter"
+    #: Accept plain ``http://`` SCM URLs for pipelines (code and credentials then travel unencrypted).
+    allow_http_scm: bool = False
 
     def __repr__(self) -> str:
         return _repr(self)
