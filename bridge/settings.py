@@ -41,6 +41,8 @@ KubeconfigMode = Literal["file", "kubeconfig-plugin", "secret-text"]
 AttributionMode = Literal["parameter", "user-token"]
 LogFormat = Literal["plain", "json"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+#: Identity sources that ``BRIDGE_AUTH_ADMIN_SOURCES`` may name (``bridge.identity.principal.AuthSource``).
+ADMIN_SOURCES = frozenset({"api-token", "proxy", "token-review"})
 
 
 @dataclass(frozen=True)
@@ -111,9 +113,14 @@ class AuthSettings:
     token_review_audiences: str = ""
     #: Kubeconfig file for TokenReview; empty means the in-cluster service account.
     token_review_kubeconfig: str = ""
-    #: Comma-separated users and groups that are platform admins (besides jenkins-bridge:platform-admins).
+    #: Comma-separated users and groups that are platform admins (besides ``platform_admin_group``).
     admin_users: str = ""
     admin_groups: str = ""
+    #: The group whose members are platform admins.
+    platform_admin_group: str = "jenkins-bridge:platform-admins"
+    #: Comma-separated identity sources (``api-token``, ``proxy``, ``token-review``) whose users and
+    #: groups may make a platform admin; the bootstrap token always is one.
+    admin_sources: str = "api-token,proxy"
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,14 @@ class Settings:
             problems.append(f"{PREFIX}JENKINS_RETRIES must be 0 or more")
         if self.auth.proxy_token is not None and len(self.auth.proxy_token) < 32:
             problems.append(f"{PREFIX}AUTH_PROXY_TOKEN must be at least 32 characters")
+        admin_sources = {x.strip() for x in self.auth.admin_sources.split(",") if x.strip()}
+        if admin_sources - ADMIN_SOURCES:
+            problems.append(
+                f"{PREFIX}AUTH_ADMIN_SOURCES may list only {', '.join(sorted(ADMIN_SOURCES))} "
+                f"(got {', '.join(sorted(admin_sources - ADMIN_SOURCES))})"
+            )
+        if not self.auth.platform_admin_group.strip():
+            problems.append(f"{PREFIX}AUTH_PLATFORM_ADMIN_GROUP must not be empty")
         if self.auth.token_review_ttl < 0:
             problems.append(f"{PREFIX}AUTH_TOKEN_REVIEW_TTL must be 0 or more")
         if self.api.max_body_bytes < 1024:
