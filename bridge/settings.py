@@ -93,6 +93,9 @@ class ApiSettings:
     #: PEM CA bundle: with TLS on, clients may present certificates signed by it (their CN is what
     #: ``BRIDGE_AUTH_PROXY_CLIENT_CNS`` matches); without one, no client certificate is asked for.
     tls_client_ca: str = ""
+    #: Reverse proxies in front of the bridge whose ``X-Forwarded-For``/``X-Forwarded-Proto`` are
+    #: believed (0: none, the client address is the peer's); each proxy must append, not pass through.
+    trusted_proxy_hops: int = 0
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,8 @@ class Settings:
             problems.append(f"{PREFIX}AUTH_PLATFORM_ADMIN_GROUP must not be empty")
         if self.auth.token_review_ttl < 0:
             problems.append(f"{PREFIX}AUTH_TOKEN_REVIEW_TTL must be 0 or more")
+        if not 0 <= self.api.trusted_proxy_hops <= 8:
+            problems.append(f"{PREFIX}API_TRUSTED_PROXY_HOPS must be between 0 and 8")
         if self.api.max_body_bytes < 1024:
             problems.append(f"{PREFIX}API_MAX_BODY_BYTES must be at least 1024")
         if bool(self.api.tls_cert) != bool(self.api.tls_key):
