@@ -36,7 +36,7 @@ ANONYMOUS = "anonymous"
 
 
 def client_cert_cn(environ: dict[str, object]) -> str | None:
-    """CN of the client certificate the TLS layer verified (werkzeug and mod_wsgi put its PEM here)."""
+    """CN of the client certificate the TLS layer verified (cheroot and mod_wsgi put its PEM here)."""
     pem = environ.get("SSL_CLIENT_CERT")
     if not isinstance(pem, str) or not pem:
         return None
