@@ -23,6 +23,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False  # console clients add trailing slashes
     app.extensions["bridge"] = container
+    if settings.api.trusted_proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.api.trusted_proxy_hops  # the client address of audit entries, and https
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from bridge.api import install_api
     from bridge.api.access import request_id

@@ -73,7 +73,7 @@ def build_container(
         workspaces=WorkspaceService(store),
         projects=ProjectService(store),
         credentials=CredentialService(store),
-        pipelines=PipelineService(store),
+        pipelines=PipelineService(store, allow_http_scm=settings.jenkins.allow_http_scm),
         sync=SyncService(store),
         identity=build_identity(settings, store.engine, reviewer=token_reviewer),
         jenkins_probe=jenkins_probe,

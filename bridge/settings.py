@@ -42,6 +42,8 @@ KubeconfigMode = Literal["file", "kubeconfig-plugin", "secret-text"]
 AttributionMode = Literal["parameter", "user-token"]
 LogFormat = Literal["plain", "json"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+#: Identity sources that ``BRIDGE_AUTH_ADMIN_SOURCES`` may name (``bridge.identity.principal.AuthSource``).
+ADMIN_SOURCES = frozenset({"api-token", "proxy", "token-review"})
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class JenkinsSettings:
     project_identity_prefix: str = "jb-project-"
     #: Comma-separated Jenkins user ids no bridge user or binding may take (the Jenkins admin's).
     reserved_users: str = "admin"
+    #: Accept plain ``http://`` SCM URLs for pipelines (code and credentials then travel unencrypted).
+    allow_http_scm: bool = False
 
     def __repr__(self) -> str:
         return _repr(self)
@@ -94,6 +98,9 @@ class ApiSettings:
     #: PEM CA bundle: with TLS on, clients may present certificates signed by it (their CN is what
     #: ``BRIDGE_AUTH_PROXY_CLIENT_CNS`` matches); without one, no client certificate is asked for.
     tls_client_ca: str = ""
+    #: Reverse proxies in front of the bridge whose ``X-Forwarded-For``/``X-Forwarded-Proto`` are
+    #: believed (0: none, the client address is the peer's); each proxy must append, not pass through.
+    trusted_proxy_hops: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,9 +121,14 @@ class AuthSettings:
     token_review_audiences: str = ""
     #: Kubeconfig file for TokenReview; empty means the in-cluster service account.
     token_review_kubeconfig: str = ""
-    #: Comma-separated users and groups that are platform admins (besides jenkins-bridge:platform-admins).
+    #: Comma-separated users and groups that are platform admins (besides ``platform_admin_group``).
     admin_users: str = ""
     admin_groups: str = ""
+    #: The group whose members are platform admins.
+    platform_admin_group: str = "jenkins-bridge:platform-admins"
+    #: Comma-separated identity sources (``api-token``, ``proxy``, ``token-review``) whose users and
+    #: groups may make a platform admin; the bootstrap token always is one.
+    admin_sources: str = "api-token,proxy"
 
 
 @dataclass(frozen=True)
@@ -206,8 +218,18 @@ class Settings:
         problems += _identity_problems(self.jenkins)
         if self.auth.proxy_token is not None and len(self.auth.proxy_token) < 32:
             problems.append(f"{PREFIX}AUTH_PROXY_TOKEN must be at least 32 characters")
+        admin_sources = {x.strip() for x in self.auth.admin_sources.split(",") if x.strip()}
+        if admin_sources - ADMIN_SOURCES:
+            problems.append(
+                f"{PREFIX}AUTH_ADMIN_SOURCES may list only {', '.join(sorted(ADMIN_SOURCES))} "
+                f"(got {', '.join(sorted(admin_sources - ADMIN_SOURCES))})"
+            )
+        if not self.auth.platform_admin_group.strip():
+            problems.append(f"{PREFIX}AUTH_PLATFORM_ADMIN_GROUP must not be empty")
         if self.auth.token_review_ttl < 0:
             problems.append(f"{PREFIX}AUTH_TOKEN_REVIEW_TTL must be 0 or more")
+        if not 0 <= self.api.trusted_proxy_hops <= 8:
+            problems.append(f"{PREFIX}API_TRUSTED_PROXY_HOPS must be between 0 and 8")
         if self.api.max_body_bytes < 1024:
             problems.append(f"{PREFIX}API_MAX_BODY_BYTES must be at least 1024")
         if bool(self.api.tls_cert) != bool(self.api.tls_key):

@@ -28,13 +28,13 @@ REMOTE_USER_HEADER = "X-Remote-User"
 REMOTE_GROUP_HEADER = "X-Remote-Group"
 REQUEST_ID_HEADER = "X-Request-Id"
 _PROXY_ENVIRON = ("HTTP_X_REMOTE_USER", "HTTP_X_REMOTE_GROUP")
-_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANONYMOUS = "anonymous"
 
 
 def client_cert_cn(environ: dict[str, object]) -> str | None:
-    """CN of the client certificate the TLS layer verified (werkzeug and mod_wsgi put its PEM here)."""
+    """CN of the client certificate the TLS layer verified (cheroot and mod_wsgi put its PEM here)."""
     pem = environ.get("SSL_CLIENT_CERT")
     if not isinstance(pem, str) or not pem:
         return None

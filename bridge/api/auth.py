@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import Flask, Request, Response, current_app, g, request
+from pydantic import BaseModel
 
 from bridge.api import access, auditing, hardening
+from bridge.api.body import parsed_body
 from bridge.identity.principal import AuthSource, Principal
 from bridge.identity.roles import RULES, RuleScope
 
@@ -40,26 +42,34 @@ def authenticate(req: Request, container: Container, permission: str) -> Princip
     return access.authenticate(container.identity, req)
 
 
-def _body_field(req: Request, name: str) -> str | None:
-    try:
-        document = req.get_json(silent=True) if req.is_json else None
-    except RecursionError:  # absurdly nested JSON; the body parser answers 400 after authorisation
-        document = None
-    value = document.get(name) if isinstance(document, dict) else None
+def _body_field(body: type[BaseModel] | None, name: str) -> str | None:
+    """A field of the request body as the view will apply it (``bridge.api.body``): parsed and
+    validated here when authorisation needs it, so a body that cannot be read is refused (415/400)."""
+    if body is None:
+        return None
+    value = getattr(parsed_body(body), name, None)
     return value if isinstance(value, str) and value else None
 
 
-def authorize(container: Container, principal: Principal, permission: str, params: dict[str, str]) -> None:
+def authorize(
+    container: Container,
+    principal: Principal,
+    permission: str,
+    params: dict[str, str],
+    *,
+    body: type[BaseModel] | None = None,
+) -> None:
     """Raise ``NotFound``/``Forbidden`` unless ``principal`` holds ``permission`` for this request.
 
     Project routes are checked on ``params["project"]``, workspace routes on ``params["workspace"]``;
-    creating a project, or moving one, also needs admin on the workspace named in the body.
+    creating a project, or moving one, also needs admin on the workspace named in the body (``body``
+    is the route's request model: the check reads the same validated body the view applies).
     """
     if _is_public(permission):
         return
     identity = container.identity
     project = params.get("project")
-    target = _body_field(request, "workspace") if permission in PLACES_PROJECT else None
+    target = _body_field(body, "workspace") if permission in PLACES_PROJECT else None
     in_path = "workspace" in params
     workspace = params.get("workspace") or (target if permission == "project.create" else None)
     grants = access.authorize(
@@ -69,7 +79,7 @@ def authorize(container: Container, principal: Principal, permission: str, param
         project=project,
         workspace=workspace,
         workspace_in_path=in_path,
-        audit_project=_body_field(request, "name") if permission == "project.create" else None,
+        audit_project=_body_field(body, "name") if permission == "project.create" else None,
     )
     if (
         target is not None

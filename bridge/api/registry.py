@@ -16,6 +16,7 @@ from flask import Flask, Response, current_app, g, request
 from pydantic import BaseModel
 
 from bridge.api import auditing, auth
+from bridge.api.body import parsed_body
 from bridge.bootstrap import Container
 from bridge.errors import InvalidRequest, PreconditionFailed
 from bridge.identity.principal import Principal
@@ -25,10 +26,9 @@ View = Callable[..., BaseModel | tuple[BaseModel, int] | None]
 F = TypeVar("F", bound=View)
 M = TypeVar("M", bound=BaseModel)
 
-JSON_TYPES = ("application/json", "application/merge-patch+json")
 #: A Flask rule variable, with an optional converter: ``<project>``, ``<any(user,group):kind>``.
 RULE_PARAM = re.compile(r"<(?:[^<>:]+:)?(\w+)>")
-_ETAG = re.compile(r'^(W/)?"?(\d{1,18})"?$')
+_ETAG = re.compile(r'(W/)?"?(\d{1,18})"?')
 #: Methods whose ``If-Match`` is evaluated. On GET/HEAD (and POST, which creates) it is ignored:
 #: a malformed or stale header must not turn a read into an error.
 CONDITIONAL_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
@@ -129,12 +129,12 @@ def _handler(route: Route) -> Callable[..., Response]:
     def handle(**params: str) -> Response:
         container: Container = current_app.extensions["bridge"]
         principal = auth.authenticate(request, container, route.permission)
-        auth.authorize(container, principal, route.permission, params)
+        auth.authorize(container, principal, route.permission, params, body=route.request)
         g.principal = principal
         call = Call(
             container=container,
             principal=principal,
-            body=_body(route.request) if route.request else None,
+            body=parsed_body(route.request) if route.request else None,
             query=route.query.model_validate(request.args.to_dict()) if route.query else None,
             expected_version=_if_match() if route.method in CONDITIONAL_METHODS else None,
         )
@@ -162,30 +162,13 @@ def _handler(route: Route) -> Callable[..., Response]:
     return handle
 
 
-def _body(model: type[BaseModel]) -> BaseModel:
-    if request.mimetype not in JSON_TYPES and not request.mimetype.endswith("+json"):
-        from werkzeug.exceptions import UnsupportedMediaType
-
-        raise UnsupportedMediaType(
-            f"send the body as application/json (got {request.mimetype or 'nothing'!r})"
-        )
-    raw = request.get_data(cache=False)  # over max_content_length: 413 from werkzeug
-    try:
-        document = json.loads(raw)
-    except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError, too deep, huge ints
-        raise InvalidRequest(f"the body is not valid JSON: {type(e).__name__}") from None
-    if not isinstance(document, dict):
-        raise InvalidRequest("the body must be a JSON object")
-    return model.model_validate(document)
-
-
 def _if_match() -> int | None:
     """The version ``If-Match`` names. It uses strong comparison (RFC 9110 §13.1.1), and a weak tag
     (``W/"3"``) never matches strongly: 412 whatever the current version."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    m = _ETAG.match(header.strip())
+    m = _ETAG.fullmatch(header.strip())
     if not m:
         raise InvalidRequest("If-Match must be a resource_version as returned in the ETag header")
     if m.group(1):

@@ -1,9 +1,15 @@
 """`jenkins-bridge serve`: the HTTP API (waitress), optionally with the reconciliation worker.
 
-With ``BRIDGE_API_TLS_CERT``/``KEY`` the bridge terminates TLS itself (waitress has no TLS, so Werkzeug's
-threaded server serves instead). With ``BRIDGE_API_TLS_CLIENT_CA`` it also asks clients for a
-certificate and verifies it: a verified certificate reaches the WSGI environment as ``SSL_CLIENT_CERT``,
-which is how a front proxy can prove itself by certificate (``BRIDGE_AUTH_PROXY_CLIENT_CNS``).
+Plain HTTP is served by waitress. With ``BRIDGE_API_TLS_CERT``/``KEY`` the bridge terminates TLS itself
+(waitress has no TLS), served by cheroot with the same bounded pool of ``--threads`` request threads.
+With ``BRIDGE_API_TLS_CLIENT_CA`` it also asks clients for a certificate and verifies it in the
+handshake: a verified certificate reaches the WSGI environment as ``SSL_CLIENT_CERT``, which is how a
+front proxy can prove itself by certificate (``BRIDGE_AUTH_PROXY_CLIENT_CNS``).
+
+Both servers enforce ``BRIDGE_API_MAX_BODY_BYTES`` themselves: a larger ``Content-Length`` is answered
+413 before any of the body is read, and a chunked body is cut off with 413 as soon as it grows past the
+limit, so nobody can make the server buffer or spool more than that (Flask's own limit stays as a
+second line).
 
 SIGTERM (what container runtimes and service managers send) ends the process like Ctrl-C: waitress
 stops, the worker finishes its current pass and releases the scheduler lock, the store is closed,
@@ -15,16 +21,12 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import ssl
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from bridge.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from bridge.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +77,22 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
         signal.signal(signal.SIGTERM, _terminate)
     try:
         if settings.api.tls_cert:
-            _serve_tls(app, host=host, port=port, api=settings.api)
+            from bridge.cli.tls_server import tls_server
+
+            server = tls_server(app, host=host, port=port, threads=threads, api=settings.api)
+            try:
+                server.safe_start()
+            finally:
+                server.stop()
         else:
-            waitress.serve(app, host=host, port=port, threads=threads, ident="jenkins-bridge")
+            waitress.serve(
+                app,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="jenkins-bridge",
+                max_request_body_size=settings.api.max_body_bytes,
+            )
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
@@ -88,22 +103,5 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
         container.close()
 
 
-def _serve_tls(app: Any, *, host: str, port: int, api: ApiSettings) -> None:
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(api.tls_cert, api.tls_key)
-    if api.tls_client_ca:
-        context.load_verify_locations(cafile=api.tls_client_ca)
-        context.verify_mode = ssl.CERT_OPTIONAL  # users come with bearer tokens, the proxy with a certificate
-
-    class Handler(WSGIRequestHandler):
-        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            pass  # request logging is the app's (with request ids); never echo query strings here
-
-    make_server(host, port, app, threaded=True, ssl_context=context, request_handler=Handler).serve_forever()
-
-
 def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # unwinds waitress' loop into the clean shutdown above
+    raise KeyboardInterrupt  # unwinds the server's loop into the clean shutdown above

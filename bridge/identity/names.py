@@ -7,11 +7,11 @@ import re
 from bridge.errors import InvalidRequest
 
 # Kubernetes user names look like system:serviceaccount:ns:sa; LDAP/OIDC ones may hold @, dots, spaces.
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9@._:+=\- ]{0,252}$")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._:+=\- ]{0,252}")
 
 
 def is_valid_subject(name: str) -> bool:
-    return bool(_NAME_RE.match(name)) and not name.endswith(" ")
+    return bool(_NAME_RE.fullmatch(name)) and not name.endswith(" ")
 
 
 def check_subject(name: str, *, what: str = "user") -> str:

@@ -14,8 +14,11 @@ from typing import Protocol
 
 from bridge.errors import Forbidden, NotFound
 from bridge.identity.bindings import Binding, Scope
-from bridge.identity.principal import PLATFORM_ADMINS_GROUP, Principal
+from bridge.identity.principal import PLATFORM_ADMINS_GROUP, AuthSource, Principal
 from bridge.identity.roles import RULES, Role, RuleScope
+
+#: Identity sources whose users and groups may be platform admins unless settings say otherwise.
+DEFAULT_ADMIN_SOURCES = frozenset({AuthSource.API_TOKEN, AuthSource.PROXY})
 
 #: Maps a project name to its workspace, or None when the project does not exist.
 WorkspaceOf = Callable[[str], str | None]
@@ -102,18 +105,29 @@ class Grants:
 
 
 class Policy:
+    """Platform admins are the bootstrap token's principal, and the users and groups configured as
+    admins when the identity source that asserted them is one of ``admin_sources``: a source whose
+    users can choose their own group names must not be able to name themselves admins."""
+
     def __init__(
         self,
         bindings: BindingReader,
         *,
         admin_users: Iterable[str] = (),
-        admin_groups: Iterable[str] = (PLATFORM_ADMINS_GROUP,),
+        admin_groups: Iterable[str] = (),
+        platform_admin_group: str = PLATFORM_ADMINS_GROUP,
+        admin_sources: Iterable[AuthSource] = DEFAULT_ADMIN_SOURCES,
     ) -> None:
         self._bindings = bindings
         self._admin_users = frozenset(admin_users)
-        self._admin_groups = frozenset(admin_groups) | {PLATFORM_ADMINS_GROUP}
+        self._admin_groups = frozenset(admin_groups) | {platform_admin_group}
+        self._admin_sources = frozenset(admin_sources)
 
     def is_platform_admin(self, principal: Principal) -> bool:
+        if principal.source is AuthSource.BOOTSTRAP:
+            return True
+        if principal.source not in self._admin_sources:
+            return False
         return principal.name in self._admin_users or principal.in_any(self._admin_groups)
 
     def grants(self, principal: Principal, *, workspace_of: WorkspaceOf | None = None) -> Grants:

@@ -6,25 +6,33 @@ cached for ``ttl`` keyed by the token's SHA-256 (never the token), so a burst of
 review; the price is that a deleted service account keeps access for at most ``ttl``. An unreachable
 apiserver is a 503, never a silent 401 that would be cached.
 
-Request threads share the cache, so every read and write of it holds one lock (the review itself runs
-outside it). Only accepted tokens are cached: anyone can send garbage bearers, and caching rejections
-would let unauthenticated callers evict real users' entries; a rejected token costs one review each time.
+Request threads share the caches, so every read and write of them holds one lock (the review itself
+runs outside it). Rejections are cached too, for the same ``ttl``, so a client repeating a bad bearer
+costs one review per ``ttl``; they live in a separate bounded cache, so garbage bearers sprayed by an
+unauthenticated caller evict only other rejections, never a real user's entry.
+
+The user and group names a review returns must be valid subject names (``bridge.identity.names``, the
+rule for local names and proxy headers); a review that returns anything else is a rejection.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from bridge.errors import Unauthenticated
 from bridge.identity.authenticators import RequestFacts
+from bridge.identity.names import is_valid_subject
 from bridge.identity.principal import AuthSource, Principal
 from bridge.identity.token_store import Clock, utcnow
 from bridge.identity.tokens import looks_like_token, token_hash
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,8 @@ class TokenReviewAuthenticator:
         self._max = max_entries
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, tuple[datetime, Principal]] = OrderedDict()
+        #: Rejected tokens (by hash) and until when the rejection holds; bounded like ``_cache``.
+        self._rejected: OrderedDict[str, datetime] = OrderedDict()
 
     def authenticate(self, facts: RequestFacts) -> Principal | None:
         if facts.bearer is None or looks_like_token(facts.bearer):
@@ -77,15 +87,24 @@ class TokenReviewAuthenticator:
             if hit is not None and hit[0] > now:
                 self._cache.move_to_end(key)
                 return hit[1]
+            rejected_until = self._rejected.get(key)
+            if rejected_until is not None and rejected_until > now:
+                return None
         principal = self._review(token)
-        if principal is None:
-            return None
         with self._lock:
-            self._cache[key] = (now + self._ttl, principal)
-            self._cache.move_to_end(key)
-            while len(self._cache) > self._max:
-                self._cache.popitem(last=False)
+            if principal is None:
+                self._remember(self._rejected, key, now + self._ttl)
+            else:
+                self._rejected.pop(key, None)
+                self._remember(self._cache, key, (now + self._ttl, principal))
         return principal
+
+    def _remember(self, cache: OrderedDict[str, Any], key: str, value: Any) -> None:
+        """Insert or refresh ``key`` as the newest entry, dropping the oldest beyond the bound (lock held)."""
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > self._max:
+            cache.popitem(last=False)
 
     def _review(self, token: str) -> Principal | None:
         result = self._reviewer.review(token, audiences=self._audiences)
@@ -93,4 +112,11 @@ class TokenReviewAuthenticator:
             return None
         if self._audiences and not result.audiences:
             return None  # the token was not issued for us
+        if not is_valid_subject(result.username) or not all(is_valid_subject(g) for g in result.groups):
+            log.warning(
+                "TokenReview accepted a token but returned a user or group name the bridge does not "
+                "accept (user %r); refused",
+                result.username[:80],
+            )
+            return None
         return Principal(result.username, frozenset(result.groups), AuthSource.TOKEN_REVIEW)

@@ -17,8 +17,8 @@ from datetime import timedelta
 from bridge.errors import InvalidRequest
 
 TOKEN_PREFIX = "jbt_"
-_TOKEN_RE = re.compile(r"^jbt_[A-Za-z0-9_-]{43}$")
-_DURATION_RE = re.compile(r"^(\d{1,6})([smhdw])$")
+_TOKEN_RE = re.compile(r"jbt_[A-Za-z0-9_-]{43}")
+_DURATION_RE = re.compile(r"(\d{1,6})([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -29,7 +29,7 @@ def new_token() -> str:
 
 def looks_like_token(value: str) -> bool:
     """True for strings with our token shape (cheap test before any lookup)."""
-    return bool(_TOKEN_RE.match(value))
+    return bool(_TOKEN_RE.fullmatch(value))
 
 
 def token_hash(token: str) -> str:
@@ -44,7 +44,7 @@ def same_secret(given: str, expected: str) -> bool:
 
 def parse_duration(text: str) -> timedelta:
     """``30d``, ``12h``, ``90m``, ``2w``, ``45s`` → timedelta; anything else is a clear 400."""
-    match = _DURATION_RE.match(text.strip())
+    match = _DURATION_RE.fullmatch(text.strip())
     if not match or int(match.group(1)) == 0:
         raise InvalidRequest(
             f"invalid duration {text!r}: use a positive number and one of s, m, h, d, w (e.g. 30d)"

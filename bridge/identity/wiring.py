@@ -22,6 +22,7 @@ from bridge.identity.authenticators import (
 )
 from bridge.identity.bindings import BindingStore
 from bridge.identity.policy import Policy
+from bridge.identity.principal import AuthSource
 from bridge.identity.tenancy import ReservedNames
 from bridge.identity.token_review import TokenReviewAuthenticator, TokenReviewer
 from bridge.identity.token_store import TokenStore
@@ -87,7 +88,13 @@ def build_identity(settings: Settings, engine: Engine, *, reviewer: TokenReviewe
     bindings = BindingStore(engine, reserved=reserved_names(settings.jenkins))
     return Identity(
         authenticator=AuthenticatorChain(proxy=proxy if auth.proxy_token or cns else None, bearer=bearer),
-        policy=Policy(bindings, admin_users=_csv(auth.admin_users), admin_groups=_csv(auth.admin_groups)),
+        policy=Policy(
+            bindings,
+            admin_users=_csv(auth.admin_users),
+            admin_groups=_csv(auth.admin_groups),
+            platform_admin_group=auth.platform_admin_group.strip(),
+            admin_sources=[AuthSource(x) for x in _csv(auth.admin_sources)],
+        ),
         tokens=tokens,
         bindings=bindings,
         audit=AuditLog(engine),

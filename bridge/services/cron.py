@@ -18,20 +18,18 @@ FIELDS = (
     ("month", 1, 12),
     ("day of week", 0, 7),
 )
-_ITEM = re.compile(
-    r"^(?P<base>\*|H(\((?P<ha>\d+)-(?P<hb>\d+)\))?|(?P<a>\d+)(-(?P<b>\d+))?)(/(?P<step>\d+))?$"
-)
-_TZ = re.compile(r"^TZ=[A-Za-z0-9_+\-/]+$")
+_ITEM = re.compile(r"(?P<base>\*|H(\((?P<ha>\d+)-(?P<hb>\d+)\))?|(?P<a>\d+)(-(?P<b>\d+))?)(/(?P<step>\d+))?")
+_TZ = re.compile(r"TZ=[A-Za-z0-9_+\-/]+")
 
 
 def cron_problems(spec: str) -> list[str]:
     """Human-readable problems of ``spec`` (empty when it looks valid)."""
     problems: list[str] = []
     lines = [line.strip() for line in spec.splitlines()]
-    if not any(line and not line.startswith("#") and not _TZ.match(line) for line in lines):
+    if not any(line and not line.startswith("#") and not _TZ.fullmatch(line) for line in lines):
         return ["must contain at least one schedule line"]
     for number, line in enumerate(lines, start=1):
-        if not line or line.startswith("#") or _TZ.match(line) or line in ALIASES:
+        if not line or line.startswith("#") or _TZ.fullmatch(line) or line in ALIASES:
             continue
         parts = line.split()
         if len(parts) != 5:
@@ -45,7 +43,7 @@ def cron_problems(spec: str) -> list[str]:
 def _field_problems(text: str, low: int, high: int) -> list[str]:
     problems: list[str] = []
     for item in text.split(","):
-        m = _ITEM.match(item)
+        m = _ITEM.fullmatch(item)
         if not m:
             problems.append(
                 f"{item!r} is not '*', 'H', 'H(a-b)', a number or a range, with an optional /step"

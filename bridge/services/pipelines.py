@@ -10,21 +10,21 @@ from bridge.errors import Conflict, NotFound
 from bridge.reconcile.ports import Kind, ObjectKey
 from bridge.services.common import check_version, project_must_exist, removed, touched
 from bridge.services.cron import cron_problems
+from bridge.services.scm import scm_url_problems
 from bridge.services.validation import Problems, check_subdomain, check_text
 from bridge.store import Store, Stored, Tx
 
-PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Parameters the bridge defines itself (``BRIDGE_REQUESTED_BY``) use this prefix; users may not.
 RESERVED_PARAMETER_PREFIX = "BRIDGE_"
-SCM_URL = re.compile(r"^(https?://|ssh://|git://|file://|[\w.-]+@[\w.-]+:)\S+$")
-BRANCH = re.compile(r"^[^\s~^:?*\[\\]+$")  # git check-ref-format, roughly
+BRANCH = re.compile(r"[^\s~^:?*\[\\]+")  # git check-ref-format, roughly
 
 
 def pipeline_key(project: str, name: str) -> ObjectKey:
     return ObjectKey(Kind.PIPELINE, project, name)
 
 
-def validate_pipeline(p: Pipeline, *, credentials: set[str]) -> None:
+def validate_pipeline(p: Pipeline, *, credentials: set[str], allow_http_scm: bool = False) -> None:
     problems = Problems()
     check_subdomain(problems, "name", p.name)
     check_text(problems, "description", p.description)
@@ -35,9 +35,9 @@ def validate_pipeline(p: Pipeline, *, credentials: set[str]) -> None:
     if p.jenkinsfile is not None and "\x00" in p.jenkinsfile:
         problems.add("jenkinsfile", "must not contain NUL characters")
     if p.scm is not None:
-        if not SCM_URL.match(p.scm.url):
-            problems.add("scm.url", "must be an http(s)://, ssh://, git://, file:// or user@host:path URL")
-        if not BRANCH.match(p.scm.branch):
+        for message in scm_url_problems(p.scm.url, allow_http=allow_http_scm):
+            problems.add("scm.url", message)
+        if not BRANCH.fullmatch(p.scm.branch):
             problems.add("scm.branch", "is not a valid branch name")
         if not p.scm.script_path or p.scm.script_path.startswith("/") or ".." in p.scm.script_path.split("/"):
             problems.add("scm.script_path", "must be a relative path inside the repository")
@@ -48,7 +48,7 @@ def validate_pipeline(p: Pipeline, *, credentials: set[str]) -> None:
     seen: set[str] = set()
     for i, param in enumerate(p.parameters):
         where = f"parameters[{i}]"
-        if not PARAMETER_NAME.match(param.name):
+        if not PARAMETER_NAME.fullmatch(param.name):
             problems.add(f"{where}.name", "must be letters, digits and '_', not starting with a digit")
         elif param.name.upper().startswith(RESERVED_PARAMETER_PREFIX):
             reserved = RESERVED_PARAMETER_PREFIX
@@ -100,8 +100,10 @@ def _credential_ids(tx: Tx, project: str) -> set[str]:
 
 
 class PipelineService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, allow_http_scm: bool = False) -> None:
         self.store = store
+        #: Whether plain ``http://`` SCM URLs are accepted (``BRIDGE_JENKINS_ALLOW_HTTP_SCM``).
+        self.allow_http_scm = allow_http_scm
 
     def list(self, project: str) -> list[Stored[Pipeline]]:
         with self.store.read() as tx:
@@ -121,7 +123,9 @@ class PipelineService:
             project_must_exist(tx, p.project)
             if tx.pipelines.get(p.project, p.name) is not None:
                 raise Conflict(f"pipeline {p.name!r} already exists in project {p.project!r}")
-            validate_pipeline(p, credentials=_credential_ids(tx, p.project))
+            validate_pipeline(
+                p, credentials=_credential_ids(tx, p.project), allow_http_scm=self.allow_http_scm
+            )
             tx.pipelines.insert(p)
             touched(tx, pipeline_key(p.project, p.name))
             created = tx.pipelines.get(p.project, p.name)
@@ -140,7 +144,7 @@ class PipelineService:
             check_version(current, expected_version)
             p = dataclasses.replace(current.obj, **changes)  # type: ignore[arg-type]
             p = keep_secret_defaults(p, current.obj)
-            validate_pipeline(p, credentials=_credential_ids(tx, project))
+            validate_pipeline(p, credentials=_credential_ids(tx, project), allow_http_scm=self.allow_http_scm)
             if p != current.obj:
                 tx.pipelines.update(p)
                 touched(tx, pipeline_key(project, name))

@@ -19,6 +19,13 @@ from bridge.services.validation import Problems, check_label, check_text
 from bridge.store import Store, Stored, Tx
 
 
+def name_unavailable(name: str) -> str:
+    """The one answer for a taken project name, whoever holds it: names are unique across workspaces
+    (they are Jenkins folders at the root), and the caller may not see the holder, so the answer names
+    neither a workspace nor whether the caller could see it (docs/security.md, "Existence")."""
+    return f"the project name {name!r} is not available: project names are unique across all workspaces"
+
+
 def project_key(name: str) -> ObjectKey:
     return ObjectKey(Kind.PROJECT, name)
 
@@ -55,7 +62,7 @@ class ProjectService:
     def create(self, p: Project) -> Stored[Project]:
         with self.store.write() as tx:
             if tx.projects.get(p.name) is not None:
-                raise Conflict(f"project {p.name!r} already exists")
+                raise Conflict(name_unavailable(p.name))
             _validate(tx, p)
             tx.projects.insert(p)
             touched(tx, project_key(p.name))

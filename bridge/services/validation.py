@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from bridge.errors import InvalidRequest
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 JENKINS_FORBIDDEN = set("?*/\\%!@#$^&|<>[]:;")
 MAX_DESCRIPTION = 4096
 
@@ -40,7 +40,7 @@ def check_label(problems: Problems, where: str, value: str) -> None:
         problems.add(where, "must not be empty")
     elif len(value) > 63:
         problems.add(where, "must be at most 63 characters")
-    elif not DNS1123_LABEL.match(value):
+    elif not DNS1123_LABEL.fullmatch(value):
         problems.add(
             where,
             "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending alphanumeric",
@@ -53,7 +53,7 @@ def check_subdomain(problems: Problems, where: str, value: str) -> None:
         problems.add(where, "must not be empty")
     elif len(value) > 253:
         problems.add(where, "must be at most 253 characters")
-    elif not DNS1123_SUBDOMAIN.match(value) or set(value) & JENKINS_FORBIDDEN:
+    elif not DNS1123_SUBDOMAIN.fullmatch(value) or set(value) & JENKINS_FORBIDDEN:
         problems.add(
             where, "must be lower-case letters, digits, '-' and '.', starting and ending alphanumeric"
         )

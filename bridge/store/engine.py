@@ -4,10 +4,16 @@ SQLite is shared by two processes (``serve`` and ``worker``). Python's sqlite3 d
 deferred transactions, which upgrade to write locks late and then fail with "database is locked"
 without waiting; so the driver's handling is switched off and transactions begin explicitly —
 ``BEGIN IMMEDIATE`` for writes (which wait up to ``busy_timeout``), plain ``BEGIN`` for reads.
+
+Statement parameters never appear in SQLAlchemy's error messages (``hide_parameters``): they may be
+encrypted credential data or token hashes, and errors end up in logs. The SQLite database file is
+created (or tightened to) mode 0600 in a 0700 directory; SQLite gives its ``-wal`` and ``-shm`` files
+the database file's mode, and existing ones are tightened too.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -71,14 +77,14 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True, future=True)
+        return create_engine(url, pool_pre_ping=True, future=True, hide_parameters=True)
     raise ConfigurationError(f"unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql")
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    if database and database != ":memory:" and not database.startswith("file:"):
+        _private_database_file(Path(database))
+    engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: object) -> None:
@@ -96,3 +102,27 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+#: Suffixes of the files SQLite keeps next to the database in WAL mode.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _private_database_file(path: Path) -> None:
+    """Create ``path`` (mode 0600, its directory 0700 when created) or tighten an existing one and its
+    side files to 0600: they hold encrypted credentials, token hashes and the audit log."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise ConfigurationError(f"cannot create the database file {path}: {e.strerror}") from e
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise ConfigurationError(f"cannot make {file} private (mode 0600): {e.strerror}") from e

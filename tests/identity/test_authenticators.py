@@ -143,12 +143,48 @@ def test_token_review_is_cached_for_ttl(clock) -> None:
     for _ in range(3):
         with pytest.raises(Unauthenticated):
             auth.authenticate(RequestFacts(bearer="jwt-bad"))
-    assert reviewer.calls == 4  # rejections are never cached: each costs a review
+    assert reviewer.calls == 2  # a rejection is cached too: repeating a bad bearer costs one review
     clock.advance(seconds=10)
     reviewer.known.clear()  # the service account was deleted
     with pytest.raises(Unauthenticated):
         auth.authenticate(RequestFacts(bearer="jwt-1"))
-    assert reviewer.calls == 5
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(RequestFacts(bearer="jwt-bad"))
+    assert reviewer.calls == 4  # both expired with the ttl and were reviewed again
+
+
+def test_a_cached_rejection_ends_with_the_ttl(clock) -> None:
+    reviewer = CountingReviewer({})
+    auth = TokenReviewAuthenticator(reviewer, ttl=timedelta(seconds=10), clock=clock)
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(RequestFacts(bearer="jwt-new"))
+    reviewer.known["jwt-new"] = ReviewResult(True, "system:serviceaccount:ci:new")  # created just after
+    clock.advance(seconds=9)
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(RequestFacts(bearer="jwt-new"))
+    clock.advance(seconds=1)
+    assert auth.authenticate(RequestFacts(bearer="jwt-new")) is not None
+    assert reviewer.calls == 2
+
+
+@pytest.mark.parametrize(
+    ("username", "groups"),
+    [
+        ("alice\n", ()),
+        ("", ()),
+        (" alice", ()),
+        ("alice", ("devs\n",)),
+        ("alice", ("jenkins-bridge:platform-admins\n",)),
+        ("alice/../bob", ()),
+    ],
+)
+def test_token_review_names_follow_the_local_name_rules(
+    clock, username: str, groups: tuple[str, ...]
+) -> None:
+    reviewer = CountingReviewer({"jwt-1": ReviewResult(True, username, groups)})
+    auth = TokenReviewAuthenticator(reviewer, clock=clock)
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(RequestFacts(bearer="jwt-1"))
 
 
 def test_token_review_outage_is_503_and_not_cached(clock) -> None:

@@ -225,3 +225,38 @@ def test_a_runtime_role_without_the_owner_url_is_refused(kube_binaries: KubeBina
     ]
     done = _helm(kube_binaries, *args, home=tmp_path)
     assert done.returncode != 0 and "database.owner.url" in done.stderr
+
+
+PROXY_TOKEN = "chart-proxy-token-0123456789abcdef-xyz"
+
+
+def test_the_proxy_token_goes_into_the_secret_only(kube_binaries: KubeBinaries, tmp_path: Path) -> None:
+    docs = _docs(_template(kube_binaries, tmp_path, f"secrets.proxyToken={PROXY_TOKEN}"))
+    secret = next(d for d in docs if d["kind"] == "Secret")
+    assert secret["stringData"]["BRIDGE_AUTH_PROXY_TOKEN"] == PROXY_TOKEN
+    for doc in docs:
+        if doc["kind"] != "Secret":
+            assert PROXY_TOKEN not in yaml.safe_dump(doc), doc["kind"]
+    serve = next(d for d in docs if d["kind"] == "Deployment")
+    env_from = serve["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+    assert {"secretRef": {"name": secret["metadata"]["name"]}} in env_from
+
+
+@pytest.mark.parametrize("name", ["AUTH_PROXY_TOKEN", "ADMIN_TOKEN", "JENKINS_TOKEN", "SECRET_KEY"])
+def test_a_secret_under_settings_fails_the_render(
+    kube_binaries: KubeBinaries, tmp_path: Path, name: str
+) -> None:
+    done = _helm(
+        kube_binaries,
+        "template",
+        "bridge",
+        str(CHART),
+        "--namespace",
+        "devops",
+        "--set",
+        f"settings.{name}={PROXY_TOKEN}",
+        home=tmp_path,
+    )
+    assert done.returncode != 0
+    assert f"settings.{name} is secret" in done.stderr
+    assert PROXY_TOKEN not in done.stdout

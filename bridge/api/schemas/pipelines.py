@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from bridge.api.schemas.common import Description, Input, MetaOut, SyncOut, meta_fields
 from bridge.domain.model import Discarder, Parameter, ParameterType, Pipeline, ScmSource
+from bridge.services.scm import shown_url
 from bridge.store import Stored
 
 PipelineName = Field(min_length=1, max_length=253, description="DNS-1123 subdomain")
@@ -138,7 +139,10 @@ class PipelineOut(MetaOut):
             scm=None
             if scm is None
             else ScmModel(
-                url=scm.url, branch=scm.branch, credential=scm.credential, script_path=scm.script_path
+                url=shown_url(scm.url),
+                branch=scm.branch,
+                credential=scm.credential,
+                script_path=scm.script_path,
             ),
             parameters=[ParameterOut.of(x) for x in p.parameters],
             discarder=None
