@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,15 +23,13 @@ from bridge.adapters.kube.argocd import DEVOPS_LABEL, ArgoCdSource
 from bridge.adapters.kube.kubesphere import CLUSTER_API, KubeSphereSource
 from bridge.adapters.kube.listwatch import Gone, ListWatch
 from bridge.adapters.kube.reachability import KubeVersionProbe, api_client_for
-from bridge.adapters.kube.static import StaticSource
-from bridge.bootstrap import Container
+from bridge.bootstrap import Container, build_container, build_inventory
 from bridge.identity.token_store import TokenStore
 from bridge.inventory.inventory import Inventory
 from bridge.inventory.ports import ClusterSource
 from bridge.inventory.prober import Prober
 from bridge.inventory.runner import InventoryRunner
-from bridge.settings_clusters import StaticCluster
-from tests.fixtures.app import ApiClient
+from tests.fixtures.app import ApiClient, make_settings
 from tests.fixtures.kube import KubeCluster
 from tests.fixtures.leaks import register_secret
 
@@ -377,17 +376,36 @@ def test_workspace_template_placement_and_the_listing_tenancy(
     custom.delete_cluster_custom_object("tenant.kubesphere.io", "v1alpha2", "workspacetemplates", workspace)
 
 
-def test_static_kubeconfig_files(
-    kube_clusters: Mapping[str, KubeCluster], start: Callable[..., Running]
+def test_static_kubeconfig_files_through_the_settings(
+    kube_clusters: Mapping[str, KubeCluster], tmp_path: Path
 ) -> None:
-    shire = kube_clusters["shire"]
-    _register_kubeconfigs(shire)
-    source = StaticSource(
-        [StaticCluster("shire", shire.kubeconfig_path)], devops="", host="shire", relist_interval=300
+    """``build_inventory`` wires the static source from settings; the flags apply per cluster."""
+    shire, rohan = kube_clusters["shire"], kube_clusters["rohan"]
+    _register_kubeconfigs(shire, rohan)
+    settings = make_settings(
+        tmp_path,
+        BRIDGE_CLUSTERS_SOURCES="static",
+        BRIDGE_CLUSTERS_STATIC=f"shire={shire.kubeconfig_path},rohan={rohan.kubeconfig_path}#rohan",
+        BRIDGE_CLUSTERS_STATIC_DEVOPS="rohan",
+        BRIDGE_CLUSTERS_STATIC_HOST="shire",
+        BRIDGE_CLUSTERS_PROBE_INTERVAL="1",
     )
-    running = start(source)
-    seen = _eventually(
-        lambda: (c := running.cluster("shire")) and c["reachability"]["reachable"] and c, what="static shire"
-    )
-    assert seen["source"] == "static" and seen["role"] == "host" and seen["devops_enabled"] is False
-    assert seen["origin"] == f"file {shire.kubeconfig_path}"
+    container = build_container(settings)
+    runner = build_inventory(settings, container.store)
+    assert runner is not None
+    runner.start()
+    try:
+
+        def both_reachable() -> list[Any]:
+            views = {v.state.record.name: v for v in container.clusters.list()}
+            ok = all(v.state.reachability and v.state.reachability.reachable for v in views.values())
+            return [views[n] for n in ("rohan", "shire")] if len(views) == 2 and ok else []
+
+        rohan_view, shire_view = _eventually(both_reachable, what="static clusters reachable")
+        assert (shire_view.state.record.role.value, shire_view.state.record.devops) == ("host", False)
+        assert (rohan_view.state.record.role.value, rohan_view.state.record.devops) == ("member", True)
+        assert rohan_view.jenkins == "default" and shire_view.jenkins is None
+        assert shire_view.state.record.origin == f"file {shire.kubeconfig_path}"
+    finally:
+        runner.stop()
+        container.close()
