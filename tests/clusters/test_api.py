@@ -96,6 +96,8 @@ def test_viewers_see_only_the_clusters_of_their_workspaces(world: dict[str, ApiC
         assert r.status_code == 404 and r.mimetype == "application/problem+json"
     assert wanda.get(f"{C}/rohan").status_code == 404
     assert vera.get(f"{C}/rohan").json["workspaces"] == ["ws-a"]
+    assert vera.get(f"{C}/rohan").json["origin"] is None  # object and file names are for admins
+    assert world["admin"].get(f"{C}/rohan").json["origin"] == "Cluster rohan"
     assert _names(vera.get(C, query_string={"workspace": "ws-b"})) == []
     assert _names(world["admin"].get(C, query_string={"workspace": "ws-b"})) == ["shire"]
 
@@ -138,3 +140,6 @@ def test_a_name_clash_is_shown_on_the_cluster(world: dict[str, ApiClient], conta
     assert body["problem"] and "offered by" in body["problem"] and "Secret argocd/rohan" in body["problem"]
     assert body["devops_enabled"] is False and body["jenkins"] is None
     assert container.clusters.catalog.kubeconfig("rohan") is None
+    # a viewer learns that the cluster is unusable, not which objects of the platform clash
+    seen = world["vera"].get(f"{C}/rohan").json
+    assert seen["origin"] is None and seen["problem"] and "Secret" not in seen["problem"]

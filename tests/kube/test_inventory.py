@@ -409,3 +409,57 @@ def test_static_kubeconfig_files_through_the_settings(
     finally:
         runner.stop()
         container.close()
+
+
+def test_unreachable_and_refused_clusters_show_why_without_secrets(
+    kube_host: KubeCluster,
+    kube_clusters: Mapping[str, KubeCluster],
+    start: Callable[..., Running],
+    tmp_path: Path,
+) -> None:
+    from bridge.adapters.kube.static import StaticSource
+    from bridge.settings_clusters import StaticCluster
+    from tests.fixtures.kube_control_plane import free_ports
+
+    gondor = kube_clusters["gondor"]
+    namespace = _uid("argocd")
+    core = k8s.CoreV1Api(kube_host.api_client())
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=namespace)))
+    bogus = "not-a-token-gondor-accepts-0123456789"
+    register_secret(bogus)
+    config = {"bearerToken": bogus, "tlsClientConfig": {"caData": _b64(gondor.pki.ca_cert.read_bytes())}}
+    core.create_namespaced_secret(
+        namespace, _argocd_secret("cluster-refused", "refused", gondor.server, config)
+    )
+    (port,) = free_ports(1)
+    nowhere = dict(gondor.kubeconfig_dict)
+    nowhere["clusters"] = [
+        {
+            "name": "gondor",
+            "cluster": {
+                **gondor.kubeconfig_dict["clusters"][0]["cluster"],
+                "server": f"https://127.0.0.1:{port}",
+            },
+        }
+    ]
+    path = tmp_path / "nowhere.yaml"
+    path.write_text(yaml.safe_dump(nowhere))
+    _register_kubeconfigs(gondor)
+    running = start(
+        ArgoCdSource(kube_host.api_client(), namespace=namespace, relist_interval=300, watch_window=WINDOW),
+        StaticSource([StaticCluster("nowhere", path)], relist_interval=300),
+    )
+
+    def checked(name: str) -> dict[str, Any] | None:
+        c = running.cluster(name)
+        return c if c and c["reachability"]["checked_at"] else None
+
+    refused = _eventually(lambda: checked("refused"), what="the refused cluster checked")
+    assert refused["reachability"]["reachable"] is False and refused["kubernetes_version"] is None
+    assert refused["reachability"]["error"].startswith("HTTP 401")
+    assert "credentials were refused" in refused["reachability"]["error"]
+    down = _eventually(lambda: checked("nowhere"), what="the unreachable cluster checked")
+    assert down["reachability"]["reachable"] is False
+    assert down["reachability"]["error"] == "NewConnectionError: Connection refused"
+    for body in (refused, down):
+        assert bogus not in json.dumps(body)

@@ -2,7 +2,8 @@
 
 Platform admins see every cluster. Anyone else sees the clusters their workspaces may use (a
 workspace is theirs when they hold a role on it or on one of its projects), and in each cluster only
-those workspaces; any other cluster is a 404, like an invisible project.
+those workspaces; any other cluster is a 404, like an invisible project. Where a cluster comes from
+(object and file names) and the details of its problem are shown to platform admins only.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ def list_clusters(call: Call) -> ClusterList:
         views = [
             v for v in views if query.workspace in v.workspaces and grants.can_see_workspace(query.workspace)
         ]
-    items = [ClusterOut.of(v, show_workspace=grants.can_see_workspace) for v in views]
+    items = [
+        ClusterOut.of(v, show_workspace=grants.can_see_workspace, admin=grants.platform_admin) for v in views
+    ]
     return ClusterList(items=items, total=len(items))
 
 
@@ -58,4 +61,4 @@ def get_cluster(call: Call, cluster: str) -> ClusterOut:
     view = call.container.clusters.get(cluster)
     if not _visible(grants, view):
         raise NotFound(f"cluster {cluster!r} does not exist")
-    return ClusterOut.of(view, show_workspace=grants.can_see_workspace)
+    return ClusterOut.of(view, show_workspace=grants.can_see_workspace, admin=grants.platform_admin)

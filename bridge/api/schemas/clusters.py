@@ -11,6 +11,9 @@ from pydantic import BaseModel, Field
 from bridge.api.schemas.common import Query
 from bridge.services.clusters import ClusterView
 
+#: What non-admins read instead of a problem's details.
+UNUSABLE = "the cluster cannot be used at the moment; a platform administrator can see why"
+
 
 class ReachabilityOut(BaseModel):
     reachable: bool | None = Field(description="null: not checked yet")
@@ -22,7 +25,10 @@ class ReachabilityOut(BaseModel):
 class ClusterOut(BaseModel):
     name: str
     source: Literal["kubesphere", "argocd", "static"]
-    origin: str = Field(description="The object or file the cluster comes from (several for a name clash)")
+    origin: str | None = Field(
+        description="The object or file the cluster comes from (several for a name clash); "
+        "platform admins only"
+    )
     role: Literal["host", "member"]
     devops_enabled: bool
     ready: bool | None = Field(
@@ -30,7 +36,8 @@ class ClusterOut(BaseModel):
     )
     jenkins: str | None = Field(description="The Jenkins serving this cluster's projects; null: none")
     problem: str | None = Field(
-        description="Why the cluster cannot be used (name clash, unusable kubeconfig)"
+        description="Why the cluster cannot be used (name clash, unusable kubeconfig); the details, "
+        "which name objects and files of the platform, are for platform admins"
     )
     kubernetes_version: str | None
     reachability: ReachabilityOut
@@ -41,17 +48,18 @@ class ClusterOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, view: ClusterView, *, show_workspace: Callable[[str], bool]) -> ClusterOut:
+    def of(cls, view: ClusterView, *, show_workspace: Callable[[str], bool], admin: bool) -> ClusterOut:
         record, seen = view.state.record, view.state.reachability
+        problem = record.problem if admin or record.problem is None else UNUSABLE
         return cls(
             name=record.name,
             source=record.source.value,
-            origin=record.origin,
+            origin=record.origin if admin else None,
             role=record.role.value,
             devops_enabled=record.devops,
             ready=record.ready,
             jenkins=view.jenkins,
-            problem=record.problem,
+            problem=problem,
             kubernetes_version=seen.version if seen else None,
             reachability=ReachabilityOut(
                 reachable=seen.reachable if seen else None,
