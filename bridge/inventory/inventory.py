@@ -55,6 +55,8 @@ class Inventory:
     def put(self, source: SourceKind, key: str, record: ClusterRecord | None) -> None:
         with self._lock:
             held = self._records.setdefault(source, {})
+            if held.get(key) == record:
+                return  # a watch event that changes nothing the inventory holds (status-only updates)
             if record is None:
                 held.pop(key, None)
             else:
