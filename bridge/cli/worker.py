@@ -23,7 +23,7 @@ def worker() -> None:
     from bridge.reconcile.runner import run_worker
     from bridge.store import Store
 
-    inventory = None
+    inventory, store = None, None
     try:
         settings = Settings.load(os.environ)
         configure_logging(settings.log, secrets=settings.secrets())
@@ -39,5 +39,7 @@ def worker() -> None:
     finally:
         if inventory is not None:
             inventory.stop()
+        if store is not None:
+            store.close()
     if handle is not None and handle.lost.is_set():
         raise click.exceptions.Exit(3)
