@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
-from bridge.domain.clusters import ClusterRecord, Placement, Reachability, SourceKind
+from bridge.domain.clusters import ClusterRecord, ClusterState, Placement, Reachability, SourceKind
 
 #: A loop run in its own thread; returns when the event is set.
 Loop = Callable[[threading.Event], None]
@@ -46,3 +46,19 @@ class ClusterProbe(Protocol):
     def check(self, name: str, kubeconfig: str) -> Reachability:
         """Call the cluster's ``/version`` through ``kubeconfig``; never raises, never returns secrets."""
         ...
+
+
+class InventoryView(Protocol):
+    """What consumers of the inventory read (``bridge.store.clusters.ClusterCatalog`` implements it):
+    the level-based truth a periodic pass compares against, next to the change notices of
+    ``Inventory.subscribe``."""
+
+    def states(self) -> list[ClusterState]:
+        """Every cluster without its kubeconfig; ``digest`` changes exactly when the kubeconfig does."""
+        ...
+
+    def kubeconfig(self, name: str) -> str | None:
+        """The cluster's kubeconfig (a secret; None for a clash or an unusable one)."""
+        ...
+
+    def placements(self) -> dict[str, Placement]: ...

@@ -96,3 +96,13 @@ def test_placements_are_written_once_listed(catalog: ClusterCatalog) -> None:
     assert set(catalog.placements()) == {"other", "ws"}
     inventory.put_placement("other", None)
     assert set(catalog.placements()) == {"ws"}
+
+
+def test_the_catalog_is_the_inventory_view_consumers_read(catalog: ClusterCatalog) -> None:
+    from bridge.inventory.ports import InventoryView
+
+    view: InventoryView = catalog  # checked by mypy's structural typing; here: the calls work
+    Inventory(catalog, sources=[SourceKind.STATIC]).replace(
+        SourceKind.STATIC, [("a", _rec("a", SourceKind.STATIC))]
+    )
+    assert [s.record.name for s in view.states()] == ["a"] and view.kubeconfig("a") == "kc"
