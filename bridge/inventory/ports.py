@@ -41,6 +41,10 @@ class ClusterSource(Protocol):
         """The loops that keep ``sink`` current (list, then watch; periodic re-list)."""
         ...
 
+    def interrupt(self) -> None:
+        """Unblock the loops' long calls (a watch) so they see the stop event at once."""
+        ...
+
 
 class ClusterProbe(Protocol):
     def check(self, name: str, kubeconfig: str) -> Reachability:

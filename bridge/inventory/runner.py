@@ -55,6 +55,8 @@ class InventoryRunner:
 
     def stop(self) -> None:
         self._stop.set()
+        for source in self.sources:
+            source.interrupt()
         for thread in self._threads:
             thread.join(JOIN_TIMEOUT)
         self._threads.clear()

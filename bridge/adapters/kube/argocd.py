@@ -93,6 +93,10 @@ class ArgoCdSource:
             watch_window=self._window,
         )
 
+    def interrupt(self) -> None:
+        for watch in self.watches:
+            watch.interrupt()
+
     def workers(self, sink: ClusterSink) -> Sequence[Loop]:
         self.watches = [self.secret_watch(sink)]
 

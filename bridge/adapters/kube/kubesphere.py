@@ -137,6 +137,10 @@ class KubeSphereSource:
             watch_window=self._window,
         )
 
+    def interrupt(self) -> None:
+        for watch in self.watches:
+            watch.interrupt()
+
     def workers(self, sink: ClusterSink) -> Sequence[Loop]:
         self.watches = [self.cluster_watch(sink), self.placement_watch(sink)]
         return [_loop(w) for w in self.watches]

@@ -52,6 +52,9 @@ class StaticSource:
             problem=problem,
         )
 
+    def interrupt(self) -> None:
+        """Nothing blocks: the loop waits on the stop event itself."""
+
     def workers(self, sink: ClusterSink) -> Sequence[Loop]:
         def run(stop: threading.Event) -> None:
             while not stop.is_set():
