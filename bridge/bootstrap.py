@@ -16,6 +16,7 @@ from bridge.adapters.jenkins.port import JenkinsPort, RunPort
 from bridge.identity.token_review import TokenReviewer
 from bridge.identity.wiring import Identity, build_identity
 from bridge.reconcile.ports import DesiredState
+from bridge.services.clusters import ClusterService
 from bridge.services.credentials import CredentialService
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
@@ -23,8 +24,10 @@ from bridge.services.sync import SyncService
 from bridge.services.workspaces import WorkspaceService
 from bridge.settings import Settings
 from bridge.store import Store, StoreDesiredState
+from bridge.store.clusters import ClusterCatalog
 
 if TYPE_CHECKING:
+    from bridge.inventory.runner import InventoryRunner
     from bridge.reconcile.runner import Worker
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
@@ -44,6 +47,8 @@ class Container:
     pipelines: PipelineService
     sync: SyncService
     identity: Identity
+    #: The cluster inventory as the API shows it (written by the inventory runner).
+    clusters: ClusterService
     jenkins: JenkinsPort | None = None
     jenkins_probe: JenkinsProbe | None = None
     #: Runs and input decisions made for a real user (``jenkins.attribution`` picks how).
@@ -76,6 +81,9 @@ def build_container(
         pipelines=PipelineService(store, allow_http_scm=settings.jenkins.allow_http_scm),
         sync=SyncService(store),
         identity=build_identity(settings, store.engine, reviewer=token_reviewer),
+        clusters=ClusterService(
+            store, ClusterCatalog(store.engine, store.box), jenkins=settings.clusters.jenkins
+        ),
         jenkins_probe=jenkins_probe,
     )
     # --- Jenkins adapter wiring -------------------------------------------------------------------
@@ -143,3 +151,59 @@ def build_worker(
         reserved=reserved_names(settings.jenkins),
     )
     return Worker(provisioner=provisioner, desired=desired)
+
+
+def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:
+    """The cluster inventory's sources (``BRIDGE_CLUSTERS_SOURCES``), writing into ``store``; None
+    when no source is configured. Call ``start()`` on it; ``stop()`` ends its threads."""
+    from bridge.domain.clusters import SourceKind
+    from bridge.inventory.inventory import Inventory
+    from bridge.inventory.ports import ClusterSource
+    from bridge.inventory.prober import Prober
+    from bridge.inventory.runner import InventoryRunner
+    from bridge.settings_clusters import parse_static_clusters
+
+    c = settings.clusters
+    kinds = [SourceKind(s) for s in c.source_names()]
+    if not kinds:
+        return None
+    catalog = ClusterCatalog(store.engine, store.box)
+    sources: list[ClusterSource] = []
+    if SourceKind.KUBESPHERE in kinds:
+        from bridge.adapters.kube.kubesphere import KubeSphereSource
+        from bridge.adapters.kube.token_review import host_api_client
+
+        sources.append(
+            KubeSphereSource(
+                host_api_client(c.kubesphere_kubeconfig),
+                relist_interval=c.relist_interval,
+                workspace_version=c.kubesphere_workspace_version,
+            )
+        )
+    if SourceKind.ARGOCD in kinds:
+        from bridge.adapters.kube.argocd import ArgoCdSource
+        from bridge.adapters.kube.token_review import host_api_client
+
+        sources.append(
+            ArgoCdSource(
+                host_api_client(c.argocd_kubeconfig),
+                namespace=c.argocd_namespace,
+                relist_interval=c.relist_interval,
+            )
+        )
+    if SourceKind.STATIC in kinds:
+        from bridge.adapters.kube.static import StaticSource
+
+        sources.append(
+            StaticSource(
+                parse_static_clusters(c.static),
+                devops=c.static_devops,
+                host=c.static_host,
+                relist_interval=c.relist_interval,
+            )
+        )
+    from bridge.adapters.kube.reachability import KubeVersionProbe
+
+    inventory = Inventory(catalog, sources=kinds, placements=SourceKind.KUBESPHERE in kinds)
+    prober = Prober(catalog, KubeVersionProbe(timeout=c.probe_timeout), interval=c.probe_interval)
+    return InventoryRunner(inventory=inventory, sources=sources, prober=prober)

@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from bridge.errors import ConfigurationError
+from bridge.settings_clusters import ClusterSettings, cluster_problems
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ class Settings:
     reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    clusters: ClusterSettings = field(default_factory=ClusterSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
     @classmethod
@@ -243,6 +245,7 @@ class Settings:
         ):
             if path and not Path(path).is_file():
                 problems.append(f"{PREFIX}{name}: no such file {path}")
+        problems += cluster_problems(self.clusters)
         if problems:
             raise ConfigurationError("invalid settings: " + "; ".join(problems))
 

@@ -11,9 +11,19 @@ from flask import Flask
 from bridge.api.openapi import build_document
 from bridge.api.problems import register_error_handlers
 from bridge.api.registry import Registry
-from bridge.api.routes import audit, credentials, members, pipelines, projects, runs, status, workspaces
+from bridge.api.routes import (
+    audit,
+    clusters,
+    credentials,
+    members,
+    pipelines,
+    projects,
+    runs,
+    status,
+    workspaces,
+)
 
-MODULES = (workspaces, projects, credentials, pipelines, runs, status, members, audit)
+MODULES = (workspaces, projects, credentials, pipelines, runs, status, members, audit, clusters)
 
 
 def build_registry() -> Registry:

@@ -69,6 +69,11 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
             )
 
         threading.Thread(target=_worker, name="worker-start", daemon=True).start()
+        from bridge.bootstrap import build_inventory
+
+        inventory = build_inventory(settings, container.store)  # the cluster inventory, if configured
+        if inventory is not None:
+            handle["inventory"] = inventory.start()
         # ------------------------------------------------------------------------------------------
     app = create_app(container=container)
     scheme = "https" if settings.api.tls_cert else "http"
@@ -97,9 +102,10 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
         log.info("stopping")
     finally:
         stop.set()
-        worker = handle.get("worker")
-        if worker is not None:
-            worker.stop()
+        for part in ("worker", "inventory"):
+            running = handle.get(part)
+            if running is not None:
+                running.stop()
         container.close()
 
 

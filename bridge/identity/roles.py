@@ -62,6 +62,9 @@ RULES: Mapping[str, Rule] = {
     "workspace.create": Rule(RuleScope.PLATFORM),
     "workspace.delete": Rule(RuleScope.PLATFORM),
     "sync.read": Rule(RuleScope.PLATFORM),  # the summary names every project's errors
+    # clusters: any caller; the handler shows only the clusters of the caller's workspaces (404 otherwise)
+    "cluster.list": Rule(RuleScope.AUTHENTICATED),
+    "cluster.read": Rule(RuleScope.AUTHENTICATED),
     # workspaces
     "workspace.list": Rule(RuleScope.AUTHENTICATED),
     "workspace.read": Rule(W, VIEWER),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from bridge.api.access import current_grants
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.workspaces import WorkspaceIn, WorkspaceList, WorkspaceOut, WorkspacePatch
+from bridge.domain.model import Workspace
+from bridge.store import Stored
 
 routes = Registry()
 BASE = "/api/v1/workspaces"
@@ -21,9 +23,9 @@ ITEM = BASE + "/<workspace>"
 )
 def list_workspaces(call: Call) -> WorkspaceList:
     grants = current_grants()  # only the workspaces the caller may see
-    items = [
-        WorkspaceOut.of(w) for w in call.container.workspaces.list() if grants.can_see_workspace(w.obj.name)
-    ]
+    found = [w for w in call.container.workspaces.list() if grants.can_see_workspace(w.obj.name)]
+    available = call.container.clusters.available_for([w.obj for w in found])
+    items = [WorkspaceOut.of(w, available[w.obj.name]) for w in found]
     return WorkspaceList(items=items, total=len(items))
 
 
@@ -39,7 +41,7 @@ def list_workspaces(call: Call) -> WorkspaceList:
     errors=(409,),
 )
 def create_workspace(call: Call) -> WorkspaceOut:
-    return WorkspaceOut.of(call.container.workspaces.create(call.body_as(WorkspaceIn).to_domain()))
+    return _out(call, call.container.workspaces.create(call.body_as(WorkspaceIn).to_domain()))
 
 
 @routes.route(
@@ -52,7 +54,7 @@ def create_workspace(call: Call) -> WorkspaceOut:
     errors=(404,),
 )
 def get_workspace(call: Call, workspace: str) -> WorkspaceOut:
-    return WorkspaceOut.of(call.container.workspaces.get(workspace))
+    return _out(call, call.container.workspaces.get(workspace))
 
 
 @routes.route(
@@ -68,7 +70,7 @@ def get_workspace(call: Call, workspace: str) -> WorkspaceOut:
 def patch_workspace(call: Call, workspace: str) -> WorkspaceOut:
     changes = call.body_as(WorkspacePatch).model_dump(exclude_unset=True)
     updated = call.container.workspaces.update(workspace, expected_version=call.expected_version, **changes)
-    return WorkspaceOut.of(updated)
+    return _out(call, updated)
 
 
 @routes.route(
@@ -82,3 +84,7 @@ def patch_workspace(call: Call, workspace: str) -> WorkspaceOut:
 )
 def delete_workspace(call: Call, workspace: str) -> None:
     call.container.workspaces.delete(workspace, expected_version=call.expected_version)
+
+
+def _out(call: Call, stored: Stored[Workspace]) -> WorkspaceOut:
+    return WorkspaceOut.of(stored, call.container.clusters.available_for([stored.obj])[stored.obj.name])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
@@ -34,11 +35,21 @@ class WorkspaceOut(MetaOut):
     name: str
     description: str
     clusters: list[str]
+    available_clusters: list[str] = Field(
+        description="Clusters this workspace's projects may use: `clusters`, plus on a KubeSphere host the "
+        "clusters of its WorkspaceTemplate's spec.placement"
+    )
 
     @classmethod
-    def of(cls, s: Stored[Workspace]) -> WorkspaceOut:
+    def of(cls, s: Stored[Workspace], available: Sequence[str] | None = None) -> WorkspaceOut:
         w = s.obj
-        return cls(name=w.name, description=w.description, clusters=list(w.clusters), **meta_fields(s))  # type: ignore[arg-type]
+        return cls(
+            name=w.name,
+            description=w.description,
+            clusters=list(w.clusters),
+            available_clusters=list(w.clusters if available is None else available),
+            **meta_fields(s),  # type: ignore[arg-type]
+        )
 
 
 class WorkspaceList(BaseModel):

@@ -1,0 +1,64 @@
+"""/api/v1/clusters: the cluster inventory (read-only; sources are configured in settings).
+
+Platform admins see every cluster. Anyone else sees the clusters their workspaces may use (a
+workspace is theirs when they hold a role on it or on one of its projects), and in each cluster only
+those workspaces; any other cluster is a 404, like an invisible project. Where a cluster comes from
+(object and file names) and the details of its problem are shown to platform admins only.
+"""
+
+from __future__ import annotations
+
+from bridge.api.access import current_grants
+from bridge.api.registry import Call, Registry
+from bridge.api.schemas.clusters import ClusterList, ClusterOut, ClusterQuery
+from bridge.errors import NotFound
+from bridge.identity.policy import Grants
+from bridge.services.clusters import ClusterView
+
+routes = Registry()
+BASE = "/api/v1/clusters"
+ITEM = BASE + "/<cluster>"
+
+
+def _visible(grants: Grants, view: ClusterView) -> bool:
+    return grants.platform_admin or any(grants.can_see_workspace(w) for w in view.workspaces)
+
+
+@routes.route(
+    "GET",
+    BASE,
+    permission="cluster.list",
+    tag="clusters",
+    summary="List clusters",
+    query=ClusterQuery,
+    response=ClusterList,
+)
+def list_clusters(call: Call) -> ClusterList:
+    query = call.query_as(ClusterQuery)
+    grants = current_grants()
+    views = [v for v in call.container.clusters.list() if _visible(grants, v)]
+    if query.workspace is not None:
+        views = [
+            v for v in views if query.workspace in v.workspaces and grants.can_see_workspace(query.workspace)
+        ]
+    items = [
+        ClusterOut.of(v, show_workspace=grants.can_see_workspace, admin=grants.platform_admin) for v in views
+    ]
+    return ClusterList(items=items, total=len(items))
+
+
+@routes.route(
+    "GET",
+    ITEM,
+    permission="cluster.read",
+    tag="clusters",
+    summary="Read a cluster",
+    response=ClusterOut,
+    errors=(404,),
+)
+def get_cluster(call: Call, cluster: str) -> ClusterOut:
+    grants = current_grants()
+    view = call.container.clusters.get(cluster)
+    if not _visible(grants, view):
+        raise NotFound(f"cluster {cluster!r} does not exist")
+    return ClusterOut.of(view, show_workspace=grants.can_see_workspace, admin=grants.platform_admin)

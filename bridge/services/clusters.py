@@ -1,0 +1,89 @@
+"""Clusters as the API shows them: the inventory's state, the workspaces that may use each cluster,
+and whether a Jenkins serves it.
+
+A workspace may use the clusters it declares (``Workspace.clusters``) plus, on a KubeSphere host, the
+clusters of its ``WorkspaceTemplate`` placement (matched by workspace name). Until several Jenkins
+controllers exist, "Jenkins attached" is a setting (``BRIDGE_CLUSTERS_JENKINS``): the DevOps-enabled
+clusters it names are served by the default Jenkins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bridge.domain.clusters import ClusterState, Placement
+from bridge.domain.model import Workspace
+from bridge.errors import NotFound
+from bridge.store import Store
+from bridge.store.clusters import ClusterCatalog
+
+DEFAULT_JENKINS = "default"
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    state: ClusterState
+    #: The Jenkins controller serving this cluster's projects, or None.
+    jenkins: str | None
+    #: Workspaces whose projects may use this cluster.
+    workspaces: tuple[str, ...]
+
+
+def available_clusters(
+    workspace: Workspace, placements: Mapping[str, Placement], states: Sequence[ClusterState]
+) -> tuple[str, ...]:
+    """Declared clusters first (in their order), then the placement's (sorted), without repeats."""
+    placement = placements.get(workspace.name)
+    placed = placement.resolve(s.record for s in states) if placement else ()
+    return tuple(dict.fromkeys([*workspace.clusters, *sorted(placed)]))
+
+
+class ClusterService:
+    def __init__(self, store: Store, catalog: ClusterCatalog, *, jenkins: str = "*") -> None:
+        self._store, self.catalog = store, catalog
+        names = {n.strip() for n in jenkins.split(",") if n.strip()}
+        self._jenkins_all, self._jenkins = "*" in names, names
+
+    def workspace_clusters(self) -> dict[str, tuple[str, ...]]:
+        """Every workspace's available clusters."""
+        return self._workspace_clusters(self.catalog.states())
+
+    def available_for(self, workspaces: Sequence[Workspace]) -> dict[str, tuple[str, ...]]:
+        placements = self.catalog.placements()
+        # only a selector placement needs the clusters' labels
+        selecting = any(p.clusters is None for p in placements.values())
+        states = self.catalog.states() if selecting else []
+        return {w.name: available_clusters(w, placements, states) for w in workspaces}
+
+    def list(self) -> list[ClusterView]:
+        states = self.catalog.states()
+        using = self._users(self._workspace_clusters(states))
+        return [self._view(s, using) for s in states]
+
+    def get(self, name: str) -> ClusterView:
+        state = self.catalog.state(name)
+        if state is None:
+            raise NotFound(f"cluster {name!r} does not exist")
+        return self._view(state, self._users(self.workspace_clusters()))
+
+    def _workspace_clusters(self, states: Sequence[ClusterState]) -> dict[str, tuple[str, ...]]:
+        with self._store.read() as tx:
+            workspaces = [w.obj for w in tx.workspaces.list()]
+        placements = self.catalog.placements()
+        return {w.name: available_clusters(w, placements, states) for w in workspaces}
+
+    @staticmethod
+    def _users(by_workspace: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+        users: dict[str, list[str]] = {}
+        for workspace, clusters in sorted(by_workspace.items()):
+            for cluster in clusters:
+                users.setdefault(cluster, []).append(workspace)
+        return {c: tuple(ws) for c, ws in users.items()}
+
+    def _view(self, state: ClusterState, using: Mapping[str, tuple[str, ...]]) -> ClusterView:
+        name = state.record.name
+        served = state.record.devops and (self._jenkins_all or name in self._jenkins)
+        return ClusterView(
+            state=state, jenkins=DEFAULT_JENKINS if served else None, workspaces=using.get(name, ())
+        )
