@@ -103,10 +103,12 @@ class PipelineService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def list(self, project: str) -> list[Stored[Pipeline]]:
+    def list(
+        self, project: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[Stored[Pipeline]]:
         with self.store.read() as tx:
             project_must_exist(tx, project)
-            return tx.pipelines.list(project)
+            return tx.pipelines.list(project, after=after, limit=limit)
 
     def get(self, project: str, name: str) -> Stored[Pipeline]:
         with self.store.read() as tx:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from bridge.api.schemas.common import Description, Input, MetaOut, Name, meta_fields
+from bridge.api.schemas.common import Description, Input, MetaOut, Name, PageOut, meta_fields
 from bridge.domain.model import Workspace
 from bridge.store import Stored
 
@@ -41,6 +41,5 @@ class WorkspaceOut(MetaOut):
         return cls(name=w.name, description=w.description, clusters=list(w.clusters), **meta_fields(s))  # type: ignore[arg-type]
 
 
-class WorkspaceList(BaseModel):
-    items: list[WorkspaceOut]
-    total: int
+class WorkspaceList(PageOut):
+    items: list[WorkspaceOut] = Field(description="Ordered by name; only the workspaces the caller may see")
