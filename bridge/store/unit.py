@@ -1,8 +1,9 @@
 """The store: an engine, the secret box, and transactions that expose one repository per table.
 
 Services open ``store.write()`` for anything that changes rows (an immediate, serialised transaction
-on SQLite) and ``store.read()`` otherwise. A unique or foreign-key violation that slips past a
-service's own checks (two writers racing) becomes ``Conflict``, never a 500.
+on SQLite) and ``store.read()`` otherwise. A unique violation that slips past a service's own checks
+(two writers racing to create the same object) becomes ``Conflict``; any other integrity error is a
+bug, logged and answered with a 500 (``bridge.store.integrity``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bridge.store.bookkeeping import DirtyRepo, SyncRepo, TombstoneRepo
 from bridge.store.credentials import CredentialRepo
 from bridge.store.crypto import SecretBox
 from bridge.store.engine import WRITE, make_engine
+from bridge.store.integrity import integrity_bug, is_duplicate
 from bridge.store.ownership import OwnedRepo
 from bridge.store.pipelines import PipelineRepo
 from bridge.store.workspaces import ProjectRepo, WorkspaceRepo
@@ -90,9 +92,9 @@ class Store:
             with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
                 yield Tx(conn, box=self.box, clock=self.clock)
         except IntegrityError as e:
-            raise Conflict(
-                "the write conflicts with another object (it exists already, or is still used)"
-            ) from e
+            if not is_duplicate(e):
+                raise integrity_bug(e) from e
+            raise Conflict("the write conflicts with another object: it exists already") from e
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
