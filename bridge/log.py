@@ -4,6 +4,9 @@ Redaction is defence in depth: code never logs secrets on purpose, but a secret 
 line through an upstream error body or an exception message. ``SECRETS`` is the process-wide set of
 values to redact; settings secrets are added at start and the store registers credential values as it
 decrypts them (replacing a credential's earlier values), which it does only where values are needed.
+
+``REQUEST_ID`` is the id of the API request being served (bound by the app for the request's
+duration); every log line written meanwhile carries it, whichever module logs.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import logging
 import threading
 from collections.abc import Hashable, Iterable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from bridge.settings import LogSettings
@@ -113,6 +117,17 @@ def _usable(values: Iterable[str | None]) -> frozenset[str]:
 
 
 SECRETS = SecretRegistry()
+#: The request id of the API request this thread is serving, if any.
+REQUEST_ID: ContextVar[str | None] = ContextVar("bridge_request_id", default=None)
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the bound request id on every record (``request_id``; ``request_tag`` for plain lines)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        bound = getattr(record, "request_id", None) or REQUEST_ID.get()
+        record.__dict__.update(request_id=bound, request_tag=f" [request {bound}]" if bound else "")
+        return True
 
 
 class RedactingFilter(logging.Filter):
@@ -151,7 +166,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s%(request_tag)s: %(message)s"
 
 
 def configure_logging(settings: LogSettings, *, secrets: list[str] | None = None) -> None:
@@ -159,6 +174,7 @@ def configure_logging(settings: LogSettings, *, secrets: list[str] | None = None
     SECRETS.add(*(secrets or []))
     handler = logging.StreamHandler()
     handler.set_name("bridge")
+    handler.addFilter(RequestIdFilter())
     handler.addFilter(RedactingFilter())
     handler.setFormatter(JsonFormatter() if settings.format == "json" else logging.Formatter(PLAIN_FORMAT))
     root = logging.getLogger()
