@@ -1,13 +1,14 @@
 """`jenkins-bridge serve`: the HTTP API (waitress), optionally with the reconciliation worker.
 
 With ``BRIDGE_API_TLS_CERT``/``KEY`` the bridge terminates TLS itself (waitress has no TLS, so Werkzeug's
-threaded server serves instead). With ``BRIDGE_API_TLS_CLIENT_CA`` it also asks clients for a
-certificate and verifies it: a verified certificate reaches the WSGI environment as ``SSL_CLIENT_CERT``,
-which is how a front proxy can prove itself by certificate (``BRIDGE_AUTH_PROXY_CLIENT_CNS``).
+threaded server serves instead: one thread per connection, and ``--threads`` does not apply).
+With ``BRIDGE_API_TLS_CLIENT_CA`` it also asks clients for a certificate and verifies it: a verified
+certificate reaches the WSGI environment as ``SSL_CLIENT_CERT``, which is how a front proxy can prove
+itself by certificate (``BRIDGE_AUTH_PROXY_CLIENT_CNS``).
 
-SIGTERM (what container runtimes and service managers send) ends the process like Ctrl-C: waitress
-stops, the worker finishes its current pass and releases the scheduler lock, the store is closed,
-and the exit status is 0.
+SIGTERM (what container runtimes and service managers send) ends the process like Ctrl-C: the server
+stops, the worker's scheduler is shut down (waiting for a running pass) and the scheduler lock
+released, the store is closed, and the exit status is 0.
 """
 
 from __future__ import annotations
@@ -34,7 +35,13 @@ log = logging.getLogger(__name__)
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on."
 )
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Request threads.")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Request threads (plain HTTP only).",
+)
 @click.option("--with-worker", is_flag=True, help="Also run the reconciliation worker in this process.")
 def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     """Serve the API; settings come from BRIDGE_* variables and BRIDGE_CONFIG."""
@@ -100,7 +107,7 @@ def _serve_tls(app: Any, *, host: str, port: int, api: ApiSettings) -> None:
 
     class Handler(WSGIRequestHandler):
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            pass  # request logging is the app's (with request ids); never echo query strings here
+            pass  # no access log: it would echo query strings; writes are in the audit log
 
     make_server(host, port, app, threaded=True, ssl_context=context, request_handler=Handler).serve_forever()
 

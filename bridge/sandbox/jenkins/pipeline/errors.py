@@ -108,6 +108,3 @@ def actual_interruption(error: BaseException) -> bool:
     still inside its own step)."""
     return isinstance(error, Interrupted) and getattr(error, "actual_interruption", True)
 
-
-class Unstable(Exception):
-    """Marks the build UNSTABLE (``unstable`` step) without stopping it."""
