@@ -21,7 +21,7 @@ from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
 from bridge.services.sync import SyncService
 from bridge.services.workspaces import WorkspaceService
-from bridge.settings import Settings
+from bridge.settings import Settings, reveal
 from bridge.store import Store, StoreDesiredState
 
 if TYPE_CHECKING:
@@ -95,7 +95,12 @@ def build_jenkins(settings: Settings) -> JenkinsPort:
 
     j = settings.jenkins
     return JenkinsAdapter(
-        j.url, user=j.user, token=j.token, timeout=j.timeout, retries=j.retries, verify_tls=j.verify_tls
+        j.url,
+        user=j.user,
+        token=reveal(j.token),
+        timeout=j.timeout,
+        retries=j.retries,
+        verify_tls=j.verify_tls,
     )
 
 
@@ -130,7 +135,7 @@ def build_worker(
     provisioner = Provisioner(
         desired=desired,
         jenkins=jenkins or build_jenkins(settings),
-        key=marker_key(settings.secret_key),
+        key=marker_key(settings.secret_key.get_secret_value()),
         kubeconfig_mode=KubeconfigMode(settings.jenkins.kubeconfig_credential_mode),
         secret_repush_interval=settings.reconcile.secret_repush_interval,
         requested_by=settings.jenkins.attribution == "parameter",

@@ -24,12 +24,8 @@ from bridge.identity.bindings import BindingStore
 from bridge.identity.policy import Policy
 from bridge.identity.token_review import TokenReviewAuthenticator, TokenReviewer
 from bridge.identity.token_store import TokenStore
-from bridge.settings import AuthSettings, Settings
+from bridge.settings import AuthSettings, Settings, reveal
 from bridge.store.tables import projects
-
-
-def _csv(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 @dataclass(frozen=True)
@@ -60,8 +56,9 @@ def build_identity(settings: Settings, engine: Engine, *, reviewer: TokenReviewe
     auth = settings.auth
     tokens = TokenStore(engine)
     bearer: list[Authenticator] = []
-    if settings.admin_token:
-        bearer.append(BootstrapTokenAuthenticator(settings.admin_token))
+    admin_token = reveal(settings.admin_token)
+    if admin_token:
+        bearer.append(BootstrapTokenAuthenticator(admin_token))
     if auth.api_tokens:
         bearer.append(ApiTokenAuthenticator(tokens))
     if auth.token_review:
@@ -69,15 +66,16 @@ def build_identity(settings: Settings, engine: Engine, *, reviewer: TokenReviewe
             TokenReviewAuthenticator(
                 reviewer or _reviewer(auth),
                 ttl=timedelta(seconds=auth.token_review_ttl),
-                audiences=_csv(auth.token_review_audiences),
+                audiences=list(auth.token_review_audiences),
             )
         )
-    cns = _csv(auth.proxy_client_cns)
-    proxy = TrustedProxyAuthenticator(proxy_token=auth.proxy_token, client_cns=cns)
+    cns = list(auth.proxy_client_cns)
+    proxy_token = reveal(auth.proxy_token)
+    proxy = TrustedProxyAuthenticator(proxy_token=proxy_token, client_cns=cns)
     bindings = BindingStore(engine)
     return Identity(
-        authenticator=AuthenticatorChain(proxy=proxy if auth.proxy_token or cns else None, bearer=bearer),
-        policy=Policy(bindings, admin_users=_csv(auth.admin_users), admin_groups=_csv(auth.admin_groups)),
+        authenticator=AuthenticatorChain(proxy=proxy if proxy_token or cns else None, bearer=bearer),
+        policy=Policy(bindings, admin_users=auth.admin_users, admin_groups=auth.admin_groups),
         tokens=tokens,
         bindings=bindings,
         audit=AuditLog(engine),

@@ -80,7 +80,7 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
-        return cls(make_engine(settings.database_url), SecretBox(settings.secret_key))
+        return cls(make_engine(settings.database_url), SecretBox(settings.secret_key.get_secret_value()))
 
     def migrate(self) -> None:
         """Upgrade the schema to the newest revision (idempotent)."""

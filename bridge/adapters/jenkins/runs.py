@@ -32,7 +32,7 @@ from bridge.adapters.jenkins.port import QueuedRun
 from bridge.adapters.jenkins.usertokens import TokenVault, UserTokens
 from bridge.errors import BridgeError, NotFound, UpstreamError
 from bridge.identity.attribution import Actor
-from bridge.settings import AttributionMode, JenkinsSettings
+from bridge.settings import AttributionMode, JenkinsSettings, reveal
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def connect_runs(settings: JenkinsSettings, vault: TokenVault | None = None) -> 
             verify_tls=settings.verify_tls,
         )
 
-    service = connect(settings.user, settings.token)
+    service = connect(settings.user, reveal(settings.token))
     if settings.attribution == "parameter":
         return JenkinsRuns(service)
     if vault is None:
