@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint unit venv k8s-bin postgres-bin clean
 
-$(STAMP): setup.cfg pyproject.toml
+# constraints.txt pins every package to the version the tests pass with (CI treats warnings as errors,
+# so an unpinned upgrade that only adds a deprecation warning would fail it).
+$(STAMP): setup.cfg pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $(STAMP)
 
 venv: $(STAMP)

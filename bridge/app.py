@@ -11,6 +11,7 @@ import os
 from flask import Flask, Response, g, request
 
 from bridge.bootstrap import Container, build_container
+from bridge.log import REQUEST_ID
 from bridge.settings import Settings
 
 
@@ -36,7 +37,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @app.before_request
     def _request_id() -> None:
-        request_id(request)  # the caller's when well-formed (one rule, in ``access``), else a fresh one
+        # the caller's when well-formed (one rule, in ``access``), else a fresh one; bound for logging
+        g.request_id_binding = REQUEST_ID.set(request_id(request))
+
+    @app.teardown_request
+    def _unbind_request_id(_error: BaseException | None) -> None:
+        binding = g.pop("request_id_binding", None)
+        if binding is not None:
+            REQUEST_ID.reset(binding)
 
     @app.after_request
     def _headers(response: Response) -> Response:

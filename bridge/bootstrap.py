@@ -22,7 +22,7 @@ from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
 from bridge.services.sync import SyncService
 from bridge.services.workspaces import WorkspaceService
-from bridge.settings import Settings
+from bridge.settings import Settings, reveal
 from bridge.store import Store, StoreDesiredState
 from bridge.store.clusters import ClusterCatalog
 
@@ -103,7 +103,12 @@ def build_jenkins(settings: Settings) -> JenkinsPort:
 
     j = settings.jenkins
     return JenkinsAdapter(
-        j.url, user=j.user, token=j.token, timeout=j.timeout, retries=j.retries, verify_tls=j.verify_tls
+        j.url,
+        user=j.user,
+        token=reveal(j.token),
+        timeout=j.timeout,
+        retries=j.retries,
+        verify_tls=j.verify_tls,
     )
 
 
@@ -141,7 +146,7 @@ def build_worker(
     provisioner = Provisioner(
         desired=desired,
         jenkins=jenkins,
-        key=marker_key(settings.secret_key),
+        key=marker_key(settings.secret_key.get_secret_value()),
         kubeconfig_mode=KubeconfigMode(settings.jenkins.kubeconfig_credential_mode),
         secret_repush_interval=settings.reconcile.secret_repush_interval,
         requested_by=settings.jenkins.attribution == "parameter",
@@ -161,7 +166,7 @@ def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:
     from bridge.inventory.ports import ClusterSource
     from bridge.inventory.prober import Prober
     from bridge.inventory.runner import InventoryRunner
-    from bridge.settings_clusters import parse_static_clusters
+    from bridge.settings.clusters import parse_static_clusters
 
     c = settings.clusters
     kinds = [SourceKind(s) for s in c.source_names()]

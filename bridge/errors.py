@@ -60,12 +60,6 @@ class PreconditionFailed(BridgeError):
     title = "Precondition failed"
 
 
-class PayloadTooLarge(BridgeError):
-    status = 413
-    slug = "payload-too-large"
-    title = "Payload too large"
-
-
 class UpstreamUnavailable(BridgeError):
     """An upstream (Jenkins, Kubernetes) cannot be reached or asks us to come back later."""
 

@@ -9,6 +9,9 @@ pipeline), replacing the owner's earlier values, and forgets them when the owner
 Values users choose (credential data, parameter defaults) are redacted only when they look like
 secrets (``secret_like``): otherwise a project admin could store ``ERROR`` as a "password" and blank
 that word from every log line of every project.
+
+``REQUEST_ID`` is the id of the API request being served (bound by the app for the request's
+duration); every log line written meanwhile carries it, whichever module logs.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Hashable, Iterable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from bridge.settings import LogSettings
@@ -156,6 +160,17 @@ def _usable(values: Iterable[str | None]) -> frozenset[str]:
 
 
 SECRETS = SecretRegistry()
+#: The request id of the API request this thread is serving, if any.
+REQUEST_ID: ContextVar[str | None] = ContextVar("bridge_request_id", default=None)
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the bound request id on every record (``request_id``; ``request_tag`` for plain lines)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        bound = getattr(record, "request_id", None) or REQUEST_ID.get()
+        record.__dict__.update(request_id=bound, request_tag=f" [request {bound}]" if bound else "")
+        return True
 
 
 class RedactingFilter(logging.Filter):
@@ -194,7 +209,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s%(request_tag)s: %(message)s"
 
 
 def configure_logging(settings: LogSettings, *, secrets: list[str] | None = None) -> None:
@@ -202,6 +217,7 @@ def configure_logging(settings: LogSettings, *, secrets: list[str] | None = None
     SECRETS.add(*(secrets or []))
     handler = logging.StreamHandler()
     handler.set_name("bridge")
+    handler.addFilter(RequestIdFilter())
     handler.addFilter(RedactingFilter())
     handler.setFormatter(JsonFormatter() if settings.format == "json" else logging.Formatter(PLAIN_FORMAT))
     root = logging.getLogger()

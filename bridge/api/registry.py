@@ -149,7 +149,7 @@ def _handler(route: Route) -> Callable[..., Response]:
         if result is None:
             return Response(status=status)
         response = Response(
-            json.dumps(result.model_dump(mode="json"), ensure_ascii=False),
+            json.dumps(result.model_dump(mode="json", by_alias=True), ensure_ascii=False),
             status=status,
             mimetype="application/json",
         )

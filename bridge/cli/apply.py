@@ -7,6 +7,10 @@ transaction (actor ``cli:<account of the uid>``, source ``cli``, see ``bridge.cl
 Credential values may be written ``${NAME}`` to read environment variable ``NAME``; a missing variable
 is an error before anything is written.
 
+The file is checked with the API's own request models (``WorkspaceIn``, ``ProjectIn``,
+``CredentialIn``, ``PipelineIn``): an unknown key or a bad value is an error naming the file, the line
+and the key, and nothing is written until the whole file is valid.
+
     workspaces: [{name: ws, description: ..., clusters: [...]}]
     projects:
       - name: demo
@@ -31,26 +35,38 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import yaml
+from pydantic import Field, ValidationError
 
-from bridge.domain.model import (
-    Credential,
-    CredentialType,
-    Discarder,
-    Parameter,
-    ParameterType,
-    Pipeline,
-    Project,
-    ScmSource,
-    SecretData,
-    Workspace,
-)
+from bridge.api.schemas.common import Input
+from bridge.api.schemas.credentials import CredentialIn
+from bridge.api.schemas.pipelines import PipelineIn
+from bridge.api.schemas.projects import ProjectIn
+from bridge.api.schemas.workspaces import WorkspaceIn
+from bridge.domain.model import Credential, Pipeline, Project, Workspace
 from bridge.errors import BridgeError, InvalidRequest, NotFound
 
+if TYPE_CHECKING:
+    from bridge.bootstrap import Container
+
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: A position in the document: mapping keys and list indexes, as pydantic reports error locations.
+Loc = tuple[str | int, ...]
+
+
+class ProjectFileIn(ProjectIn):
+    """A project as the file declares it: the API's project body plus its credentials and pipelines."""
+
+    credentials: list[CredentialIn] = Field(default_factory=list)
+    pipelines: list[PipelineIn] = Field(default_factory=list)
+
+
+class ApplyFile(Input):
+    workspaces: list[WorkspaceIn] = Field(default_factory=list)
+    projects: list[ProjectFileIn] = Field(default_factory=list)
 
 
 def expand(value: str, environ: Mapping[str, str], *, where: str) -> str:
@@ -66,87 +82,78 @@ def expand(value: str, environ: Mapping[str, str], *, where: str) -> str:
 
 
 def load(path: Path, environ: Mapping[str, str]) -> list[Workspace | Project | Credential | Pipeline]:
-    """The objects a file declares, in dependency order; raises InvalidRequest with the location."""
+    """The objects a file declares, in dependency order; raises InvalidRequest naming file and line."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise InvalidRequest(f"{path}: cannot read: {e}") from None
-    if not isinstance(doc, dict):
-        raise InvalidRequest(f"{path}: expected a mapping with workspaces and projects")
-    objects: list[Workspace | Project | Credential | Pipeline] = []
+    lines: dict[Loc, int] = {}
+    if node is not None:
+        _lines(node, (), lines)
     try:
-        for ws in doc.get("workspaces") or []:
-            objects.append(Workspace(ws["name"], ws.get("description", ""), tuple(ws.get("clusters") or ())))
-        for p in doc.get("projects") or []:
-            name = p["name"]
-            objects.append(Project(name, p["workspace"], p.get("cluster"), p.get("description", "")))
-            for c in p.get("credentials") or []:
-                where = f"project {name} credential {c['id']}"
-                data = {
-                    str(k): expand(str(v), environ, where=where) for k, v in (c.get("data") or {}).items()
-                }
-                objects.append(
-                    Credential(
-                        name, c["id"], CredentialType(c["type"]), SecretData(data), c.get("description", "")
-                    )
-                )
-            for pl in p.get("pipelines") or []:
-                objects.append(_pipeline(name, pl))
-    except (KeyError, TypeError, ValueError) as e:
-        raise InvalidRequest(f"{path}: invalid or missing field: {e}") from None
+        parsed = ApplyFile.model_validate({} if doc is None else doc)
+    except ValidationError as e:
+        raise InvalidRequest(_describe(path, e, lines)) from None
+    objects: list[Workspace | Project | Credential | Pipeline] = []
+    objects += [ws.to_domain() for ws in parsed.workspaces]
+    for i, p in enumerate(parsed.projects):
+        objects.append(p.to_domain())
+        for j, c in enumerate(p.credentials):
+            where = f"{path}:{lines.get(('projects', i, 'credentials', j), 0)}: credential {p.name}/{c.id}"
+            data = {k: expand(v, environ, where=where) for k, v in c.data.items()}
+            objects.append(c.model_copy(update={"data": data}).to_domain(p.name))
+        objects += [pl.to_domain(p.name) for pl in p.pipelines]
     return objects
 
 
-def _pipeline(project: str, pl: dict[str, Any]) -> Pipeline:
-    scm = pl.get("scm")
-    discarder = pl.get("discarder")
-    return Pipeline(
-        project=project,
-        name=pl["name"],
-        description=pl.get("description", ""),
-        jenkinsfile=pl.get("jenkinsfile"),
-        scm=ScmSource(**scm) if scm else None,
-        parameters=tuple(
-            Parameter(
-                name=x["name"],
-                type=ParameterType(x.get("type", "string")),
-                default=x.get("default"),
-                choices=tuple(x.get("choices") or ()),
-                description=x.get("description", ""),
-            )
-            for x in pl.get("parameters") or []
-        ),
-        discarder=Discarder(**discarder) if discarder else None,
-        concurrent=bool(pl.get("concurrent", True)),
-        cron=pl.get("cron"),
-    )
+def _lines(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
+    """The line (1-based) of every key and list item of a composed YAML document."""
+    out.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*loc, str(key.value))
+            out[child] = key.start_mark.line + 1
+            _lines(value, child, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _lines(item, (*loc, index), out)
 
 
-def apply_objects(store: Any, objects: list[Any], echo: Callable[[str], None]) -> dict[str, int]:
+def _describe(path: Path, e: ValidationError, lines: dict[Loc, int]) -> str:
+    """One line per problem: ``file:line: where: what`` (never the offending value: it may be secret)."""
+    problems: list[tuple[int, str]] = []
+    for err in e.errors(include_url=False, include_input=False, include_context=False):
+        loc: Loc = tuple(err["loc"])
+        known = next((loc[:n] for n in range(len(loc), -1, -1) if loc[:n] in lines), ())
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "document"
+        what = f"unknown key {loc[-1]!r}" if err["type"] == "extra_forbidden" else err["msg"]
+        problems.append((lines.get(known, 1), f"{path}:{lines.get(known, 1)}: {where}: {what}"))
+    return "\n".join(text for _, text in sorted(problems, key=lambda p: p[0]))
+
+
+def apply_objects(container: Container, objects: list[Any], echo: Callable[[str], None]) -> dict[str, int]:
     """Create or update each object through the services, auditing each write; returns counts by outcome."""
     from bridge.cli.operator_audit import recording
-    from bridge.services.credentials import CredentialService
-    from bridge.services.pipelines import PipelineService
-    from bridge.services.projects import ProjectService
-    from bridge.services.workspaces import WorkspaceService
 
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     ident: tuple[str, ...]
     for obj in objects:
         if isinstance(obj, Workspace):
-            svc: Any = WorkspaceService(store)
+            svc: Any = container.workspaces
             label, ident = f"workspace {obj.name}", (obj.name,)
             kind, path, project = "workspace", f"workspaces/{obj.name}", None
         elif isinstance(obj, Project):
-            svc = ProjectService(store)
+            svc = container.projects
             label, ident = f"project {obj.name}", (obj.name,)
             kind, path, project = "project", f"projects/{obj.name}", obj.name
         elif isinstance(obj, Credential):
-            svc = CredentialService(store)
+            svc = container.credentials
             label, ident = f"credential {obj.project}/{obj.id}", (obj.project, obj.id)
             kind, path, project = "credential", f"projects/{obj.project}/credentials/{obj.id}", obj.project
         else:
-            svc = PipelineService(store)
+            svc = container.pipelines
             label, ident = f"pipeline {obj.project}/{obj.name}", (obj.project, obj.name)
             kind, path, project = "pipeline", f"projects/{obj.project}/pipelines/{obj.name}", obj.project
         try:
@@ -164,7 +171,7 @@ def apply_objects(store: Any, objects: list[Any], echo: Callable[[str], None]) -
                 if outcome == "created" and kind in ("workspace", "project")
                 else f"{kind}.write"
             )
-            with recording(store.engine, action=action, path=f"apply/{path}", project=project):
+            with recording(container.store.engine, action=action, path=f"apply/{path}", project=project):
                 if current is None:
                     svc.create(obj)
                 else:
@@ -192,17 +199,16 @@ def _update(svc: Any, obj: Any) -> None:
 )
 def apply(path: Path) -> None:
     """Apply a declarative YAML file of workspaces, projects, credentials and pipelines."""
+    from bridge.bootstrap import build_container
     from bridge.settings import Settings
-    from bridge.store.unit import Store
 
     try:
         objects = load(path, os.environ)
-        store = Store.from_settings(Settings.load(os.environ))
-        store.migrate()
+        container = build_container(Settings.load(os.environ))
         try:
-            counts = apply_objects(store, objects, click.echo)
+            counts = apply_objects(container, objects, click.echo)
         finally:
-            store.close()
+            container.close()
     except BridgeError as e:
         raise click.ClickException(e.detail) from None
     click.echo(", ".join(f"{n} {k}" for k, n in counts.items()) + "; the worker provisions Jenkins")

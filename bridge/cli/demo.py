@@ -34,12 +34,11 @@ def demo(path: Path, timeout: float) -> None:
     from werkzeug.serving import make_server
 
     from bridge.app import create_app
+    from bridge.bootstrap import build_container
     from bridge.cli.apply import apply_objects, load
     from bridge.reconcile.runner import run_worker
     from bridge.sandbox.jenkins import SandboxJenkins
-    from bridge.services.sync import SyncService
     from bridge.settings import Settings
-    from bridge.store.unit import Store
 
     with tempfile.TemporaryDirectory(prefix="bridge-demo-") as tmp, SandboxJenkins() as sandbox:
         click.echo(f"sandbox Jenkins at {sandbox.url}")
@@ -56,21 +55,21 @@ def demo(path: Path, timeout: float) -> None:
         }
         env.pop("BRIDGE_CONFIG", None)
         try:
-            settings = Settings.load(env)
-            server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
+            container = build_container(Settings.load(env))
+            server = make_server("127.0.0.1", 0, create_app(container=container), threaded=True)
             threading.Thread(target=server.serve_forever, daemon=True).start()
             click.echo(f"bridge API at http://127.0.0.1:{server.server_port}/api/v1")
-            handle = run_worker(settings, block=False)
-            store = Store.from_settings(settings)
-            store.migrate()
+            handle = run_worker(
+                container.settings, desired=container.desired, jenkins=container.jenkins, block=False
+            )
             try:
-                apply_objects(store, load(path, env), click.echo)
-                ok = _wait(SyncService(store), timeout)
+                apply_objects(container, load(path, env), click.echo)
+                ok = _wait(container.sync, timeout)
             finally:
                 if handle is not None:
                     handle.stop()
                 server.shutdown()
-                store.close()
+                container.close()
         except BridgeError as e:
             raise click.ClickException(e.detail) from None
         client = pyjenkins.Jenkins(sandbox.url, username=sandbox.admin_user, password=sandbox.admin_token)

@@ -11,9 +11,9 @@ Both servers enforce ``BRIDGE_API_MAX_BODY_BYTES`` themselves: a larger ``Conten
 limit, so nobody can make the server buffer or spool more than that (Flask's own limit stays as a
 second line).
 
-SIGTERM (what container runtimes and service managers send) ends the process like Ctrl-C: waitress
-stops, the worker finishes its current pass and releases the scheduler lock, the store is closed,
-and the exit status is 0.
+SIGTERM (what container runtimes and service managers send) ends the process like Ctrl-C: the server
+stops, the worker's scheduler is shut down (waiting for a running pass) and the scheduler lock
+released, the store is closed, and the exit status is 0.
 """
 
 from __future__ import annotations
@@ -36,7 +36,13 @@ log = logging.getLogger(__name__)
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on."
 )
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Request threads.")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Request threads (plain HTTP and TLS alike).",
+)
 @click.option("--with-worker", is_flag=True, help="Also run the reconciliation worker in this process.")
 def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     """Serve the API; settings come from BRIDGE_* variables and BRIDGE_CONFIG."""

@@ -11,27 +11,31 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import click
-from sqlalchemy import Engine
 
+from bridge.bootstrap import Container, build_container
 from bridge.cli.operator_audit import operator, recording
 from bridge.errors import BridgeError
-from bridge.identity.token_store import TokenInfo, TokenStore
+from bridge.identity.token_store import TokenInfo
 from bridge.identity.tokens import parse_duration
 from bridge.settings import Settings
-from bridge.store import migrate
-from bridge.store.engine import make_engine
 
 
-def _engine() -> Engine:
+@contextmanager
+def _container() -> Iterator[Container]:
+    """The services, built by the composition root like every entry point's (store migrated)."""
     try:
-        engine = make_engine(Settings.load(os.environ).database_url)
-        migrate.upgrade(engine)
+        container = build_container(Settings.load(os.environ))
     except BridgeError as e:
         raise click.ClickException(e.detail) from None
-    return engine
+    try:
+        yield container
+    finally:
+        container.close()
 
 
 def _row(info: TokenInfo, now: datetime) -> dict[str, object]:
@@ -66,19 +70,22 @@ def create(user: str, groups: str, expires: str | None, description: str) -> Non
     """Mint a token; it is printed once and only its hash is stored."""
     try:
         lifetime = parse_duration(expires) if expires else None
-        engine = _engine()
-        token_id = uuid.uuid4().hex
-        with recording(engine, action="token.create", path=f"token/{token_id}"):
-            issued = TokenStore(engine).create(
-                user=user,
-                groups=tuple(g.strip() for g in groups.split(",") if g.strip()),
-                expires_in=lifetime,
-                description=description,
-                created_by=operator(),
-                token_id=token_id,
-            )
     except BridgeError as e:
         raise click.ClickException(e.detail) from None
+    with _container() as container:
+        token_id = uuid.uuid4().hex
+        try:
+            with recording(container.store.engine, action="token.create", path=f"token/{token_id}"):
+                issued = container.identity.tokens.create(
+                    user=user,
+                    groups=tuple(g.strip() for g in groups.split(",") if g.strip()),
+                    expires_in=lifetime,
+                    description=description,
+                    created_by=operator(),
+                    token_id=token_id,
+                )
+        except BridgeError as e:
+            raise click.ClickException(e.detail) from None
     until = issued.info.expires_at.isoformat() if issued.info.expires_at else "never"
     click.echo(
         f"token {issued.info.id} for {user} (expires: {until}); store it now, it is not shown again", err=True
@@ -93,7 +100,8 @@ def create(user: str, groups: str, expires: str | None, description: str) -> Non
 def list_(user: str | None, show_all: bool, as_json: bool) -> None:
     """List tokens (never the tokens themselves)."""
     now = datetime.now(UTC)
-    infos = TokenStore(_engine()).list(user=user, include_inactive=show_all)
+    with _container() as container:
+        infos = container.identity.tokens.list(user=user, include_inactive=show_all)
     if as_json:
         for info in infos:
             click.echo(json.dumps(_row(info, now)))
@@ -111,25 +119,23 @@ def list_(user: str | None, show_all: bool, as_json: bool) -> None:
 @click.argument("token_id")
 def revoke(token_id: str) -> None:
     """Revoke a token by id; requests with it get 401 from now on."""
-    engine = _engine()
-    try:
-        with recording(engine, action="token.revoke", path=f"token/{token_id}"):
-            info = TokenStore(engine).revoke(token_id)
-    except BridgeError as e:
-        raise click.ClickException(e.detail) from None
-    click.echo(f"revoked token {info.id} of {info.user}", err=True)
-    _forget_jenkins_identity(engine, info.user)
+    with _container() as container:
+        try:
+            with recording(container.store.engine, action="token.revoke", path=f"token/{token_id}"):
+                info = container.identity.tokens.revoke(token_id)
+        except BridgeError as e:
+            raise click.ClickException(e.detail) from None
+        click.echo(f"revoked token {info.id} of {info.user}", err=True)
+        _forget_jenkins_identity(container, info.user)
 
 
-def _forget_jenkins_identity(engine: Engine, user: str) -> None:
+def _forget_jenkins_identity(container: Container, user: str) -> None:
     """With user-token attribution, a user left without active tokens loses their Jenkins token too."""
-    from bridge.adapters.jenkins.runs import connect_runs
-    from bridge.store.crypto import SecretBox
     from bridge.store.jenkins_tokens import JenkinsTokenStore
 
-    settings = Settings.load(os.environ)
-    if settings.jenkins.attribution != "user-token" or TokenStore(engine).list(user=user):
+    settings = container.settings
+    if settings.jenkins.attribution != "user-token" or container.identity.tokens.list(user=user):
         return
-    vault = JenkinsTokenStore(engine, SecretBox(settings.secret_key))
-    if vault.get(user) is not None and not connect_runs(settings.jenkins, vault).forget(user):
+    vault = JenkinsTokenStore(container.store.engine, container.store.box)
+    if vault.get(user) is not None and container.runs is not None and not container.runs.forget(user):
         click.echo(f"warning: Jenkins unreachable; revoke the API token of {user} there", err=True)

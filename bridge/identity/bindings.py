@@ -115,12 +115,25 @@ class BindingStore:
         self._clock = clock
         self._reserved = reserved
 
-    def of_scope(self, scope: Scope, scope_name: str) -> list[Binding]:
+    def of_scope(
+        self,
+        scope: Scope,
+        scope_name: str,
+        *,
+        after: tuple[str, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Binding]:
+        """By subject kind, then subject; a page of ``limit`` after ``after`` (kind, subject) when given."""
+        c = role_bindings.c
         query = (
             select(role_bindings)
-            .where(role_bindings.c.scope == scope.value, role_bindings.c.scope_name == scope_name)
-            .order_by(role_bindings.c.subject_kind, role_bindings.c.subject)
+            .where(c.scope == scope.value, c.scope_name == scope_name)
+            .order_by(c.subject_kind, c.subject)
+            .limit(limit)
         )
+        if after is not None:
+            kind, subject = after
+            query = query.where(or_(c.subject_kind > kind, and_(c.subject_kind == kind, c.subject > subject)))
         with self._engine.connect() as conn:
             return [_binding(row) for row in conn.execute(query)]
 

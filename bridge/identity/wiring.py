@@ -26,12 +26,8 @@ from bridge.identity.principal import AuthSource
 from bridge.identity.tenancy import ReservedNames
 from bridge.identity.token_review import TokenReviewAuthenticator, TokenReviewer
 from bridge.identity.token_store import TokenStore
-from bridge.settings import AuthSettings, JenkinsSettings, Settings
+from bridge.settings import AuthSettings, JenkinsSettings, Settings, reveal
 from bridge.store.tables import projects
-
-
-def _csv(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 @dataclass(frozen=True)
@@ -57,7 +53,7 @@ def reserved_names(jenkins: JenkinsSettings) -> ReservedNames:
     return ReservedNames.of(
         prefix=jenkins.project_identity_prefix,
         service_account=jenkins.user,
-        reserved=_csv(jenkins.reserved_users),
+        reserved=list(jenkins.reserved_users),
     )
 
 
@@ -71,8 +67,9 @@ def build_identity(settings: Settings, engine: Engine, *, reviewer: TokenReviewe
     auth = settings.auth
     tokens = TokenStore(engine)
     bearer: list[Authenticator] = []
-    if settings.admin_token:
-        bearer.append(BootstrapTokenAuthenticator(settings.admin_token))
+    admin_token = reveal(settings.admin_token)
+    if admin_token:
+        bearer.append(BootstrapTokenAuthenticator(admin_token))
     if auth.api_tokens:
         bearer.append(ApiTokenAuthenticator(tokens))
     if auth.token_review:
@@ -80,20 +77,21 @@ def build_identity(settings: Settings, engine: Engine, *, reviewer: TokenReviewe
             TokenReviewAuthenticator(
                 reviewer or _reviewer(auth),
                 ttl=timedelta(seconds=auth.token_review_ttl),
-                audiences=_csv(auth.token_review_audiences),
+                audiences=list(auth.token_review_audiences),
             )
         )
-    cns = _csv(auth.proxy_client_cns)
-    proxy = TrustedProxyAuthenticator(proxy_token=auth.proxy_token, client_cns=cns)
+    cns = list(auth.proxy_client_cns)
+    proxy_token = reveal(auth.proxy_token)
+    proxy = TrustedProxyAuthenticator(proxy_token=proxy_token, client_cns=cns)
     bindings = BindingStore(engine, reserved=reserved_names(settings.jenkins))
     return Identity(
-        authenticator=AuthenticatorChain(proxy=proxy if auth.proxy_token or cns else None, bearer=bearer),
+        authenticator=AuthenticatorChain(proxy=proxy if proxy_token or cns else None, bearer=bearer),
         policy=Policy(
             bindings,
-            admin_users=_csv(auth.admin_users),
-            admin_groups=_csv(auth.admin_groups),
+            admin_users=auth.admin_users,
+            admin_groups=auth.admin_groups,
             platform_admin_group=auth.platform_admin_group.strip(),
-            admin_sources=[AuthSource(x) for x in _csv(auth.admin_sources)],
+            admin_sources=[AuthSource(x) for x in auth.admin_sources],
         ),
         tokens=tokens,
         bindings=bindings,

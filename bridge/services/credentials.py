@@ -76,10 +76,12 @@ class CredentialService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def list(self, project: str) -> list[Stored[CredentialInfo]]:
+    def list(
+        self, project: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[Stored[CredentialInfo]]:
         with self.store.read() as tx:
             project_must_exist(tx, project)
-            return tx.credentials.infos(project)
+            return tx.credentials.infos(project, after=after, limit=limit)
 
     def get(self, project: str, id: str) -> Stored[CredentialInfo]:
         with self.store.read() as tx:

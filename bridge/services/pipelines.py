@@ -105,10 +105,12 @@ class PipelineService:
         #: Whether plain ``http://`` SCM URLs are accepted (``BRIDGE_JENKINS_ALLOW_HTTP_SCM``).
         self.allow_http_scm = allow_http_scm
 
-    def list(self, project: str) -> list[Stored[Pipeline]]:
+    def list(
+        self, project: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[Stored[Pipeline]]:
         with self.store.read() as tx:
             project_must_exist(tx, project)
-            return tx.pipelines.list(project)
+            return tx.pipelines.list(project, after=after, limit=limit)
 
     def get(self, project: str, name: str) -> Stored[Pipeline]:
         with self.store.read() as tx:

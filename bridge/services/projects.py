@@ -48,9 +48,11 @@ class ProjectService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def list(self, *, workspace: str | None = None) -> list[Stored[Project]]:
+    def list(
+        self, *, workspace: str | None = None, after: str | None = None, limit: int | None = None
+    ) -> list[Stored[Project]]:
         with self.store.read() as tx:
-            return tx.projects.list(workspace=workspace)
+            return tx.projects.list(workspace=workspace, after=after, limit=limit)
 
     def get(self, name: str) -> Stored[Project]:
         with self.store.read() as tx:

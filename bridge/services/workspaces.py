@@ -27,9 +27,9 @@ class WorkspaceService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def list(self) -> list[Stored[Workspace]]:
+    def list(self, *, after: str | None = None, limit: int | None = None) -> list[Stored[Workspace]]:
         with self.store.read() as tx:
-            return tx.workspaces.list()
+            return tx.workspaces.list(after=after, limit=limit)
 
     def get(self, name: str) -> Stored[Workspace]:
         with self.store.read() as tx:

@@ -49,8 +49,13 @@ class CredentialRepo:
         row = self.conn.execute(query).first()
         return None if row is None else self._info(row)
 
-    def infos(self, project: str) -> list[Stored[CredentialInfo]]:
-        query = _select().where(credentials.c.project == project).order_by(credentials.c.id)
+    def infos(
+        self, project: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[Stored[CredentialInfo]]:
+        """By id; a page of ``limit`` after the id ``after`` when given."""
+        query = _select().where(credentials.c.project == project).order_by(credentials.c.id).limit(limit)
+        if after is not None:
+            query = query.where(credentials.c.id > after)
         return [self._info(r) for r in self.conn.execute(query)]
 
     def ids(self, project: str) -> set[str]:

@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bridge.log import SECRETS
 from bridge.store.crypto import SecretBox
 from bridge.store.engine import WRITE
+from bridge.store.integrity import integrity_bug, is_duplicate
 from bridge.store.tables import metadata
 
 USER = 253  # longest user name the bridge accepts
@@ -79,7 +80,9 @@ class JenkinsTokenStore:
         try:
             with self._writing() as conn, conn.begin():
                 conn.execute(jenkins_user_tokens.insert().values(**values))
-        except IntegrityError:
+        except IntegrityError as e:
+            if not is_duplicate(e):
+                raise integrity_bug(e) from e
             return False
         return True
 

@@ -30,8 +30,13 @@ class PipelineRepo:
         row = self.conn.execute(query).first()
         return None if row is None else self._pipeline(row)
 
-    def list(self, project: str) -> list[Stored[Pipeline]]:
-        query = _select().where(pipelines.c.project == project).order_by(pipelines.c.name)
+    def list(
+        self, project: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[Stored[Pipeline]]:
+        """By name; a page of ``limit`` after the name ``after`` when given."""
+        query = _select().where(pipelines.c.project == project).order_by(pipelines.c.name).limit(limit)
+        if after is not None:
+            query = query.where(pipelines.c.name > after)
         return [self._pipeline(r) for r in self.conn.execute(query)]
 
     def insert(self, p: Pipeline) -> None:

@@ -2,8 +2,9 @@
 
 Services open ``store.write()`` for anything that changes rows (an immediate, serialised transaction
 on SQLite; the audit row of the change joins it, see ``bridge.store.engine.write_transaction``) and
-``store.read()`` otherwise. A unique or foreign-key violation that slips past a
-service's own checks (two writers racing) becomes ``Conflict``, never a 500.
+``store.read()`` otherwise. A unique violation that slips past a service's own checks (two writers
+racing to create the same object) becomes ``Conflict``; any other integrity error is a bug, logged and
+answered with a 500 (``bridge.store.integrity``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bridge.store.bookkeeping import DirtyRepo, SyncRepo, TombstoneRepo
 from bridge.store.credentials import CredentialRepo
 from bridge.store.crypto import SecretBox
 from bridge.store.engine import make_engine, write_transaction
+from bridge.store.integrity import integrity_bug, is_duplicate
 from bridge.store.ownership import OwnedRepo
 from bridge.store.pipelines import PipelineRepo
 from bridge.store.workspaces import ProjectRepo, WorkspaceRepo
@@ -79,7 +81,7 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
-        return cls(make_engine(settings.database_url), SecretBox(settings.secret_key))
+        return cls(make_engine(settings.database_url), SecretBox(settings.secret_key.get_secret_value()))
 
     def migrate(self) -> None:
         """Upgrade the schema to the newest revision (idempotent)."""
@@ -91,9 +93,9 @@ class Store:
             with write_transaction(self.engine) as conn:
                 yield Tx(conn, box=self.box, clock=self.clock)
         except IntegrityError as e:
-            raise Conflict(
-                "the write conflicts with another object (it exists already, or is still used)"
-            ) from e
+            if not is_duplicate(e):
+                raise integrity_bug(e) from e
+            raise Conflict("the write conflicts with another object: it exists already") from e
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

@@ -29,9 +29,12 @@ class WorkspaceRepo:
         row = self.conn.execute(select(workspaces).where(workspaces.c.name == name)).first()
         return None if row is None else _workspace(row)
 
-    def list(self) -> list[Stored[Workspace]]:
-        rows = self.conn.execute(select(workspaces).order_by(workspaces.c.name))
-        return [_workspace(r) for r in rows]
+    def list(self, *, after: str | None = None, limit: int | None = None) -> list[Stored[Workspace]]:
+        """By name; a page of ``limit`` after the name ``after`` when given."""
+        query = select(workspaces).order_by(workspaces.c.name).limit(limit)
+        if after is not None:
+            query = query.where(workspaces.c.name > after)
+        return [_workspace(r) for r in self.conn.execute(query)]
 
     def insert(self, ws: Workspace) -> None:
         now = self.clock()
@@ -56,10 +59,15 @@ class ProjectRepo:
         row = self.conn.execute(_select_projects().where(projects.c.name == name)).first()
         return None if row is None else _project(row)
 
-    def list(self, *, workspace: str | None = None) -> list[Stored[Project]]:
-        query = _select_projects().order_by(projects.c.name)
+    def list(
+        self, *, workspace: str | None = None, after: str | None = None, limit: int | None = None
+    ) -> list[Stored[Project]]:
+        """By name; a page of ``limit`` after the name ``after`` when given."""
+        query = _select_projects().order_by(projects.c.name).limit(limit)
         if workspace is not None:
             query = query.where(projects.c.workspace == workspace)
+        if after is not None:
+            query = query.where(projects.c.name > after)
         return [_project(r) for r in self.conn.execute(query)]
 
     def count_in(self, workspace: str) -> int:

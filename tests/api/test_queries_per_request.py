@@ -70,7 +70,7 @@ def test_a_get_by_a_user_with_many_roles_runs_few_statements(
     r = caller.get(path)
     assert r.status_code == 200
     if path == P:
-        assert r.json["total"] == ROLES  # the one grants query saw every binding
+        assert len(r.json["items"]) == ROLES  # the one grants query saw every binding
     assert len(counter.statements) <= MAX_STATEMENTS, "\n".join(counter.statements)
     assert counter.checkouts <= MAX_CHECKOUTS
 

@@ -6,7 +6,6 @@ password only: in user-token mode the bridge's service account (``admin``) must 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +27,7 @@ from bridge.store.crypto import SecretBox
 from bridge.store.engine import make_engine
 from bridge.store.jenkins_tokens import JenkinsTokenStore
 from bridge.store.migrate import upgrade
+from tests.waiting import wait_until
 
 ADMIN_CAN_GENERATE = {"jenkins.security.ApiTokenProperty.adminCanGenerateNewTokens": "true"}
 USERS = [
@@ -52,14 +52,7 @@ T = TypeVar("T")
 
 
 def wait_for(probe: Callable[[], T | None], timeout: float = 10.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.02)
+    return wait_until(probe, timeout=timeout)
 
 
 def actor(user: str, *groups: str) -> Actor:

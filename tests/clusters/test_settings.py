@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bridge.errors import ConfigurationError
-from bridge.settings_clusters import StaticCluster, parse_static_clusters
+from bridge.settings.clusters import StaticCluster, parse_static_clusters
 from tests.fixtures.app import make_settings
 
 

@@ -21,7 +21,7 @@ def env(settings: Settings, sandbox_jenkins: SandboxJenkins) -> dict[str, str]:
     return {
         **jenkins_env(sandbox_jenkins),
         "BRIDGE_DATA_DIR": str(settings.data_dir),
-        "BRIDGE_SECRET_KEY": settings.secret_key,
+        "BRIDGE_SECRET_KEY": settings.secret_key.get_secret_value(),
     }
 
 

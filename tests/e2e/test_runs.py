@@ -7,10 +7,10 @@ the caller ("Started by user otto"); with ``parameter`` the service account star
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
+import jenkins as pyjenkins
 import pytest
 
 from bridge.bootstrap import Container
@@ -22,6 +22,7 @@ from bridge.settings import Settings
 from tests.e2e.conftest import P, Stack, jenkins_env
 from tests.fixtures.app import ApiClient, make_settings
 from tests.fixtures.leaks import register_secret
+from tests.waiting import wait_until
 
 SCRIPT = "pipeline { agent any\n stages { stage('a') { steps { echo \"env=${params.ENV}\" } } } }"
 PIPELINE = {
@@ -70,16 +71,11 @@ def people(stack: Stack, container: Container) -> dict[str, ApiClient]:
 
 
 def _build(stack: Stack, number: int) -> dict[str, Any]:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            info: dict[str, Any] = stack.jenkins.get_build_info("demo/build", number)
-        except Exception:  # not built yet
-            info = {}
-        if info.get("result"):
-            return info
-        time.sleep(0.05)
-    raise AssertionError("the run never finished")
+    def finished() -> dict[str, Any] | None:
+        info: dict[str, Any] = stack.jenkins.get_build_info("demo/build", number)
+        return info if info.get("result") else None
+
+    return wait_until(finished, what="the run to finish", retry_on=(pyjenkins.JenkinsException,))
 
 
 def _action(build: dict[str, Any], suffix: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from cryptography.fernet import Fernet
 from bridge.reconcile.leader import LeaderLock
 from bridge.sandbox.jenkins import SandboxJenkins
 from tests.e2e.conftest import jenkins_env
+from tests.waiting import wait_until
 
 TOKEN = "serve-e2e-admin-token-5f1c2a"
 SECRET = "serve-e2e-secret-value"
@@ -33,16 +33,8 @@ def _free_port() -> int:
 
 
 def _until(what: str, check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-        except requests.ConnectionError:
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    """``wait_until`` for a server that may not be listening yet."""
+    return wait_until(check, timeout=timeout, interval=0.1, what=what, retry_on=(requests.ConnectionError,))
 
 
 def test_serve_with_worker_syncs_and_stops_cleanly_on_sigterm(
@@ -90,11 +82,10 @@ def test_serve_with_worker_syncs_and_stops_cleanly_on_sigterm(
             sandbox_jenkins.url, username=sandbox_jenkins.admin_user, password=sandbox_jenkins.admin_token
         )
         assert client.job_exists("demo/build") and client.credential_exists("tok", "demo")
-        ready = _until(
+        _until(
             "Jenkins to be reported reachable",
             lambda: requests.get(f"{base}/readyz", timeout=5).json()["jenkins"] == "ok",
         )
-        assert ready
     finally:
         process.send_signal(signal.SIGTERM)
         try:

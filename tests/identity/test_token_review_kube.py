@@ -15,6 +15,7 @@ from bridge.identity.authenticators import RequestFacts
 from bridge.identity.principal import AuthSource
 from bridge.identity.token_review import ReviewResult, TokenReviewAuthenticator
 from tests.fixtures.kube import KubeCluster
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.kube
 
@@ -111,16 +112,14 @@ def test_the_bridge_needs_auth_delegator(host: KubeCluster, namespace: str) -> N
 
 
 def _eventually_reviewed(reviewer: KubeTokenReviewer, token: str, timeout: float = 10.0) -> ReviewResult:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return reviewer.review(token, audiences=())
-        except UpstreamError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+    """RBAC for TokenReview applies within moments of the binding: until then the review is refused."""
+    return wait_until(
+        lambda: reviewer.review(token, audiences=()),
+        timeout=timeout,
+        interval=0.1,
+        what="TokenReview to be allowed",
+        retry_on=(UpstreamError,),
+    )
 
 
 def test_a_service_account_calls_the_api(host: KubeCluster, namespace: str, tmp_path: Path) -> None:

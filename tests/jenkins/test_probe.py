@@ -12,6 +12,7 @@ from bridge.adapters.jenkins.probe import CachedProbe
 from bridge.bootstrap import build_container, build_worker
 from bridge.errors import UpstreamUnavailable
 from tests.fixtures.app import ApiClient, make_settings
+from tests.waiting import wait_until
 
 
 class Clock:
@@ -52,9 +53,7 @@ def test_results_are_reused_for_ttl_then_refreshed() -> None:
     assert probe() is True and len(outcomes) == 1  # fresh: no new request
     clock.now += 6
     probe()
-    deadline = time.monotonic() + 5
-    while probe() is not False and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: probe() is False, timeout=5, interval=0.01, what="the refreshed answer")
     assert probe() is False and outcomes == []
 
 

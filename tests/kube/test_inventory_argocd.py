@@ -135,7 +135,7 @@ def test_unreachable_and_refused_clusters_show_why_without_secrets(
     tmp_path: Path,
 ) -> None:
     from bridge.adapters.kube.static import StaticSource
-    from bridge.settings_clusters import StaticCluster
+    from bridge.settings.clusters import StaticCluster
     from tests.fixtures.kube_control_plane import free_ports
 
     gondor = kube_clusters["gondor"]

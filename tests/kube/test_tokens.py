@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 
@@ -10,6 +9,7 @@ import pytest
 from kubernetes import client as k8s
 
 from tests.fixtures.kube import KubeCluster
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.kube
 
@@ -58,14 +58,14 @@ def _as_token(cluster: KubeCluster, token: str) -> k8s.ApiClient:
 
 def _eventual_status(call: Callable[[], int], timeout: float = 10.0) -> int:
     """RBAC's authorizer reads bindings from an informer cache: a new binding applies within moments."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def attempt() -> int | None:
         try:
             return call()
         except k8s.ApiException as e:
-            if e.status != 403 or time.monotonic() > deadline:
-                return int(e.status)
-            time.sleep(0.1)
+            return None if e.status == 403 else int(e.status)  # 403: the binding is not applied yet
+
+    return wait_until(attempt, timeout=timeout, interval=0.1, what="the new binding to apply")
 
 
 def test_token_review_accepts_a_requested_token(

@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from bridge.bootstrap import build_container
 from bridge.cli.apply import apply_objects, load
 from bridge.domain.model import Credential, CredentialType, Pipeline
 from bridge.errors import InvalidRequest
-from bridge.store.crypto import SecretBox
-from bridge.store.engine import make_engine
-from bridge.store.unit import Store
+from bridge.settings import Settings
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "demo.yaml"
 ENV = {"DEMO_GIT_PASSWORD": "pw", "DEMO_KUBECONFIG": "apiVersion: v1"}
@@ -41,8 +40,10 @@ def test_bad_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_apply_is_idempotent_and_updates_changes(tmp_path: Path) -> None:
-    store = Store(make_engine(f"sqlite:///{tmp_path / 'b.db'}"), SecretBox(Fernet.generate_key().decode()))
-    store.migrate()
+    settings = Settings.load(
+        {"BRIDGE_DATA_DIR": str(tmp_path), "BRIDGE_SECRET_KEY": Fernet.generate_key().decode()}
+    )
+    store = build_container(settings)
     lines: list[str] = []
     assert apply_objects(store, load(EXAMPLE, ENV), lines.append)["created"] == 7
     assert apply_objects(store, load(EXAMPLE, ENV), lines.append) == {
@@ -55,3 +56,74 @@ def test_apply_is_idempotent_and_updates_changes(tmp_path: Path) -> None:
     assert "updated   credential demo/git" in lines
     assert not any("new" in line or "pw" in line.split()[-1] for line in lines)
     store.close()
+
+
+def _file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bridge.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_an_unknown_key_is_an_error_naming_file_line_and_key(tmp_path: Path) -> None:
+    path = _file(
+        tmp_path,
+        "workspaces:\n"
+        "  - name: ws\n"
+        "projects:\n"
+        "  - name: demo\n"
+        "    workspace: ws\n"
+        "    pipelines:\n"
+        "      - name: build\n"
+        "        jenkinsfile: echo hi\n"
+        "        concurent: false\n",
+    )
+    with pytest.raises(InvalidRequest) as caught:
+        load(path, {})
+    assert caught.value.detail == f"{path}:9: projects[0].pipelines[0].concurent: unknown key 'concurent'"
+
+
+def test_every_problem_is_reported_with_its_line_and_no_value(tmp_path: Path) -> None:
+    path = _file(
+        tmp_path,
+        "workspace:\n"  # a typo of the top-level key
+        "  - name: ws\n"
+        "projects:\n"
+        "  - name: demo\n"
+        "    workspace: ws\n"
+        "    credentials:\n"
+        "      - id: git\n"
+        "        type: basic-oauth\n"
+        "        data: {username: bot, password: hunter2-value}\n",
+    )
+    with pytest.raises(InvalidRequest) as caught:
+        load(path, {})
+    lines = caught.value.detail.splitlines()
+    assert lines[0] == f"{path}:1: workspace: unknown key 'workspace'"
+    assert lines[1].startswith(f"{path}:8: projects[0].credentials[0].type: Input should be")
+    assert len(lines) == 2 and "hunter2" not in caught.value.detail
+
+
+def test_same_rules_as_the_api_and_env_references_kept(tmp_path: Path) -> None:
+    path = _file(
+        tmp_path,
+        "projects:\n"
+        "  - name: Not_A_Label_" + "x" * 60 + "\n"
+        "    workspace: ws\n"
+        "    credentials:\n"
+        "      - {id: t, type: secret-text, data: {secret: '${TOKEN}'}}\n",
+    )
+    too_long = rf"^{path}:2: projects\[0\]\.name: String should have at most 63"
+    with pytest.raises(InvalidRequest, match=too_long):
+        load(path, {"TOKEN": "v"})
+    ok = _file(
+        tmp_path,
+        "projects:\n"
+        "  - name: demo\n"
+        "    workspace: ws\n"
+        "    credentials: [{id: t, type: secret-text, data: {secret: 'a-${TOKEN}'}}]\n",
+    )
+    creds = [o for o in load(ok, {"TOKEN": "v"}) if isinstance(o, Credential)]
+    assert creds[0].data["secret"] == "a-v"
+    missing = rf"^{ok}:4: credential demo/t: environment variable TOKEN is not set"
+    with pytest.raises(InvalidRequest, match=missing):
+        load(ok, {})

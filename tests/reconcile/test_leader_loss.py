@@ -19,6 +19,7 @@ from bridge.reconcile.leader import LeaderLock
 from bridge.reconcile.runner import run_worker
 from tests.fixtures.app import make_settings
 from tests.reconcile.doubles import FakeJenkins, MemoryDesiredState
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -33,22 +34,13 @@ def _terminate_lock_holders(url: str) -> int:
     return len(rows)
 
 
-def _until(predicate: object, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_verify_follows_the_session_that_holds_the_lock(postgres_url: str, tmp_path: Path) -> None:
     lock = LeaderLock(database_url=postgres_url, data_dir=tmp_path)
     assert not lock.verify()  # not taken yet
     assert lock.acquire()
     assert lock.verify()
     assert _terminate_lock_holders(postgres_url) == 1
-    assert _until(lambda: not lock.verify())
+    wait_until(lambda: not lock.verify(), what="the lock to be lost")
     standby = LeaderLock(database_url=postgres_url, data_dir=tmp_path)
     assert standby.acquire()  # the server dropped the lock with the session
     assert standby.verify() and not lock.verify()
@@ -77,10 +69,10 @@ def test_a_worker_whose_lock_session_is_killed_stops_and_a_standby_takes_over(
     assert first is not None
     try:
         desired.put(Project(name="a", workspace="w"))
-        assert _until(lambda: "a" in jenkins.root)  # the leader reconciles
+        wait_until(lambda: "a" in jenkins.root, what="the leader to reconcile")
 
         assert _terminate_lock_holders(postgres_url) == 1
-        assert _until(first.lost.is_set), "the worker did not notice it lost the lock"
+        wait_until(first.lost.is_set, what="the worker to notice it lost the lock")
 
         desired.put(Project(name="b", workspace="w"))
         time.sleep(1.0)  # five poll periods: a worker that kept scheduling would have created "b"
@@ -90,7 +82,7 @@ def test_a_worker_whose_lock_session_is_killed_stops_and_a_standby_takes_over(
         standby = run_worker(settings, desired=desired, jenkins=jenkins, block=False, stop=stop)
         assert standby is not None  # it took the lock at once: the server dropped ours
         try:
-            assert _until(lambda: "b" in jenkins.root)
+            wait_until(lambda: "b" in jenkins.root, what="the standby to reconcile")
             assert standby.leader.verify() and not first.leader.verify()
         finally:
             standby.stop()

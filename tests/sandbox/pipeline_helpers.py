@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.sandbox.jenkins.buildstate import SIMULATION
 from bridge.sandbox.jenkins.pipeline import ShellRule, Simulation
 from tests.sandbox.wire import XML, pipeline_xml, token_session
+from tests.waiting import wait_until
 
 DATA = Path(__file__).parent / "data"
 SEED = (DATA / "seed-multicluster.Jenkinsfile").read_text(encoding="utf-8")
@@ -84,14 +84,5 @@ def create_job(j: SandboxJenkins, path: str, script: str) -> None:
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except (jenkins.JenkinsException, ValueError) as error:  # not there yet (404 page, no JSON)
-            value, last = None, error
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting (last error: {last!r})")
+    """``wait_until`` over python-jenkins: a 404 page or a body that is not JSON yet means "not yet"."""
+    return wait_until(predicate, timeout=timeout, retry_on=(jenkins.JenkinsException, ValueError))

@@ -52,4 +52,5 @@ def test_deleting_a_folder_aborts_builds_of_nested_jobs(sandbox_jenkins: Sandbox
 
     assert build.result == "ABORTED"
     with j.state.lock:
-        assert all(i.state == "left" for i in service(j.state, j.services).items.values())
+        items = service(j.state, j.services).items.values()
+        assert items and all(i.state == "left" for i in items)

@@ -15,6 +15,7 @@ from bridge.sandbox.jenkins.pipeline import (
     compile_program,
     input_id,
 )
+from tests.waiting import wait_until
 
 CREDS = {
     "token": CredentialValue("token", "string", secret="t0p-s3cret-value"),
@@ -51,13 +52,7 @@ def finished(r: PipelineRun) -> str:
 
 
 def wait_input(r: PipelineRun) -> str:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        pending = r.pending_inputs()
-        if pending:
-            return pending[0].id
-        time.sleep(0.01)
-    raise AssertionError("no input")
+    return str(wait_until(r.pending_inputs, timeout=5, interval=0.01, what="an input")[0].id)
 
 
 def test_input_id_rule() -> None:
@@ -251,10 +246,12 @@ pipeline {
     assert (first, pending.ok, pending.submitter) == (input_id("Pick"), "Go", "ops")
     assert [(p.name, p.choices) for p in pending.parameters] == [("WHERE", ("eu", "us"))]
     assert r.settle_input(first, outcome="proceed", user="alice", values={"WHERE": "us"})
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and (not r.pending_inputs() or r.pending_inputs()[0].id == first):
-        time.sleep(0.01)
-    second = r.pending_inputs()[0].id
+    second = wait_until(
+        lambda: next((i.id for i in r.pending_inputs() if i.id != first), None),
+        timeout=5,
+        interval=0.01,
+        what="the second input",
+    )
     assert second == input_id("second?")
     assert r.settle_input(second, outcome="abort", user="bob")
     console = finished(r)
@@ -272,7 +269,7 @@ def test_stop_interrupts_a_sleeping_step() -> None:
         context=RunContext(job_full_name="j", build_number=1, build_url="u", jenkins_url="u"),
     )
     r.start()
-    time.sleep(0.05)
+    wait_until(lambda: "Sleeping for 1 min" in r.console.text(), timeout=5, interval=0.01, what="the sleep")
     started = time.monotonic()
     r.interrupt("Aborted by admin")
     console = finished(r)

@@ -31,7 +31,6 @@ from bridge.domain.model import (
     ScmSource,
     SecretData,
 )
-from tests.unit.test_readme import _env_names
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "jenkins-config"
@@ -141,6 +140,6 @@ def test_compose_and_start_up_script_use_the_names_the_bridge_reads() -> None:
 
 
 def _env_names_for_settings() -> list[str]:
-    from bridge.settings import Settings
+    from bridge.settings import Settings, env_names
 
-    return _env_names(Settings, "BRIDGE_")
+    return env_names(Settings)

@@ -19,9 +19,9 @@ def test_defaults_and_generated_secret_key(tmp_path: Path, caplog: pytest.LogCap
     with caplog.at_level(logging.WARNING):
         s = Settings.load({"BRIDGE_DATA_DIR": str(tmp_path)})
     key_file = tmp_path / "secret.key"
-    assert key_file.read_text().strip() == s.secret_key
+    assert key_file.read_text().strip() == s.secret_key.get_secret_value()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert "generated one" in caplog.text and s.secret_key not in caplog.text
+    assert "generated one" in caplog.text and s.secret_key.get_secret_value() not in caplog.text
     assert s.database_url == f"sqlite:///{tmp_path / 'bridge.db'}"
     assert s.reconcile.resync_interval == 300 and s.api.max_body_bytes == 1024 * 1024
     assert Settings.load({"BRIDGE_DATA_DIR": str(tmp_path)}).secret_key == s.secret_key  # reused
@@ -95,3 +95,52 @@ def test_secrets_are_masked(tmp_path: Path) -> None:
         assert secret not in shown
     assert s.masked()["jenkins"]["token"] == "***" and s.masked()["jenkins"]["user"] == "admin"
     assert set(s.secrets()) == {KEY, "admin-token-admin-token", "jenkins-api-token-1234"}
+
+
+def test_lists_are_lists_from_yaml_or_comma_separated_in_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "bridge.yaml"
+    config.write_text("auth:\n  admin_users: [root, ops-lead]\n  token_review_audiences: [bridge]\n")
+    env = {"BRIDGE_CONFIG": str(config), "BRIDGE_DATA_DIR": str(tmp_path), "BRIDGE_SECRET_KEY": KEY}
+    s = Settings.load({**env, "BRIDGE_AUTH_ADMIN_GROUPS": " ops, ,sre "})
+    assert s.auth.admin_users == ("root", "ops-lead") and s.auth.admin_groups == ("ops", "sre")
+    assert s.auth.token_review_audiences == ("bridge",) and s.auth.proxy_client_cns == ()
+    assert s.masked()["auth"]["admin_users"] == ["root", "ops-lead"]
+
+
+def test_secrets_are_secret_types_that_never_print(tmp_path: Path) -> None:
+    env = {
+        "BRIDGE_DATA_DIR": str(tmp_path),
+        "BRIDGE_SECRET_KEY": KEY,
+        "BRIDGE_AUTH_PROXY_TOKEN": "p" * 40,
+        "BRIDGE_JENKINS_USER": "bot",
+        "BRIDGE_JENKINS_TOKEN": "jenkins-api-token-5678",
+    }
+    s = Settings.load(env)
+    assert s.auth.proxy_token is not None and s.auth.proxy_token.get_secret_value() == "p" * 40
+    assert s.jenkins.token is not None and s.jenkins.token.get_secret_value() == "jenkins-api-token-5678"
+    shown = f"{s} {s!r} {s.jenkins} {s.auth!r} {s.model_dump()}"
+    assert "p" * 40 not in shown and "jenkins-api-token-5678" not in shown and KEY not in shown
+    assert Settings.load({**env, "BRIDGE_ADMIN_TOKEN": ""}).admin_token is None  # empty: unset
+
+
+def test_one_error_lists_every_problem_from_both_sources(tmp_path: Path) -> None:
+    config = tmp_path / "bridge.yaml"
+    config.write_text("jenkins:\n  retries: lots\n  colour: blue\nreconcile: 5\n")
+    env = {
+        "BRIDGE_CONFIG": str(config),
+        "BRIDGE_DATA_DIR": str(tmp_path),
+        "BRIDGE_LOG_FORMAT": "xml",
+        "BRIDGE_API_MAX_BODY_BYTES": "big",
+    }
+    with pytest.raises(ConfigurationError) as e:
+        Settings.load(env)
+    found = e.value.detail.removeprefix("invalid settings: ").split("; ")
+    assert sorted(found) == sorted(
+        [
+            "jenkins.retries (YAML): must be an integer (got 'lots')",
+            "unknown setting 'jenkins.colour' in the YAML file",
+            "setting 'reconcile' must be a mapping in the YAML file",
+            "BRIDGE_LOG_FORMAT: must be one of plain, json (got 'xml')",
+            "BRIDGE_API_MAX_BODY_BYTES: must be an integer (got 'big')",
+        ]
+    )

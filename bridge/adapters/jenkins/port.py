@@ -124,3 +124,9 @@ class RunPort(Protocol):
     def abort_input(self, job_path: str, build: int, input_id: str, actor: Actor) -> None:
         """Reject a pending ``input`` step (the run ends ABORTED, "Rejected by <user>")."""
         ...
+
+    def forget(self, user: str) -> bool:
+        """The user lost their access to the bridge: drop their Jenkins identity, if the mode keeps one.
+
+        ``False`` when Jenkins could not be told."""
+        ...

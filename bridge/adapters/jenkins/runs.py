@@ -33,7 +33,7 @@ from bridge.adapters.jenkins.usertokens import TokenVault, UserTokens
 from bridge.errors import BridgeError, NotFound, UpstreamError
 from bridge.identity.attribution import Actor
 from bridge.identity.tenancy import ReservedNames
-from bridge.settings import AttributionMode, JenkinsSettings
+from bridge.settings import AttributionMode, JenkinsSettings, reveal
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def connect_runs(settings: JenkinsSettings, vault: TokenVault | None = None) -> 
             verify_tls=settings.verify_tls,
         )
 
-    service = connect(settings.user, settings.token)
+    service = connect(settings.user, reveal(settings.token))
     if settings.attribution == "parameter":
         return JenkinsRuns(service)
     if vault is None:
@@ -62,7 +62,7 @@ def connect_runs(settings: JenkinsSettings, vault: TokenVault | None = None) -> 
     reserved = ReservedNames.of(
         prefix=settings.project_identity_prefix,
         service_account=settings.user,
-        reserved=settings.reserved_users.split(","),
+        reserved=list(settings.reserved_users),
     )
     tokens = UserTokens(service, vault, connect, reserved=reserved)
     return JenkinsRuns(service, mode="user-token", tokens=tokens)

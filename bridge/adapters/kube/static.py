@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from bridge.adapters.kube.kubeconfigs import UnusableKubeconfig, normalise
 from bridge.domain.clusters import ClusterRecord, ClusterRole, SourceKind
 from bridge.inventory.ports import ClusterSink, Loop
-from bridge.settings_clusters import StaticCluster
+from bridge.settings.clusters import StaticCluster
 
 
 def _names(text: str) -> set[str]:

@@ -2,8 +2,10 @@
 
 The bridge's own service account needs ``create`` on ``tokenreviews`` (ClusterRole
 ``system:auth-delegator``). A bad token is not an HTTP error: the apiserver answers 201 with
-``authenticated`` unset. HTTP errors and connection failures become typed errors chosen by status; the
-response body is never copied into them (it could echo the request).
+``status.authenticated`` false or unset, which is an unauthenticated result. 429 and 5xx answers and
+connection failures become ``UpstreamUnavailable`` (retry later); any other HTTP error becomes
+``UpstreamError`` (most often the bridge's RBAC). Neither copies the response body (it could echo the
+token under review).
 """
 
 from __future__ import annotations

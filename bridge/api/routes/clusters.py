@@ -9,6 +9,7 @@ those workspaces; any other cluster is a 404, like an invisible project. Where a
 from __future__ import annotations
 
 from bridge.api.access import current_grants
+from bridge.api.paging import Key, Pager, list_id, name_of
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.clusters import ClusterList, ClusterOut, ClusterQuery
 from bridge.errors import NotFound
@@ -36,15 +37,24 @@ def _visible(grants: Grants, view: ClusterView) -> bool:
 def list_clusters(call: Call) -> ClusterList:
     query = call.query_as(ClusterQuery)
     grants = current_grants()
-    views = [v for v in call.container.clusters.list() if _visible(grants, v)]
-    if query.workspace is not None:
-        views = [
-            v for v in views if query.workspace in v.workspaces and grants.can_see_workspace(query.workspace)
-        ]
+    views = sorted(call.container.clusters.list(), key=lambda v: v.state.record.name)
+
+    def keep(v: ClusterView) -> bool:
+        if not _visible(grants, v):
+            return False
+        ws = query.workspace
+        return ws is None or (ws in v.workspaces and grants.can_see_workspace(ws))
+
+    def fetch(after: Key | None, n: int) -> list[ClusterView]:
+        start = name_of(after)
+        return [v for v in views if start is None or v.state.record.name > start][:n]
+
+    pager = Pager.of(query, list_id("clusters", query.workspace), (str,))
+    found, token = pager.page(fetch, key=lambda v: (v.state.record.name,), keep=keep)
     items = [
-        ClusterOut.of(v, show_workspace=grants.can_see_workspace, admin=grants.platform_admin) for v in views
+        ClusterOut.of(v, show_workspace=grants.can_see_workspace, admin=grants.platform_admin) for v in found
     ]
-    return ClusterList(items=items, total=len(items))
+    return ClusterList(items=items, continue_=token)
 
 
 @routes.route(

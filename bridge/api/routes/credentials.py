@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bridge.api.paging import Pager, list_id, name_of
 from bridge.api.registry import Call, Registry
-from bridge.api.schemas.common import Accepted
+from bridge.api.schemas.common import Accepted, PageQuery
 from bridge.api.schemas.credentials import (
     CredentialIn,
     CredentialList,
@@ -23,12 +24,17 @@ ITEM = BASE + "/<credential>"
     permission="credential.read",
     tag="credentials",
     summary="List credentials",
+    query=PageQuery,
     response=CredentialList,
     errors=(404,),
 )
 def list_credentials(call: Call, project: str) -> CredentialList:
-    items = [CredentialOut.of(c) for c in call.container.credentials.list(project)]
-    return CredentialList(items=items, total=len(items))
+    pager = Pager.of(call.query_as(PageQuery), list_id("credentials", project), (str,))
+    found, token = pager.page(
+        lambda after, n: call.container.credentials.list(project, after=name_of(after), limit=n),
+        key=lambda c: (c.obj.id,),
+    )
+    return CredentialList(items=[CredentialOut.of(c) for c in found], continue_=token)
 
 
 @routes.route(

@@ -10,10 +10,12 @@ access check does not prove for platform admins. A grant checks that inside its 
 from __future__ import annotations
 
 from bridge.api.access import current_grants
+from bridge.api.paging import Key, Pager, list_id
 from bridge.api.registry import Call, Registry
+from bridge.api.schemas.common import PageQuery
 from bridge.api.schemas.members import MemberIn, MemberList, MemberOut, WhoAmI
 from bridge.errors import NotFound
-from bridge.identity.bindings import Scope, SubjectKind
+from bridge.identity.bindings import Binding, Scope, SubjectKind
 from bridge.identity.roles import Role
 
 routes = Registry()
@@ -45,8 +47,14 @@ def _grant(call: Call, scope: Scope, name: str) -> MemberOut:
 
 
 def _list(call: Call, scope: Scope, name: str) -> MemberList:
-    items = [MemberOut.of(b) for b in call.container.identity.bindings.of_scope(scope, name)]
-    return MemberList(items=items, total=len(items))
+    pager = Pager.of(call.query_as(PageQuery), list_id("members", scope.value, name), (str, str))
+
+    def fetch(after: Key | None, n: int) -> list[Binding]:
+        position = None if after is None else (str(after[0]), str(after[1]))
+        return call.container.identity.bindings.of_scope(scope, name, after=position, limit=n)
+
+    found, token = pager.page(fetch, key=lambda b: (b.subject_kind.value, b.subject))
+    return MemberList(items=[MemberOut.of(b) for b in found], continue_=token)
 
 
 @routes.route(
@@ -55,6 +63,7 @@ def _list(call: Call, scope: Scope, name: str) -> MemberList:
     permission="members.read",
     tag="members",
     summary="List a project's members",
+    query=PageQuery,
     response=MemberList,
     errors=(404,),
 )
@@ -99,6 +108,7 @@ def revoke_project_member(call: Call, project: str, kind: str, subject: str) -> 
     permission="workspace.members.read",
     tag="members",
     summary="List a workspace's members",
+    query=PageQuery,
     response=MemberList,
     errors=(404,),
 )

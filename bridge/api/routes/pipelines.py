@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bridge.api.paging import Pager, list_id, name_of
 from bridge.api.registry import Call, Registry
-from bridge.api.schemas.common import Accepted
+from bridge.api.schemas.common import Accepted, PageQuery
 from bridge.api.schemas.pipelines import PipelineIn, PipelineList, PipelineOut, PipelinePatch, PipelinePut
 
 routes = Registry()
@@ -17,12 +18,17 @@ ITEM = BASE + "/<pipeline>"
     permission="pipeline.read",
     tag="pipelines",
     summary="List pipelines",
+    query=PageQuery,
     response=PipelineList,
     errors=(404,),
 )
 def list_pipelines(call: Call, project: str) -> PipelineList:
-    items = [PipelineOut.of(p) for p in call.container.pipelines.list(project)]
-    return PipelineList(items=items, total=len(items))
+    pager = Pager.of(call.query_as(PageQuery), list_id("pipelines", project), (str,))
+    found, token = pager.page(
+        lambda after, n: call.container.pipelines.list(project, after=name_of(after), limit=n),
+        key=lambda p: (p.obj.name,),
+    )
+    return PipelineList(items=[PipelineOut.of(p) for p in found], continue_=token)
 
 
 @routes.route(

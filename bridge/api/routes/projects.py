@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bridge.api.access import current_grants
+from bridge.api.paging import Pager, list_id, name_of
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.common import Accepted
 from bridge.api.schemas.projects import ProjectIn, ProjectList, ProjectOut, ProjectPatch, ProjectQuery
@@ -24,9 +25,14 @@ ITEM = BASE + "/<project>"
 def list_projects(call: Call) -> ProjectList:
     query = call.query_as(ProjectQuery)
     grants = current_grants()  # only the projects the caller may see
-    found = call.container.projects.list(workspace=query.workspace)
-    items = [ProjectOut.of(p) for p in found if grants.can_see_project(p.obj.name, p.obj.workspace)]
-    return ProjectList(items=items, total=len(items))
+    pager = Pager.of(query, list_id("projects", query.workspace), (str,))
+    projects = call.container.projects
+    found, token = pager.page(
+        lambda after, n: projects.list(workspace=query.workspace, after=name_of(after), limit=n),
+        key=lambda p: (p.obj.name,),
+        keep=lambda p: grants.can_see_project(p.obj.name, p.obj.workspace),
+    )
+    return ProjectList(items=[ProjectOut.of(p) for p in found], continue_=token)
 
 
 @routes.route(

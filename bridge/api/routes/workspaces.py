@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from bridge.api.access import current_grants
+from bridge.api.paging import Pager, list_id, name_of
 from bridge.api.registry import Call, Registry
+from bridge.api.schemas.common import PageQuery
 from bridge.api.schemas.workspaces import WorkspaceIn, WorkspaceList, WorkspaceOut, WorkspacePatch
 from bridge.domain.model import Workspace
 from bridge.store import Stored
@@ -19,14 +21,19 @@ ITEM = BASE + "/<workspace>"
     permission="workspace.list",
     tag="workspaces",
     summary="List workspaces",
+    query=PageQuery,
     response=WorkspaceList,
 )
 def list_workspaces(call: Call) -> WorkspaceList:
     grants = current_grants()  # only the workspaces the caller may see
-    found = [w for w in call.container.workspaces.list() if grants.can_see_workspace(w.obj.name)]
+    pager = Pager.of(call.query_as(PageQuery), list_id("workspaces"), (str,))
+    found, token = pager.page(
+        lambda after, n: call.container.workspaces.list(after=name_of(after), limit=n),
+        key=lambda w: (w.obj.name,),
+        keep=lambda w: grants.can_see_workspace(w.obj.name),
+    )
     available = call.container.clusters.available_for([w.obj for w in found])
-    items = [WorkspaceOut.of(w, available[w.obj.name]) for w in found]
-    return WorkspaceList(items=items, total=len(items))
+    return WorkspaceList(items=[WorkspaceOut.of(w, available[w.obj.name]) for w in found], continue_=token)
 
 
 @routes.route(

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from bridge.api.schemas.common import Query
+from bridge.api.schemas.common import PageOut, PageQuery
 from bridge.services.clusters import ClusterView
 
 #: What non-admins read instead of a problem's details.
@@ -73,12 +73,11 @@ class ClusterOut(BaseModel):
         )
 
 
-class ClusterList(BaseModel):
-    items: list[ClusterOut]
-    total: int
+class ClusterList(PageOut):
+    items: list[ClusterOut] = Field(description="Ordered by name; only the clusters the caller may see")
 
 
-class ClusterQuery(Query):
+class ClusterQuery(PageQuery):
     workspace: str | None = Field(
         default=None, max_length=63, description="Only clusters this workspace may use"
     )

@@ -27,6 +27,38 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+MAX_TOKEN_LENGTH = 1024
+
+
+class PageQuery(Query):
+    """``limit`` and ``continue``, accepted by every list endpoint (``bridge.api.paging``)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    limit: int = Field(
+        default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Most items in one page (1 to 500)"
+    )
+    continue_: str | None = Field(
+        default=None,
+        alias="continue",
+        min_length=1,
+        max_length=MAX_TOKEN_LENGTH,
+        description="The previous page's `continue` token, as returned (opaque); absent for the first page",
+    )
+
+
+class PageOut(BaseModel):
+    """A page of a list; the subclass adds ``items`` and states the order."""
+
+    continue_: str | None = Field(
+        default=None,
+        serialization_alias="continue",
+        description="Pass as ?continue= to read the next page; null on the last page",
+    )
+
+
 class SyncOut(BaseModel):
     status: Literal["pending", "synced", "error"]
     synced_at: datetime | None = None

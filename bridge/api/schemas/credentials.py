@@ -3,9 +3,9 @@ keys (``username``, ``filename``) and the names of the secret keys that are set.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from bridge.api.schemas.common import Input, MetaOut, Name, SyncOut, meta_fields
+from bridge.api.schemas.common import Input, MetaOut, Name, PageOut, SyncOut, meta_fields
 from bridge.domain.model import Credential, CredentialType, SecretData
 from bridge.store import Stored
 from bridge.store.credentials import CredentialInfo
@@ -72,6 +72,5 @@ class CredentialOut(MetaOut):
         )
 
 
-class CredentialList(BaseModel):
-    items: list[CredentialOut]
-    total: int
+class CredentialList(PageOut):
+    items: list[CredentialOut] = Field(description="Ordered by id")

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from bridge.api.schemas.common import Input, Query
+from bridge.api.schemas.common import Input, PageOut, PageQuery
 from bridge.audit.log import AuditEntry
 from bridge.identity.bindings import Binding
 from bridge.identity.policy import Grants
@@ -43,9 +43,8 @@ class MemberOut(BaseModel):
         )
 
 
-class MemberList(BaseModel):
-    items: list[MemberOut]
-    total: int
+class MemberList(PageOut):
+    items: list[MemberOut] = Field(description="Ordered by kind (group before user), then subject")
 
 
 class WhoAmI(BaseModel):
@@ -80,14 +79,15 @@ def _rfc3339(value: object) -> object:
     return value
 
 
-class AuditQueryIn(Query):
+class AuditQueryIn(PageQuery):
     project: str | None = Field(default=None, max_length=63)
     user: str | None = Field(default=None, max_length=253)
     action: str | None = Field(default=None, max_length=64)
     since: datetime | None = Field(default=None, description="Entries at or after this time (RFC 3339)")
     until: datetime | None = Field(default=None, description="Entries before this time (RFC 3339)")
-    before: int | None = Field(default=None, ge=1, le=2**62, description="Page: entries older than this id")
-    limit: int = Field(default=100, ge=1, le=500)
+    before: int | None = Field(
+        default=None, ge=1, le=2**62, description="Entries older than this id (or page with `continue`)"
+    )
 
     _times = field_validator("since", "until", mode="before")(_rfc3339)
 
@@ -126,6 +126,5 @@ class AuditOut(BaseModel):
         )
 
 
-class AuditList(BaseModel):
-    items: list[AuditOut]
-    next_before: int | None = Field(description="Pass as ?before= for the next (older) page; null at the end")
+class AuditList(PageOut):
+    items: list[AuditOut] = Field(description="Newest first")

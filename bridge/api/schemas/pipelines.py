@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bridge.api.schemas.common import Description, Input, MetaOut, SyncOut, meta_fields
+from bridge.api.schemas.common import Description, Input, MetaOut, PageOut, SyncOut, meta_fields
 from bridge.domain.model import Discarder, Parameter, ParameterType, Pipeline, ScmSource
 from bridge.services.scm import shown_url
 from bridge.store import Stored
@@ -155,6 +155,5 @@ class PipelineOut(MetaOut):
         )
 
 
-class PipelineList(BaseModel):
-    items: list[PipelineOut]
-    total: int
+class PipelineList(PageOut):
+    items: list[PipelineOut] = Field(description="Ordered by name")

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from bridge.api.schemas.common import Description, Input, MetaOut, Name, Query, SyncOut, meta_fields
+from bridge.api.schemas.common import (
+    Description,
+    Input,
+    MetaOut,
+    Name,
+    PageOut,
+    PageQuery,
+    SyncOut,
+    meta_fields,
+)
 from bridge.domain.model import Project
 from bridge.store import Stored
 
@@ -33,7 +42,7 @@ class ProjectPatch(Input):
         return sent
 
 
-class ProjectQuery(Query):
+class ProjectQuery(PageQuery):
     workspace: str | None = Field(default=None, max_length=63)
 
 
@@ -57,6 +66,5 @@ class ProjectOut(MetaOut):
         )
 
 
-class ProjectList(BaseModel):
-    items: list[ProjectOut]
-    total: int
+class ProjectList(PageOut):
+    items: list[ProjectOut] = Field(description="Ordered by name; only the projects the caller may see")

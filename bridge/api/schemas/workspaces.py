@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from bridge.api.schemas.common import Description, Input, MetaOut, Name, meta_fields
+from bridge.api.schemas.common import Description, Input, MetaOut, Name, PageOut, meta_fields
 from bridge.domain.model import Workspace
 from bridge.store import Stored
 
@@ -52,6 +52,5 @@ class WorkspaceOut(MetaOut):
         )
 
 
-class WorkspaceList(BaseModel):
-    items: list[WorkspaceOut]
-    total: int
+class WorkspaceList(PageOut):
+    items: list[WorkspaceOut] = Field(description="Ordered by name; only the workspaces the caller may see")

@@ -1,8 +1,7 @@
 """The WSGI application: filters in Jenkins' order, then dispatch through the route table.
 
 Endpoint modules are listed in ``ROUTE_MODULES``; each defines ``register(routes)`` and may define
-``on_start(services)`` / ``on_stop(services)`` (background threads). A listed module that does not
-exist yet is skipped, so the build-side modules can land independently.
+``on_start(services)`` / ``on_stop(services)`` (background threads).
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ ROUTE_MODULES = (
     "root",
     "items",
     "credentials",
-    # build side (pipeline engine): each is optional until it exists
+    # build side (pipeline engine)
     "builds",
     "queue",
     "logs",
@@ -48,15 +47,7 @@ MUTATING = frozenset({"POST", "PUT", "DELETE"})
 
 
 def load_modules(names: Iterable[str] = ROUTE_MODULES) -> list[ModuleType]:
-    modules = []
-    for name in names:
-        full = f"bridge.sandbox.jenkins.{name}"
-        try:
-            modules.append(importlib.import_module(full))
-        except ModuleNotFoundError as e:
-            if e.name != full:
-                raise
-    return modules
+    return [importlib.import_module(f"bridge.sandbox.jenkins.{name}") for name in names]
 
 
 class JenkinsApp:

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from bridge.sandbox.jenkins import buildpersist, computers, itemjson, pages
 from bridge.sandbox.jenkins.buildbeans import actions_beans, color
-from bridge.sandbox.jenkins.buildstate import Build, BuildService, Cause, ParamValue, QueueItem, service
+from bridge.sandbox.jenkins.buildstate import Build, Cause, ParamValue, QueueItem, service
 from bridge.sandbox.jenkins.computers import RUN_CLASS as RUN_CLASS  # re-exported
 from bridge.sandbox.jenkins.computers import build_url as build_url  # re-exported
 from bridge.sandbox.jenkins.context import RequestContext
@@ -307,7 +307,3 @@ def delete(ctx: RequestContext, groups: dict[str, str]) -> Response:
             raise Failure(f"Unable to delete {build.job.full_name} #{build.number}: the build is in progress")
         del build.job.builds[build.number]
         return pages.redirect(ctx.url_of(build.job))
-
-
-def builds_service(ctx: RequestContext) -> BuildService:
-    return service(ctx.state, ctx.services)

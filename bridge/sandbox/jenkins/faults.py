@@ -32,10 +32,6 @@ class Faults:
         self._rules: list[ErrorRule] = []
         self.latency: float = 0.0
 
-    def reseed(self, seed: int) -> None:
-        with self._lock:
-            self._random = random.Random(seed)  # noqa: S311 - as above
-
     def add_error(self, pattern: str, *, rate: float = 1.0, status: int = 503) -> None:
         if not 0.0 <= rate <= 1.0:
             raise ValueError("rate must be within [0, 1]")

@@ -107,7 +107,3 @@ def actual_interruption(error: BaseException) -> bool:
     """Whether ``retry``/``catchError``/``try`` must let ``error`` through (a stop, an abort, a timeout
     still inside its own step)."""
     return isinstance(error, Interrupted) and getattr(error, "actual_interruption", True)
-
-
-class Unstable(Exception):
-    """Marks the build UNSTABLE (``unstable`` step) without stopping it."""

@@ -1,6 +1,6 @@
 """The ``clusters`` settings group (``BRIDGE_CLUSTERS_*``): the sources of the cluster inventory.
 
-Kept apart from ``bridge.settings`` only for size; ``Settings.clusters`` is this group and
+Kept apart from ``bridge.settings.groups`` only for size; ``Settings.clusters`` is this group and
 ``Settings._validate`` reports ``cluster_problems`` with every other problem.
 """
 
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from bridge.settings.groups import Group
+
 PREFIX = "BRIDGE_"
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -20,8 +22,7 @@ CLUSTER_SOURCES: tuple[str, ...] = typing.get_args(ClusterSourceName)
 WorkspaceTemplateVersion = Literal["v1alpha2", "v1beta1"]
 
 
-@dataclass(frozen=True)
-class ClusterSettings:
+class ClusterSettings(Group):
     """The cluster inventory (docs/architecture.md "Clusters"): where clusters come from, how often they
     are re-listed and probed. Several sources share one name space; a name offered twice is a clash."""
 
