@@ -15,6 +15,7 @@ from bridge.api.paging import encode
 from bridge.api.registry import Route
 from bridge.api.schemas.common import PageOut, PageQuery
 from bridge.bootstrap import Container
+from bridge.domain.clusters import ClusterRecord, SourceKind
 from bridge.identity.token_store import TokenStore
 from tests.api.paths import concrete, openapi_path
 from tests.fixtures.app import ApiClient
@@ -32,12 +33,17 @@ def _list_routes(app: Flask) -> list[Route]:
         for r in registry.routes
         if r.method == "GET" and r.response is not None and "items" in r.response.model_fields
     ]
-    assert len(routes) >= 8  # workspaces, projects, credentials, pipelines, 2 x members, 2 x audit
+    assert len(routes) >= 9  # workspaces, projects, credentials, pipelines, 2 x members, 2 x audit, clusters
     return routes
 
 
 @pytest.fixture
-def seeded(api: ApiClient) -> ApiClient:
+def seeded(api: ApiClient, container: Container) -> ApiClient:
+    clusters = {
+        name: ClusterRecord(name=name, source=SourceKind.STATIC, origin=f"file {name}", kubeconfig="")
+        for name in ("k-3", "k-1", "k-5", "k-2", "k-4")
+    }
+    container.clusters.catalog.sync(clusters, authoritative=set(SourceKind))
     for ws in ("ws", "ws-c", "ws-a", "ws-e", "ws-b", "ws-d"):
         assert api.post(W, {"name": ws}).status_code == 201
     for name in ("demo", "p-3", "p-1", "p-5", "p-2", "p-4"):
