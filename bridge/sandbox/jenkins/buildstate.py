@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.sandbox.jenkins import credtypes, itemjson
+from bridge.sandbox.jenkins import acl, credtypes, identity, itemjson, nodes
 from bridge.sandbox.jenkins.credentials import resolve_credential
 from bridge.sandbox.jenkins.credtypes import SecretCipher
 from bridge.sandbox.jenkins.errors import Failure
@@ -24,6 +24,8 @@ from bridge.sandbox.jenkins.itemxml import NO_CONCURRENT, PARAMS_PROPERTY, save_
 from bridge.sandbox.jenkins.model import Credential, Folder, Item, Job, ParameterDefinition, SandboxState
 from bridge.sandbox.jenkins.pipeline import (
     CredentialValue,
+    Downstream,
+    NodeLease,
     Pipeline,
     PipelineRun,
     RunContext,
@@ -51,6 +53,10 @@ class Cause:
     short_description: str
     user_id: str | None = None
     user_name: str | None = None
+    # UpstreamCause (the ``build`` step): the upstream build, and the user at the root of its chain
+    upstream_project: str | None = None
+    upstream_build: int | None = None
+    upstream_user: str | None = None
 
 
 @dataclass
@@ -87,6 +93,7 @@ class Build:
     run: PipelineRun
     description: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    identity: acl.Identity = acl.SYSTEM  # what authorize-project chose when the build started
 
     @property
     def result(self) -> str | None:
@@ -147,6 +154,7 @@ class BuildService:
         self.items: dict[int, QueueItem] = {}
         self._ids = itertools.count(1)
         self._timers: list[threading.Timer] = []
+        self._waiters: dict[int, list[Any]] = {}  # queue item id() -> wake-ups of `build` steps
         self.stopped = False
 
     @property
@@ -240,9 +248,11 @@ class BuildService:
         previous = max(
             (b for b in job.builds.values() if not b.building), key=lambda b: b.number, default=None
         )
+        who = identity.authenticate(self.state, job, item.causes)
         context = self.context(
             job,
             {
+                "identity": None if who.is_system else who.name,
                 "build_number": number,
                 "build_url": f"{self.services.get('root_url', '')}{job.url_path}{number}/",
                 "jenkins_url": self.services.get("root_url", ""),
@@ -261,7 +271,7 @@ class BuildService:
             simulation=self.simulation,
             on_finish=self._finished,
         )
-        build = Build(job, number, item.id, now_ms(), item.causes, item.parameters, script, run)
+        build = Build(job, number, item.id, now_ms(), item.causes, item.parameters, script, run, identity=who)
         job.builds[number] = build
         item.build = build
         self._leave(item)
@@ -273,9 +283,15 @@ class BuildService:
 
     def context(self, job: Job, saved: dict[str, Any]) -> RunContext:
         """A run's context from its plain (saveable) fields; ``RunContext.saved`` gives them back."""
+        name = saved.get("identity")
+        who = acl.SYSTEM if name is None else acl.identity_of_user(self.state, name)
+        number = saved["build_number"]
         return RunContext(
             job_full_name=job.full_name,
-            credentials=functools.partial(self._resolve, job),
+            credentials=functools.partial(self._resolve, job, who),
+            allocate=functools.partial(self._allocate, job, number, who),
+            trigger=functools.partial(self._trigger, job, number, who),
+            user_id=name,
             build_number=saved["build_number"],
             build_url=saved["build_url"],
             jenkins_url=saved["jenkins_url"],
@@ -285,10 +301,81 @@ class BuildService:
             causes=tuple(saved["causes"]),
         )
 
-    def _resolve(self, job: Job, credentials_id: str) -> CredentialValue | None:
+    def _resolve(self, job: Job, who: acl.Identity, credentials_id: str) -> CredentialValue | None:
+        """``CredentialsProvider.findCredentialById(id, type, run)``: as the run's identity (folder and
+        system stores give nothing to non-SYSTEM identities), then as SYSTEM only if the identity has
+        Credentials/UseItem on the job (disabled by default, implied by Job/Configure)."""
         with self.state.lock:
+            if not acl.has_permission(self.state, who, job, USE_ITEM):
+                return None
             found = resolve_credential(job, credentials_id)
             return credential_value(found) if found is not None else None
+
+    def _allocate(
+        self, job: Job, number: int, who: acl.Identity, label: str | None, wake: Any
+    ) -> NodeLease | str:
+        with self.state.lock:
+            build = job.builds.get(number)
+        return nodes.executors(self.state, self.services).allocate(build, who, label, wake)
+
+    def _trigger(
+        self,
+        job: Job,
+        number: int,
+        who: acl.Identity,
+        name: str,
+        parameters: list[tuple[str, object]],
+        wake: Any,
+    ) -> Downstream:
+        """``BuildTriggerStepExecution.start`` as ``who``: resolve (Job/Read-filtered), check Job/Build."""
+        from bridge.sandbox.jenkins.pipeline.errors import StepFailure
+
+        with self.state.lock:
+            target = _get_item(self.state, who, name, job.parent)
+            if target is None:
+                raise StepFailure(f"No item named {name} found")
+            if not acl.has_permission(self.state, who, target, acl.PERMISSIONS_BUILD):
+                raise StepFailure(
+                    f"{who.name} is missing the Job/Build permission",
+                    java_type="hudson.security.AccessDeniedException3",
+                )
+            if not isinstance(target, Job):
+                kind = "Folder" if isinstance(target, Folder) else target.java_class
+                raise StepFailure(
+                    f"The item named {name} is a {kind} which is not something that can be built"
+                )
+            upstream = job.builds.get(number)
+            root_user = identity._triggering_user(upstream.causes) if upstream is not None else None
+            cause = Cause(
+                "hudson.model.Cause$UpstreamCause",
+                f'Started by upstream project "{job.full_name}" build number {number}',
+                upstream_project=job.full_name,
+                upstream_build=number,
+                upstream_user=root_user,
+            )
+            values = self._parameter_values(target, parameters)
+            queued, _ = self.schedule(target, causes=[cause], parameters=values)
+            self._waiters.setdefault(id(queued), []).append(wake)
+        display = itemjson.full_display_name(target)
+
+        def state() -> tuple[int | None, str | None]:
+            with self.state.lock:
+                if queued.build is None:
+                    return None, "ABORTED" if queued.cancelled else None
+                return queued.build.number, queued.build.result
+
+        return Downstream(display, state)
+
+    @staticmethod
+    def _parameter_values(target: Job, parameters: list[tuple[str, object]]) -> list[ParamValue]:
+        """The given values, then the defaults of the other definitions (``completeDefaultParameters``)."""
+        given = dict(parameters)
+        out = [ParamValue("StringParameterValue", k, v) for k, v in given.items()]
+        for definition in target.parameters:
+            if definition.name not in given and definition.default is not None:
+                kind = definition.type.replace("Definition", "Value")
+                out.append(ParamValue(kind, definition.name, _typed_default(definition)))
+        return out
 
     @staticmethod
     def _apply_declarative_properties(job: Job, program: Pipeline, cipher: SecretCipher) -> None:
@@ -324,6 +411,14 @@ class BuildService:
             if self.stopped:
                 return
             self.maintain()
+            wakes = [
+                w
+                for item in self.items.values()
+                if item.build is not None and item.build.run is run
+                for w in self._waiters.pop(id(item), [])
+            ]
+        for wake in wakes:
+            wake()
         self._checkpoint(run)
 
     def _checkpoint(self, run: PipelineRun) -> None:
@@ -365,6 +460,34 @@ def cancel_builds_in_progress(
     if still:
         count = f"{len(still)} build" + ("s" if len(still) > 1 else "")
         raise Failure(f"Failed to interrupt and stop {count} of {itemjson.full_display_name(item)}")
+
+
+USE_ITEM = "com.cloudbees.plugins.credentials.CredentialsProvider.UseItem"
+
+
+def _get_item(state: SandboxState, who: acl.Identity, name: str, context: Folder | None) -> Item | None:
+    """``Jenkins.getItem(name, context)``: ``/x`` absolute, else relative (``..``, ``.``) then absolute;
+    every segment must be readable by ``who`` (an unreadable item does not exist)."""
+
+    def walk(start: Folder, path: str) -> Item | None:
+        node: Item = start
+        for part in (p for p in path.split("/") if p and p != "."):
+            if part == "..":
+                if node.parent is None:
+                    return None
+                node = node.parent
+                continue
+            if not isinstance(node, Folder) or part not in node.children:
+                return None
+            node = node.children[part]
+            if not acl.visible(state, who, node) and not who.is_system:
+                return None
+        return None if node is state.root else node
+
+    if name.startswith("/"):
+        return walk(state.root, name)
+    found = walk(context, name) if context is not None else None
+    return found if found is not None else walk(state.root, name)
 
 
 def _jobs(state: SandboxState) -> list[Job]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from werkzeug.wrappers import Response
 
 from bridge.sandbox.jenkins import pages
 from bridge.sandbox.jenkins.context import RequestContext
 from bridge.sandbox.jenkins.errors import ItemNotFound
 from bridge.sandbox.jenkins.export import Bean, export, pruner_from
-from bridge.sandbox.jenkins.model import READ
+from bridge.sandbox.jenkins.model import ADMINISTER, READ, User
 from bridge.sandbox.jenkins.routing import RouteTable
 from bridge.sandbox.jenkins.security import CRUMB_FIELD, Sessions
 
@@ -19,6 +21,58 @@ def register(routes: RouteTable) -> None:
     routes.add("whoAmI", who_am_i_page, kinds=("root",), anonymous=True)
     routes.add("(?:me|user/(?P<user>[^/]+))/api/json", user_json, kinds=("root",))
     routes.add("(?:login|loginError|logout|oops|error|404)", login_page, kinds=("root",), anonymous=True)
+    routes.add(
+        "securityRealm/createAccountByAdmin", create_account_by_admin, kinds=("root",), methods=("POST",)
+    )
+    routes.add("securityRealm/?", security_realm_page, kinds=("root",))
+
+
+ID_REGEX = re.compile(r"[\w-]+")  # HudsonPrivateSecurityRealm.DEFAULT_ID_REGEX
+PROHIBITED = ("anonymous", "system", "unknown")  # User.isIdOrFullnameAllowed (case-insensitive)
+
+
+def create_account_by_admin(ctx: RequestContext, groups: dict[str, str]) -> Response:
+    """``HudsonPrivateSecurityRealm.doCreateAccountByAdmin``: Overall/Administer; form fields
+    ``username``, ``password1``, ``password2``, ``fullname``, ``email``. Success is a 302 to ``.`` (the
+    user list); a form error re-renders the form (200, errors in the page), as the realm does."""
+    ctx.require(ADMINISTER)
+    form = ctx.request.form
+    username = form.get("username") or ""
+    password1 = form.get("password1")
+    password2 = form.get("password2")
+    fullname = form.get("fullname") or username
+    email = form.get("email")
+    errors: list[str] = []
+    with ctx.lock:
+        if not username:
+            errors.append("User name is required")
+        elif not ID_REGEX.fullmatch(username):
+            errors.append("User name must only contain alphanumeric characters, underscore and dash")
+        elif ctx.state.user_by_id(username) is not None:
+            errors.append("User name is already taken")
+        if password1 is not None and password1 != password2:
+            errors.append("Password didn't match")
+        if not password1:
+            errors.append("Password is required")
+        elif len(password1.encode()) > 72:
+            errors.append("Password cannot be longer than 72 characters.")
+        if email is None or "@" not in email:  # the mailer plugin is installed
+            errors.append("Invalid e-mail address")
+        if username.lower() in PROHIBITED:
+            errors.append(f'"{username}" is prohibited as a username for security reasons.')
+        if fullname.lower() in PROHIBITED:
+            errors.append(f'"{fullname}" is prohibited as a full name for security reasons.')
+        if errors:
+            return pages.page("Create User", "; ".join(errors))
+        ctx.state.users[username] = User(
+            id=username, password=password1, full_name=fullname, permissions=frozenset()
+        )
+    return pages.redirect(ctx.absolute("securityRealm/"))
+
+
+def security_realm_page(ctx: RequestContext, groups: dict[str, str]) -> Response:
+    ctx.require(ADMINISTER)
+    return pages.page("Users")
 
 
 def crumb_issuer(ctx: RequestContext, groups: dict[str, str]) -> Response:

@@ -1,0 +1,179 @@
+"""Nodes and executors: the built-in node, static agents and Kubernetes pod-template agents.
+
+With a JCasC file the built-in node has ``jenkins.numExecutors`` executors (Pipeline's own flyweight
+task always runs on its one-off executor, whatever the count); ``node``/``agent`` blocks need a regular
+executor on a node whose labels match (the built-in node's label is ``built-in``; a node's name is also
+one of its labels). A block is a queue task run as the build's identity, so the node must grant it
+Agent/Build (``Node.canTake``). A pod template whose label matches provisions an agent
+``<template>-<5 chars>`` with one executor, removed when the block ends. While nothing can take the
+block, ``allocate`` answers the cause of blockage (``CauseOfBlockage`` texts, as the console prints
+them). Without a JCasC file every block runs on the built-in node at once (the sandbox's old default).
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.sandbox.jenkins import acl
+from bridge.sandbox.jenkins.model import SandboxState
+from bridge.sandbox.jenkins.pipeline.context import NodeLease
+
+COMPUTER_BUILD = "hudson.model.Computer.Build"
+BUILT_IN = "built-in"
+LQ, RQ = "\u2018", "\u2019"  # Jenkins' typographic quotes in CauseOfBlockage texts
+WORKSPACE = {"built-in": "/var/jenkins_home/workspace", "agent": "/home/jenkins/agent/workspace"}
+KEY = "nodes"  # state.extensions key
+
+
+@dataclass(eq=False)
+class Node:
+    name: str  # "" for the built-in node (its computer sorts first)
+    labels: frozenset[str]
+    num_executors: int
+    kind: str  # built-in | permanent | pod
+    slots: list[Any] = field(default_factory=list)  # the Build occupying each executor, or None
+
+    def __post_init__(self) -> None:
+        self.slots = [None] * self.num_executors
+
+    @property
+    def display(self) -> str:
+        return "Built-In Node" if self.kind == "built-in" else self.name
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    labels: frozenset[str]
+
+
+class Executors:
+    def __init__(self, state: SandboxState, controller_env: dict[str, str]) -> None:
+        from bridge.sandbox.jenkins.casc import CascConfig
+
+        config = state.extensions.get("casc")
+        self.state = state
+        self.lock = threading.Lock()
+        self.legacy = not isinstance(config, CascConfig)
+        self.controller_env = dict(controller_env)
+        executors = config.num_executors if isinstance(config, CascConfig) else 2
+        self.built_in = Node("", frozenset({BUILT_IN}), executors, "built-in")
+        self.agents: list[Node] = []
+        self.templates: list[Template] = []
+        if isinstance(config, CascConfig):
+            for spec in config.agents:
+                if spec.template:
+                    self.templates.append(Template(spec.name, frozenset(spec.labels)))
+                else:
+                    labels = frozenset({*spec.labels, spec.name})
+                    self.agents.append(Node(spec.name, labels, spec.num_executors, "permanent"))
+        self._waiters: list[Callable[[], None]] = []
+
+    def nodes(self) -> list[Node]:
+        return [self.built_in, *sorted(self.agents, key=lambda n: n.name)]
+
+    # -- allocation ------------------------------------------------------------------------------------
+    def allocate(
+        self, build: Any, who: acl.Identity, label: str | None, wake: Callable[[], None]
+    ) -> NodeLease | str:
+        with self.lock:
+            if self.legacy:
+                return self._lease(self.built_in, None, build)
+            matching = [n for n in self.nodes() if label is None or label in n.labels]
+            why: str | None = None
+            for node in matching:
+                if not node.num_executors:
+                    continue
+                if not acl.has_permission(self.state, who, self.state.root, COMPUTER_BUILD):
+                    why = (
+                        why or f"{LQ}{who.name}{RQ} lacks permission to run on {LQ}{_console_name(node)}{RQ}"
+                    )
+                    continue
+                free = next((i for i, b in enumerate(node.slots) if b is None), None)
+                if free is not None:
+                    return self._lease(node, free, build)
+            template = next((t for t in self.templates if label is not None and label in t.labels), None)
+            if template is not None and why is None:
+                name = f"{template.name}-" + "".join(
+                    secrets.choice(string.ascii_lowercase + string.digits) for _ in range(5)
+                )
+                if not acl.has_permission(self.state, who, self.state.root, COMPUTER_BUILD):
+                    why = f"{LQ}{who.name}{RQ} lacks permission to run on {LQ}{name}{RQ}"
+                else:
+                    pod = Node(name, frozenset({*template.labels, name}), 1, "pod")
+                    self.agents.append(pod)
+                    return self._lease(
+                        pod, 0, build, note=f"Agent {name} is provisioned from template {template.name}"
+                    )
+            if why is None:
+                why = self._why(label, matching)
+            if wake not in self._waiters:
+                self._waiters.append(wake)
+            return why
+
+    def _why(self, label: str | None, matching: list[Node]) -> str:
+        if label is not None and not matching and not any(label in t.labels for t in self.templates):
+            return f"There are no nodes with the label {LQ}{label}{RQ}"
+        if len(matching) == 1 and self.agents:
+            return f"Waiting for next available executor on {LQ}{_console_name(matching[0])}{RQ}"
+        return "Waiting for next available executor"
+
+    def _lease(self, node: Node, slot: int | None, build: Any, note: str | None = None) -> NodeLease:
+        if slot is not None:
+            node.slots[slot] = build
+        elif node.kind == "built-in":
+            node.slots.append(build)  # legacy: as many executors as blocks
+        labels = " ".join(sorted(node.labels))
+        if node.kind == "built-in":
+            env = {**self.controller_env, "NODE_NAME": BUILT_IN, "NODE_LABELS": labels}
+            files = {"/var/jenkins_home/secrets/master.key": _master_key(self.state)}
+            return NodeLease(
+                BUILT_IN, "Jenkins", WORKSPACE["built-in"], env, files, self._releaser(node, build)
+            )
+        env = {"NODE_NAME": node.name, "NODE_LABELS": labels}
+        notes = (note,) if note else ()
+        return NodeLease(
+            node.name, node.name, WORKSPACE["agent"], env, {}, self._releaser(node, build), notes
+        )
+
+    def _releaser(self, node: Node, build: Any) -> Callable[[], None]:
+        def release() -> None:
+            with self.lock:
+                if build in node.slots:
+                    index = node.slots.index(build)
+                    if self.legacy and node.kind == "built-in":
+                        node.slots.pop(index)
+                    else:
+                        node.slots[index] = None
+                if node.kind == "pod" and node in self.agents:
+                    self.agents.remove(node)
+                waiters, self._waiters = self._waiters, []
+            for wake in waiters:
+                wake()
+
+        return release
+
+
+def _console_name(node: Node) -> str:
+    """``ModelHyperlinkNote.encodeTo(Node)``: the built-in node's display name is ``Jenkins``."""
+    return "Jenkins" if node.kind == "built-in" else node.name
+
+
+def _master_key(state: SandboxState) -> str:
+    import hashlib
+
+    return hashlib.sha256(("master.key:" + state.instance_salt).encode()).hexdigest() * 8
+
+
+def executors(state: SandboxState, services: dict[str, Any]) -> Executors:
+    """The instance's executors (created on first use)."""
+    found = state.extensions.get(KEY)
+    if not isinstance(found, Executors):
+        found = Executors(state, services.get("controller_env") or {})
+        state.extensions[KEY] = found
+    return found
