@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     import threading
 
 
+GLOBAL_PERMISSIONS = ("hudson.model.Hudson.", "hudson.model.Computer.")
+
+
 @dataclass(frozen=True)
 class Principal:
     """The authenticated user of a request (``user`` None = anonymous)."""
@@ -88,7 +91,10 @@ class RequestContext:
     def has(self, permission: str, item: Item | None = None) -> bool:
         """The caller's permission on ``item`` (default: the request's item) under the configured
         authorisation strategy."""
-        return has_permission(self.state, self.identity, item if item is not None else self.item, permission)
+        target = item if item is not None else self.item
+        if permission.startswith(GLOBAL_PERMISSIONS):  # Overall/* and Agent/* are asked of Jenkins itself
+            target = self.state.root
+        return has_permission(self.state, self.identity, target, permission)
 
     def require(self, permission: str, item: Item | None = None) -> None:
         if not self.has(permission, item):

@@ -376,8 +376,8 @@ def _node_output(trace: tuple[str, ...], frame: Frame) -> list[str]:
     """What ``env``/``printenv`` and ``cat FILE`` print on the node the step runs on (nothing else runs)."""
     files: dict[str, str] = frame.locals.get("__node_files__") or {}
     out: list[str] = []
-    for line in trace:
-        words = line[2:].split()
+    commands = [c.split() for line in trace for c in line[2:].replace("'", "").split(";")]
+    for words in (w for w in commands if w):
         if words in (["env"], ["printenv"]):
             out.extend(f"{k}={v}" for k, v in sorted(frame.env.items()))
         elif words[:1] == ["cat"]:
