@@ -12,16 +12,13 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.sandbox.jenkins import acl, credtypes, identity, itemjson, nodes
-from bridge.sandbox.jenkins.credentials import resolve_credential
+from bridge.sandbox.jenkins import acl, buildstep, identity, itemjson, nodes, runcredentials
 from bridge.sandbox.jenkins.credtypes import SecretCipher
-from bridge.sandbox.jenkins.errors import Failure
 from bridge.sandbox.jenkins.itemxml import NO_CONCURRENT, PARAMS_PROPERTY, save_job_properties
-from bridge.sandbox.jenkins.model import Credential, Folder, Item, Job, ParameterDefinition, SandboxState
+from bridge.sandbox.jenkins.model import Job, ParameterDefinition, SandboxState
 from bridge.sandbox.jenkins.pipeline import (
     CredentialValue,
     Downstream,
@@ -37,14 +34,6 @@ from bridge.sandbox.jenkins.pipeline.graph import now_ms
 SIMULATION = "pipeline.simulation"  # services key: a pipeline.Simulation (tests set a fast time scale)
 QUIET_PERIOD_SECONDS = 5.0
 LEFT_ITEM_TTL_MS = 300_000
-
-_KINDS = {
-    credtypes.USERNAME_PASSWORD: "usernamePassword",
-    credtypes.STRING: "string",
-    credtypes.FILE: "file",
-    credtypes.SSH_KEY: "sshUserPrivateKey",
-    credtypes.KUBECONFIG: "kubeconfig",
-}
 
 
 @dataclass
@@ -121,28 +110,6 @@ def write_cause(run: PipelineRun, cause: Cause) -> None:
         run.console.cause(prefix, cause.user_name)
     else:
         run.console.write(cause.short_description)
-
-
-def credential_value(cred: Credential) -> CredentialValue | None:
-    kind = _KINDS.get(cred.cls)
-    if kind is None:
-        return None
-    v = cred.values
-    secret = {
-        "usernamePassword": "password",
-        "string": "secret",
-        "sshUserPrivateKey": "privateKey",
-        "kubeconfig": "content",
-    }.get(kind, "")
-    return CredentialValue(
-        id=cred.id,
-        kind=kind,
-        username=v.get("username", ""),
-        secret=v.get(secret, ""),
-        passphrase=v.get("passphrase", ""),
-        file_name=v.get("fileName", ""),
-        content=credtypes.file_bytes(cred) if kind == "file" else b"",
-    )
 
 
 class BuildService:
@@ -302,14 +269,8 @@ class BuildService:
         )
 
     def _resolve(self, job: Job, who: acl.Identity, credentials_id: str) -> CredentialValue | None:
-        """``CredentialsProvider.findCredentialById(id, type, run)``: as the run's identity (folder and
-        system stores give nothing to non-SYSTEM identities), then as SYSTEM only if the identity has
-        Credentials/UseItem on the job (disabled by default, implied by Job/Configure)."""
         with self.state.lock:
-            if not acl.has_permission(self.state, who, job, USE_ITEM):
-                return None
-            found = resolve_credential(job, credentials_id)
-            return credential_value(found) if found is not None else None
+            return runcredentials.find_for_run(self.state, job, who, credentials_id)
 
     def _allocate(
         self, job: Job, number: int, who: acl.Identity, label: str | None, wake: Any
@@ -327,33 +288,12 @@ class BuildService:
         parameters: list[tuple[str, object]],
         wake: Any,
     ) -> Downstream:
-        """``BuildTriggerStepExecution.start`` as ``who``: resolve (Job/Read-filtered), check Job/Build."""
-        from bridge.sandbox.jenkins.pipeline.errors import StepFailure
-
+        """``BuildTriggerStepExecution.start`` as ``who`` (see ``buildstep``), then schedule."""
         with self.state.lock:
-            target = _get_item(self.state, who, name, job.parent)
-            if target is None:
-                raise StepFailure(f"No item named {name} found")
-            if not acl.has_permission(self.state, who, target, acl.PERMISSIONS_BUILD):
-                raise StepFailure(
-                    f"{who.name} is missing the Job/Build permission",
-                    java_type="hudson.security.AccessDeniedException3",
-                )
-            if not isinstance(target, Job):
-                kind = "Folder" if isinstance(target, Folder) else target.java_class
-                raise StepFailure(
-                    f"The item named {name} is a {kind} which is not something that can be built"
-                )
+            target = buildstep.resolve_target(self.state, who, name, job)
             upstream = job.builds.get(number)
-            root_user = identity._triggering_user(upstream.causes) if upstream is not None else None
-            cause = Cause(
-                "hudson.model.Cause$UpstreamCause",
-                f'Started by upstream project "{job.full_name}" build number {number}',
-                upstream_project=job.full_name,
-                upstream_build=number,
-                upstream_user=root_user,
-            )
-            values = self._parameter_values(target, parameters)
+            cause = Cause(**buildstep.upstream_cause(job, number, upstream.causes if upstream else []))
+            values = [ParamValue(*v) for v in buildstep.parameter_values(target, parameters, _typed_default)]
             queued, _ = self.schedule(target, causes=[cause], parameters=values)
             self._waiters.setdefault(id(queued), []).append(wake)
         display = itemjson.full_display_name(target)
@@ -365,17 +305,6 @@ class BuildService:
                 return queued.build.number, queued.build.result
 
         return Downstream(display, state)
-
-    @staticmethod
-    def _parameter_values(target: Job, parameters: list[tuple[str, object]]) -> list[ParamValue]:
-        """The given values, then the defaults of the other definitions (``completeDefaultParameters``)."""
-        given = dict(parameters)
-        out = [ParamValue("StringParameterValue", k, v) for k, v in given.items()]
-        for definition in target.parameters:
-            if definition.name not in given and definition.default is not None:
-                kind = definition.type.replace("Definition", "Value")
-                out.append(ParamValue(kind, definition.name, _typed_default(definition)))
-        return out
 
     @staticmethod
     def _apply_declarative_properties(job: Job, program: Pipeline, cipher: SecretCipher) -> None:
@@ -440,62 +369,8 @@ class BuildService:
             build.run.join(5)
 
 
-def cancel_builds_in_progress(
-    state: SandboxState, services: dict[str, Any], item: Item, user_id: str, *, wait_seconds: float = 15.0
-) -> None:
-    """``ItemDeletion.cancelBuildsInProgress``: cancel the queue items of ``item`` and everything below it,
-    abort its running builds ("Aborted by <user>") and wait for them to end. Call without the lock held."""
-    with state.lock:
-        jobs = [item] if isinstance(item, Job) else [i for i in _subtree(item) if isinstance(i, Job)]
-        builds = service(state, services)
-        for queued in [q for q in builds.items.values() if q.job in jobs and q.state != "left"]:
-            builds.cancel(queued)
-        running = [b for job in jobs for b in job.builds.values() if b.building]
-    for build in running:
-        build.run.interrupt(f"Aborted by {user_id}")
-    deadline = time.monotonic() + wait_seconds
-    for build in running:
-        build.run.join(max(0.0, deadline - time.monotonic()))
-    still = [b for b in running if b.building]
-    if still:
-        count = f"{len(still)} build" + ("s" if len(still) > 1 else "")
-        raise Failure(f"Failed to interrupt and stop {count} of {itemjson.full_display_name(item)}")
-
-
-USE_ITEM = "com.cloudbees.plugins.credentials.CredentialsProvider.UseItem"
-
-
-def _get_item(state: SandboxState, who: acl.Identity, name: str, context: Folder | None) -> Item | None:
-    """``Jenkins.getItem(name, context)``: ``/x`` absolute, else relative (``..``, ``.``) then absolute;
-    every segment must be readable by ``who`` (an unreadable item does not exist)."""
-
-    def walk(start: Folder, path: str) -> Item | None:
-        node: Item = start
-        for part in (p for p in path.split("/") if p and p != "."):
-            if part == "..":
-                if node.parent is None:
-                    return None
-                node = node.parent
-                continue
-            if not isinstance(node, Folder) or part not in node.children:
-                return None
-            node = node.children[part]
-            if not acl.visible(state, who, node) and not who.is_system:
-                return None
-        return None if node is state.root else node
-
-    if name.startswith("/"):
-        return walk(state.root, name)
-    found = walk(context, name) if context is not None else None
-    return found if found is not None else walk(state.root, name)
-
-
 def _jobs(state: SandboxState) -> list[Job]:
     return [i for i in state.root.walk() if isinstance(i, Job)]
-
-
-def _subtree(item: Item) -> list[Item]:
-    return list(item.walk()) if isinstance(item, Folder) else [item]
 
 
 def service(state: SandboxState, services: dict[str, Any]) -> BuildService:

@@ -73,12 +73,12 @@ def _apply(state: SandboxState, cls: str, userid: str | None, causes: list[Any])
     if cls == SYSTEM:
         return acl.SYSTEM
     if cls == TRIGGERING:
-        user = _triggering_user(causes)
+        user = triggering_user(causes)
         return acl.identity_of_user(state, user) if user is not None else None
     return None
 
 
-def _triggering_user(causes: list[Any]) -> str | None:
+def triggering_user(causes: list[Any]) -> str | None:
     for cause in causes:
         if getattr(cause, "user_id", None) is not None:
             return str(cause.user_id)
