@@ -144,6 +144,20 @@ def test_create_account_by_admin_and_user_lookup(sandbox_jenkins_factory: Any, t
         data={"username": "eve", "password1": "p", "password2": "p", "email": "a@b"},
     )
     assert denied.status_code == 403 and "alice is missing the Overall/Administer permission" in denied.text
+    assert j.state.extensions["jenkins_users.created"] == [f"{PREFIX}team-a"]
+
+
+def test_a_realm_without_a_user_database_has_no_account_creation(sandbox_jenkins_factory: Any) -> None:
+    form = {"username": "x", "password1": "p", "password2": "p", "email": "a@b"}
+    for user_database, status in ((False, 404), (True, 302)):
+        j = sandbox_jenkins_factory(user_database=user_database)
+        r = requests.post(
+            f"{j.url}securityRealm/createAccountByAdmin",
+            data=form,
+            auth=(j.admin_user, j.admin_token),
+            allow_redirects=False,
+        )
+        assert r.status_code == status
 
 
 def test_computer_api_shows_executors_to_readers_only(sandbox_jenkins_factory: Any, tmp_path: Path) -> None:

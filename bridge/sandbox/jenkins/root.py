@@ -29,12 +29,15 @@ def register(routes: RouteTable) -> None:
 
 ID_REGEX = re.compile(r"[\w-]+")  # HudsonPrivateSecurityRealm.DEFAULT_ID_REGEX
 PROHIBITED = ("anonymous", "system", "unknown")  # User.isIdOrFullnameAllowed (case-insensitive)
+CREATED = "jenkins_users.created"  # state.extensions key: ids created through the realm, in order
 
 
 def create_account_by_admin(ctx: RequestContext, groups: dict[str, str]) -> Response:
     """``HudsonPrivateSecurityRealm.doCreateAccountByAdmin``: Overall/Administer; form fields
     ``username``, ``password1``, ``password2``, ``fullname``, ``email``. Success is a 302 to ``.`` (the
     user list); a form error re-renders the form (200, errors in the page), as the realm does."""
+    if not ctx.services.get("user_database", True):
+        raise ItemNotFound()  # another security realm (LDAP, OIDC...): the URL does not exist
     ctx.require(ADMINISTER)
     form = ctx.request.form
     username = form.get("username") or ""
@@ -67,6 +70,7 @@ def create_account_by_admin(ctx: RequestContext, groups: dict[str, str]) -> Resp
         ctx.state.users[username] = User(
             id=username, password=password1, full_name=fullname, permissions=frozenset()
         )
+        ctx.state.extensions.setdefault(CREATED, []).append(username)
     return pages.redirect(ctx.absolute("securityRealm/"))
 
 

@@ -64,6 +64,7 @@ class SandboxJenkins:
         casc: str | Path | Sequence[str | Path] | None = None,
         casc_environ: Mapping[str, str] | None = None,
         secrets_dir: str | Path | None = None,
+        user_database: bool = True,
     ) -> None:
         self.admin_user = admin_user
         self.admin_password = admin_password or secrets.token_hex(8)
@@ -74,7 +75,10 @@ class SandboxJenkins:
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.version = version
         self.faults = Faults(seed)
-        self.services: dict[str, Any] = {"system_properties": dict(system_properties or {})}  # -Dname=value
+        self.services: dict[str, Any] = {
+            "system_properties": dict(system_properties or {}),  # -Dname=value
+            "user_database": user_database,  # False: a realm without createAccountByAdmin (LDAP...)
+        }
         # JCasC: the controller's environment (what builds on the built-in node inherit) and secrets dir
         self.casc: CascConfig | None = None
         if casc is not None:
