@@ -275,3 +275,24 @@ def test_the_seed_pipeline_still_runs_to_its_inputs_and_to_success(
     assert "Running on maven-" in console
     assert "+ docker login docker.io -u **** --password-stdin" in console
     assert "Approved by alice" in console
+
+
+def test_a_build_step_within_the_own_project_still_works(
+    sandbox_jenkins_factory: Any, tmp_path: Path
+) -> None:
+    j = start(sandbox_jenkins_factory, tmp_path)
+    two_projects(j)
+    job(j, "team-a", "deploy", 'echo "deploying ${params.TARGET}"', ("TARGET",))
+    job(j, "team-a", "chain", "build job: 'deploy', parameters: [string(name: 'TARGET', value: 'rohan')]")
+    job(j, "team-a", "sneak", "build job: '../team-b/deploy'")
+    result, text = run(j, "team-a/chain")
+    assert result == "SUCCESS", text
+    assert "Scheduling project: team-a » deploy" in text and "Starting building: team-a » deploy #1" in text
+    downstream = session(j).get(f"{j.url}job/team-a/job/deploy/1/consoleText").text
+    assert 'Started by upstream project "team-a/chain" build number 1' in downstream
+    assert "deploying rohan" in downstream
+    with j.state.lock:
+        build = j.state.find_item("team-a/deploy").builds[1]  # type: ignore[union-attr]
+    assert build.identity.name == PREFIX + "team-a"
+    result, text = run(j, "team-a/sneak")
+    assert result == "FAILURE" and "ERROR: No item named ../team-b/deploy found" in text
