@@ -197,3 +197,20 @@ def test_computer_api_shows_executors_to_readers_only(sandbox_jenkins_factory: A
     assert bridge.get_running_builds() == []
     nodes = [n["name"] for n in bridge.get_nodes()]
     assert nodes == ["Built-In Node"], "the pod agent is removed when its block ends"
+
+
+def test_created_accounts_survive_a_restart_with_a_state_dir(
+    sandbox_jenkins_factory: Any, tmp_path: Path
+) -> None:
+    j = sandbox_jenkins_factory(state_dir=tmp_path / "state")
+    form = {"username": "jb-project-x", "password1": "Pw-1", "password2": "Pw-1", "email": "a@b"}
+    auth = (j.admin_user, j.admin_token)
+    r = requests.post(
+        f"{j.url}securityRealm/createAccountByAdmin", data=form, auth=auth, allow_redirects=False
+    )
+    assert r.status_code == 302
+    j.restart()
+    assert requests.get(f"{j.url}user/jb-project-x/api/json", auth=auth).status_code == 200
+    assert requests.get(f"{j.url}api/json", auth=("jb-project-x", "Pw-1")).status_code == 200
+    text = (tmp_path / "state" / "sandbox-jenkins.json").read_text(encoding="utf-8")
+    assert "Pw-1" not in text

@@ -6,11 +6,12 @@ import re
 
 from werkzeug.wrappers import Response
 
-from bridge.sandbox.jenkins import pages
+from bridge.sandbox.jenkins import acl, pages, persistence
 from bridge.sandbox.jenkins.context import RequestContext
+from bridge.sandbox.jenkins.credtypes import SecretCipher
 from bridge.sandbox.jenkins.errors import ItemNotFound
 from bridge.sandbox.jenkins.export import Bean, export, pruner_from
-from bridge.sandbox.jenkins.model import ADMINISTER, READ, User
+from bridge.sandbox.jenkins.model import ADMINISTER, DEFAULT_USER_PERMISSIONS, READ, SandboxState, User
 from bridge.sandbox.jenkins.routing import RouteTable
 from bridge.sandbox.jenkins.security import CRUMB_FIELD, Sessions
 
@@ -30,6 +31,40 @@ def register(routes: RouteTable) -> None:
 ID_REGEX = re.compile(r"[\w-]+")  # HudsonPrivateSecurityRealm.DEFAULT_ID_REGEX
 PROHIBITED = ("anonymous", "system", "unknown")  # User.isIdOrFullnameAllowed (case-insensitive)
 CREATED = "jenkins_users.created"  # state.extensions key: ids created through the realm, in order
+REALM_SECTION = "realm.users"  # persisted with state_dir, as Jenkins keeps users/<id>/config.xml
+
+
+def _flat_permissions(state: SandboxState) -> frozenset[str]:
+    """Without a JCasC file users get the sandbox's default set; with one the matrix decides."""
+    return DEFAULT_USER_PERMISSIONS if acl.strategy(state).kind == "legacy" else frozenset()
+
+
+def _dump_realm(state: SandboxState) -> list[dict[str, str]]:
+    cipher = SecretCipher(state.instance_salt)
+    out = []
+    for user_id in state.extensions.get(CREATED, []):
+        user = state.users.get(user_id)
+        if user is not None and user.password is not None:
+            out.append(
+                {"id": user.id, "full_name": user.full_name, "password": cipher.encrypt(user.password)}
+            )
+    return out
+
+
+def _load_realm(state: SandboxState, data: list[dict[str, str]]) -> None:
+    cipher = SecretCipher(state.instance_salt)
+    for record in data:
+        password = cipher.reveal(record["password"])
+        state.users[record["id"]] = User(
+            id=record["id"],
+            password=password,
+            full_name=record["full_name"],
+            permissions=_flat_permissions(state),
+        )
+        state.extensions.setdefault(CREATED, []).append(record["id"])
+
+
+persistence.register_section(REALM_SECTION, _dump_realm, _load_realm)
 
 
 def create_account_by_admin(ctx: RequestContext, groups: dict[str, str]) -> Response:
@@ -68,7 +103,7 @@ def create_account_by_admin(ctx: RequestContext, groups: dict[str, str]) -> Resp
         if errors:
             return pages.page("Create User", "; ".join(errors))
         ctx.state.users[username] = User(
-            id=username, password=password1, full_name=fullname, permissions=frozenset()
+            id=username, password=password1, full_name=fullname, permissions=_flat_permissions(ctx.state)
         )
         ctx.state.extensions.setdefault(CREATED, []).append(username)
     return pages.redirect(ctx.absolute("securityRealm/"))

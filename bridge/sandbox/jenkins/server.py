@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from bridge.sandbox.jenkins import acl, buildpersist, persistence
+from bridge.sandbox.jenkins import acl, buildpersist, persistence, root
 from bridge.sandbox.jenkins.app import JenkinsApp
 from bridge.sandbox.jenkins.casc import CascConfig
 from bridge.sandbox.jenkins.casc import load as casc_load
@@ -28,7 +28,10 @@ from bridge.sandbox.jenkins.model import SandboxState, User
 log = logging.getLogger(__name__)
 
 DEFAULT_VERSION = "2.479.3"
-STATE_SECTIONS = (buildpersist.SECTION,)  # imported here so the section exists before the first load
+STATE_SECTIONS = (
+    buildpersist.SECTION,
+    root.REALM_SECTION,
+)  # imported here so the section exists before the first load
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,7 @@ class SandboxJenkins:
             user.tokens.extend(t for t in spec.tokens if t not in user.tokens)
             user.groups = tuple(spec.groups)
         for user in state.users.values():
+            user.permissions = frozenset()  # the matrix decides
             user.is_admin = acl.has_permission(
                 state, acl.identity_of_user(state, user.id), state.root, acl.ADMINISTER
             )
