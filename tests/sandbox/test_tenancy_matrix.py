@@ -183,8 +183,12 @@ def test_static_agent_executors_and_what_blocks_a_node(with_agent: SandboxJenkin
         lambda: "There are no nodes with the label \u2018nope\u2019" in console(j, "team-a/nolabel")
     )
     assert wait_for(lambda: "executor on \u2018Jenkins\u2019" in console(j, "team-a/builtin"))
-    # a job without the authorize-project property runs as anonymous: no Agent/Build
+    # a job without the authorize-project property runs as anonymous: no Agent/Build (shown while the
+    # label has an idle executor, so free the static agent first)
     s = session(j)
+    for number in (1, 2, 3):
+        s.post(f"{base}{number}/stop")
+    wait_for(lambda: all(s.get(f"{base}{n}/api/json").json()["result"] for n in (1, 2, 3)))
     body = pipeline_xml("node('static') { echo 'x' }")
     assert s.post(f"{j.url}job/team-a/createItem", params={"name": "stray"}, data=body, headers=XML).ok
     trigger(j, "team-a/stray")

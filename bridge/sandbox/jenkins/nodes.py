@@ -81,47 +81,49 @@ class Executors:
     def allocate(
         self, build: Any, who: acl.Identity, label: str | None, wake: Callable[[], None]
     ) -> NodeLease | str:
+        """A lease, or the cause of blockage as the console prints it (``CauseOfBlockage.print``)."""
         with self.lock:
             if self.legacy:
                 return self._lease(self.built_in, None, build)
+            may_build = acl.has_permission(self.state, who, self.state.root, COMPUTER_BUILD)
             matching = [n for n in self.nodes() if label is None or label in n.labels]
-            why: str | None = None
+            lacking: list[str] = []
             for node in matching:
-                if not node.num_executors:
+                free = next((i for i, b in enumerate(node.slots) if b is None), None)
+                if free is None:
                     continue
-                if not acl.has_permission(self.state, who, self.state.root, COMPUTER_BUILD):
-                    why = (
-                        why or f"{LQ}{who.name}{RQ} lacks permission to run on {LQ}{_console_name(node)}{RQ}"
+                if not may_build:  # Node.canTake: the block runs as the build's identity
+                    lacking.append(
+                        f"{LQ}{who.name}{RQ} lacks permission to run on {LQ}{_console_name(node)}{RQ}"
                     )
                     continue
-                free = next((i for i, b in enumerate(node.slots) if b is None), None)
-                if free is not None:
-                    return self._lease(node, free, build)
+                return self._lease(node, free, build)
             template = next((t for t in self.templates if label is not None and label in t.labels), None)
-            if template is not None and why is None:
+            if template is not None:
                 name = f"{template.name}-" + "".join(
                     secrets.choice(string.ascii_lowercase + string.digits) for _ in range(5)
                 )
-                if not acl.has_permission(self.state, who, self.state.root, COMPUTER_BUILD):
-                    why = f"{LQ}{who.name}{RQ} lacks permission to run on {LQ}{name}{RQ}"
+                if not may_build:
+                    lacking.append(f"{LQ}{who.name}{RQ} lacks permission to run on {LQ}{name}{RQ}")
                 else:
                     pod = Node(name, frozenset({*template.labels, name}), 1, "pod")
                     self.agents.append(pod)
-                    return self._lease(
-                        pod, 0, build, note=f"Agent {name} is provisioned from template {template.name}"
-                    )
-            if why is None:
-                why = self._why(label, matching)
+                    note = f"Agent {name} is provisioned from template {template.name}"
+                    return self._lease(pod, 0, build, note=note)
             if wake not in self._waiters:
                 self._waiters.append(wake)
-            return why
+            return "; ".join(lacking) if lacking else self._why(label, matching)
 
     def _why(self, label: str | None, matching: list[Node]) -> str:
-        if label is not None and not matching and not any(label in t.labels for t in self.templates):
+        """``Queue.BuildableItem.getCauseOfBlockage``: without agents labels are not discussed; a label
+        without nodes; one busy node (named); several (the label named)."""
+        if label is None or not self.agents:
+            return "Waiting for next available executor"
+        if not matching:
             return f"There are no nodes with the label {LQ}{label}{RQ}"
-        if len(matching) == 1 and self.agents:
+        if len(matching) == 1:
             return f"Waiting for next available executor on {LQ}{_console_name(matching[0])}{RQ}"
-        return "Waiting for next available executor"
+        return f"Waiting for next available executor on {LQ}{label}{RQ}"
 
     def _lease(self, node: Node, slot: int | None, build: Any, note: str | None = None) -> NodeLease:
         if slot is not None:
