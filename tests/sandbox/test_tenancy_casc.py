@@ -214,3 +214,31 @@ def test_created_accounts_survive_a_restart_with_a_state_dir(
     assert requests.get(f"{j.url}api/json", auth=("jb-project-x", "Pw-1")).status_code == 200
     text = (tmp_path / "state" / "sandbox-jenkins.json").read_text(encoding="utf-8")
     assert "Pw-1" not in text
+
+
+def test_builds_never_see_system_scope_credentials_of_the_system_store(sandbox_jenkins_factory: Any) -> None:
+    import xml.etree.ElementTree as ET
+
+    from tests.sandbox.pipeline_helpers import create_job, fast
+    from tests.sandbox.wire import XML, token_session
+
+    j = sandbox_jenkins_factory()
+    fast(j)
+    s = token_session(j)
+    for cred_id, scope in (("sys", "SYSTEM"), ("glob", "GLOBAL")):
+        root = ET.Element("org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl")
+        ET.SubElement(root, "scope").text = scope
+        ET.SubElement(root, "id").text = cred_id
+        ET.SubElement(root, "secret").text = f"{cred_id}-value-123"
+        url = f"{j.url}credentials/store/system/domain/_/createCredentials"
+        assert s.post(url, data=ET.tostring(root, encoding="unicode"), headers=XML).status_code == 200
+    for cred_id in ("sys", "glob"):
+        binding = f"string(credentialsId: '{cred_id}', variable: 'X')"
+        script = f"node {{ withCredentials([{binding}]) {{ echo 'bound' }} }}"
+        create_job(j, cred_id, script)
+        assert s.post(f"{j.url}job/{cred_id}/build").status_code == 201
+    results = {
+        c: wait_for(lambda c=c: s.get(f"{j.url}job/{c}/1/api/json").json()["result"]) for c in ("sys", "glob")
+    }
+    assert results == {"sys": "FAILURE", "glob": "SUCCESS"}
+    assert "Could not find credentials entry with ID 'sys'" in s.get(f"{j.url}job/sys/1/consoleText").text
