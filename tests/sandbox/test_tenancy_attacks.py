@@ -22,6 +22,7 @@ from tests.sandbox.tenancy_helpers import (
     session,
     start,
 )
+from tests.sandbox.wire import pipeline_xml
 
 ATTACK_NODE = "node('built-in') { sh 'cat $JENKINS_HOME/secrets/master.key; env' }"
 ATTACK_BUILD = (
@@ -213,6 +214,29 @@ def test_a_team_a_build_cannot_read_team_b_credentials(sandbox_jenkins_factory: 
     assert "+ echo ****" in console
 
 
+def test_only_an_identity_with_job_configure_uses_the_folder_credentials(
+    sandbox_jenkins_factory: Any, tmp_path: Path
+) -> None:
+    """A job without the authorize-project property runs as anonymous: even its own folder's credentials
+    are out of reach (Credentials/UseItem, implied by Job/Configure, is what the project identity holds)."""
+    j = start(sandbox_jenkins_factory, tmp_path)
+    two_projects(j)
+    script = "withCredentials([usernamePassword(credentialsId: 'dockerhub-id', usernameVariable: 'U', "
+    script += "passwordVariable: 'P')]) { echo 'bound' }"
+    job(j, "team-a", "own", script)
+    result, text = run(j, "team-a/own")
+    assert result == "SUCCESS", text
+    r = session(j).post(
+        f"{j.url}job/team-a/createItem",
+        params={"name": "stray"},
+        data=pipeline_xml(script),
+        headers={"Content-Type": "application/xml"},
+    )
+    assert r.status_code == 200
+    result, text = run(j, "team-a/stray")
+    assert result == "FAILURE" and "Could not find credentials entry with ID 'dockerhub-id'" in text
+
+
 @pytest.mark.parametrize("kind", ["timer", "scm"])
 def test_nothing_runs_as_system_even_cron_and_scm_builds(
     sandbox_jenkins_factory: Any, tmp_path: Path, kind: str
@@ -245,8 +269,6 @@ def test_nothing_runs_as_system_even_cron_and_scm_builds(
 
 
 def job_without_property() -> str:
-    from tests.sandbox.wire import pipeline_xml
-
     return pipeline_xml("node('maven') { sh 'true' }")
 
 

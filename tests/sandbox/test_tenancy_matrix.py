@@ -27,7 +27,7 @@ jenkins:
       entries:
         - user: {name: admin, permissions: [Overall/Administer]}
         - group: {name: authenticated, permissions: [Overall/Read]}
-        - user: {name: gina, permissions: [Job/Read]}
+        - user: {name: gina, permissions: [Job/Read, Job/Build]}
 """
 PARENT = "org.jenkinsci.plugins.matrixauth.inheritance.InheritParentStrategy"
 GLOBAL = "org.jenkinsci.plugins.matrixauth.inheritance.InheritGlobalStrategy"
@@ -114,6 +114,43 @@ def test_inheritance_strategies_under_project_matrix(sandbox_jenkins_factory: An
     pipeline(j, "glob/mine", NONE, ("hudson.model.Item.Read:ursula",))
     assert status(j, "ursula", "glob/mine") == 200
     assert status(j, "gina", "glob/mine") == 404
+
+
+def test_inherit_global_skips_the_parent_folder(sandbox_jenkins_factory: Any, tmp_path: Path) -> None:
+    """gina holds Job/Build globally; ``outer`` (non-inheriting) only lets her read. Below it, a folder that
+    inherits from the global matrix gives her Build; one that inherits from its parent does not."""
+    j = matrix_jenkins(sandbox_jenkins_factory, tmp_path, "projectMatrix")
+    folder(j, "outer", NONE, ("USER:hudson.model.Item.Read:gina",))
+    folder(j, "outer/g", GLOBAL, ("USER:hudson.model.Item.Read:nobody",))
+    folder(j, "outer/p", PARENT, ("USER:hudson.model.Item.Read:nobody",))
+    pipeline(j, "outer/g/j")
+    pipeline(j, "outer/p/j")
+    gina = session(j, "gina")
+    assert gina.post(f"{j.url}job/outer/job/g/job/j/build").status_code == 201
+    r = gina.post(f"{j.url}job/outer/job/p/job/j/build")
+    assert r.status_code == 403 and r.headers["X-Required-Permission"] == "hudson.model.Item.Build"
+
+
+def test_parent_read_rule_hides_running_builds(sandbox_jenkins_factory: Any, tmp_path: Path) -> None:
+    """A job-level Job/Read without Job/Read on its folder is no Job/Read (the executors API)."""
+    j = matrix_jenkins(sandbox_jenkins_factory, tmp_path, "projectMatrix")
+    folder(j, "plain")
+    root = ET.fromstring(pipeline_xml("input message: 'go?'").split("\n", 1)[1])
+    root.find("properties").append(  # type: ignore[union-attr]
+        _property("hudson.security.AuthorizationMatrixProperty", NONE, ["USER:hudson.model.Item.Read:ursula"])
+    )
+    _create(j, "plain/mine", ET.tostring(root, encoding="unicode"))
+    admin = session(j)
+    admin.auth = ("admin", "adm")
+    assert admin.post(f"{j.url}job/plain/job/mine/build").status_code == 201
+    wait_for(lambda: admin.get(f"{j.url}job/plain/job/mine/1/wfapi/pendingInputActions").json())
+    tree = {"tree": "computer[oneOffExecutors[currentExecutable[url]]]"}
+    for user, visible in (("admin", True), ("gina", False), ("ursula", False)):
+        s = session(j, user)
+        s.auth = (user, "adm" if user == "admin" else f"{user}-token")
+        executors = s.get(f"{j.url}computer/api/json", params=tree).json()["computer"][0]["oneOffExecutors"]
+        assert (executors[0]["currentExecutable"] is not None) is visible, user
+    admin.post(f"{j.url}job/plain/job/mine/1/stop")
 
 
 def test_global_matrix_ignores_item_properties(sandbox_jenkins_factory: Any, tmp_path: Path) -> None:

@@ -251,14 +251,20 @@ def has_permission(state: SandboxState, who: Identity, item: Item, permission: s
 
 def _item_has(state: SandboxState, config: Strategy, who: Identity, item: Item, permission: str) -> bool:
     parent = item.parent
-    parent_is_item = parent is not None and not parent.is_root
-    if permission in (ITEM_READ, ITEM_DISCOVER) and parent_is_item:
-        assert parent is not None
-        if not _item_has(state, config, who, parent, permission):
-            return False
+    parent_read = permission in (ITEM_READ, ITEM_DISCOVER) and parent is not None and not parent.is_root
+    if parent_read and not _item_has(state, config, who, parent, permission):  # type: ignore[arg-type]
+        return False  # the parent-read rule
+    return _acl(config, who, item, permission)
+
+
+def _acl(config: Strategy, who: Identity, item: Item | None, permission: str) -> bool:
+    """``ProjectMatrixAuthorizationStrategy.getACL(item)``: the item's property with its inheritance
+    strategy, or the parent's ACL when it has none; the root is the global matrix."""
+    if item is None or (isinstance(item, Folder) and item.is_root):
+        return config.matrix.has(who, permission)
     found = item_property(item)
     if found is None:
-        return _parent_acl(state, config, who, item, permission)
+        return _acl(config, who, item.parent, permission)
     inheritance, own = found
     if own.has(who, permission):
         return True
@@ -266,24 +272,7 @@ def _item_has(state: SandboxState, config: Strategy, who: Identity, item: Item, 
         return config.matrix.has(who, ADMINISTER)
     if inheritance == INHERIT_GLOBAL:
         return config.matrix.has(who, permission)
-    return _parent_acl(state, config, who, item, permission)
-
-
-def _parent_acl(state: SandboxState, config: Strategy, who: Identity, item: Item, permission: str) -> bool:
-    parent = item.parent
-    if parent is None or parent.is_root:
-        return config.matrix.has(who, permission)
-    found = item_property(parent)
-    if found is None:
-        return _parent_acl(state, config, who, parent, permission)
-    inheritance, own = found
-    if own.has(who, permission):
-        return True
-    if inheritance == NON_INHERITING:
-        return config.matrix.has(who, ADMINISTER)
-    if inheritance == INHERIT_GLOBAL:
-        return config.matrix.has(who, permission)
-    return _parent_acl(state, config, who, parent, permission)
+    return _acl(config, who, item.parent, permission)
 
 
 def visible(state: SandboxState, who: Identity, item: Item) -> bool:
