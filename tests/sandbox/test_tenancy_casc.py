@@ -3,6 +3,7 @@ jenkins-config/ over HTTP (python-jenkins as the client)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -31,6 +32,7 @@ from tests.sandbox.tenancy_helpers import (
     session,
     start,
 )
+from tests.sandbox.wire import FOLDER_MODE as FOLDER
 
 
 def test_shipped_file_loads_with_secrets_from_files_and_defaults(tmp_path: Path) -> None:
@@ -242,3 +244,48 @@ def test_builds_never_see_system_scope_credentials_of_the_system_store(sandbox_j
     }
     assert results == {"sys": "FAILURE", "glob": "SUCCESS"}
     assert "Could not find credentials entry with ID 'sys'" in s.get(f"{j.url}job/sys/1/consoleText").text
+
+
+AGENT_1 = """
+jenkins:
+  numExecutors: 0
+  securityRealm:
+    local:
+      users:
+        - id: admin
+          password: pw
+  authorizationStrategy:
+    projectMatrix:
+      entries:
+        - user: {name: admin, permissions: [Overall/Administer]}
+  nodes:
+    - permanent: {name: agent-1, labelString: linux, numExecutors: 2}
+"""
+
+
+def test_computer_api_has_the_shape_of_the_reference_sample(
+    sandbox_jenkins_factory: Any, tmp_path: Path
+) -> None:
+    from tests.sandbox.pipeline_helpers import create_job, fast
+    from tests.sandbox.wire import sample_json, shape
+
+    path = tmp_path / "agent.yaml"
+    path.write_text(AGENT_1, encoding="utf-8")
+    j = sandbox_jenkins_factory(casc=path, casc_environ={}, admin_user="admin", admin_token="adm")
+    fast(j)
+    s = requests.Session()
+    s.auth = ("admin", "adm")
+    assert s.post(f"{j.url}createItem", params={"name": "tenant-a"}, data={"mode": FOLDER}).status_code == 200
+    create_job(j, "tenant-a/app", "node('linux') { input message: 'go?' }")
+    assert s.post(f"{j.url}job/tenant-a/job/app/build").status_code == 201
+    wait_for(lambda: s.get(f"{j.url}job/tenant-a/job/app/1/wfapi/pendingInputActions").json())
+    tree = "computer[displayName,executors[currentExecutable[url]],oneOffExecutors[currentExecutable[url]]]"
+    ours = s.get(f"{j.url}computer/api/json", params={"tree": tree}).json()
+    reference = sample_json("computer-api-json-tree-running-pipeline.json")
+    assert json.dumps(shape(ours)) == json.dumps(shape(reference))  # keys in Jenkins's order too
+    assert [c["_class"] for c in ours["computer"]] == [c["_class"] for c in reference["computer"]]
+    assert [c["displayName"] for c in ours["computer"]] == ["Built-In Node", "agent-1"]
+    agent = ours["computer"][1]["executors"]
+    assert agent[0]["currentExecutable"]["url"] == f"{j.url}job/tenant-a/job/app/1/"
+    assert agent[1] == {"currentExecutable": None}
+    s.post(f"{j.url}job/tenant-a/job/app/1/stop")
