@@ -275,8 +275,9 @@ class BuildService:
     def _allocate(
         self, job: Job, number: int, who: acl.Identity, label: str | None, wake: Any
     ) -> NodeLease | str:
-        with self.state.lock:
-            build = job.builds.get(number)
+        # Called from the run's wait predicate, which holds the run's condition: never take the
+        # instance lock here (request handlers take it before a run's condition).
+        build = job.builds.get(number)
         return nodes.executors(self.state, self.services).allocate(build, who, label, wake)
 
     def _trigger(
@@ -299,10 +300,11 @@ class BuildService:
         display = itemjson.full_display_name(target)
 
         def state() -> tuple[int | None, str | None]:
-            with self.state.lock:
-                if queued.build is None:
-                    return None, "ABORTED" if queued.cancelled else None
-                return queued.build.number, queued.build.result
+            # read without the instance lock: the caller holds the upstream run's condition
+            build = queued.build
+            if build is None:
+                return None, "ABORTED" if queued.cancelled else None
+            return build.number, build.result
 
         return Downstream(display, state)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.sandbox.jenkins import acl
+from bridge.sandbox.jenkins.casc import CascConfig
 from bridge.sandbox.jenkins.model import SandboxState
 from bridge.sandbox.jenkins.pipeline.context import NodeLease
 
@@ -54,8 +55,6 @@ class Template:
 
 class Executors:
     def __init__(self, state: SandboxState, controller_env: dict[str, str]) -> None:
-        from bridge.sandbox.jenkins.casc import CascConfig
-
         config = state.extensions.get("casc")
         self.state = state
         self.lock = threading.Lock()
@@ -172,10 +171,17 @@ def _master_key(state: SandboxState) -> str:
     return hashlib.sha256(("master.key:" + state.instance_salt).encode()).hexdigest() * 8
 
 
+_CREATING = threading.Lock()
+
+
 def executors(state: SandboxState, services: dict[str, Any]) -> Executors:
-    """The instance's executors (created on first use)."""
+    """The instance's executors (created on first use; safe without the instance lock)."""
     found = state.extensions.get(KEY)
-    if not isinstance(found, Executors):
-        found = Executors(state, services.get("controller_env") or {})
-        state.extensions[KEY] = found
-    return found
+    if isinstance(found, Executors):
+        return found
+    with _CREATING:
+        found = state.extensions.get(KEY)
+        if not isinstance(found, Executors):
+            found = Executors(state, services.get("controller_env") or {})
+            state.extensions[KEY] = found
+        return found
