@@ -289,3 +289,13 @@ def test_computer_api_has_the_shape_of_the_reference_sample(
     assert agent[0]["currentExecutable"]["url"] == f"{j.url}job/tenant-a/job/app/1/"
     assert agent[1] == {"currentExecutable": None}
     s.post(f"{j.url}job/tenant-a/job/app/1/stop")
+
+
+def test_the_shipped_fixture_is_the_shipped_configuration(sandbox_jenkins_shipped: Any) -> None:
+    from tests.fixtures.sandbox import SHIPPED_BRIDGE_TOKEN, SHIPPED_BRIDGE_USER
+
+    j = sandbox_jenkins_shipped
+    bridge = jenkins.Jenkins(j.url, username=SHIPPED_BRIDGE_USER, password=SHIPPED_BRIDGE_TOKEN)
+    assert bridge.get_whoami()["id"] == SHIPPED_BRIDGE_USER
+    assert j.casc is not None and j.casc.num_executors == 0 and j.casc.strategy.kind == "projectMatrix"
+    assert requests.get(f"{j.url}api/json", auth=("admin", "jenkins-admin-password-value")).status_code == 200
