@@ -44,7 +44,9 @@ def test_shipped_file_loads_with_secrets_from_files_and_defaults(tmp_path: Path)
     }
     assert config.strategy.kind == "projectMatrix"
     assert [a.kind for a in config.authenticators] == ["project", "global"]
-    assert [(a.name, a.labels, a.template) for a in config.agents] == [("maven", ("maven",), True)]
+    assert [(a.name, a.labels, a.template, a.mode) for a in config.agents] == [
+        ("maven", ("maven",), True, "NORMAL")
+    ]
     # what the file uses and the sandbox does not model is listed, not silently dropped
     assert "jenkins.remotingSecurity" in config.not_modelled
     assert "jenkins.clouds.kubernetes.templates.containers" in config.not_modelled

@@ -159,6 +159,7 @@ def test_no_build_runs_on_the_controller_or_as_system() -> None:
     assert {"authorize-project", "matrix-auth", "kubernetes"} <= _plugins()
     templates = casc["jenkins"]["clouds"][0]["kubernetes"]["templates"]
     assert any(t["label"] == "maven" for t in templates), "the seed pipeline asks for label maven"
+    assert any(t.get("nodeUsageMode") == "NORMAL" for t in templates), "agent any / node {} need a taker"
 
 
 SECRETISH = re.compile(r"PASSWORD|TOKEN|SECRET|KEY", re.IGNORECASE)

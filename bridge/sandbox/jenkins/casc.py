@@ -9,7 +9,7 @@ unresolved variable becomes the empty string (JCasC logs "Found unresolved varia
 Modelled: ``jenkins.numExecutors``/``mode``/``systemMessage``, ``securityRealm.local`` users,
 ``authorizationStrategy`` (``globalMatrix``/``projectMatrix``, ``entries`` and legacy ``permissions``;
 ``loggedInUsersCanDoAnything``/``unsecured`` are refused), ``nodes[].permanent``,
-``clouds[].kubernetes.templates`` (labels), ``security.queueItemAuthenticator``. Keys the shipped file
+``clouds[].kubernetes.templates`` (labels, ``nodeUsageMode``), ``security.queueItemAuthenticator``. Keys the shipped file
 uses that the sandbox accepts without modelling are listed in ``NOT_MODELLED``; any other key is an
 error (JCasC refuses unknown attributes too), so nothing is ignored silently.
 """
@@ -82,6 +82,7 @@ class AgentSpec:
     labels: tuple[str, ...]
     num_executors: int = 1
     template: bool = False
+    mode: str = "NORMAL"  # EXCLUSIVE: only tasks whose label matches (a pod template's default)
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,12 @@ class _Resolver:
         return _VAR.sub(one, text)
 
 
+def _mode(value: Any, path: str) -> str:
+    if str(value) not in ("NORMAL", "EXCLUSIVE"):
+        raise CascError(f"{path}: No enum constant hudson.model.Node.Mode.{value}")
+    return str(value)
+
+
 def _read(path: Path, *, trim: bool) -> str | None:
     if not path.is_file():
         return None
@@ -235,7 +242,7 @@ class _Reader:
         self._check_keys(unclassified, "unclassified", set())
         return CascConfig(
             num_executors=int(jenkins.get("numExecutors", 2)),
-            mode=str(jenkins.get("mode", "NORMAL")),
+            mode=_mode(jenkins.get("mode", "NORMAL"), "jenkins.mode"),
             system_message=str(jenkins.get("systemMessage", "")),
             users=self._users(jenkins.get("securityRealm")),
             strategy=self._strategy(jenkins.get("authorizationStrategy")),
@@ -300,6 +307,7 @@ class _Reader:
                     name=str(spec["name"]),
                     labels=tuple(str(spec.get("labelString") or "").split()),
                     num_executors=int(spec.get("numExecutors", 1)),
+                    mode=_mode(spec.get("mode", "NORMAL"), "jenkins.nodes.permanent.mode"),
                 )
             )
         return out
@@ -313,9 +321,12 @@ class _Reader:
             self._check_keys(cloud, "jenkins.clouds.kubernetes", {"name", "templates"})
             for template in cloud.get("templates") or []:
                 spec = self._mapping(template, "jenkins.clouds.kubernetes.templates")
-                self._check_keys(spec, "jenkins.clouds.kubernetes.templates", {"name", "label"})
+                self._check_keys(
+                    spec, "jenkins.clouds.kubernetes.templates", {"name", "label", "nodeUsageMode"}
+                )
                 labels = tuple(str(spec.get("label") or "").split())
-                out.append(AgentSpec(name=str(spec["name"]), labels=labels, template=True))
+                mode = _mode(spec.get("nodeUsageMode", "EXCLUSIVE"), "jenkins.clouds.kubernetes.templates")
+                out.append(AgentSpec(name=str(spec["name"]), labels=labels, template=True, mode=mode))
         return out
 
     def _authenticators(self, node: Any) -> tuple[Authenticator, ...]:

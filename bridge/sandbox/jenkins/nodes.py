@@ -37,6 +37,7 @@ class Node:
     labels: frozenset[str]
     num_executors: int
     kind: str  # built-in | permanent | pod
+    mode: str = "NORMAL"  # EXCLUSIVE: only tasks whose label expression matches it
     slots: list[Any] = field(default_factory=list)  # the Build occupying each executor, or None
 
     def __post_init__(self) -> None:
@@ -51,6 +52,7 @@ class Node:
 class Template:
     name: str
     labels: frozenset[str]
+    mode: str = "EXCLUSIVE"  # the kubernetes plugin's default nodeUsageMode
 
 
 class Executors:
@@ -61,16 +63,17 @@ class Executors:
         self.legacy = not isinstance(config, CascConfig)
         self.controller_env = dict(controller_env)
         executors = config.num_executors if isinstance(config, CascConfig) else 2
-        self.built_in = Node("", frozenset({BUILT_IN}), executors, "built-in")
+        mode = config.mode if isinstance(config, CascConfig) else "NORMAL"
+        self.built_in = Node("", frozenset({BUILT_IN}), executors, "built-in", mode)
         self.agents: list[Node] = []
         self.templates: list[Template] = []
         if isinstance(config, CascConfig):
             for spec in config.agents:
                 if spec.template:
-                    self.templates.append(Template(spec.name, frozenset(spec.labels)))
+                    self.templates.append(Template(spec.name, frozenset(spec.labels), spec.mode))
                 else:
                     labels = frozenset({*spec.labels, spec.name})
-                    self.agents.append(Node(spec.name, labels, spec.num_executors, "permanent"))
+                    self.agents.append(Node(spec.name, labels, spec.num_executors, "permanent", spec.mode))
         self._waiters: list[Callable[[], None]] = []
 
     def nodes(self) -> list[Node]:
@@ -85,7 +88,7 @@ class Executors:
             if self.legacy:
                 return self._lease(self.built_in, None, build)
             may_build = acl.has_permission(self.state, who, self.state.root, COMPUTER_BUILD)
-            matching = [n for n in self.nodes() if label is None or label in n.labels]
+            matching = [n for n in self.nodes() if _takes(n.labels, n.mode, label)]
             lacking: list[str] = []
             for node in matching:
                 free = next((i for i, b in enumerate(node.slots) if b is None), None)
@@ -97,7 +100,7 @@ class Executors:
                     )
                     continue
                 return self._lease(node, free, build)
-            template = next((t for t in self.templates if label is not None and label in t.labels), None)
+            template = next((t for t in self.templates if _takes(t.labels, t.mode, label)), None)
             if template is not None:
                 name = f"{template.name}-" + "".join(
                     secrets.choice(string.ascii_lowercase + string.digits) for _ in range(5)
@@ -105,7 +108,7 @@ class Executors:
                 if not may_build:
                     lacking.append(f"{LQ}{who.name}{RQ} lacks permission to run on {LQ}{name}{RQ}")
                 else:
-                    pod = Node(name, frozenset({*template.labels, name}), 1, "pod")
+                    pod = Node(name, frozenset({*template.labels, name}), 1, "pod", template.mode)
                     self.agents.append(pod)
                     note = f"Agent {name} is provisioned from template {template.name}"
                     return self._lease(pod, 0, build, note=note)
@@ -158,6 +161,11 @@ class Executors:
                 wake()
 
         return release
+
+
+def _takes(labels: frozenset[str], mode: str, label: str | None) -> bool:
+    """``Node.canTake`` on labels: a labelled task needs the label; an unlabelled one a NORMAL node."""
+    return label in labels if label is not None else mode == "NORMAL"
 
 
 def _console_name(node: Node) -> str:
