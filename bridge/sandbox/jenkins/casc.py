@@ -9,9 +9,9 @@ unresolved variable becomes the empty string (JCasC logs "Found unresolved varia
 Modelled: ``jenkins.numExecutors``/``mode``/``systemMessage``, ``securityRealm.local`` users,
 ``authorizationStrategy`` (``globalMatrix``/``projectMatrix``, ``entries`` and legacy ``permissions``;
 ``loggedInUsersCanDoAnything``/``unsecured`` are refused), ``nodes[].permanent``,
-``clouds[].kubernetes.templates`` (labels, ``nodeUsageMode``), ``security.queueItemAuthenticator``. Keys the shipped file
-uses that the sandbox accepts without modelling are listed in ``NOT_MODELLED``; any other key is an
-error (JCasC refuses unknown attributes too), so nothing is ignored silently.
+``clouds[].kubernetes.templates`` (labels, ``nodeUsageMode``), ``security.queueItemAuthenticator``.
+Keys the shipped file uses that the sandbox accepts without modelling are listed in ``NOT_MODELLED``;
+any other key is an error (JCasC refuses unknown attributes too), so nothing is ignored silently.
 """
 
 from __future__ import annotations
