@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -34,6 +34,14 @@ def sandbox() -> None:
     help="A non-admin user with an API token and groups (repeatable).",
 )
 @click.option(
+    "--casc",
+    "casc",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A JCasC YAML file (repeatable, merged), e.g. jenkins-config/casc/jenkins.yaml; "
+    "${VAR} comes from the environment or from files in $SECRETS (default /run/secrets).",
+)
+@click.option(
     "-D",
     "properties",
     multiple=True,
@@ -49,22 +57,32 @@ def jenkins(
     state_dir: str | None,
     url_prefix: str,
     add_users: tuple[str, ...],
+    casc: tuple[str, ...],
     properties: tuple[str, ...],
 ) -> None:
     """Serve a sandbox Jenkins until interrupted (Ctrl-C)."""
-    from bridge.sandbox.jenkins import SandboxJenkins
+    import os
 
-    server = SandboxJenkins(
-        users=[_user_spec(spec) for spec in add_users],
-        system_properties=dict(_property(p) for p in properties),
-        host=host,
-        port=port,
-        admin_user=user,
-        admin_token=token,
-        admin_password=password,
-        state_dir=state_dir,
-        url_prefix=url_prefix,
-    )
+    from bridge.sandbox.jenkins import SandboxJenkins
+    from bridge.sandbox.jenkins.casc import CascError
+
+    try:
+        server = _server(
+            SandboxJenkins,
+            casc,
+            dict(os.environ),
+            properties,
+            add_users,
+            host,
+            port,
+            user,
+            token,
+            password,
+            state_dir,
+            url_prefix,
+        )
+    except CascError as e:
+        raise click.ClickException(str(e)) from None
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -76,7 +94,7 @@ def jenkins(
     click.echo(f"user: {server.admin_user}")
     if token is None:
         click.echo(f"API token: {server.admin_token}")
-    if password is None:
+    if password is None and not casc:  # with --casc the realm's password (from the file) stays
         click.echo(f"password: {server.admin_password}")
     try:
         while not stop.wait(0.5):
@@ -86,6 +104,37 @@ def jenkins(
     finally:
         server.stop()
         click.echo("stopped")
+
+
+def _server(
+    factory: Any,
+    casc: tuple[str, ...],
+    environ: dict[str, str],
+    properties: tuple[str, ...],
+    add_users: tuple[str, ...],
+    host: str,
+    port: int,
+    user: str,
+    token: str | None,
+    password: str | None,
+    state_dir: str | None,
+    url_prefix: str,
+) -> Any:
+    """With ``--casc`` the process environment is the controller's (JCasC variables; what builds on
+    the built-in node inherit), and the admin user's token is added to the realm user of that name."""
+    return factory(
+        users=[_user_spec(spec) for spec in add_users],
+        system_properties=dict(_property(p) for p in properties),
+        host=host,
+        port=port,
+        admin_user=user,
+        admin_token=token,
+        admin_password=password,
+        state_dir=state_dir,
+        url_prefix=url_prefix,
+        casc=list(casc) or None,
+        casc_environ=environ if casc else None,
+    )
 
 
 def _user_spec(spec: str) -> UserSpec:

@@ -112,19 +112,88 @@ def test_kubeconfig_credentials_default_to_a_stock_plugin() -> None:
     assert "kubernetes-cd" not in _plugins()
 
 
+def _casc() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load((CONFIG / "casc" / "jenkins.yaml").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
 def test_users_are_not_administrators_so_jenkins_applies_input_submitters() -> None:
-    casc = yaml.safe_load((CONFIG / "casc" / "jenkins.yaml").read_text(encoding="utf-8"))["jenkins"]
+    casc = _casc()["jenkins"]
     strategy = casc["authorizationStrategy"]
-    assert list(strategy) == ["globalMatrix"], "an administrator may approve any input"
-    entries = strategy["globalMatrix"]["entries"]
+    assert list(strategy) == ["projectMatrix"], (
+        "folder-level grants need projectMatrix (globalMatrix ignores them)"
+    )
+    entries = strategy["projectMatrix"]["entries"]
     admins = {
         e["user"]["name"] for e in entries if "user" in e and "Overall/Administer" in e["user"]["permissions"]
     }
-    assert "${BRIDGE_JENKINS_USER:-jenkins-bridge}" in admins
+    assert admins == {"${BRIDGE_JENKINS_USER:-jenkins-bridge}", "${JENKINS_ADMIN_ID:-admin}"}
     for entry in entries:
         if "group" in entry:
             assert "Overall/Administer" not in entry["group"]["permissions"]
     assert casc["crumbIssuer"], "the bridge handles crumbs; keep CSRF protection on"
+
+
+def test_nobody_holds_a_job_permission_globally() -> None:
+    """Job/Read, Build, Cancel, Replay come only from the folder matrix the bridge renders."""
+    entries = _casc()["jenkins"]["authorizationStrategy"]["projectMatrix"]["entries"]
+    granted = {p for e in entries for spec in e.values() for p in spec["permissions"]}
+    assert granted == {"Overall/Administer", "Overall/Read", "Agent/Build"}
+
+
+def test_no_build_runs_on_the_controller_or_as_system() -> None:
+    casc = _casc()
+    assert casc["jenkins"]["numExecutors"] == 0
+    authenticators = casc["security"]["queueItemAuthenticator"]["authenticators"]
+    assert [next(iter(a)) for a in authenticators] == ["project", "global"]
+    project = authenticators[0]["project"]
+    prefix = "org.jenkinsci.plugins.authorizeproject.strategy."
+    assert project["enabledStrategies"] == [prefix + "SpecificUsersAuthorizationStrategy"]
+    assert set(project["disabledStrategies"]) == {
+        prefix + "SystemAuthorizationStrategy",
+        prefix + "TriggeringUsersAuthorizationStrategy",
+        prefix + "AnonymousAuthorizationStrategy",
+    }
+    # the fallback never answers nothing (core would run the build as SYSTEM)
+    assert authenticators[1]["global"]["strategy"] == "anonymousAuthorizationStrategy"
+    assert {"authorize-project", "matrix-auth", "kubernetes"} <= _plugins()
+    templates = casc["jenkins"]["clouds"][0]["kubernetes"]["templates"]
+    assert any(t["label"] == "maven" for t in templates), "the seed pipeline asks for label maven"
+    assert any(t.get("nodeUsageMode") == "NORMAL" for t in templates), "agent any / node {} need a taker"
+
+
+SECRETISH = re.compile(r"PASSWORD|TOKEN|SECRET|KEY", re.IGNORECASE)
+
+
+def test_controller_secrets_are_files_never_environment_variables() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    jenkins = compose["services"]["jenkins"]
+    assert not [name for name in jenkins.get("environment", {}) if SECRETISH.search(name)]
+    text = yaml.safe_dump(_casc())  # values only, not comments
+    variables = set(re.findall(r"\$\{([^}:]+)\}", text))  # no default: must be provided
+    assert variables == {"jenkins-admin-password", "bridge-jenkins-password"}
+    provided = set(jenkins["secrets"])
+    assert variables <= provided and set(compose["secrets"]) == provided
+    script = (CONFIG / "init.groovy.d" / "bridge-api-token.groovy").read_text(encoding="utf-8")
+    assert "'bridge-jenkins-token'" in script and "bridge-jenkins-token" in provided
+    dockerfile = (CONFIG / "Dockerfile").read_text(encoding="utf-8")
+    env_names = re.findall(r"(?:^ENV\s+|^\s+)([A-Z_]+)=", dockerfile, re.MULTILINE)
+    assert "JAVA_OPTS" in env_names and not [n for n in env_names if SECRETISH.search(n)]
+
+
+def test_compose_has_a_static_agent_since_the_controller_has_no_executors() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    agent_casc = yaml.safe_load((CONFIG / "compose" / "static-agent.yaml").read_text(encoding="utf-8"))
+    node = agent_casc["jenkins"]["nodes"][0]["permanent"]
+    agent = compose["services"]["agent"]
+    assert agent["environment"]["JENKINS_AGENT_NAME"] == node["name"]
+    mounts = compose["services"]["jenkins"]["volumes"]
+    assert any(
+        m.startswith("./jenkins-config/compose/static-agent.yaml:/usr/share/jenkins/ref/casc/")
+        for m in mounts
+    )
+    assert not [v for v in agent.get("volumes", []) if v.split(":")[0] == "jenkins-home"], (
+        "agents never see the home"
+    )
 
 
 def test_compose_and_start_up_script_use_the_names_the_bridge_reads() -> None:
@@ -134,7 +203,7 @@ def test_compose_and_start_up_script_use_the_names_the_bridge_reads() -> None:
     unknown = [name for name in bridge_env if name.startswith("BRIDGE_") and name not in known]
     assert not unknown, f"docker-compose sets settings the bridge does not have: {unknown}"
     script = (CONFIG / "init.groovy.d" / "bridge-api-token.groovy").read_text(encoding="utf-8")
-    assert set(re.findall(r"getenv\('(\w+)'\)", script)) == {"BRIDGE_JENKINS_USER", "BRIDGE_JENKINS_TOKEN"}
+    assert set(re.findall(r"getenv\('(\w+)'\)", script)) == {"BRIDGE_JENKINS_USER", "SECRETS"}
     dockerfile = (CONFIG / "Dockerfile").read_text(encoding="utf-8")
     assert "adminCanGenerateNewTokens=true" in dockerfile  # attribution "user-token" needs it
 

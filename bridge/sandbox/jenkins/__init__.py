@@ -20,6 +20,12 @@ Layout (one concern per module):
 ``errors``          the sandbox's own error types (it imports nothing of the bridge)
 ``model``           state: users, folders, jobs, credential stores (one lock per instance)
 ``items`` …         endpoint modules (``root``, ``items``, ``credentials``)
+``casc``            JCasC loader (``SandboxJenkins(casc=...)``): users, strategy, executors, agents
+``acl``             matrix-auth: global/project matrix, item properties, inheritance, SYSTEM
+``identity``        authorize-project: the identity a build runs as
+``nodes``           executors: built-in node, static agents, Kubernetes pod templates
+``buildstep``       the ``build`` step's resolution and permission checks
+``runcredentials``  credentials a running build may use (Credentials/UseItem)
 ``faults``          latency and error injection; ``persistence``: optional ``state_dir``
 ``buildstate``      queue and builds of one instance (``BuildService``); ``buildpersist``: their
                     ``state_dir`` section, resuming running builds after a restart
@@ -48,7 +54,8 @@ A module ``bridge/sandbox/jenkins/<name>.py`` defines::
   the flavour of the URL (an ``api/json`` handler answering anything else is an emulator bug).
 * **Security is done before the handler**: 401 for bad Basic credentials, 403 "No valid crumb" for a
   POST without crumb unless API-token auth (``crumb=False`` exempts a route), 403 for anonymous unless
-  ``anonymous=True``. Handlers check permissions with ``ctx.require(model.ITEM_BUILD)`` etc.
+  ``anonymous=True``, 404 for an item the caller cannot read (``acl.visible``). Handlers check
+  permissions on the request's item with ``ctx.require(model.ITEM_BUILD)`` (or ``ctx.has``).
 * **Handler**: ``(ctx: RequestContext, groups: dict[str, str]) -> werkzeug Response``. ``ctx`` has
   ``item``, ``rest``, ``principal`` (``id``, ``groups``, ``is_admin``, ``has(perm)``), ``state`` and
   ``lock`` (hold it while touching state), ``root_url`` / ``url_of(item)`` / ``absolute(path)`` (with

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from bridge.sandbox.jenkins import api, pages
+from bridge.sandbox.jenkins import acl, api, pages
 from bridge.sandbox.jenkins.context import Principal, RequestContext
-from bridge.sandbox.jenkins.errors import AnonymousDenied, SandboxError
+from bridge.sandbox.jenkins.errors import AnonymousDenied, ItemForbidden, ItemNotFound, SandboxError
 from bridge.sandbox.jenkins.faults import Faults
 from bridge.sandbox.jenkins.model import SandboxState
 from bridge.sandbox.jenkins.routing import Route, RouteTable, kind_of, resolve_item
@@ -126,6 +126,8 @@ class JenkinsApp:
             raise failure
         assert route is not None
         ctx = self._context(request, principal, item, rest)
+        with self.state.lock:
+            _check_visible(ctx)
         response = route.handler(ctx, groups)
         if route.exported:
             response = self._flavour(request, rest, response)
@@ -162,6 +164,22 @@ class JenkinsApp:
             version=self.version,
             services=self.services,
         )
+
+
+def _check_visible(ctx: RequestContext) -> None:
+    """``Jenkins.getItem`` / ``AbstractFolder.getItem`` on every segment: without Job/Read an item does
+    not exist (404); with Job/Discover only it is a 403 "Please log in to access …" (§2.4)."""
+    chain = [ctx.item, *ctx.item.ancestors()]
+    for item in reversed(chain):
+        if item.parent is None or acl.visible(ctx.state, ctx.identity, item):
+            continue
+        if acl.discoverable(ctx.state, ctx.identity, item):
+            top = item.parent.is_root
+            text = (
+                f"Please login to access job {item.name}" if top else f"Please log in to access {item.name}"
+            )
+            raise ItemForbidden(text)
+        raise ItemNotFound()
 
 
 def _host_url(environ: WSGIEnvironment) -> str:

@@ -155,6 +155,7 @@ def _context_record(build: Build, cipher: SecretCipher) -> dict[str, Any]:
         "hidden": sorted(hidden),
         "previous_result": context.previous_result,
         "causes": list(context.causes),
+        "identity": context.user_id,
     }
 
 

@@ -12,18 +12,17 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.sandbox.jenkins import credtypes, itemjson
-from bridge.sandbox.jenkins.credentials import resolve_credential
+from bridge.sandbox.jenkins import acl, buildstep, identity, itemjson, nodes, runcredentials
 from bridge.sandbox.jenkins.credtypes import SecretCipher
-from bridge.sandbox.jenkins.errors import Failure
 from bridge.sandbox.jenkins.itemxml import NO_CONCURRENT, PARAMS_PROPERTY, save_job_properties
-from bridge.sandbox.jenkins.model import Credential, Folder, Item, Job, ParameterDefinition, SandboxState
+from bridge.sandbox.jenkins.model import Job, ParameterDefinition, SandboxState
 from bridge.sandbox.jenkins.pipeline import (
     CredentialValue,
+    Downstream,
+    NodeLease,
     Pipeline,
     PipelineRun,
     RunContext,
@@ -36,14 +35,6 @@ SIMULATION = "pipeline.simulation"  # services key: a pipeline.Simulation (tests
 QUIET_PERIOD_SECONDS = 5.0
 LEFT_ITEM_TTL_MS = 300_000
 
-_KINDS = {
-    credtypes.USERNAME_PASSWORD: "usernamePassword",
-    credtypes.STRING: "string",
-    credtypes.FILE: "file",
-    credtypes.SSH_KEY: "sshUserPrivateKey",
-    credtypes.KUBECONFIG: "kubeconfig",
-}
-
 
 @dataclass
 class Cause:
@@ -51,6 +42,10 @@ class Cause:
     short_description: str
     user_id: str | None = None
     user_name: str | None = None
+    # UpstreamCause (the ``build`` step): the upstream build, and the user at the root of its chain
+    upstream_project: str | None = None
+    upstream_build: int | None = None
+    upstream_user: str | None = None
 
 
 @dataclass
@@ -87,6 +82,7 @@ class Build:
     run: PipelineRun
     description: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    identity: acl.Identity = acl.SYSTEM  # what authorize-project chose when the build started
 
     @property
     def result(self) -> str | None:
@@ -116,28 +112,6 @@ def write_cause(run: PipelineRun, cause: Cause) -> None:
         run.console.write(cause.short_description)
 
 
-def credential_value(cred: Credential) -> CredentialValue | None:
-    kind = _KINDS.get(cred.cls)
-    if kind is None:
-        return None
-    v = cred.values
-    secret = {
-        "usernamePassword": "password",
-        "string": "secret",
-        "sshUserPrivateKey": "privateKey",
-        "kubeconfig": "content",
-    }.get(kind, "")
-    return CredentialValue(
-        id=cred.id,
-        kind=kind,
-        username=v.get("username", ""),
-        secret=v.get(secret, ""),
-        passphrase=v.get("passphrase", ""),
-        file_name=v.get("fileName", ""),
-        content=credtypes.file_bytes(cred) if kind == "file" else b"",
-    )
-
-
 class BuildService:
     """Queue and builds of one instance; reach it with ``service(state, services)``."""
 
@@ -147,6 +121,7 @@ class BuildService:
         self.items: dict[int, QueueItem] = {}
         self._ids = itertools.count(1)
         self._timers: list[threading.Timer] = []
+        self._waiters: dict[int, list[Any]] = {}  # queue item id() -> wake-ups of `build` steps
         self.stopped = False
 
     @property
@@ -240,9 +215,11 @@ class BuildService:
         previous = max(
             (b for b in job.builds.values() if not b.building), key=lambda b: b.number, default=None
         )
+        who = identity.authenticate(self.state, job, item.causes)
         context = self.context(
             job,
             {
+                "identity": None if who.is_system else who.name,
                 "build_number": number,
                 "build_url": f"{self.services.get('root_url', '')}{job.url_path}{number}/",
                 "jenkins_url": self.services.get("root_url", ""),
@@ -261,7 +238,7 @@ class BuildService:
             simulation=self.simulation,
             on_finish=self._finished,
         )
-        build = Build(job, number, item.id, now_ms(), item.causes, item.parameters, script, run)
+        build = Build(job, number, item.id, now_ms(), item.causes, item.parameters, script, run, identity=who)
         job.builds[number] = build
         item.build = build
         self._leave(item)
@@ -273,9 +250,15 @@ class BuildService:
 
     def context(self, job: Job, saved: dict[str, Any]) -> RunContext:
         """A run's context from its plain (saveable) fields; ``RunContext.saved`` gives them back."""
+        name = saved.get("identity")
+        who = acl.SYSTEM if name is None else acl.identity_of_user(self.state, name)
+        number = saved["build_number"]
         return RunContext(
             job_full_name=job.full_name,
-            credentials=functools.partial(self._resolve, job),
+            credentials=functools.partial(self._resolve, job, who),
+            allocate=functools.partial(self._allocate, job, number, who),
+            trigger=functools.partial(self._trigger, job, number, who),
+            user_id=name,
             build_number=saved["build_number"],
             build_url=saved["build_url"],
             jenkins_url=saved["jenkins_url"],
@@ -285,10 +268,45 @@ class BuildService:
             causes=tuple(saved["causes"]),
         )
 
-    def _resolve(self, job: Job, credentials_id: str) -> CredentialValue | None:
+    def _resolve(self, job: Job, who: acl.Identity, credentials_id: str) -> CredentialValue | None:
         with self.state.lock:
-            found = resolve_credential(job, credentials_id)
-            return credential_value(found) if found is not None else None
+            return runcredentials.find_for_run(self.state, job, who, credentials_id)
+
+    def _allocate(
+        self, job: Job, number: int, who: acl.Identity, label: str | None, wake: Any
+    ) -> NodeLease | str:
+        # Called from the run's wait predicate, which holds the run's condition: never take the
+        # instance lock here (request handlers take it before a run's condition).
+        build = job.builds.get(number)
+        return nodes.executors(self.state, self.services).allocate(build, who, label, wake)
+
+    def _trigger(
+        self,
+        job: Job,
+        number: int,
+        who: acl.Identity,
+        name: str,
+        parameters: list[tuple[str, object]],
+        wake: Any,
+    ) -> Downstream:
+        """``BuildTriggerStepExecution.start`` as ``who`` (see ``buildstep``), then schedule."""
+        with self.state.lock:
+            target = buildstep.resolve_target(self.state, who, name, job)
+            upstream = job.builds.get(number)
+            cause = Cause(**buildstep.upstream_cause(job, number, upstream.causes if upstream else []))
+            values = [ParamValue(*v) for v in buildstep.parameter_values(target, parameters, _typed_default)]
+            queued, _ = self.schedule(target, causes=[cause], parameters=values)
+            self._waiters.setdefault(id(queued), []).append(wake)
+        display = itemjson.full_display_name(target)
+
+        def state() -> tuple[int | None, str | None]:
+            # read without the instance lock: the caller holds the upstream run's condition
+            build = queued.build
+            if build is None:
+                return None, "ABORTED" if queued.cancelled else None
+            return build.number, build.result
+
+        return Downstream(display, state)
 
     @staticmethod
     def _apply_declarative_properties(job: Job, program: Pipeline, cipher: SecretCipher) -> None:
@@ -324,6 +342,14 @@ class BuildService:
             if self.stopped:
                 return
             self.maintain()
+            wakes = [
+                w
+                for item in self.items.values()
+                if item.build is not None and item.build.run is run
+                for w in self._waiters.pop(id(item), [])
+            ]
+        for wake in wakes:
+            wake()
         self._checkpoint(run)
 
     def _checkpoint(self, run: PipelineRun) -> None:
@@ -345,34 +371,8 @@ class BuildService:
             build.run.join(5)
 
 
-def cancel_builds_in_progress(
-    state: SandboxState, services: dict[str, Any], item: Item, user_id: str, *, wait_seconds: float = 15.0
-) -> None:
-    """``ItemDeletion.cancelBuildsInProgress``: cancel the queue items of ``item`` and everything below it,
-    abort its running builds ("Aborted by <user>") and wait for them to end. Call without the lock held."""
-    with state.lock:
-        jobs = [item] if isinstance(item, Job) else [i for i in _subtree(item) if isinstance(i, Job)]
-        builds = service(state, services)
-        for queued in [q for q in builds.items.values() if q.job in jobs and q.state != "left"]:
-            builds.cancel(queued)
-        running = [b for job in jobs for b in job.builds.values() if b.building]
-    for build in running:
-        build.run.interrupt(f"Aborted by {user_id}")
-    deadline = time.monotonic() + wait_seconds
-    for build in running:
-        build.run.join(max(0.0, deadline - time.monotonic()))
-    still = [b for b in running if b.building]
-    if still:
-        count = f"{len(still)} build" + ("s" if len(still) > 1 else "")
-        raise Failure(f"Failed to interrupt and stop {count} of {itemjson.full_display_name(item)}")
-
-
 def _jobs(state: SandboxState) -> list[Job]:
     return [i for i in state.root.walk() if isinstance(i, Job)]
-
-
-def _subtree(item: Item) -> list[Item]:
-    return list(item.walk()) if isinstance(item, Folder) else [item]
 
 
 def service(state: SandboxState, services: dict[str, Any]) -> BuildService:

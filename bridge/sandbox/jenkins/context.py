@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request
 
+from bridge.sandbox.jenkins.acl import ANONYMOUS, Identity, has_permission
 from bridge.sandbox.jenkins.errors import AccessDenied
 from bridge.sandbox.jenkins.model import Item, SandboxState, User
 
 if TYPE_CHECKING:
     import threading
+
+
+GLOBAL_PERMISSIONS = ("hudson.model.Hudson.", "hudson.model.Computer.")
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,22 @@ class RequestContext:
         """Absolute URL for a path below the context root (``path`` has no leading slash)."""
         return self.root_url + path.lstrip("/")
 
-    def require(self, permission: str) -> None:
-        if not self.principal.has(permission):
+    @property
+    def identity(self) -> Identity:
+        if self.principal.user is None:
+            return ANONYMOUS
+        return Identity(self.principal.user.id, ("authenticated", *self.principal.groups))
+
+    def has(self, permission: str, item: Item | None = None) -> bool:
+        """The caller's permission on ``item`` (default: the request's item) under the configured
+        authorisation strategy."""
+        target = item if item is not None else self.item
+        if permission.startswith(GLOBAL_PERMISSIONS):  # Overall/* and Agent/* are asked of Jenkins itself
+            target = self.state.root
+        return has_permission(self.state, self.identity, target, permission)
+
+    def require(self, permission: str, item: Item | None = None) -> None:
+        if not self.has(permission, item):
             raise AccessDenied(self.principal.id, permission)
 
     def param(self, name: str) -> str | None:

@@ -54,14 +54,15 @@ def register(routes: RouteTable) -> None:
 
 def resolve_credential(item: Item, credentials_id: str) -> Credential | None:
     """What ``withCredentials`` finds: the item's own folder store (if a folder), then each enclosing
-    folder's, nearest first, then the system store. Call with the state lock held."""
+    folder's, nearest first, then the system store, whose SYSTEM-scope credentials items never see
+    (``SystemCredentialsProvider``: ``not(withScope(SYSTEM))`` for items). Call with the state lock held."""
     stores: list[CredentialStore] = []
     if isinstance(item, Folder):
         stores.append(item.store)
     stores.extend(f.store for f in item.ancestors())
     for store in stores:
         found = store.credentials.get(credentials_id)
-        if found is not None:
+        if found is not None and not (store is stores[-1] and found.scope == "SYSTEM"):
             return found
     return None
 

@@ -64,9 +64,15 @@ class AccessDenied(Forbidden):
     """Authenticated, but the permission is missing (``AccessDeniedException3``)."""
 
     def __init__(self, user_id: str, permission: str) -> None:
-        super().__init__(f"{user_id} is missing the {permission} permission")
+        from bridge.sandbox.jenkins.acl import title
+
+        super().__init__(f"{user_id} is missing the {title(permission)} permission")
         self.user_id = user_id
         self.permission = permission
+
+
+class ItemForbidden(Forbidden):
+    """An item seen with Job/Discover but not Job/Read: 403 Access Denied page, no permission headers."""
 
 
 class AnonymousDenied(Forbidden):

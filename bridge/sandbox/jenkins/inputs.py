@@ -39,10 +39,10 @@ def pending(build: Build, input_id: str) -> PendingInput:
 
 def allowed(ctx: RequestContext, item: PendingInput, *, abort: bool) -> bool:
     principal = ctx.principal
-    if abort and principal.has(ITEM_CANCEL):
+    if abort and ctx.has(ITEM_CANCEL):
         return True
     if item.submitter is None:
-        return principal.has(ITEM_BUILD)
+        return ctx.has(ITEM_BUILD)
     if principal.is_admin:
         return True
     names = {principal.id.lower(), *(g.lower() for g in principal.groups)}

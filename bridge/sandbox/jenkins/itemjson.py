@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bridge.sandbox.jenkins import acl
 from bridge.sandbox.jenkins.context import RequestContext
 from bridge.sandbox.jenkins.export import Bean, Field, LazyBean
 from bridge.sandbox.jenkins.model import Folder, Item, Job
@@ -122,7 +123,7 @@ _COMMON = (
 FOLDER_FIELDS = (
     *_COMMON,
     Field("healthReport", lambda v: []),
-    Field("jobs", lambda v: [item_ref(v.ctx, c) for c in v.item.children.values()]),
+    Field("jobs", lambda v: [item_ref(v.ctx, c) for c in readable_children(v.ctx, v.item)]),
     Field("primaryView", lambda v: _all_view(v.ctx.url_of(v.item), "All")),
     Field("views", lambda v: [_all_view(v.ctx.url_of(v.item), "All")]),
 )
@@ -146,6 +147,11 @@ WORKFLOW_JOB_FIELDS = (*JOB_FIELDS, Field("resumeBlocked", lambda v: False), _bu
 FREESTYLE_FIELDS = (*JOB_FIELDS, _build_field("allBuilds", -2))
 
 
+def readable_children(ctx: RequestContext, folder: Folder) -> list[Item]:
+    """``getItems()``: only the children the caller has Job/Read on."""
+    return [c for c in folder.children.values() if acl.visible(ctx.state, ctx.identity, c)]
+
+
 def folder_bean(ctx: RequestContext, folder: Folder) -> LazyBean:
     return LazyBean(folder.java_class, FOLDER_FIELDS, _View(ctx, folder))
 
@@ -165,7 +171,9 @@ def root_bean(ctx: RequestContext) -> Bean:
     bean.add("nodeName", "")
     bean.add("numExecutors", 2)
     bean.add("description", root.description or None)
-    bean.add("jobs", lambda: [item_ref(ctx, c) for c in root.children.values()])  # evaluated if exported
+    bean.add(
+        "jobs", lambda: [item_ref(ctx, c) for c in readable_children(ctx, root)]
+    )  # evaluated if exported
     bean.add("overallLoad", Bean(None))
     bean.add("primaryView", view)
     bean.add("quietDownReason", None)
@@ -183,7 +191,7 @@ def view_bean(ctx: RequestContext, folder: Folder, name: str) -> Bean:
     """``hudson.model.AllView`` as ``view/all/api/json`` exports it."""
     url = ctx.url_of(folder) if not folder.is_root else ctx.root_url
     bean = Bean("hudson.model.AllView").add("description", None)
-    bean.add("jobs", lambda: [item_ref(ctx, c) for c in folder.children.values()])
+    bean.add("jobs", lambda: [item_ref(ctx, c) for c in readable_children(ctx, folder)])
     return bean.add("name", name).add("property", []).add("url", url)
 
 

@@ -206,7 +206,7 @@ def config_xml(ctx: RequestContext, groups: dict[str, str]) -> Response:
 def _delete(ctx: RequestContext) -> Folder:
     """``AbstractItem.delete``: cancel the subtree's queue items and abort its running builds first
     (``ItemDeletion.cancelBuildsInProgress``, waiting up to 15 s for them to end), then remove it."""
-    from bridge.sandbox.jenkins.buildstate import cancel_builds_in_progress
+    from bridge.sandbox.jenkins.deletion import cancel_builds_in_progress
 
     ctx.require(ITEM_DELETE)
     with ctx.lock:

@@ -15,6 +15,7 @@ from bridge.sandbox.jenkins.errors import (
     BadCredentials,
     DuplicateCredential,
     Failure,
+    ItemForbidden,
     MethodNotAllowed,
     SandboxError,
 )
@@ -98,8 +99,14 @@ def error_response(error: SandboxError) -> Response:
             " or use /whoAmI to diagnose"
         )
         resp.headers["X-Required-Permission"] = error.permission
-        resp.headers["X-Permission-Implied-By"] = "hudson.model.Hudson.Administer"
+        from bridge.sandbox.jenkins.acl import implied_by_chain
+
+        implied = implied_by_chain(error.permission)[1:] or ["hudson.model.Hudson.Administer"]
+        for permission in implied:
+            resp.headers.add("X-Permission-Implied-By", permission)
         return resp
+    if isinstance(error, ItemForbidden):
+        return page("Access Denied", error.detail, status=403)
     if isinstance(error, DuplicateCredential):
         return empty(409)
     if isinstance(error, MethodNotAllowed):

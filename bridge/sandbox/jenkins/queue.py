@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from bridge.sandbox.jenkins import pages
+from bridge.sandbox.jenkins import acl, pages
 from bridge.sandbox.jenkins.buildbeans import actions_beans
 from bridge.sandbox.jenkins.buildbeans import color as job_color
 from bridge.sandbox.jenkins.buildstate import QueueItem, service
@@ -83,7 +83,7 @@ def _item(ctx: RequestContext, raw: str | None) -> QueueItem:
     builds = service(ctx.state, ctx.services)
     builds._expire_left()
     found = builds.items.get(int(raw)) if raw and raw.isdigit() else None
-    if found is None:
+    if found is None or not acl.visible(ctx.state, ctx.identity, found.job):
         raise ItemNotFound(f"Provided id ({raw}) not found")
     return found
 
@@ -92,7 +92,11 @@ def queue_json(ctx: RequestContext, groups: dict[str, str]) -> Response:
     pruner = pruner_from(ctx.request.args)
     with ctx.lock:
         ctx.require(READ)
-        items = [i for i in service(ctx.state, ctx.services).items.values() if i.state != "left"]
+        items = [
+            i
+            for i in service(ctx.state, ctx.services).items.values()
+            if i.state != "left" and acl.visible(ctx.state, ctx.identity, i.job)
+        ]
         bean = (
             Bean("hudson.model.Queue")
             .add("discoverableItems", [], inline=True)  # Queue: @Exported(inline = true) on both
@@ -123,7 +127,7 @@ def cancel_item(ctx: RequestContext, groups: dict[str, str]) -> Response:
     """``Queue.doCancelItem``: 204; unknown id 404; an item that already left is 422."""
     with ctx.lock:
         item = _item(ctx, groups.get("id") or ctx.param("id"))
-        ctx.require(ITEM_CANCEL)
+        ctx.require(ITEM_CANCEL, item.job)
         if not service(ctx.state, ctx.services).cancel(item):
             return pages.page("Unprocessable", f"Queue item {item.id} cannot be cancelled", status=422)
     return pages.empty(204)

@@ -16,7 +16,7 @@ from bridge.sandbox.jenkins.builds import BUILD, _user_cause, build_of
 from bridge.sandbox.jenkins.buildstate import Cause, service
 from bridge.sandbox.jenkins.context import RequestContext
 from bridge.sandbox.jenkins.errors import Conflict, Failure, Oops
-from bridge.sandbox.jenkins.model import ITEM_CONFIGURE
+from bridge.sandbox.jenkins.model import RUN_REPLAY
 from bridge.sandbox.jenkins.routing import RouteTable
 
 JOB = ("job",)
@@ -30,7 +30,7 @@ def register(routes: RouteTable) -> None:
 def replay(ctx: RequestContext, groups: dict[str, str]) -> Response:
     with ctx.lock:
         build = build_of(ctx, groups)
-        ctx.require(ITEM_CONFIGURE)
+        ctx.require(RUN_REPLAY)
         job = build.job
         script = build.script
         if groups["how"] == "run":

@@ -11,14 +11,16 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from bridge.sandbox.jenkins import buildpersist, persistence
+from bridge.sandbox.jenkins import acl, buildpersist, persistence, root
 from bridge.sandbox.jenkins.app import JenkinsApp
+from bridge.sandbox.jenkins.casc import CascConfig
+from bridge.sandbox.jenkins.casc import load as casc_load
 from bridge.sandbox.jenkins.faults import Faults
 from bridge.sandbox.jenkins.httpserver import WSGIServer
 from bridge.sandbox.jenkins.model import SandboxState, User
@@ -26,7 +28,10 @@ from bridge.sandbox.jenkins.model import SandboxState, User
 log = logging.getLogger(__name__)
 
 DEFAULT_VERSION = "2.479.3"
-STATE_SECTIONS = (buildpersist.SECTION,)  # imported here so the section exists before the first load
+STATE_SECTIONS = (
+    buildpersist.SECTION,
+    root.REALM_SECTION,
+)  # imported here so the section exists before the first load
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,10 @@ class SandboxJenkins:
         version: str = DEFAULT_VERSION,
         seed: int = 0,
         system_properties: Mapping[str, str] | None = None,
+        casc: str | Path | Sequence[str | Path] | None = None,
+        casc_environ: Mapping[str, str] | None = None,
+        secrets_dir: str | Path | None = None,
+        user_database: bool = True,
     ) -> None:
         self.admin_user = admin_user
         self.admin_password = admin_password or secrets.token_hex(8)
@@ -69,7 +78,16 @@ class SandboxJenkins:
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.version = version
         self.faults = Faults(seed)
-        self.services: dict[str, Any] = {"system_properties": dict(system_properties or {})}  # -Dname=value
+        self.services: dict[str, Any] = {
+            "system_properties": dict(system_properties or {}),  # -Dname=value
+            "user_database": user_database,  # False: a realm without createAccountByAdmin (LDAP...)
+        }
+        # JCasC: the controller's environment (what builds on the built-in node inherit) and secrets dir
+        self.casc: CascConfig | None = None
+        if casc is not None:
+            environ = dict(casc_environ if casc_environ is not None else {})
+            self.casc = casc_load(casc, environ=environ, secrets_dir=secrets_dir)
+            self.services["controller_env"] = environ
         self._user_specs = [
             UserSpec(admin_user, self.admin_password, (self.admin_token,), is_admin=True),
             *users,
@@ -150,6 +168,9 @@ class SandboxJenkins:
         state = SandboxState()
         if self.state_dir is not None:
             persistence.load(state, self.state_dir)
+        if self.casc is not None:
+            self._apply_casc(state, self.casc)
+            return state
         for spec in self._user_specs:
             user = User(
                 id=spec.id,
@@ -162,6 +183,45 @@ class SandboxJenkins:
                 user.permissions = spec.permissions
             state.users[spec.id] = user
         return state
+
+    def _apply_casc(self, state: SandboxState, config: CascConfig) -> None:
+        """Users from the local realm (passwords), the authorisation strategy, executors and agents.
+
+        The ``UserSpec`` users are merged in: a user the realm already has gets the spec's API tokens and
+        groups (what the image's start-up script does for the bridge's token); others are created."""
+        state.extensions["casc"] = config
+        state.extensions[acl.STRATEGY_KEY] = config.strategy
+        for cu in config.users:
+            state.users[cu.id] = User(id=cu.id, password=cu.password, permissions=frozenset())
+        for spec in self._user_specs:
+            user = state.user_by_id(spec.id)
+            if user is None:
+                user = User(id=spec.id, password=spec.password, permissions=frozenset())
+                state.users[spec.id] = user
+            user.tokens.extend(t for t in spec.tokens if t not in user.tokens)
+            user.groups = tuple(spec.groups)
+        for user in state.users.values():
+            user.permissions = frozenset()  # the matrix decides
+            user.is_admin = acl.has_permission(
+                state, acl.identity_of_user(state, user.id), state.root, acl.ADMINISTER
+            )
+
+    def fire_trigger(self, job_full_name: str, kind: str = "timer") -> int:
+        """A cron (``timer``) or SCM-polling (``scm``) trigger fires: queue a build with that cause,
+        as ``TimerTrigger``/``SCMTrigger`` do (no user). Returns the queue item id."""
+        from bridge.sandbox.jenkins.buildstate import Cause, service
+        from bridge.sandbox.jenkins.model import Job
+
+        causes = {
+            "timer": Cause("hudson.triggers.TimerTrigger$TimerTriggerCause", "Started by timer"),
+            "scm": Cause("hudson.triggers.SCMTrigger$SCMTriggerCause", "Started by an SCM change"),
+        }
+        with self.state.lock:
+            job = self.state.find_item(job_full_name)
+            if not isinstance(job, Job):
+                raise KeyError(job_full_name)
+            item, _ = service(self.state, self.services).schedule(job, causes=[causes[kind]], parameters=[])
+            return item.id
 
     def _listen(self) -> None:
         if self._server is not None:

@@ -7,7 +7,14 @@ the flow graph, the console and per-node logs, and pausing on ``input`` until th
 
 from __future__ import annotations
 
-from bridge.sandbox.jenkins.pipeline.context import CredentialValue, RunContext, ShellRule, Simulation
+from bridge.sandbox.jenkins.pipeline.context import (
+    CredentialValue,
+    Downstream,
+    NodeLease,
+    RunContext,
+    ShellRule,
+    Simulation,
+)
 from bridge.sandbox.jenkins.pipeline.declarative import (
     CompileErrors,
     ParameterDef,
@@ -22,6 +29,8 @@ from bridge.sandbox.jenkins.pipeline.run import PipelineRun
 __all__ = [
     "CompileErrors",
     "CredentialValue",
+    "Downstream",
+    "NodeLease",
     "ParameterDef",
     "PendingInput",
     "Pipeline",

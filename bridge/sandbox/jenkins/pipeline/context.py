@@ -62,6 +62,37 @@ class Simulation:
 
 
 @dataclass(frozen=True)
+class NodeLease:
+    """An executor a ``node`` block got: where it runs and what the step sees there."""
+
+    name: str  # node name ("built-in" for the controller)
+    display: str  # as "Running on X in WS" prints it ("Jenkins" for the built-in node)
+    workspace: str
+    env: dict[str, str] = field(default_factory=dict)  # NODE_NAME, NODE_LABELS (+ the process env)
+    files: dict[str, str] = field(default_factory=dict)  # files a `cat` there can read
+    release: Callable[[], None] = lambda: None
+    notes: tuple[str, ...] = ()  # lines printed before "Running on" (pod provisioning)
+
+
+@dataclass(frozen=True)
+class Downstream:
+    """A build scheduled by the ``build`` step: ``state()`` is (number or None, result or None)."""
+
+    display: str  # full display name, e.g. "team-b » deploy"
+    state: Callable[[], tuple[int | None, str | None]]
+
+
+def _default_node(label: str | None, wake: Callable[[], None]) -> NodeLease | str:
+    return NodeLease("built-in", "Jenkins", "/var/jenkins_home/workspace", {"NODE_NAME": "built-in"})
+
+
+def _no_trigger(job: str, parameters: list[tuple[str, object]], wake: Callable[[], None]) -> Downstream:
+    from bridge.sandbox.jenkins.pipeline.errors import StepFailure
+
+    raise StepFailure(f"No item named {job} found")
+
+
+@dataclass(frozen=True)
 class RunContext:
     """Identity of the run being executed; ``credentials`` resolves ids through the job's folder chain."""
 
@@ -76,3 +107,7 @@ class RunContext:
     branch_name: str | None = None
     causes: tuple[str, ...] = ()  # cause class simple names, for `when { triggeredBy … }`
     user_id: str | None = None
+    # The host's executors: a lease, or the queue's `why` while no executor can take the block.
+    allocate: Callable[[str | None, Callable[[], None]], NodeLease | str] = _default_node
+    # The `build` step (run as the build's identity); raises StepFailure as Jenkins fails it.
+    trigger: Callable[[str, list[tuple[str, object]], Callable[[], None]], Downstream] = _no_trigger

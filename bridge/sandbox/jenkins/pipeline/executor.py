@@ -24,6 +24,7 @@ from bridge.sandbox.jenkins.pipeline.interpreter import (
     to_text,
     truthy,
 )
+from bridge.sandbox.jenkins.pipeline.nodestep import agent_label, enter
 from bridge.sandbox.jenkins.pipeline.parallel import run_parallel
 from bridge.sandbox.jenkins.pipeline.results import worse
 from bridge.sandbox.jenkins.pipeline.steps import Steps, step_names
@@ -146,11 +147,18 @@ class Declarative:
             self._with_environment(frame, self.pipeline.environment, self._wrapped_stages_and_post)
             return
 
-        def running_on(inner: Frame, start: Any) -> None:
-            self.run.console.write(f"Running on Jenkins in {inner.workspace}", node=start)
+        label = agent_label(agent, self.interp, frame)
+        leases: list[Any] = []
 
-        with self.run.block(frame, "node", "Allocate node", prepare=running_on) as (inner, _start):
-            self._with_environment(inner, self.pipeline.environment, self._wrapped_stages_and_post)
+        def running_on(inner: Frame, start: Any) -> None:
+            leases.append(enter(self.run, inner, start, label))
+
+        try:
+            with self.run.block(frame, "node", "Allocate node", prepare=running_on) as (inner, _start):
+                self._with_environment(inner, self.pipeline.environment, self._wrapped_stages_and_post)
+        finally:
+            for lease in leases:
+                lease.release()
 
     def _wrapped_stages_and_post(self, frame: Frame) -> None:
         self._in_wrappers(self.pipeline.options, frame, self._stages_and_post)

@@ -8,6 +8,7 @@ so that it does not import ``run`` (which starts the engine), and the modules fo
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -49,6 +50,7 @@ class RunHandle(Protocol):
     current_result: str
     error: StepFailure | None
     approvers: list[str]
+    cond: threading.Condition
     settled: dict[str, dict[str, Any]]
 
     @property

@@ -21,6 +21,7 @@ from bridge.sandbox.jenkins.pipeline.interpreter import (
     StepFunction,
     to_text,
 )
+from bridge.sandbox.jenkins.pipeline.nodestep import build_step, enter
 from bridge.sandbox.jenkins.pipeline.parallel import run_parallel
 from bridge.sandbox.jenkins.pipeline.results import worse
 from bridge.sandbox.jenkins.pipeline.shell import simulate
@@ -49,6 +50,7 @@ ATOM_NAMES = {
     "kubernetesDeploy": "Deploy to Kubernetes",
     "milestone": "The milestone step forces all builds to go through in order",
     "getContext": "Get contextual object from internal APIs",
+    "build": "Build a job",
 }
 BLOCK_NAMES = {
     "node": "Allocate node",
@@ -93,6 +95,7 @@ class Steps:
                 "fileExists": self._false,
                 "readFile": self._empty,
                 "waitForQualityGate": self._quality_gate,
+                "build": self.build,
             }
         )
         for name in BLOCK_NAMES:
@@ -155,6 +158,8 @@ class Steps:
         code = rule.exit_code if rule else trace.exit_code
         output = rule.output if rule else ""
         for line in trace.lines:
+            self.run.console.write(line, node=node, secrets=frame.secrets)
+        for line in _node_output(trace.lines, frame):
             self.run.console.write(line, node=node, secrets=frame.secrets)
         if output and not named.get("returnStdout"):
             self.run.console.write(output, node=node, secrets=frame.secrets)
@@ -250,6 +255,11 @@ class Steps:
         self.run.finish_node(node)
         return None
 
+    def build(
+        self, interp: Interpreter, frame: Frame, call: s.Call, args: list[Any], named: dict[str, Any]
+    ) -> Any:
+        return build_step(self.run, frame, args, named)
+
     def input(
         self, interp: Interpreter, frame: Frame, call: s.Call, args: list[Any], named: dict[str, Any]
     ) -> Any:
@@ -269,24 +279,30 @@ class Steps:
         if name == "timeout":
             return self.timeout(frame, args, named, lambda inner: interp.call_closure(body, inner))
 
+        leases: list[Any] = []
+
         def prepare(inner: Frame, start: Any) -> None:
+            if name == "node":
+                node_label = _first(args, named, "label", None)
+                leases.append(enter(self.run, inner, start, to_text(node_label) if node_label else None))
             self._prepare(inner, start, name, args, named)
 
-        with self.run.block(frame, name, BLOCK_NAMES[name], label=label, console=label, prepare=prepare) as (
-            inner,
-            _start,
-        ):
-            if name == "retry":
-                return self._retry(interp, inner, body, int(_first(args, named, "count", 1)))
-            if name == "catchError":
-                return self._catch_error(interp, inner, body)
-            return interp.call_closure(body, inner)
+        try:
+            with self.run.block(
+                frame, name, BLOCK_NAMES[name], label=label, console=label, prepare=prepare
+            ) as (inner, _start):
+                if name == "retry":
+                    return self._retry(interp, inner, body, int(_first(args, named, "count", 1)))
+                if name == "catchError":
+                    return self._catch_error(interp, inner, body)
+                return interp.call_closure(body, inner)
+        finally:
+            for lease in leases:
+                lease.release()
 
     def _prepare(self, inner: Frame, start: Any, name: str, args: list[Any], named: dict[str, Any]) -> None:
         console = self.run.console
-        if name == "node":
-            console.write(f"Running on Jenkins in {inner.workspace}", node=start)
-        elif name == "dir":
+        if name == "dir":
             path = to_text(_first(args, named, "path", ""))
             inner.workspace = path if path.startswith("/") else f"{inner.workspace}/{path}"
             inner.env["PWD"] = inner.workspace
@@ -355,6 +371,23 @@ class Steps:
             [(name, lambda f, c=c: interp.call_closure(c, f)) for name, c in branches.items()],
             fail_fast=fail_fast,
         )
+
+
+def _node_output(trace: tuple[str, ...], frame: Frame) -> list[str]:
+    """What ``env``/``printenv`` and ``cat FILE`` print on the node the step runs on (nothing else runs)."""
+    files: dict[str, str] = frame.locals.get("__node_files__") or {}
+    out: list[str] = []
+    commands = [c.split() for line in trace for c in line[2:].replace("'", "").split(";")]
+    for words in (w for w in commands if w):
+        if words in (["env"], ["printenv"]):
+            out.extend(f"{k}={v}" for k, v in sorted(frame.env.items()))
+        elif words[:1] == ["cat"]:
+            for path in words[1:]:
+                if path in files:
+                    out.append(files[path].rstrip("\n"))
+                elif path.startswith("/var/jenkins_home/"):
+                    out.append(f"cat: {path}: No such file or directory")
+    return out
 
 
 def _duration(seconds: float) -> str:
