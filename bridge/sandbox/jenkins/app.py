@@ -33,6 +33,7 @@ ROUTE_MODULES = (
     "root",
     "items",
     "credentials",
+    "linter",
     # build side (pipeline engine): each is optional until it exists
     "builds",
     "queue",
