@@ -17,6 +17,7 @@ from bridge.identity.token_review import TokenReviewer
 from bridge.identity.wiring import Identity, build_identity
 from bridge.reconcile.ports import DesiredState
 from bridge.services.credentials import CredentialService
+from bridge.services.jenkinsfiles import Jenkinsfiles
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
 from bridge.services.sync import SyncService
@@ -25,6 +26,7 @@ from bridge.settings import Settings
 from bridge.store import Store, StoreDesiredState
 
 if TYPE_CHECKING:
+    from bridge.adapters.jenkins.linter import JenkinsfileLinter
     from bridge.reconcile.runner import Worker
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
@@ -85,6 +87,7 @@ def build_container(
 
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
     container.runs = runs or build_runs(settings, store)
+    container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -97,6 +100,13 @@ def build_jenkins(settings: Settings) -> JenkinsPort:
     return JenkinsAdapter(
         j.url, user=j.user, token=j.token, timeout=j.timeout, retries=j.retries, verify_tls=j.verify_tls
     )
+
+
+def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
+    """Jenkins's Declarative linter, through the adapter's connection (None for an adapter without one)."""
+    from bridge.adapters.jenkins.linter import FormPoster, JenkinsLinter
+
+    return JenkinsLinter(jenkins) if isinstance(jenkins, FormPoster) else None
 
 
 def build_runs(settings: Settings, store: Store) -> RunPort:
@@ -122,17 +132,25 @@ def build_worker(
     from bridge.reconcile.provision import Provisioner
     from bridge.reconcile.render import marker_key
     from bridge.reconcile.runner import Worker
+    from bridge.reconcile.validate import PendingJenkinsfiles, PendingValidator
 
     if desired is None:
         store = Store.from_settings(settings)
         store.migrate()
         desired = StoreDesiredState(store)
+    jenkins = jenkins or build_jenkins(settings)
     provisioner = Provisioner(
         desired=desired,
-        jenkins=jenkins or build_jenkins(settings),
+        jenkins=jenkins,
         key=marker_key(settings.secret_key),
         kubeconfig_mode=KubeconfigMode(settings.jenkins.kubeconfig_credential_mode),
         secret_repush_interval=settings.reconcile.secret_repush_interval,
         requested_by=settings.jenkins.attribution == "parameter",
     )
-    return Worker(provisioner=provisioner, desired=desired)
+    linter = build_linter(jenkins)
+    pending = (
+        PendingValidator(desired, linter).run
+        if linter is not None and isinstance(desired, PendingJenkinsfiles)
+        else None
+    )
+    return Worker(provisioner=provisioner, desired=desired, validate=pending)

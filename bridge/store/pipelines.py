@@ -16,6 +16,7 @@ from bridge.store.codec import pipeline_from, pipeline_spec
 from bridge.store.crypto import SecretBox
 from bridge.store.records import Stored, meta_of, optional_sync, sync_columns, with_sync
 from bridge.store.tables import pipelines
+from bridge.store.validations import join_on, joined_columns, joined_validation
 
 Clock = Callable[[], datetime]
 
@@ -59,9 +60,10 @@ class PipelineRepo:
 
     def _pipeline(self, row: Any) -> Stored[Pipeline]:
         obj = pipeline_from(row.project, row.name, row.description, row.spec, unseal=self._unseal)
-        return Stored(obj=obj, meta=meta_of(row), sync=optional_sync(row))
+        validation = joined_validation(row, obj)
+        return Stored(obj=obj, meta=meta_of(row), sync=optional_sync(row), validation=validation)
 
 
 def _select() -> Any:
-    joined = with_sync(pipelines, "pipeline", pipelines.c.project, pipelines.c.name)
-    return select(pipelines, *sync_columns()).select_from(joined)
+    joined = join_on(with_sync(pipelines, "pipeline", pipelines.c.project, pipelines.c.name))
+    return select(pipelines, *sync_columns(), *joined_columns()).select_from(joined)

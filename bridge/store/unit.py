@@ -24,6 +24,7 @@ from bridge.store.crypto import SecretBox
 from bridge.store.engine import WRITE, make_engine
 from bridge.store.ownership import OwnedRepo
 from bridge.store.pipelines import PipelineRepo
+from bridge.store.validations import ValidationRepo
 from bridge.store.workspaces import ProjectRepo, WorkspaceRepo
 
 Clock = Callable[[], datetime]
@@ -54,6 +55,10 @@ class Tx:
     @cached_property
     def pipelines(self) -> PipelineRepo:
         return PipelineRepo(self.conn, self.clock, self.box)
+
+    @cached_property
+    def validations(self) -> ValidationRepo:
+        return ValidationRepo(self.conn, self.clock)
 
     @cached_property
     def sync(self) -> SyncRepo:

@@ -19,6 +19,7 @@ TABLES = {
     "tombstones",
     "dirty_keys",
     "owned_items",
+    "pipeline_validations",
 }
 
 

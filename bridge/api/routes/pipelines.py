@@ -5,6 +5,7 @@ from __future__ import annotations
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.common import Accepted
 from bridge.api.schemas.pipelines import PipelineIn, PipelineList, PipelineOut, PipelinePatch, PipelinePut
+from bridge.api.schemas.validation import JenkinsfileIn, ValidationOut
 
 routes = Registry()
 BASE = "/api/v1/projects/<project>/pipelines"
@@ -38,6 +39,21 @@ def list_pipelines(call: Call, project: str) -> PipelineList:
 )
 def create_pipeline(call: Call, project: str) -> PipelineOut:
     return PipelineOut.of(call.container.pipelines.create(call.body_as(PipelineIn).to_domain(project)))
+
+
+@routes.route(
+    "POST",
+    BASE + "/validate",
+    permission="pipeline.validate",
+    tag="pipelines",
+    summary="Validate a Jenkinsfile with Jenkins's Declarative linter (nothing is stored)",
+    request=JenkinsfileIn,
+    response=ValidationOut,
+    errors=(404, 503),
+)
+def validate_jenkinsfile(call: Call, project: str) -> ValidationOut:
+    body = call.body_as(JenkinsfileIn)
+    return ValidationOut.of(call.container.pipelines.validate(project, body.jenkinsfile))
 
 
 @routes.route(
