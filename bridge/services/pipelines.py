@@ -15,6 +15,8 @@ from bridge.services.jenkinsfiles import Jenkinsfiles, Verdict
 from bridge.services.validation import Problems, check_subdomain, check_text
 from bridge.store import Store, Stored, Tx
 
+#: Path segments of ``/pipelines/…`` that are actions, not pipelines (the API's ``<item:…>`` converter).
+RESERVED_NAMES = frozenset({"validate"})
 PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Parameters the bridge defines itself (``BRIDGE_REQUESTED_BY``) use this prefix; users may not.
 RESERVED_PARAMETER_PREFIX = "BRIDGE_"
@@ -29,6 +31,8 @@ def pipeline_key(project: str, name: str) -> ObjectKey:
 def validate_pipeline(p: Pipeline, *, credentials: set[str]) -> None:
     problems = Problems()
     check_subdomain(problems, "name", p.name)
+    if p.name in RESERVED_NAMES:
+        problems.add("name", f"{p.name!r} is reserved (POST …/pipelines/{p.name} is an action)")
     check_text(problems, "description", p.description)
     if (p.jenkinsfile is None) == (p.scm is None):
         problems.add("jenkinsfile", "exactly one of 'jenkinsfile' and 'scm' must be given")

@@ -186,3 +186,14 @@ def test_validate_is_open_to_project_viewers_only(stack: Stack) -> None:
         ApiClient(client, token=nobody).post(f"{PIPES}/validate", {"jenkinsfile": VALID}).status_code == 404
     )
     assert ApiClient(client, token=None).post(f"{PIPES}/validate", {"jenkinsfile": VALID}).status_code == 401
+
+
+def test_validate_is_an_action_so_no_pipeline_may_be_named_after_it(stack: Stack) -> None:
+    _project(stack.api)
+    named = stack.api.post(PIPES, {"name": "validate", "jenkinsfile": VALID})
+    assert named.status_code == 400 and named.mimetype == "application/problem+json"
+    assert "reserved" in named.get_data(as_text=True)
+    options = stack.api.request("OPTIONS", f"{PIPES}/validate")
+    assert set(options.headers["Allow"].replace(" ", "").split(",")) == {"POST", "OPTIONS"}
+    assert stack.api.get(f"{PIPES}/validate").status_code == 405
+    assert stack.api.get(f"{PIPES}/validated").status_code == 404  # an ordinary (missing) pipeline name

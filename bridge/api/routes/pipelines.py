@@ -9,7 +9,7 @@ from bridge.api.schemas.validation import JenkinsfileIn, ValidationOut
 
 routes = Registry()
 BASE = "/api/v1/projects/<project>/pipelines"
-ITEM = BASE + "/<pipeline>"
+ITEM = BASE + "/<item:pipeline>"  # never "validate": that is the action below
 
 
 @routes.route(
