@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from bridge.domain.model import Pipeline, SyncState, SyncStatus
 from bridge.domain.validation import Validation, ValidationStatus, hold_message, jenkinsfile_digest
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, UpstreamError, UpstreamUnavailable
 from bridge.reconcile.ports import Kind, ObjectKey
 from bridge.store import Tx
 
@@ -46,7 +46,12 @@ class Jenkinsfiles:
         """Jenkins's verdict, for the ``validate`` endpoint: errors reach the caller (503 when down)."""
         if self.linter is None:
             return Validation(ValidationStatus.UNCHECKED, message=NO_LINTER)
-        return self.linter.validate_jenkinsfile(text)
+        try:
+            return self.linter.validate_jenkinsfile(text)
+        except (UpstreamUnavailable, UpstreamError):
+            raise
+        except BridgeError as e:  # Jenkins refused the bridge itself (401/403...): not the caller's fault
+            raise UpstreamError(f"Jenkins did not validate the Jenkinsfile: {e.status} {e.title}") from e
 
     def judge(self, text: str) -> Verdict:
         """The verdict for a write: ``pending`` instead of an error when Jenkins cannot answer."""

@@ -3,11 +3,12 @@ gone with their pipeline (or its project)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from bridge.domain.model import Pipeline, Project, ScmSource, Workspace
 from bridge.domain.validation import LintError, Validation, ValidationStatus
-from bridge.errors import UpstreamUnavailable
+from bridge.errors import Forbidden, UpstreamError, UpstreamUnavailable
 from bridge.reconcile.ports import Kind, ObjectKey
 from bridge.services.jenkinsfiles import Jenkinsfiles
 from bridge.services.pipelines import PipelineService
@@ -97,3 +98,18 @@ def test_verdicts_go_with_their_pipeline_project_or_jenkinsfile(store: Store) ->
     assert _rows(store) == 1
     ProjectService(store).delete("demo")
     assert _rows(store) == 0
+
+
+class Refusing:
+    def validate_jenkinsfile(self, text: str) -> Validation:
+        raise Forbidden("Jenkins says no to the bridge's own account")
+
+
+def test_jenkins_refusing_the_bridge_is_an_upstream_error_not_the_callers(store: Store) -> None:
+    _setup(store)
+    pipelines = PipelineService(store, Jenkinsfiles(Refusing()))
+    with pytest.raises(UpstreamError) as raised:
+        pipelines.validate("demo", GOOD)
+    assert raised.value.status == 502
+    created = pipelines.create(Pipeline(project="demo", name="p", jenkinsfile=GOOD))
+    assert created.validation is not None and created.validation.status is ValidationStatus.PENDING
