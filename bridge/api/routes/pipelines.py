@@ -49,7 +49,7 @@ def create_pipeline(call: Call, project: str) -> PipelineOut:
     summary="Validate a Jenkinsfile with Jenkins's Declarative linter (nothing is stored)",
     request=JenkinsfileIn,
     response=ValidationOut,
-    errors=(404, 503),
+    errors=(404, 502, 503),
 )
 def validate_jenkinsfile(call: Call, project: str) -> ValidationOut:
     body = call.body_as(JenkinsfileIn)
