@@ -20,6 +20,7 @@ Layout (one concern per module):
 ``errors``          the sandbox's own error types (it imports nothing of the bridge)
 ``model``           state: users, folders, jobs, credential stores (one lock per instance)
 ``items`` …         endpoint modules (``root``, ``items``, ``credentials``)
+``linter``          the Declarative linter (``/pipeline-model-converter/validateJenkinsfile``, ``validate``)
 ``faults``          latency and error injection; ``persistence``: optional ``state_dir``
 ``buildstate``      queue and builds of one instance (``BuildService``); ``buildpersist``: their
                     ``state_dir`` section, resuming running builds after a restart
