@@ -18,6 +18,7 @@ from bridge.identity.wiring import Identity, build_identity
 from bridge.reconcile.ports import DesiredState
 from bridge.services.clusters import ClusterService
 from bridge.services.credentials import CredentialService
+from bridge.services.jenkinsfiles import Jenkinsfiles
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
 from bridge.services.sync import SyncService
@@ -27,6 +28,7 @@ from bridge.store import Store, StoreDesiredState
 from bridge.store.clusters import ClusterCatalog
 
 if TYPE_CHECKING:
+    from bridge.adapters.jenkins.linter import JenkinsfileLinter
     from bridge.inventory.runner import InventoryRunner
     from bridge.reconcile.runner import Worker
 
@@ -93,6 +95,7 @@ def build_container(
 
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
     container.runs = runs or build_runs(settings, store)
+    container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -110,6 +113,13 @@ def build_jenkins(settings: Settings) -> JenkinsPort:
         retries=j.retries,
         verify_tls=j.verify_tls,
     )
+
+
+def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
+    """Jenkins's Declarative linter, through the adapter's connection (None for an adapter without one)."""
+    from bridge.adapters.jenkins.linter import FormPoster, JenkinsLinter
+
+    return JenkinsLinter(jenkins) if isinstance(jenkins, FormPoster) else None
 
 
 def build_runs(settings: Settings, store: Store) -> RunPort:
@@ -137,6 +147,7 @@ def build_worker(
     from bridge.reconcile.provision import Provisioner
     from bridge.reconcile.render import marker_key
     from bridge.reconcile.runner import Worker
+    from bridge.reconcile.validate import PendingJenkinsfiles, PendingValidator
 
     if desired is None:
         store = Store.from_settings(settings)
@@ -155,7 +166,13 @@ def build_worker(
         identity_prefix=settings.jenkins.project_identity_prefix,
         reserved=reserved_names(settings.jenkins),
     )
-    return Worker(provisioner=provisioner, desired=desired)
+    linter = build_linter(jenkins)
+    pending = (
+        PendingValidator(desired, linter).run
+        if linter is not None and isinstance(desired, PendingJenkinsfiles)
+        else None
+    )
+    return Worker(provisioner=provisioner, desired=desired, validate=pending)
 
 
 def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:

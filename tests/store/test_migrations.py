@@ -30,6 +30,7 @@ TABLES = {
     "audit_checkpoints",
     "cluster_inventory",
     "workspace_placements",
+    "pipeline_validations",
 }
 
 
