@@ -156,7 +156,7 @@ def test_validate_endpoint_answers_without_storing(stack: Stack) -> None:
     assert bad.status_code == 200 and bad.json["status"] == "invalid"
     assert [(e["line"], e["column"]) for e in bad.json["errors"]] == [(1, 1), (1, 1)]
     assert stack.api.post(f"{PIPES}/validate", {"jenkinsfile": "echo 'x'"}).json["status"] == "unchecked"
-    assert stack.api.get(PIPES).json["total"] == 0  # nothing stored
+    assert stack.api.get(PIPES).json["items"] == []  # nothing stored
 
     empty = stack.api.post(f"{PIPES}/validate", {"jenkinsfile": ""})
     assert empty.status_code == 400 and empty.mimetype == "application/problem+json"
