@@ -13,7 +13,7 @@ from bridge.adapters.jenkins.configxml import KubeconfigMode
 from bridge.adapters.jenkins.configxml.credential import build_credential
 from bridge.domain.clusters import ClusterRecord, SourceKind
 from bridge.domain.model import Credential, CredentialType, SecretData
-from tests.clusters.kubesync_support import C, P, W, KubeSync, env, kubeconfig, kubesync, settings
+from tests.clusters.kubesync_support import C, KubeSync, P, W, env, kubeconfig, kubesync, settings
 
 __all__ = ["env", "kubesync", "settings"]  # fixtures, used by name
 
