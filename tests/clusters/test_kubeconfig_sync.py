@@ -4,16 +4,22 @@ tenancy, user credentials that win, and the sync state in the API."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from flask import Flask
 
 from bridge.adapters.jenkins.configxml import KubeconfigMode
 from bridge.adapters.jenkins.configxml.credential import build_credential
+from bridge.bootstrap import build_worker
 from bridge.domain.clusters import ClusterRecord, SourceKind
 from bridge.domain.model import Credential, CredentialType, SecretData
+from bridge.identity.token_store import TokenStore
 from tests.clusters.kubesync_support import C, KubeSync, P, W, env, kubeconfig, kubesync, settings
+from tests.fixtures.app import ApiClient
+from tests.fixtures.leaks import register_secret
 
 __all__ = ["env", "kubesync", "settings"]  # fixtures, used by name
 
@@ -199,3 +205,44 @@ def test_a_cluster_without_a_usable_kubeconfig_is_not_synced(kubesync: KubeSync)
     kubesync._publish()
     kubesync.worker.resync()
     assert kubesync.ids("a1") == {"gondor", "shire"}
+
+
+def test_only_the_projects_viewers_read_its_clusters_and_conflicts_show_only_visible_projects(
+    kubesync: KubeSync, app: Flask
+) -> None:
+    declare(kubesync)
+    api = kubesync.api
+    assert api.post(f"{P}/b1/members", {"subject": "bea", "role": "viewer"}).status_code == 200
+    assert api.post(f"{P}/a2/members", {"subject": "ann", "role": "viewer"}).status_code == 200
+    mine = kubeconfig("own-shire")
+    body = {"id": "shire", "type": "kubeconfig", "data": {"content": mine}}
+    assert api.post(f"{P}/a1/credentials", body).status_code == 201
+    kubesync.worker.once()
+    tokens = TokenStore(kubesync.container.store.engine)
+    users = {}
+    for user in ("bea", "ann"):
+        token = tokens.create(user=user, groups=(), created_by="test").token
+        register_secret(token)
+        users[user] = ApiClient(app.test_client(), token=token)
+
+    assert users["bea"].get(f"{P}/a1/clusters").status_code == 404  # another workspace's project
+    seen = users["bea"].get(f"{P}/b1/clusters")
+    assert seen.status_code == 200 and [i["cluster"] for i in seen.json["items"]] == ["orodruin"]
+    assert users["bea"].get(f"{C}/shire").status_code == 404
+    # ann sees shire (her workspace uses it) but not a1, whose folder has the conflict
+    assert users["ann"].get(f"{C}/shire").json["kubeconfig_conflicts"] == []
+    assert api.get(f"{C}/shire").json["kubeconfig_conflicts"] == ["a1"]
+    assert {i["status"] for i in users["ann"].get(f"{P}/a2/clusters").json["items"]} == {"synced"}
+
+
+def test_a_new_prefix_replaces_the_old_ids(kubesync: KubeSync) -> None:
+    configs = declare(kubesync)
+    kubesync.worker.once()
+    assert kubesync.ids("a1") == {"rohan", "gondor", "shire"}
+    clusters = dataclasses.replace(kubesync.settings.clusters, kubeconfig_prefix="k8s-")
+    settings = dataclasses.replace(kubesync.settings, clusters=clusters)
+    worker = build_worker(settings, desired=kubesync.container.desired, jenkins=kubesync.container.jenkins)
+    worker.once()
+    assert kubesync.ids("a1") == {"k8s-rohan", "k8s-gondor", "k8s-shire"}
+    assert kubesync.kubeconfig_in("a1", "k8s-gondor") == configs["gondor"]
+    assert worker.once().writes == 0
