@@ -30,7 +30,9 @@ from bridge.store.clusters import ClusterCatalog
 if TYPE_CHECKING:
     from bridge.adapters.jenkins.linter import JenkinsfileLinter
     from bridge.inventory.runner import InventoryRunner
+    from bridge.reconcile.kubeconfigs import KubeconfigSync
     from bridge.reconcile.runner import Worker
+    from bridge.services.kubeconfigs import KubeconfigSyncService
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
@@ -55,6 +57,8 @@ class Container:
     jenkins_probe: JenkinsProbe | None = None
     #: Runs and input decisions made for a real user (``jenkins.attribution`` picks how).
     runs: RunPort | None = None
+    #: Kubeconfig sync state per (project, cluster).
+    kubeconfigs: KubeconfigSyncService | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -96,6 +100,7 @@ def build_container(
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
     container.runs = runs or build_runs(settings, store)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
+    container.kubeconfigs = build_kubeconfig_view(settings, store)
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -165,6 +170,9 @@ def build_worker(
         identities=JenkinsProjectIdentities(jenkins) if isinstance(jenkins, JsonAndForms) else None,
         identity_prefix=settings.jenkins.project_identity_prefix,
         reserved=reserved_names(settings.jenkins),
+        kubeconfigs=build_kubeconfig_sync(settings, desired.store)
+        if isinstance(desired, StoreDesiredState)
+        else None,
     )
     linter = build_linter(jenkins)
     pending = (
@@ -173,6 +181,32 @@ def build_worker(
         else None
     )
     return Worker(provisioner=provisioner, desired=desired, validate=pending)
+
+
+def build_kubeconfig_sync(settings: Settings, store: Store) -> KubeconfigSync:
+    """The kubeconfig sync over the store's inventory (``clusters.kubeconfig_*`` settings)."""
+    from bridge.domain.kubeconfigs import KubeconfigPolicy
+    from bridge.reconcile.kubeconfigs import KubeconfigSync
+    from bridge.store.kubeconfig_sync import KubeconfigSyncStore
+
+    return KubeconfigSync(
+        inventory=ClusterCatalog(store.engine, store.box),
+        book=KubeconfigSyncStore(store),
+        policy=KubeconfigPolicy(settings.clusters.kubeconfig_policy),
+        prefix=settings.clusters.kubeconfig_prefix,
+    )
+
+
+def build_kubeconfig_view(settings: Settings, store: Store) -> KubeconfigSyncService:
+    from bridge.domain.kubeconfigs import KubeconfigPolicy
+    from bridge.services.kubeconfigs import KubeconfigSyncService
+
+    return KubeconfigSyncService(
+        store,
+        ClusterCatalog(store.engine, store.box),
+        policy=KubeconfigPolicy(settings.clusters.kubeconfig_policy),
+        prefix=settings.clusters.kubeconfig_prefix,
+    )
 
 
 def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:
@@ -227,5 +261,7 @@ def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:
     from bridge.adapters.kube.reachability import KubeVersionProbe
 
     inventory = Inventory(catalog, sources=kinds, placements=SourceKind.KUBESPHERE in kinds)
+    # a cluster that joins, rotates or leaves queues the projects whose folders hold or get it
+    inventory.subscribe(build_kubeconfig_sync(settings, store).on_change)
     prober = Prober(catalog, KubeVersionProbe(timeout=c.probe_timeout), interval=c.probe_interval)
     return InventoryRunner(inventory=inventory, sources=sources, prober=prober)

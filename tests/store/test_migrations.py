@@ -31,6 +31,7 @@ TABLES = {
     "cluster_inventory",
     "workspace_placements",
     "pipeline_validations",
+    "kubeconfig_sync",
 }
 
 
