@@ -39,12 +39,14 @@ def _list_routes(app: Flask) -> list[Route]:
 
 @pytest.fixture
 def seeded(api: ApiClient, container: Container) -> ApiClient:
+    names = ("k-3", "k-1", "k-5", "k-2", "k-4")
+    kubeconfig = "apiVersion: v1\nkind: Config\nclusters: []\n"
     clusters = {
-        name: ClusterRecord(name=name, source=SourceKind.STATIC, origin=f"file {name}", kubeconfig="")
-        for name in ("k-3", "k-1", "k-5", "k-2", "k-4")
+        n: ClusterRecord(n, SourceKind.STATIC, f"file {n}", kubeconfig=kubeconfig, devops=True) for n in names
     }
     container.clusters.catalog.sync(clusters, authoritative=set(SourceKind))
-    for ws in ("ws", "ws-c", "ws-a", "ws-e", "ws-b", "ws-d"):
+    assert api.post(W, {"name": "ws", "clusters": list(names)}).status_code == 201  # entitles its projects
+    for ws in ("ws-c", "ws-a", "ws-e", "ws-b", "ws-d"):
         assert api.post(W, {"name": ws}).status_code == 201
     for name in ("demo", "p-3", "p-1", "p-5", "p-2", "p-4"):
         assert api.post(P, {"name": name, "workspace": "ws"}).status_code == 201
@@ -79,6 +81,10 @@ def _walk(api: ApiClient, path: str, limit: int) -> list[list[dict[str, Any]]]:
 def _key(path: str, item: dict[str, Any]) -> tuple[Any, ...]:
     if path.endswith("/members"):
         return (item["kind"], item["subject"])
+    if path.endswith("/credentials"):
+        return (item["id"],)
+    if path.startswith(P) and path.endswith("/clusters"):
+        return (item["cluster"],)
     if path.endswith("/credentials"):
         return (item["id"],)
     if path.endswith("/audit"):

@@ -4,7 +4,6 @@ tenancy, user credentials that win, and the sync state in the API."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import xml.etree.ElementTree as ET
 
@@ -239,8 +238,8 @@ def test_a_new_prefix_replaces_the_old_ids(kubesync: KubeSync) -> None:
     configs = declare(kubesync)
     kubesync.worker.once()
     assert kubesync.ids("a1") == {"rohan", "gondor", "shire"}
-    clusters = dataclasses.replace(kubesync.settings.clusters, kubeconfig_prefix="k8s-")
-    settings = dataclasses.replace(kubesync.settings, clusters=clusters)
+    clusters = kubesync.settings.clusters.model_copy(update={"kubeconfig_prefix": "k8s-"})
+    settings = kubesync.settings.model_copy(update={"clusters": clusters})
     worker = build_worker(settings, desired=kubesync.container.desired, jenkins=kubesync.container.jenkins)
     worker.once()
     assert kubesync.ids("a1") == {"k8s-rohan", "k8s-gondor", "k8s-shire"}

@@ -18,6 +18,7 @@ from bridge.api.schemas.clusters import (
     ProjectClusterList,
     ProjectClusterOut,
 )
+from bridge.api.schemas.common import PageQuery
 from bridge.errors import NotFound
 from bridge.identity.policy import Grants
 from bridge.services.clusters import ClusterView
@@ -93,10 +94,19 @@ def get_cluster(call: Call, cluster: str) -> ClusterOut:
     permission="project.read",
     tag="clusters",
     summary="The clusters whose kubeconfig the project's Jenkins folder holds, with their sync state",
+    query=PageQuery,
     response=ProjectClusterList,
     errors=(404,),
 )
 def list_project_clusters(call: Call, project: str) -> ProjectClusterList:
     sync = call.container.kubeconfigs
-    items = [ProjectClusterOut.of(i) for i in sync.for_project(project)] if sync is not None else []
-    return ProjectClusterList(items=items, total=len(items))
+    rows = [ProjectClusterOut.of(i) for i in sync.for_project(project)] if sync is not None else []
+    rows.sort(key=lambda r: r.cluster)
+
+    def fetch(after: Key | None, n: int) -> list[ProjectClusterOut]:
+        start = name_of(after)
+        return [r for r in rows if start is None or r.cluster > start][:n]
+
+    pager = Pager.of(call.query_as(PageQuery), list_id("project-clusters", project), (str,))
+    items, token = pager.page(fetch, key=lambda r: (r.cluster,))
+    return ProjectClusterList(items=items, continue_=token)

@@ -125,6 +125,5 @@ class ProjectClusterOut(BaseModel):
         )
 
 
-class ProjectClusterList(BaseModel):
-    items: list[ProjectClusterOut]
-    total: int
+class ProjectClusterList(PageOut):
+    items: list[ProjectClusterOut] = Field(description="Ordered by cluster name")
