@@ -331,3 +331,17 @@ def test_the_seed_pipeline_runs_to_its_inputs_and_to_success_as_the_project_iden
     assert _identity(stack, path, number) == "jb-project-team-a"
     for secret in SECRETS:
         assert secret not in console
+
+
+@pytest.mark.parametrize("kind", ["timer", "scm"])
+def test_cron_and_scm_builds_of_a_bridge_job_run_as_the_project_not_system(
+    stack: Stack, people: dict[str, ApiClient], kind: str
+) -> None:
+    """Builds nobody started through the bridge (cron, SCM polling, webhooks) still run as the identity."""
+    stack.sandbox.fire_trigger("team-a/hop", kind)  # the job's first build
+    number = 1
+    result, console = _finished(stack, "team-a/hop", number)
+    assert result == "FAILURE", console
+    assert "ERROR: No item named /team-b/deploy found" in console
+    assert _identity(stack, "team-a/hop", number) == "jb-project-team-a"
+    assert _builds(stack, "team-b/deploy") == 0
