@@ -82,7 +82,10 @@ def sandbox_jenkins(sandbox_jenkins_factory: SandboxFactory, tmp_path: Path) -> 
         secrets_dir=secrets,
         admin_user=SHIPPED_BRIDGE_USER,
         admin_token=SHIPPED_BRIDGE_TOKEN,
-        users=[UserSpec(u, password=f"{u}-pw-1", tokens=(f"{u}-own-api-token",)) for u in ("alice", "bob")],
+        users=[
+            UserSpec(u, password=f"{u}-pw-1", tokens=(f"{u}-own-api-token",))
+            for u in ("alice", "bob", "carol")
+        ],
         system_properties={"jenkins.security.ApiTokenProperty.adminCanGenerateNewTokens": "true"},
     )
     j.services[SIMULATION] = Simulation(time_scale=0)
@@ -345,3 +348,36 @@ def test_cron_and_scm_builds_of_a_bridge_job_run_as_the_project_not_system(
     assert "ERROR: No item named /team-b/deploy found" in console
     assert _identity(stack, "team-a/hop", number) == "jb-project-team-a"
     assert _builds(stack, "team-b/deploy") == 0
+
+
+def test_workspace_members_follow_the_project_when_it_moves(
+    stack: Stack, people: dict[str, ApiClient]
+) -> None:
+    """A binding on a workspace reaches its projects' folders; moving a project to another workspace
+    takes the old workspace's members off its folder at the next poll, and gives it the new one's."""
+    carol, bob = requests.Session(), requests.Session()
+    carol.auth = ("carol", "carol-own-api-token")  # Jenkins users of their own (any attribution mode)
+    bob.auth = ("bob", "bob-own-api-token")
+    url = stack.sandbox.url + "job/team-a/job/own/api/json"
+    for ws, user in (("ws-a", "carol"), ("ws-b", "bob")):
+        r = stack.api.post(f"{W}/{ws}/members", {"kind": "user", "subject": user, "role": "viewer"})
+        assert r.status_code == 200, r.json
+    assert carol.get(url).status_code == 404
+    assert stack.worker.poll() is not None
+    assert carol.get(url).status_code == 200 and bob.get(url).status_code == 404
+    assert carol.get(stack.sandbox.url + "job/team-b/api/json").status_code == 404
+
+    assert stack.api.patch(f"{P}/team-a", {"workspace": "ws-b"}).status_code == 200
+    result = stack.worker.poll()
+    assert result is not None and not result.errors
+    assert carol.get(url).status_code == 404
+    assert bob.get(url).status_code == 200
+
+    # a workspace binding removed through the API leaves every folder of the workspace at the next poll
+    assert stack.api.post(f"{W}/ws-b/members", {"subject": "carol", "role": "viewer"}).status_code == 200
+    assert stack.worker.poll() is not None
+    assert carol.get(url).status_code == 200
+    assert stack.api.delete(f"{W}/ws-b/members/user/carol").status_code == 204
+    assert stack.worker.poll() is not None
+    assert carol.get(url).status_code == 404
+    assert carol.get(stack.sandbox.url + "job/team-b/job/deploy/api/json").status_code == 404
