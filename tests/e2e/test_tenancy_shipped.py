@@ -293,11 +293,14 @@ def test_a_team_a_user_cannot_see_build_or_replay_team_b_and_loses_team_a_when_r
             "file",
             marks=pytest.mark.xfail(
                 strict=True,
+                raises=AssertionError,
                 reason="the shipped plugins have no kubeconfigFile binding for the default secret-file "
                 "kubeconfig credentials until the kubeconfigFile shim lands: 'deploy to dev' fails with "
                 "\"Credentials 'rohan' is of type 'Secret file' where 'Kubeconfig' was expected\"",
             ),
         ),
+        # kubernetes-cd's KubeconfigCredentials: what the seed's kubeconfigFile binds in a Jenkins that
+        # still has that (suspended) plugin; the shipped plugins.txt does not list it
         "kubeconfig-plugin",
     ],
     indirect=True,
@@ -330,7 +333,11 @@ def test_the_seed_pipeline_runs_to_its_inputs_and_to_success_as_the_project_iden
     assert result == "SUCCESS", console
     assert "Running on maven-" in console
     assert "+ docker login docker.io -u **** --password-stdin" in console
-    assert "Approved by" in console
+    if attribution == "user-token":  # Jenkins itself records the approver
+        assert "Approved by alice" in console
+    else:  # the bridge approves and notes who asked, on the run
+        description = stack.jenkins.get_build_info(path, number)["description"]
+        assert actor.approval_note(approved=True, input_id="Deploy-to-staging") in description
     assert _identity(stack, path, number) == "jb-project-team-a"
     for secret in SECRETS:
         assert secret not in console
