@@ -18,6 +18,7 @@ from bridge.identity.wiring import Identity, build_identity
 from bridge.reconcile.ports import DesiredState
 from bridge.services.clusters import ClusterService
 from bridge.services.credentials import CredentialService
+from bridge.services.jenkinsfiles import Jenkinsfiles
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
 from bridge.services.sync import SyncService
@@ -27,8 +28,11 @@ from bridge.store import Store, StoreDesiredState
 from bridge.store.clusters import ClusterCatalog
 
 if TYPE_CHECKING:
+    from bridge.adapters.jenkins.linter import JenkinsfileLinter
     from bridge.inventory.runner import InventoryRunner
+    from bridge.reconcile.kubeconfigs import KubeconfigSync
     from bridge.reconcile.runner import Worker
+    from bridge.services.kubeconfigs import KubeconfigSyncService
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
@@ -53,6 +57,8 @@ class Container:
     jenkins_probe: JenkinsProbe | None = None
     #: Runs and input decisions made for a real user (``jenkins.attribution`` picks how).
     runs: RunPort | None = None
+    #: Kubeconfig sync state per (project, cluster).
+    kubeconfigs: KubeconfigSyncService | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -93,6 +99,8 @@ def build_container(
 
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
     container.runs = runs or build_runs(settings, store)
+    container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
+    container.kubeconfigs = build_kubeconfig_view(settings, store)
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -110,6 +118,13 @@ def build_jenkins(settings: Settings) -> JenkinsPort:
         retries=j.retries,
         verify_tls=j.verify_tls,
     )
+
+
+def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
+    """Jenkins's Declarative linter, through the adapter's connection (None for an adapter without one)."""
+    from bridge.adapters.jenkins.linter import FormPoster, JenkinsLinter
+
+    return JenkinsLinter(jenkins) if isinstance(jenkins, FormPoster) else None
 
 
 def build_runs(settings: Settings, store: Store) -> RunPort:
@@ -137,6 +152,7 @@ def build_worker(
     from bridge.reconcile.provision import Provisioner
     from bridge.reconcile.render import marker_key
     from bridge.reconcile.runner import Worker
+    from bridge.reconcile.validate import PendingJenkinsfiles, PendingValidator
 
     if desired is None:
         store = Store.from_settings(settings)
@@ -154,8 +170,43 @@ def build_worker(
         identities=JenkinsProjectIdentities(jenkins) if isinstance(jenkins, JsonAndForms) else None,
         identity_prefix=settings.jenkins.project_identity_prefix,
         reserved=reserved_names(settings.jenkins),
+        kubeconfigs=build_kubeconfig_sync(settings, desired.store)
+        if isinstance(desired, StoreDesiredState)
+        else None,
     )
-    return Worker(provisioner=provisioner, desired=desired)
+    linter = build_linter(jenkins)
+    pending = (
+        PendingValidator(desired, linter).run
+        if linter is not None and isinstance(desired, PendingJenkinsfiles)
+        else None
+    )
+    return Worker(provisioner=provisioner, desired=desired, validate=pending)
+
+
+def build_kubeconfig_sync(settings: Settings, store: Store) -> KubeconfigSync:
+    """The kubeconfig sync over the store's inventory (``clusters.kubeconfig_*`` settings)."""
+    from bridge.domain.kubeconfigs import KubeconfigPolicy
+    from bridge.reconcile.kubeconfigs import KubeconfigSync
+    from bridge.store.kubeconfig_sync import KubeconfigSyncStore
+
+    return KubeconfigSync(
+        inventory=ClusterCatalog(store.engine, store.box),
+        book=KubeconfigSyncStore(store),
+        policy=KubeconfigPolicy(settings.clusters.kubeconfig_policy),
+        prefix=settings.clusters.kubeconfig_prefix,
+    )
+
+
+def build_kubeconfig_view(settings: Settings, store: Store) -> KubeconfigSyncService:
+    from bridge.domain.kubeconfigs import KubeconfigPolicy
+    from bridge.services.kubeconfigs import KubeconfigSyncService
+
+    return KubeconfigSyncService(
+        store,
+        ClusterCatalog(store.engine, store.box),
+        policy=KubeconfigPolicy(settings.clusters.kubeconfig_policy),
+        prefix=settings.clusters.kubeconfig_prefix,
+    )
 
 
 def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:
@@ -210,5 +261,7 @@ def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:
     from bridge.adapters.kube.reachability import KubeVersionProbe
 
     inventory = Inventory(catalog, sources=kinds, placements=SourceKind.KUBESPHERE in kinds)
+    # a cluster that joins, rotates or leaves queues the projects whose folders hold or get it
+    inventory.subscribe(build_kubeconfig_sync(settings, store).on_change)
     prober = Prober(catalog, KubeVersionProbe(timeout=c.probe_timeout), interval=c.probe_interval)
     return InventoryRunner(inventory=inventory, sources=sources, prober=prober)

@@ -14,12 +14,14 @@ from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from pydantic import BaseModel
+from werkzeug.routing import BaseConverter
 
 from bridge.api import auditing, auth
 from bridge.api.body import parsed_body
 from bridge.bootstrap import Container
 from bridge.errors import InvalidRequest, PreconditionFailed
 from bridge.identity.principal import Principal
+from bridge.services.pipelines import RESERVED_NAMES
 from bridge.store.engine import observing
 
 View = Callable[..., BaseModel | tuple[BaseModel, int] | None]
@@ -33,6 +35,14 @@ _ETAG = re.compile(r'(W/)?"?(\d{1,18})"?')
 #: a malformed or stale header must not turn a read into an error.
 CONDITIONAL_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ItemName(BaseConverter):
+    """``<item:pipeline>``: one path segment that is not a reserved name, so ``…/pipelines/validate`` is the
+    action only (its ``Allow`` lists POST alone) and never also the item ``validate``."""
+
+    regex = "(?!(?:" + "|".join(sorted(RESERVED_NAMES)) + r")$)[^/]+"
+    part_isolating = True
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,7 @@ class Registry:
 
     def install(self, app: Flask) -> None:
         auth.install(app)
+        app.url_map.converters.setdefault("item", ItemName)
         for route in self.routes:
             app.add_url_rule(
                 route.path, endpoint=route.endpoint, view_func=_handler(route), methods=[route.method]

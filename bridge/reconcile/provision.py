@@ -46,6 +46,7 @@ from bridge.domain.plan import CREDENTIAL, NOT_MANAGED, PROJECT, Action, Op, Ref
 from bridge.errors import BridgeError, NotFound
 from bridge.identity.tenancy import BUILT_IN_ONLY, DEFAULT_PREFIX, ReservedNames, project_identity
 from bridge.reconcile.identities import IdentityKeeper
+from bridge.reconcile.kubeconfigs import KubeconfigSync, add_kubeconfigs
 from bridge.reconcile.ledger import Ledger
 from bridge.reconcile.observe import observe
 from bridge.reconcile.ports import DesiredState, Kind, ObjectKey, Tombstone
@@ -106,9 +107,12 @@ class Provisioner:
         identities: ProjectIdentities | None = None,
         identity_prefix: str = DEFAULT_PREFIX,
         reserved: ReservedNames = BUILT_IN_ONLY,
+        kubeconfigs: KubeconfigSync | None = None,
     ) -> None:
         """``requested_by``: jobs define ``BRIDGE_REQUESTED_BY`` (``jenkins.attribution = "parameter"``);
-        ``identities``: creates project identities (``None``: an operator provides them)."""
+        ``identities``: creates project identities (``None``: an operator provides them);
+        ``kubeconfigs``: keeps the entitled clusters' kubeconfigs in each folder (``kubeconfigs.py``)."""
+        self._kubeconfigs = kubeconfigs
         self._desired = desired
         self._prefix = identity_prefix
         self._reserved = reserved
@@ -155,6 +159,16 @@ class Provisioner:
             rendered.update(docs)
             pipelines.update(pipes)
             self._grants[project.name] = grants
+        if self._kubeconfigs is not None:
+            add_kubeconfigs(
+                self._kubeconfigs,
+                list(live.values()),
+                rendered,
+                tombstones,
+                key=self._key,
+                mode=self._mode,
+                dry_run=dry_run,
+            )
         names = sorted(set(live) | {ref.project for ref in tombstones})
         ledger = Ledger({ref_of(k) for k in self._desired.owned(names)})
         observation = observe(self._jenkins, names, owned_folders=ledger.folders())
@@ -244,6 +258,8 @@ class Provisioner:
         elif action.op is Op.CONFLICT:
             self._error(ref, conflict_message(ref, action.reason), result)
         elif action.op in (Op.DELETE, Op.FORGET):
+            if self._kubeconfigs is not None:
+                self._kubeconfigs.removed(ref)
             if ref not in docs:  # "forget: recreated" leaves a desired item ours
                 ledger.release(ref)
             self._forget(ref, tombs)
@@ -367,6 +383,8 @@ class Provisioner:
             self._desired.forget_tombstone(tombstone)
 
     def _record(self, ref: Ref, status: SyncStatus, message: str | None, *, force: bool = False) -> None:
+        if self._kubeconfigs is not None and self._kubeconfigs.record(ref, status, message):
+            return  # a synced kubeconfig: its state lives in the sync's own rows
         key = key_of(ref)
         if not force and self._recorded.get(key) == (status, message):
             return

@@ -3,8 +3,9 @@
 APScheduler runs two interval jobs, both ``max_instances=1`` and ``coalesce=True`` so a slow Jenkins
 never piles up passes:
 
-* ``poll`` every ``reconcile.poll_interval``: takes the keys written through the API (merged by the
-  store) and reconciles their projects, plus projects a previous pass could not finish;
+* ``poll`` every ``reconcile.poll_interval``: validates the Jenkinsfiles Jenkins could not judge when
+  they were written (``validate.py``), takes the keys written through the API (merged by the store) and
+  reconciles their projects, plus projects a previous pass could not finish;
 * ``resync`` every ``reconcile.resync_interval``: a full pass, which repairs drift in Jenkins.
 
 Passes share one lock, so they never overlap. ``run_worker`` first takes the leader lock
@@ -44,6 +45,8 @@ class Worker:
     batch: int = 500
     #: Asked inside the pass lock before each scheduled pass; False raises ``LeadershipLost``.
     still_leader: Callable[[], bool] = lambda: True
+    #: Asks Jenkins about Jenkinsfiles left pending (``validate.PendingValidator.run``) before each pass.
+    validate: Callable[[], object] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _retry: set[str] = field(default_factory=set)
 
@@ -55,6 +58,8 @@ class Worker:
         """Reconcile the projects of dirty keys (and of earlier unfinished passes)."""
         with self._lock:
             self._check_leader()
+            if self.validate is not None:
+                self.validate()  # what it releases is queued, so this very pass syncs it
             keys = self._take_all_dirty()
             projects = {k.project for k in keys} | self._retry
             if not projects:
@@ -71,6 +76,8 @@ class Worker:
         """One pass by hand (``reconcile --once``). A full pass that applies also takes the queued keys
         (it covers them all), so what it syncs shows ``synced`` at once instead of waiting for a worker."""
         with self._lock:
+            if not dry_run and self.validate is not None:
+                self.validate()
             if not dry_run and not projects:
                 self.provisioner.invalidate(self._take_all_dirty())
             return self.provisioner.run(projects or None, dry_run=dry_run, deep=deep)
@@ -87,6 +94,8 @@ class Worker:
         """A full pass over every project and tombstone."""
         with self._lock:
             self._check_leader()
+            if self.validate is not None:
+                self.validate()
             result = self.provisioner.run()
             self._retry = set(result.retry)
             _log_pass("resync", result)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bridge.domain.clusters import ClusterState, Placement
+from bridge.domain.clusters import ClusterState
+from bridge.domain.kubeconfigs import available_clusters
 from bridge.domain.model import Workspace
 from bridge.errors import NotFound
 from bridge.store import Store
@@ -28,15 +29,6 @@ class ClusterView:
     jenkins: str | None
     #: Workspaces whose projects may use this cluster.
     workspaces: tuple[str, ...]
-
-
-def available_clusters(
-    workspace: Workspace, placements: Mapping[str, Placement], states: Sequence[ClusterState]
-) -> tuple[str, ...]:
-    """Declared clusters first (in their order), then the placement's (sorted), without repeats."""
-    placement = placements.get(workspace.name)
-    placed = placement.resolve(s.record for s in states) if placement else ()
-    return tuple(dict.fromkeys([*workspace.clusters, *sorted(placed)]))
 
 
 class ClusterService:

@@ -6,14 +6,18 @@ import dataclasses
 import re
 
 from bridge.domain.model import ParameterType, Pipeline
+from bridge.domain.validation import Validation
 from bridge.errors import Conflict, NotFound
 from bridge.reconcile.ports import Kind, ObjectKey
 from bridge.services.common import check_version, project_must_exist, removed, touched
 from bridge.services.cron import cron_problems
+from bridge.services.jenkinsfiles import Jenkinsfiles, Verdict
 from bridge.services.scm import scm_url_problems
 from bridge.services.validation import Problems, check_subdomain, check_text
 from bridge.store import Store, Stored, Tx
 
+#: Path segments of ``/pipelines/…`` that are actions, not pipelines (the API's ``<item:…>`` converter).
+RESERVED_NAMES = frozenset({"validate"})
 PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Parameters the bridge defines itself (``BRIDGE_REQUESTED_BY``) use this prefix; users may not.
 RESERVED_PARAMETER_PREFIX = "BRIDGE_"
@@ -27,6 +31,8 @@ def pipeline_key(project: str, name: str) -> ObjectKey:
 def validate_pipeline(p: Pipeline, *, credentials: set[str], allow_http_scm: bool = False) -> None:
     problems = Problems()
     check_subdomain(problems, "name", p.name)
+    if p.name in RESERVED_NAMES:
+        problems.add("name", f"{p.name!r} is reserved (POST …/pipelines/{p.name} is an action)")
     check_text(problems, "description", p.description)
     if (p.jenkinsfile is None) == (p.scm is None):
         problems.add("jenkinsfile", "exactly one of 'jenkinsfile' and 'scm' must be given")
@@ -100,8 +106,14 @@ def _credential_ids(tx: Tx, project: str) -> set[str]:
 
 
 class PipelineService:
-    def __init__(self, store: Store, *, allow_http_scm: bool = False) -> None:
+    """Inline Jenkinsfiles are validated by Jenkins on create and update (``jenkinsfiles.py``); the
+    verdict is stored with the pipeline, never a reason to refuse the write."""
+
+    def __init__(
+        self, store: Store, jenkinsfiles: Jenkinsfiles | None = None, *, allow_http_scm: bool = False
+    ) -> None:
         self.store = store
+        self.jenkinsfiles = jenkinsfiles or Jenkinsfiles()
         #: Whether plain ``http://`` SCM URLs are accepted (``BRIDGE_JENKINS_ALLOW_HTTP_SCM``).
         self.allow_http_scm = allow_http_scm
 
@@ -120,39 +132,63 @@ class PipelineService:
             raise NotFound(f"pipeline {name!r} does not exist in project {project!r}")
         return found
 
+    def validate(self, project: str, jenkinsfile: str) -> Validation:
+        """What Jenkins says about a Jenkinsfile, storing nothing (Jenkins down: ``UpstreamUnavailable``)."""
+        with self.store.read() as tx:
+            project_must_exist(tx, project)
+        return self.jenkinsfiles.ask(jenkinsfile)
+
     def create(self, p: Pipeline) -> Stored[Pipeline]:
+        with self.store.read() as tx:  # refuse a bad request before asking Jenkins anything
+            self._check_new(tx, p)
+        verdict = self.jenkinsfiles.judge(p.jenkinsfile) if p.jenkinsfile is not None else None
         with self.store.write() as tx:
-            project_must_exist(tx, p.project)
-            if tx.pipelines.get(p.project, p.name) is not None:
-                raise Conflict(f"pipeline {p.name!r} already exists in project {p.project!r}")
-            validate_pipeline(
-                p, credentials=_credential_ids(tx, p.project), allow_http_scm=self.allow_http_scm
-            )
+            self._check_new(tx, p)
             tx.pipelines.insert(p)
             touched(tx, pipeline_key(p.project, p.name))
+            self.jenkinsfiles.settle(tx, p, verdict, touched=True)
             created = tx.pipelines.get(p.project, p.name)
         assert created is not None
         return created
+
+    def _check_new(self, tx: Tx, p: Pipeline) -> None:
+        project_must_exist(tx, p.project)
+        if tx.pipelines.get(p.project, p.name) is not None:
+            raise Conflict(f"pipeline {p.name!r} already exists in project {p.project!r}")
+        validate_pipeline(p, credentials=_credential_ids(tx, p.project), allow_http_scm=self.allow_http_scm)
 
     def update(
         self, project: str, name: str, *, expected_version: int | None = None, **changes: object
     ) -> Stored[Pipeline]:
         """Replace the given fields (a full PUT passes them all)."""
+        verdict: Verdict | None = None
+        with self.store.read() as tx:  # refuse a bad request before asking Jenkins anything
+            current, p = self._changed(tx, project, name, expected_version, changes)
+            ask = self.jenkinsfiles.needs_judging(tx, p)
+        if ask and p.jenkinsfile is not None:
+            verdict = self.jenkinsfiles.judge(p.jenkinsfile)
         with self.store.write() as tx:
-            project_must_exist(tx, project)
-            current = tx.pipelines.get(project, name)
-            if current is None:
-                raise NotFound(f"pipeline {name!r} does not exist in project {project!r}")
-            check_version(current, expected_version)
-            p = dataclasses.replace(current.obj, **changes)  # type: ignore[arg-type]
-            p = keep_secret_defaults(p, current.obj)
-            validate_pipeline(p, credentials=_credential_ids(tx, project), allow_http_scm=self.allow_http_scm)
+            current, p = self._changed(tx, project, name, expected_version, changes)
             if p != current.obj:
                 tx.pipelines.update(p)
                 touched(tx, pipeline_key(project, name))
+            self.jenkinsfiles.settle(tx, p, verdict, touched=p != current.obj)
             updated = tx.pipelines.get(project, name)
         assert updated is not None
         return updated
+
+    def _changed(
+        self, tx: Tx, project: str, name: str, expected_version: int | None, changes: dict[str, object]
+    ) -> tuple[Stored[Pipeline], Pipeline]:
+        project_must_exist(tx, project)
+        current = tx.pipelines.get(project, name)
+        if current is None:
+            raise NotFound(f"pipeline {name!r} does not exist in project {project!r}")
+        check_version(current, expected_version)
+        p = dataclasses.replace(current.obj, **changes)  # type: ignore[arg-type]
+        p = keep_secret_defaults(p, current.obj)
+        validate_pipeline(p, credentials=_credential_ids(tx, project), allow_http_scm=self.allow_http_scm)
+        return current, p
 
     def delete(self, project: str, name: str, *, expected_version: int | None = None) -> None:
         with self.store.write() as tx:

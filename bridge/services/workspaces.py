@@ -7,6 +7,7 @@ import dataclasses
 from bridge.domain.model import Workspace
 from bridge.errors import Conflict, NotFound
 from bridge.identity.bindings import Scope, forget_scope_in
+from bridge.reconcile.ports import Kind, ObjectKey
 from bridge.services.common import check_version
 from bridge.services.validation import Problems, check_label, check_text
 from bridge.store import Store, Stored
@@ -61,6 +62,9 @@ class WorkspaceService:
             ws = dataclasses.replace(current.obj, **changes)  # type: ignore[arg-type]
             validate_workspace(ws)
             tx.workspaces.update(ws)
+            if ws.clusters != current.obj.clusters:  # its projects' kubeconfig credentials follow
+                for project in tx.projects.list(workspace=name):
+                    tx.dirty.add(ObjectKey(Kind.PROJECT, project.obj.name))
             updated = tx.workspaces.get(name)
         assert updated is not None
         return updated

@@ -20,6 +20,8 @@ _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 ClusterSourceName = Literal["kubesphere", "argocd", "static"]
 CLUSTER_SOURCES: tuple[str, ...] = typing.get_args(ClusterSourceName)
 WorkspaceTemplateVersion = Literal["v1alpha2", "v1beta1"]
+KubeconfigPolicyName = Literal["devops", "all"]
+_PREFIX = re.compile(r"^[a-z0-9-]{0,32}$")
 
 
 class ClusterSettings(Group):
@@ -52,6 +54,11 @@ class ClusterSettings(Group):
     probe_interval: float = 30.0
     #: Seconds one reachability check may take.
     probe_timeout: float = 5.0
+    #: Which clusters of a workspace have their kubeconfig synced into its projects' folders:
+    #: ``devops`` (the DevOps-enabled ones) or ``all``.
+    kubeconfig_policy: KubeconfigPolicyName = "devops"
+    #: Prefix of the synced kubeconfig credentials' ids (id = prefix + cluster name).
+    kubeconfig_prefix: str = ""
 
     def source_names(self) -> list[str]:
         return [s.strip() for s in self.sources.split(",") if s.strip()]
@@ -101,6 +108,10 @@ def cluster_problems(c: ClusterSettings) -> list[str]:
     ):
         if value <= 0:
             problems.append(f"{PREFIX}CLUSTERS_{name} must be greater than 0")
+    if not _PREFIX.match(c.kubeconfig_prefix):
+        problems.append(
+            f"{PREFIX}CLUSTERS_KUBECONFIG_PREFIX must be at most 32 characters of a-z, 0-9 and '-'"
+        )
     try:
         static = parse_static_clusters(c.static)
     except ValueError as e:

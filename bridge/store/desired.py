@@ -7,9 +7,10 @@ from collections.abc import Collection, Iterable, Sequence, Set
 from sqlalchemy import and_, or_, select
 
 from bridge.domain.model import Credential, Pipeline, Project, SyncState, SyncStatus
+from bridge.domain.validation import Validation, hold_message, jenkinsfile_digest
 from bridge.identity.roles import Role
 from bridge.identity.tenancy import Member
-from bridge.reconcile.ports import DesiredState, ObjectKey, Tombstone
+from bridge.reconcile.ports import DesiredState, Kind, ObjectKey, Tombstone
 from bridge.store.unit import Store
 
 
@@ -31,8 +32,38 @@ class StoreDesiredState(DesiredState):
             return [s.obj for s in tx.credentials.list(project)]
 
     def pipelines(self, project: str) -> Sequence[Pipeline]:
+        """Pipelines to sync: one whose Jenkinsfile is invalid or not validated yet is held back."""
         with self.store.read() as tx:
-            return [s.obj for s in tx.pipelines.list(project)]
+            return [
+                s.obj for s in tx.pipelines.list(project) if not (s.validation and s.validation.held_back)
+            ]
+
+    # -- Jenkinsfile validation left to the worker (``bridge.reconcile.validate``) ------------------------
+
+    def pending_jenkinsfiles(self, limit: int = 50) -> Sequence[tuple[ObjectKey, str]]:
+        """Inline Jenkinsfiles Jenkins could not validate when they were written, oldest first."""
+        out: list[tuple[ObjectKey, str]] = []
+        with self.store.read() as tx:
+            for project, name, digest in tx.validations.pending(limit):
+                stored = tx.pipelines.get(project, name)
+                text = stored.obj.jenkinsfile if stored else None
+                if text is not None and jenkinsfile_digest(text) == digest:
+                    out.append((ObjectKey(Kind.PIPELINE, project, name), text))
+        return out
+
+    def record_validation(self, key: ObjectKey, text: str, validation: Validation) -> bool:
+        """Store the verdict if ``text`` is still the pending Jenkinsfile; a pipeline it releases is queued
+        for the next pass, one it holds back shows why in its sync state."""
+        with self.store.write() as tx:
+            if not tx.validations.settle(key.project, key.name, jenkinsfile_digest(text), validation):
+                return False
+            message = hold_message(validation)
+            if message is not None:
+                tx.sync.set(key, SyncState(status=SyncStatus.ERROR, message=message))
+            else:
+                tx.sync.set(key, SyncState())
+                tx.dirty.add(key)
+        return True
 
     def members(self, project: str) -> Sequence[Member]:
         """Bindings on the project and on its workspace, in one query (highest role merged later)."""

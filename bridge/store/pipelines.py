@@ -17,6 +17,7 @@ from bridge.store.codec import pipeline_from, pipeline_spec
 from bridge.store.crypto import SecretBox
 from bridge.store.records import Stored, meta_of, optional_sync, sync_columns, with_sync
 from bridge.store.tables import pipelines
+from bridge.store.validations import join_on, joined_columns, joined_validation
 
 Clock = Callable[[], datetime]
 
@@ -65,7 +66,8 @@ class PipelineRepo:
     def _pipeline(self, row: Any) -> Stored[Pipeline]:
         obj = pipeline_from(row.project, row.name, row.description, row.spec, unseal=self.box.open_text)
         _register(obj)
-        return Stored(obj=obj, meta=meta_of(row), sync=optional_sync(row))
+        validation = joined_validation(row, obj)
+        return Stored(obj=obj, meta=meta_of(row), sync=optional_sync(row), validation=validation)
 
 
 def _owner(project: str, name: str) -> tuple[str, str, str]:
@@ -81,5 +83,5 @@ def _register(p: Pipeline) -> None:
 
 
 def _select() -> Any:
-    joined = with_sync(pipelines, "pipeline", pipelines.c.project, pipelines.c.name)
-    return select(pipelines, *sync_columns()).select_from(joined)
+    joined = join_on(with_sync(pipelines, "pipeline", pipelines.c.project, pipelines.c.name))
+    return select(pipelines, *sync_columns(), *joined_columns()).select_from(joined)

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar, overload
 from sqlalchemy import ColumnElement, Join, Table, and_
 
 from bridge.domain.model import SyncState, SyncStatus
+from bridge.domain.validation import Validation
 from bridge.store.tables import sync_states
 
 T = TypeVar("T")
@@ -27,6 +28,8 @@ class Stored(Generic[T]):
     obj: T
     meta: Meta
     sync: SyncState | None = None
+    #: Pipelines with an inline Jenkinsfile: what Jenkins's linter said (``bridge.domain.validation``).
+    validation: Validation | None = None
 
 
 @overload

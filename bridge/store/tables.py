@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     LargeBinary,
     MetaData,
@@ -88,6 +89,22 @@ pipelines = Table(
     Column("description", Text, nullable=False),
     Column("spec", JSON, nullable=False),
     *_stamps(),
+)
+
+#: What Jenkins's Declarative linter said about a pipeline's inline Jenkinsfile (``digest``: of the text
+#: it judged). SCM pipelines have no row; the row goes with its pipeline.
+pipeline_validations = Table(
+    "pipeline_validations",
+    metadata,
+    Column("project", String(NAME), primary_key=True),
+    Column("name", String(LONG_NAME), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("errors", JSON, nullable=False),
+    Column("message", Text, nullable=True),
+    Column("checked_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(["project", "name"], ["pipelines.project", "pipelines.name"], ondelete="CASCADE"),
 )
 
 

@@ -72,3 +72,24 @@ def test_defaults_mean_no_inventory(tmp_path: Path) -> None:
         assert build_inventory(settings, store) is None
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"BRIDGE_CLUSTERS_KUBECONFIG_PREFIX": "Kube_"}, "CLUSTERS_KUBECONFIG_PREFIX"),
+        ({"BRIDGE_CLUSTERS_KUBECONFIG_PREFIX": "k" * 33}, "CLUSTERS_KUBECONFIG_PREFIX"),
+        ({"BRIDGE_CLUSTERS_KUBECONFIG_POLICY": "some"}, "KUBECONFIG_POLICY"),
+    ],
+)
+def test_bad_kubeconfig_sync_settings(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        make_settings(tmp_path, **env)
+
+
+def test_kubeconfig_sync_settings(tmp_path: Path) -> None:
+    s = make_settings(
+        tmp_path, BRIDGE_CLUSTERS_KUBECONFIG_PREFIX="kube-", BRIDGE_CLUSTERS_KUBECONFIG_POLICY="all"
+    )
+    assert (s.clusters.kubeconfig_prefix, s.clusters.kubeconfig_policy) == ("kube-", "all")
+    assert make_settings(tmp_path).clusters.kubeconfig_policy == "devops"

@@ -48,7 +48,7 @@ def counted(store: Store) -> tuple[Store, CountingBox, str]:
     store.box = box  # type: ignore[assignment]
     WorkspaceService(store).create(Workspace(name="ws", clusters=("host",)))
     ProjectService(store).create(Project(name="demo", workspace="ws", cluster="host"))
-    password = "pw-" + secrets.token_urlsafe(16)
+    password = "pw-a1b2" + secrets.token_urlsafe(16)  # a letter-digit run: always secret-like
     register_secret(password)
     CredentialService(store).create(
         Credential(
@@ -98,7 +98,7 @@ def test_desired_state_decrypts_and_registers_current_values_only(
     assert SECRETS.redact(f"Jenkins said: bad {password} here") == "Jenkins said: bad *** here"
     assert SECRETS.redact(f"{password}x") == "***"  # the longer secret-text value is replaced whole
 
-    new = "pw-" + secrets.token_urlsafe(16)
+    new = "pw-c3d4" + secrets.token_urlsafe(16)
     register_secret(new)
     CredentialService(store).update("demo", "git", data={"password": new})
     desired.credentials("demo")

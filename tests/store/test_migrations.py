@@ -27,6 +27,11 @@ TABLES = {
     "role_bindings",
     "audit_log",
     "jenkins_user_tokens",
+    "audit_checkpoints",
+    "cluster_inventory",
+    "workspace_placements",
+    "pipeline_validations",
+    "kubeconfig_sync",
 }
 
 

@@ -109,6 +109,10 @@ class ListWatch:
         self._check_status(resp)
         self._resp = resp
         try:
+            # ``stop`` is set before ``interrupt()`` runs: a stop that came while this request was being
+            # opened found no response to shut down, so it is seen here instead of after the window.
+            if stop is not None and stop.is_set():
+                return rv
             for line in iter_resp_lines(resp):  # type: ignore[no-untyped-call]
                 if stop is not None and stop.is_set():
                     break

@@ -11,7 +11,13 @@ from __future__ import annotations
 from bridge.api.access import current_grants
 from bridge.api.paging import Key, Pager, list_id, name_of
 from bridge.api.registry import Call, Registry
-from bridge.api.schemas.clusters import ClusterList, ClusterOut, ClusterQuery
+from bridge.api.schemas.clusters import (
+    ClusterList,
+    ClusterOut,
+    ClusterQuery,
+    ProjectClusterList,
+    ProjectClusterOut,
+)
 from bridge.errors import NotFound
 from bridge.identity.policy import Grants
 from bridge.services.clusters import ClusterView
@@ -71,4 +77,26 @@ def get_cluster(call: Call, cluster: str) -> ClusterOut:
     view = call.container.clusters.get(cluster)
     if not _visible(grants, view):
         raise NotFound(f"cluster {cluster!r} does not exist")
-    return ClusterOut.of(view, show_workspace=grants.can_see_workspace, admin=grants.platform_admin)
+    sync = call.container.kubeconfigs
+    conflicts = sync.conflicts(cluster) if sync is not None else []
+    return ClusterOut.of(
+        view,
+        show_workspace=grants.can_see_workspace,
+        admin=grants.platform_admin,
+        conflicts=sorted(grants.visible_projects(conflicts)),
+    )
+
+
+@routes.route(
+    "GET",
+    "/api/v1/projects/<project>/clusters",
+    permission="project.read",
+    tag="clusters",
+    summary="The clusters whose kubeconfig the project's Jenkins folder holds, with their sync state",
+    response=ProjectClusterList,
+    errors=(404,),
+)
+def list_project_clusters(call: Call, project: str) -> ProjectClusterList:
+    sync = call.container.kubeconfigs
+    items = [ProjectClusterOut.of(i) for i in sync.for_project(project)] if sync is not None else []
+    return ProjectClusterList(items=items, total=len(items))

@@ -6,10 +6,11 @@ from bridge.api.paging import Pager, list_id, name_of
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.common import Accepted, PageQuery
 from bridge.api.schemas.pipelines import PipelineIn, PipelineList, PipelineOut, PipelinePatch, PipelinePut
+from bridge.api.schemas.validation import JenkinsfileIn, ValidationOut
 
 routes = Registry()
 BASE = "/api/v1/projects/<project>/pipelines"
-ITEM = BASE + "/<pipeline>"
+ITEM = BASE + "/<item:pipeline>"  # never "validate": that is the action below
 
 
 @routes.route(
@@ -44,6 +45,21 @@ def list_pipelines(call: Call, project: str) -> PipelineList:
 )
 def create_pipeline(call: Call, project: str) -> PipelineOut:
     return PipelineOut.of(call.container.pipelines.create(call.body_as(PipelineIn).to_domain(project)))
+
+
+@routes.route(
+    "POST",
+    BASE + "/validate",
+    permission="pipeline.validate",
+    tag="pipelines",
+    summary="Validate a Jenkinsfile with Jenkins's Declarative linter (nothing is stored)",
+    request=JenkinsfileIn,
+    response=ValidationOut,
+    errors=(404, 502, 503),
+)
+def validate_jenkinsfile(call: Call, project: str) -> ValidationOut:
+    body = call.body_as(JenkinsfileIn)
+    return ValidationOut.of(call.container.pipelines.validate(project, body.jenkinsfile))
 
 
 @routes.route(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from bridge.api.schemas.common import PageOut, PageQuery
 from bridge.services.clusters import ClusterView
+from bridge.services.kubeconfigs import ClusterSync
 
 #: What non-admins read instead of a problem's details.
 UNUSABLE = "the cluster cannot be used at the moment; a platform administrator can see why"
@@ -46,9 +47,22 @@ class ClusterOut(BaseModel):
     )
     generation: int
     updated_at: datetime
+    kubeconfig_conflicts: list[str] = Field(
+        default_factory=list,
+        description="Projects (that you can see) whose Jenkins folder could not receive this cluster's "
+        "kubeconfig: a credential with the same id is declared there, or Jenkins holds an item the "
+        "bridge does not manage; the project's clusters listing says which",
+    )
 
     @classmethod
-    def of(cls, view: ClusterView, *, show_workspace: Callable[[str], bool], admin: bool) -> ClusterOut:
+    def of(
+        cls,
+        view: ClusterView,
+        *,
+        show_workspace: Callable[[str], bool],
+        admin: bool,
+        conflicts: Sequence[str] = (),
+    ) -> ClusterOut:
         record, seen = view.state.record, view.state.reachability
         problem = record.problem if admin or record.problem is None else UNUSABLE
         return cls(
@@ -70,6 +84,7 @@ class ClusterOut(BaseModel):
             workspaces=[w for w in view.workspaces if show_workspace(w)],
             generation=view.state.generation,
             updated_at=view.state.updated_at,
+            kubeconfig_conflicts=list(conflicts),
         )
 
 
@@ -81,3 +96,35 @@ class ClusterQuery(PageQuery):
     workspace: str | None = Field(
         default=None, max_length=63, description="Only clusters this workspace may use"
     )
+
+
+class ProjectClusterOut(BaseModel):
+    """One entitled cluster of a project and the kubeconfig credential the bridge keeps for it."""
+
+    cluster: str
+    credential_id: str = Field(description="The credential's id in the project's Jenkins folder")
+    status: Literal["pending", "synced", "conflict", "error", "removing"] = Field(
+        description="conflict: a credential declared with this id wins, the kubeconfig is not synced; "
+        "removing: no longer entitled, to be removed from the folder"
+    )
+    generation: int | None = Field(description="The cluster's generation in the inventory now")
+    synced_generation: int | None = Field(description="The generation last written into the folder")
+    synced_at: datetime | None = None
+    message: str | None = None
+
+    @classmethod
+    def of(cls, item: ClusterSync) -> ProjectClusterOut:
+        return cls(
+            cluster=item.cluster,
+            credential_id=item.credential_id,
+            status=item.status.value,
+            generation=item.generation,
+            synced_generation=item.synced_generation,
+            synced_at=item.synced_at,
+            message=item.message,
+        )
+
+
+class ProjectClusterList(BaseModel):
+    items: list[ProjectClusterOut]
+    total: int

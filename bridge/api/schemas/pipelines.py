@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bridge.api.schemas.common import Description, Input, MetaOut, PageOut, SyncOut, meta_fields
+from bridge.api.schemas.validation import ValidationOut
 from bridge.domain.model import Discarder, Parameter, ParameterType, Pipeline, ScmSource
 from bridge.services.scm import shown_url
 from bridge.store import Stored
@@ -126,6 +127,10 @@ class PipelineOut(MetaOut):
     concurrent: bool
     cron: str | None
     sync: SyncOut
+    validation: ValidationOut | None = Field(
+        description="Jenkins's verdict on the inline Jenkinsfile (null for an SCM pipeline); an invalid or "
+        "pending one is not synced"
+    )
 
     @classmethod
     def of(cls, s: Stored[Pipeline]) -> PipelineOut:
@@ -151,6 +156,7 @@ class PipelineOut(MetaOut):
             concurrent=p.concurrent,
             cron=p.cron,
             sync=SyncOut.of(s.sync),
+            validation=None if s.validation is None else ValidationOut.of(s.validation),
             **meta_fields(s),  # type: ignore[arg-type]
         )
 

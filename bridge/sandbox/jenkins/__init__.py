@@ -26,6 +26,7 @@ Layout (one concern per module):
 ``nodes``           executors: built-in node, static agents, Kubernetes pod templates
 ``buildstep``       the ``build`` step's resolution and permission checks
 ``runcredentials``  credentials a running build may use (Credentials/UseItem)
+``linter``          the Declarative linter (``/pipeline-model-converter/validateJenkinsfile``, ``validate``)
 ``faults``          latency and error injection; ``persistence``: optional ``state_dir``
 ``buildstate``      queue and builds of one instance (``BuildService``); ``buildpersist``: their
                     ``state_dir`` section, resuming running builds after a restart

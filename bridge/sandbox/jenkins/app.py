@@ -32,6 +32,7 @@ ROUTE_MODULES = (
     "root",
     "items",
     "credentials",
+    "linter",
     # build side (pipeline engine)
     "builds",
     "queue",

@@ -37,6 +37,14 @@ def _sample(source: str, line: int, column: int) -> str | None:
     return "   " + text + "\n   " + marker
 
 
+def syntax_error_block(source: str, error: CompileError) -> str:
+    """One error as Groovy's ``SyntaxErrorMessage.write`` prints it: ``WorkflowScript: L: msg @ line L,
+    column C.``, then the source line and a caret, each followed by a line break."""
+    entry = f"{SOURCE_NAME}: {error.line}: {error.message} @ line {error.line}, column {error.column}."
+    sample = _sample(source, error.line, error.column)
+    return entry if sample is None else f"{entry}\n{sample}\n"
+
+
 def format_compile_errors(source: str, errors: list[CompileError]) -> str:
     """The exception text Jenkins prints into the console when the Jenkinsfile does not compile."""
     out = ["org.codehaus.groovy.control.MultipleCompilationErrorsException: startup failed:"]
