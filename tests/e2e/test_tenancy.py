@@ -12,7 +12,7 @@ from bridge.identity.roles import Role
 from bridge.identity.tenancy import Member
 from tests.e2e.conftest import P, Stack
 from tests.e2e.declare import declare
-from tests.fixtures.jenkins_users import created_users
+from tests.fixtures.sandbox import created_users
 
 W = "/api/v1/workspaces"
 

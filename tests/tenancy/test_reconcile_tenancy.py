@@ -33,9 +33,8 @@ from bridge.store.crypto import SecretBox
 from bridge.store.desired import StoreDesiredState
 from bridge.store.engine import make_engine
 from bridge.store.unit import Store
-from tests.fixtures.jenkins_users import created_users
 from tests.fixtures.leaks import register_secret
-from tests.fixtures.sandbox import SandboxFactory
+from tests.fixtures.sandbox import SandboxFactory, created_users
 
 KEY = b"k" * 32
 
