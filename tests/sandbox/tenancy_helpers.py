@@ -62,6 +62,7 @@ def start(
     casc: Any = SHIPPED,
     users: tuple[str, ...] = ("alice", "bob"),
     environ: dict[str, str] | None = None,
+    **options: Any,
 ) -> SandboxJenkins:
     """The shipped configuration, its secrets as files, the bridge's token seeded as the image does."""
     env = {
@@ -78,6 +79,7 @@ def start(
         admin_token=BRIDGE_TOKEN,
         users=[UserSpec(u, tokens=(f"{u}-token",)) for u in users],
         mounts=LIBRARY_MOUNT,
+        **options,
     )
     fast(j)
     return j

@@ -230,3 +230,53 @@ def test_the_casc_loader_refuses_what_it_does_not_know(tmp_path: Path, change: A
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     with pytest.raises(casc.CascError, match=re.escape(message)):
         casc.load(path, environ={}, secrets_dir=secrets_dir(tmp_path))
+
+
+def test_the_cli_mounts_a_controller_path() -> None:
+    from bridge.cli.sandbox import _server
+
+    seen: dict[str, Any] = {}
+    mount = f"/usr/share/jenkins/shared-library={LIBRARY}"
+    _server(lambda **kw: seen.update(kw), (), {}, (), (), "127.0.0.1", 0, "u", None, None, None, "", (mount,))
+    assert seen["mounts"] == {"/usr/share/jenkins/shared-library": str(LIBRARY)}
+
+
+def test_a_call_the_library_does_not_define_is_groovys_missing_method(
+    sandbox_jenkins_factory: Any, tmp_path: Path
+) -> None:
+    j = start(sandbox_jenkins_factory, tmp_path)
+    devops(j)
+    job(j, "devops", "positional", "withCredentials([kubeconfigFile('rohan')]) { echo 'x' }")
+    result, console = run_to_end(j, "devops/positional")
+    assert result == "FAILURE"
+    assert (
+        "groovy.lang.MissingMethodException: No signature of method: kubeconfigFile.call() is applicable"
+        " for argument types: (java.lang.String) values: [rohan]" in console
+    )
+
+
+def test_a_build_resumed_after_a_restart_still_binds_through_the_library(
+    sandbox_jenkins_factory: Any, tmp_path: Path
+) -> None:
+    script = (
+        "input(id: 'Go', message: 'go?')\n"
+        "node { withCredentials([kubeconfigFile(credentialsId: 'shire', variable: 'KUBECONFIG')]) {"
+        " sh 'cat $KUBECONFIG' } }"
+    )
+    j = start(sandbox_jenkins_factory, tmp_path, state_dir=tmp_path / "home")
+    devops(j)
+    job(j, "devops", "gated", script)
+    s = session(j)
+    base = f"{j.url}job/devops/job/gated/1/"
+    assert s.post(f"{j.url}job/devops/job/gated/build").status_code == 201
+    wait_for(lambda: s.get(base + "wfapi/pendingInputActions").json())
+    j.restart()
+    base = f"{j.url}job/devops/job/gated/1/"
+    wait_for(lambda: s.get(base + "wfapi/pendingInputActions").json())
+    assert session(j, "alice").post(base + "input/Go/proceedEmpty").status_code == 200
+    info = wait_for(lambda: (i := s.get(base + "api/json").json())["result"] and i)
+    console = s.get(base + "consoleText").text
+    assert info["result"] == "SUCCESS", console
+    assert console.count("Loading library jenkins-bridge-shim@image") == 1
+    assert console.index("after Jenkins restart") < console.index("+ cat ****\n****\n")
+    assert str(SECRETS["shire"]) not in console

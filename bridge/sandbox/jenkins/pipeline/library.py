@@ -39,9 +39,12 @@ class GlobalVar:
                 continue
             if all(t != "Map" or isinstance(a, dict) for t, a in zip(method.types, args, strict=True)):
                 return method
+        from bridge.sandbox.jenkins.pipeline.interpreter import to_text
+
         kinds = ", ".join(_java_type(a) for a in args)
         raise StepFailure(
-            f"No signature of method: {self.name}.{name}() is applicable for argument types: ({kinds})",
+            f"No signature of method: {self.name}.{name}() is applicable for argument types: ({kinds})"
+            f" values: {to_text(list(args))}",
             java_type="groovy.lang.MissingMethodException",
         )
 
