@@ -101,7 +101,7 @@ def test_kubeconfig_points_at_a_masked_file_with_that_clusters_kubeconfig_only_i
         assert str(SECRETS[cred_id]) not in console
     # outside the block the path is no secret any more, and nothing is left to read there
     last = re.search(r"\+ cat (\S+/kubeconfig)\n", console)
-    assert last and last.group(1).endswith("@tmp/secretFiles/" + last.group(1).split("/")[-2] + "/kubeconfig")
+    assert last and "/devops_cat@tmp/secretFiles/" in last.group(1)
     assert console.split(last.group(0), 1)[1].startswith("[Pipeline]")
 
 
