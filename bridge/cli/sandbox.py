@@ -42,6 +42,14 @@ def sandbox() -> None:
     "${VAR} comes from the environment or from files in $SECRETS (default /run/secrets).",
 )
 @click.option(
+    "--mount",
+    "mounts",
+    multiple=True,
+    metavar="CONTROLLER_PATH=DIR",
+    help="Serve a controller path from a local folder (repeatable), e.g. the shim library: "
+    "--mount /usr/share/jenkins/shared-library=jenkins-config/shared-library.",
+)
+@click.option(
     "-D",
     "properties",
     multiple=True,
@@ -58,6 +66,7 @@ def jenkins(
     url_prefix: str,
     add_users: tuple[str, ...],
     casc: tuple[str, ...],
+    mounts: tuple[str, ...],
     properties: tuple[str, ...],
 ) -> None:
     """Serve a sandbox Jenkins until interrupted (Ctrl-C)."""
@@ -80,6 +89,7 @@ def jenkins(
             password,
             state_dir,
             url_prefix,
+            mounts,
         )
     except CascError as e:
         raise click.ClickException(str(e)) from None
@@ -119,6 +129,7 @@ def _server(
     password: str | None,
     state_dir: str | None,
     url_prefix: str,
+    mounts: tuple[str, ...] = (),
 ) -> Any:
     """With ``--casc`` the process environment is the controller's (JCasC variables; what builds on
     the built-in node inherit), and the admin user's token is added to the realm user of that name."""
@@ -134,6 +145,7 @@ def _server(
         url_prefix=url_prefix,
         casc=list(casc) or None,
         casc_environ=environ if casc else None,
+        mounts=dict(_property(m) for m in mounts),
     )
 
 

@@ -30,6 +30,7 @@ from tests.fixtures.sandbox import (
     SHIPPED_BRIDGE_TOKEN,
     SHIPPED_BRIDGE_USER,
     SHIPPED_CASC,
+    SHIPPED_MOUNTS,
     SandboxFactory,
     created_users,
 )
@@ -87,6 +88,7 @@ def sandbox_jenkins(sandbox_jenkins_factory: SandboxFactory, tmp_path: Path) -> 
             for u in ("alice", "bob", "carol")
         ],
         system_properties={"jenkins.security.ApiTokenProperty.adminCanGenerateNewTokens": "true"},
+        mounts=SHIPPED_MOUNTS,
     )
     j.services[SIMULATION] = Simulation(time_scale=0)
     return j
@@ -286,25 +288,8 @@ def test_a_team_a_user_cannot_see_build_or_replay_team_b_and_loses_team_a_when_r
     assert alice.get(url + "api/json").json()["jobs"] == []
 
 
-@pytest.mark.parametrize(
-    "kubeconfig_mode",
-    [
-        pytest.param(
-            "file",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="the shipped plugins have no kubeconfigFile binding for the default secret-file "
-                "kubeconfig credentials until the kubeconfigFile shim lands: 'deploy to dev' fails with "
-                "\"Credentials 'rohan' is of type 'Secret file' where 'Kubeconfig' was expected\"",
-            ),
-        ),
-        # kubernetes-cd's KubeconfigCredentials: what the seed's kubeconfigFile binds in a Jenkins that
-        # still has that (suspended) plugin; the shipped plugins.txt does not list it
-        "kubeconfig-plugin",
-    ],
-    indirect=True,
-)
+# The default secret-file kubeconfig credentials, bound by the shipped `kubeconfigFile` shim library
+@pytest.mark.parametrize("kubeconfig_mode", ["file"], indirect=True)
 def test_the_seed_pipeline_runs_to_its_inputs_and_to_success_as_the_project_identity(
     stack: Stack, container: Container, people: dict[str, ApiClient], attribution: str
 ) -> None:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import base64
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -11,16 +12,19 @@ from typing import Any
 import requests
 
 from bridge.sandbox.jenkins import SandboxJenkins, UserSpec
-from tests.sandbox.pipeline_helpers import credential_xml, fast
+from tests.sandbox.pipeline_helpers import SECRETS, credential_xml, fast
 from tests.sandbox.wire import XML
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "jenkins-config" / "casc" / "jenkins.yaml"
 COMPOSE_AGENT = ROOT / "jenkins-config" / "compose" / "static-agent.yaml"
+# Where the image puts the shim library (jenkins-config/Dockerfile), served from the checkout.
+LIBRARY_MOUNT = {"/usr/share/jenkins/shared-library": ROOT / "jenkins-config" / "shared-library"}
 BRIDGE = "jenkins-bridge"
 BRIDGE_TOKEN = "11" + "ab" * 16
 ADMIN_PASSWORD = "adm1n-Pa55-from-a-file"
 PREFIX = "jb-project-"
+FILE_CREDENTIALS = "org.jenkinsci.plugins.plaincredentials.impl.FileCredentialsImpl"
 FOLDER_PROPERTY = "com.cloudbees.hudson.plugins.folder.properties.AuthorizationMatrixProperty"
 AUTHORIZE = "org.jenkinsci.plugins.authorizeproject.AuthorizeProjectProperty"
 SPECIFIC = "org.jenkinsci.plugins.authorizeproject.strategy.SpecificUsersAuthorizationStrategy"
@@ -58,6 +62,7 @@ def start(
     casc: Any = SHIPPED,
     users: tuple[str, ...] = ("alice", "bob"),
     environ: dict[str, str] | None = None,
+    **options: Any,
 ) -> SandboxJenkins:
     """The shipped configuration, its secrets as files, the bridge's token seeded as the image does."""
     env = {
@@ -73,6 +78,8 @@ def start(
         admin_user=BRIDGE,
         admin_token=BRIDGE_TOKEN,
         users=[UserSpec(u, tokens=(f"{u}-token",)) for u in users],
+        mounts=LIBRARY_MOUNT,
+        **options,
     )
     fast(j)
     return j
@@ -144,17 +151,34 @@ def job_xml(project: str, script: str, parameters: tuple[str, ...] = ()) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
+def secret_file_xml(cred_id: str) -> str:
+    """A kubeconfig as the bridge stores it by default: a Secret file named ``kubeconfig``."""
+    root = ET.Element(FILE_CREDENTIALS)
+    ET.SubElement(root, "scope").text = "GLOBAL"
+    ET.SubElement(root, "id").text = cred_id
+    ET.SubElement(root, "fileName").text = "kubeconfig"
+    ET.SubElement(root, "secretBytes").text = base64.b64encode(str(SECRETS[cred_id]).encode()).decode()
+    return ET.tostring(root, encoding="unicode")
+
+
 def project(
-    j: SandboxJenkins, name: str, bindings: dict[str, str], credentials: tuple[str, ...] = ()
+    j: SandboxJenkins,
+    name: str,
+    bindings: dict[str, str],
+    credentials: tuple[str, ...] = (),
+    secret_files: tuple[str, ...] = (),
 ) -> None:
+    """A project folder with ``credentials`` (each of its type in SECRETS; kubeconfigs as kubernetes-cd
+    ``KubeconfigCredentials``) and ``secret_files`` (kubeconfigs as Secret files)."""
     s = session(j)
     assert create_identity(j, name).status_code == 302
     r = s.post(f"{j.url}createItem", params={"name": name}, data=folder_xml(name, bindings), headers=XML)
     assert r.status_code == 200, r.text
-    for cred_id in credentials:
+    documents = [credential_xml(c) for c in credentials] + [secret_file_xml(c) for c in secret_files]
+    for document in documents:
         r = s.post(
             f"{j.url}job/{name}/credentials/store/folder/domain/_/createCredentials",
-            data=credential_xml(cred_id),
+            data=document,
             headers=XML,
         )
         assert r.status_code == 200, r.text

@@ -292,7 +292,8 @@ def test_the_seed_pipeline_still_runs_to_its_inputs_and_to_success(
         j,
         "devops",
         {"alice": "admin"},
-        credentials=("dockerhub-id", "sonar-token", "rohan", "gondor", "shire"),
+        credentials=("dockerhub-id", "sonar-token"),
+        secret_files=("rohan", "gondor", "shire"),
     )
     job(j, "devops", "build-and-deploy", SEED)
     s = session(j)

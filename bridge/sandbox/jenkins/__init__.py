@@ -20,7 +20,8 @@ Layout (one concern per module):
 ``errors``          the sandbox's own error types (it imports nothing of the bridge)
 ``model``           state: users, folders, jobs, credential stores (one lock per instance)
 ``items`` …         endpoint modules (``root``, ``items``, ``credentials``)
-``casc``            JCasC loader (``SandboxJenkins(casc=...)``): users, strategy, executors, agents
+``casc``            JCasC loader (``SandboxJenkins(casc=...)``): users, strategy, executors, agents;
+                    ``casclibs``: global Pipeline libraries and their retrieval (``mounts``)
 ``acl``             matrix-auth: global/project matrix, item properties, inheritance, SYSTEM
 ``identity``        authorize-project: the identity a build runs as
 ``nodes``           executors: built-in node, static agents, Kubernetes pod templates
@@ -31,7 +32,7 @@ Layout (one concern per module):
 ``buildstate``      queue and builds of one instance (``BuildService``); ``buildpersist``: their
                     ``state_dir`` section, resuming running builds after a restart
 ``pipeline``        Jenkinsfile parser and engine (``vm``: deterministic CPS thread switching;
-                    ``resume``: a run as saved data and back)
+                    ``resume``: a run as saved data and back; ``library``: ``vars/`` scripts)
 ==================  ==========================================================================
 
 Extension point (for the build-side modules: ``builds``, ``queue``, ``logs``, ``wfapi``,

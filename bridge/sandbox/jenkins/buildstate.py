@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.sandbox.jenkins import acl, buildstep, identity, itemjson, nodes, runcredentials
+from bridge.sandbox.jenkins import acl, buildstep, casclibs, identity, itemjson, nodes, runcredentials
 from bridge.sandbox.jenkins.credtypes import SecretCipher
 from bridge.sandbox.jenkins.itemxml import NO_CONCURRENT, PARAMS_PROPERTY, save_job_properties
 from bridge.sandbox.jenkins.model import Job, ParameterDefinition, SandboxState
@@ -29,6 +29,7 @@ from bridge.sandbox.jenkins.pipeline import (
     Simulation,
     compile_program,
 )
+from bridge.sandbox.jenkins.pipeline.context import KUBERNETES_CD_SYMBOLS
 from bridge.sandbox.jenkins.pipeline.graph import now_ms
 
 SIMULATION = "pipeline.simulation"  # services key: a pipeline.Simulation (tests set a fast time scale)
@@ -253,7 +254,14 @@ class BuildService:
         name = saved.get("identity")
         who = acl.SYSTEM if name is None else acl.identity_of_user(self.state, name)
         number = saved["build_number"]
+        config = self.state.extensions.get("casc")
+        libraries, library_error = casclibs.retrieve(
+            config.libraries if config is not None else (), self.services.get("mounts") or {}
+        )
         return RunContext(
+            plugin_symbols=KUBERNETES_CD_SYMBOLS if self.services.get("kubernetes_cd", True) else frozenset(),
+            libraries=libraries,
+            library_error=library_error,
             job_full_name=job.full_name,
             credentials=functools.partial(self._resolve, job, who),
             allocate=functools.partial(self._allocate, job, number, who),

@@ -9,7 +9,8 @@ unresolved variable becomes the empty string (JCasC logs "Found unresolved varia
 Modelled: ``jenkins.numExecutors``/``mode``/``systemMessage``, ``securityRealm.local`` users,
 ``authorizationStrategy`` (``globalMatrix``/``projectMatrix``, ``entries`` and legacy ``permissions``;
 ``loggedInUsersCanDoAnything``/``unsecured`` are refused), ``nodes[].permanent``,
-``clouds[].kubernetes.templates`` (labels, ``nodeUsageMode``), ``security.queueItemAuthenticator``.
+``clouds[].kubernetes.templates`` (labels, ``nodeUsageMode``), ``security.queueItemAuthenticator``,
+``unclassified.globalLibraries`` (``casclibs``).
 Keys the shipped file uses that the sandbox accepts without modelling are listed in ``NOT_MODELLED``;
 any other key is an error (JCasC refuses unknown attributes too), so nothing is ignored silently.
 """
@@ -26,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from bridge.sandbox.jenkins import acl
+from bridge.sandbox.jenkins import acl, casclibs
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ class CascConfig:
     agents: tuple[AgentSpec, ...] = ()
     authenticators: tuple[Authenticator, ...] = ()
     not_modelled: tuple[str, ...] = ()  # the NOT_MODELLED paths this file uses
+    libraries: tuple[casclibs.GlobalLibrary, ...] = ()  # unclassified.globalLibraries
 
 
 def load(
@@ -239,7 +241,7 @@ class _Reader:
         security = self._mapping(top.get("security"), "security")
         self._check_keys(security, "security", {"queueItemAuthenticator"})
         unclassified = self._mapping(top.get("unclassified"), "unclassified")
-        self._check_keys(unclassified, "unclassified", set())
+        self._check_keys(unclassified, "unclassified", {"globalLibraries"})
         return CascConfig(
             num_executors=int(jenkins.get("numExecutors", 2)),
             mode=_mode(jenkins.get("mode", "NORMAL"), "jenkins.mode"),
@@ -249,6 +251,7 @@ class _Reader:
             agents=(*self._nodes(jenkins.get("nodes")), *self._clouds(jenkins.get("clouds"))),
             authenticators=self._authenticators(security.get("queueItemAuthenticator")),
             not_modelled=tuple(sorted(set(self.used_not_modelled))),
+            libraries=casclibs.read(self, unclassified.get("globalLibraries"), CascError),
         )
 
     def _users(self, node: Any) -> tuple[CascUser, ...]:

@@ -68,6 +68,8 @@ class SandboxJenkins:
         casc_environ: Mapping[str, str] | None = None,
         secrets_dir: str | Path | None = None,
         user_database: bool = True,
+        mounts: Mapping[str, str | Path] | None = None,
+        kubernetes_cd: bool | None = None,
     ) -> None:
         self.admin_user = admin_user
         self.admin_password = admin_password or secrets.token_hex(8)
@@ -81,6 +83,11 @@ class SandboxJenkins:
         self.services: dict[str, Any] = {
             "system_properties": dict(system_properties or {}),  # -Dname=value
             "user_database": user_database,  # False: a realm without createAccountByAdmin (LDAP...)
+            # Controller paths (as in the image) -> host directories, e.g. a shared library's folder.
+            "mounts": dict(mounts or {}),
+            # kubernetes-cd (suspended; its kubeconfigFile/kubeconfigContent bindings): by default only
+            # without a JCasC file, since the shipped image (jenkins-config/plugins.txt) lacks it.
+            "kubernetes_cd": casc is None if kubernetes_cd is None else kubernetes_cd,
         }
         # JCasC: the controller's environment (what builds on the built-in node inherit) and secrets dir
         self.casc: CascConfig | None = None

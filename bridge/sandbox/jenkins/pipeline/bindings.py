@@ -8,7 +8,7 @@ a secret so the console masks it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bridge.sandbox.jenkins.pipeline.context import CREDENTIAL_TYPE_NAMES, CredentialResolver, CredentialValue
 from bridge.sandbox.jenkins.pipeline.errors import StepFailure
@@ -29,6 +29,7 @@ BINDING_KINDS = {
 class Bound:
     variables: dict[str, str]
     secrets: tuple[str, ...]
+    files: dict[str, str] = field(default_factory=dict)  # secret files written for the block (path: text)
 
 
 def credential_not_found(credentials_id: str) -> StepFailure:
@@ -66,6 +67,7 @@ def bind(binding: object, *, resolver: CredentialResolver, workspace: str, run_k
     cred = resolve(resolver, credentials_id, BINDING_KINDS[binding.symbol])
     secret_dir = f"{workspace}@tmp/secretFiles/{uuid.uuid5(uuid.NAMESPACE_URL, run_key + credentials_id)}"
     variables: dict[str, str] = {}
+    files: dict[str, str] = {}
     if binding.symbol == "usernamePassword":
         variables[named.get("usernameVariable", "USERNAME")] = cred.username
         variables[named.get("passwordVariable", "PASSWORD")] = cred.secret
@@ -73,7 +75,10 @@ def bind(binding: object, *, resolver: CredentialResolver, workspace: str, run_k
         variables[named.get("variable", "SECRET")] = cred.secret
     elif binding.symbol in ("file", "kubeconfigFile"):
         name = cred.file_name or "kubeconfig"
-        variables[named.get("variable", "FILE")] = f"{secret_dir}/{name}"
+        path = f"{secret_dir}/{name}"
+        variables[named.get("variable", "FILE")] = path
+        text = cred.content.decode("utf-8", "replace") if binding.symbol == "file" else cred.secret
+        files[path] = text
     else:  # sshUserPrivateKey
         variables[named.get("keyFileVariable", "KEY_FILE")] = f"{secret_dir}/private_key"
         if "usernameVariable" in named:
@@ -83,4 +88,4 @@ def bind(binding: object, *, resolver: CredentialResolver, workspace: str, run_k
     secrets = tuple(v for v in variables.values() if v)
     # The secret material itself, even where only a file path is bound, is never to be printed.
     material = (cred.secret, cred.passphrase, cred.content.decode("utf-8", "replace") if cred.content else "")
-    return Bound(variables, secrets + tuple(m for m in material if m))
+    return Bound(variables, secrets + tuple(m for m in material if m), files)

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bridge.sandbox.jenkins.pipeline.library import Library
+
 # Display names Jenkins uses in "Credentials 'x' is of type 'A' where 'B' was expected".
 CREDENTIAL_TYPE_NAMES = {
     "usernamePassword": "Username with password",
@@ -31,6 +33,9 @@ class CredentialValue:
     def __repr__(self) -> str:  # never print secrets
         return f"CredentialValue(id={self.id!r}, kind={self.kind!r})"
 
+
+# Binding symbols of kubernetes-cd (a suspended plugin): only a Jenkins with that plugin knows them.
+KUBERNETES_CD_SYMBOLS = frozenset({"kubeconfigFile", "kubeconfigContent"})
 
 CredentialResolver = Callable[[str], CredentialValue | None]
 
@@ -111,3 +116,8 @@ class RunContext:
     allocate: Callable[[str | None, Callable[[], None]], NodeLease | str] = _default_node
     # The `build` step (run as the build's identity); raises StepFailure as Jenkins fails it.
     trigger: Callable[[str, list[tuple[str, object]], Callable[[], None]], Downstream] = _no_trigger
+    # Symbols of optional plugins the controller has (kubernetes-cd's bindings), and the implicitly
+    # loaded global libraries (JCasC `unclassified.globalLibraries`), or the error loading them failed with.
+    plugin_symbols: frozenset[str] = KUBERNETES_CD_SYMBOLS
+    libraries: tuple[Library, ...] = ()
+    library_error: str | None = None

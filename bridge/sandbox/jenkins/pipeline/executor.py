@@ -17,6 +17,7 @@ from bridge.sandbox.jenkins.pipeline.declarative import Pipeline, Scripted, Stag
 from bridge.sandbox.jenkins.pipeline.errors import StepFailure
 from bridge.sandbox.jenkins.pipeline.handle import RunHandle
 from bridge.sandbox.jenkins.pipeline.interpreter import (
+    SYMBOLS,
     Cursor,
     Described,
     Frame,
@@ -103,8 +104,21 @@ def execute(run: RunHandle) -> None:
     workspace = f"{WORKSPACE_ROOT}/{run.context.job_full_name.replace('/', '_')}"
     frame = Frame(env=_base_env(run, dict(run.context.parameters)), cursor=Cursor([]), workspace=workspace)
     frame.env["WORKSPACE"] = workspace
+    ctx = run.context
+    for library in ctx.libraries:  # LibraryAdder, while the script compiles
+        run.console.write(f"Loading library {library.name}@{library.version}")
+    if ctx.library_error is not None:  # the build fails before the script runs
+        run.error = StepFailure(ctx.library_error)
+        run.current_result = "FAILURE"
+        run.console.write(run.error.console_text())
+        return
     interp = Interpreter(
-        steps=Steps(run).table(), params=params, build=BuildView(run), all_step_names=step_names()
+        steps=Steps(run).table(),
+        params=params,
+        build=BuildView(run),
+        all_step_names=step_names(),
+        symbols=SYMBOLS | ctx.plugin_symbols,
+        global_vars={k: v for lib in ctx.libraries for k, v in lib.variables.items()},
     )
     start = run.graph.add(kind="start", function="", display_name="Start of Pipeline", parents=[])
     run.finish_node(start)

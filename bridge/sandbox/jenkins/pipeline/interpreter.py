@@ -8,12 +8,13 @@ to a name that is neither a step nor a local closure is ``No such DSL method …
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bridge.sandbox.jenkins.pipeline import syntax as s
 from bridge.sandbox.jenkins.pipeline.errors import StepFailure
+from bridge.sandbox.jenkins.pipeline.library import GlobalVar
 
 # Argument-building functions (credential bindings, parameter definitions, SCM) are symbols, not steps.
 SYMBOLS = frozenset(
@@ -22,8 +23,6 @@ SYMBOLS = frozenset(
         "string",
         "file",
         "sshUserPrivateKey",
-        "kubeconfigFile",
-        "kubeconfigContent",
         "text",
         "choice",
         "booleanParam",
@@ -70,6 +69,7 @@ class Frame:
     env: dict[str, str]
     cursor: Cursor
     secrets: tuple[str, ...] = ()
+    secret_files: tuple[tuple[str, str], ...] = ()  # withCredentials files of the enclosing blocks
     enclosing: tuple[str, ...] = ()
     locals: dict[str, Any] = field(default_factory=dict)
     workspace: str = ""
@@ -119,11 +119,15 @@ class Interpreter:
         params: dict[str, Any],
         build: dict[str, Any],
         all_step_names: tuple[str, ...],
+        symbols: frozenset[str] = SYMBOLS,
+        global_vars: Mapping[str, GlobalVar] | None = None,
     ) -> None:
         self.steps = steps
         self.params = params
         self.build = build
         self.all_step_names = all_step_names
+        self.symbols = symbols
+        self.global_vars = dict(global_vars or {})
 
     # -- statements ------------------------------------------------------------------------------------
     def run_block(self, body: tuple[s.Stmt, ...], frame: Frame) -> Any:
@@ -308,22 +312,37 @@ class Interpreter:
             return self._method(self.eval(call.target, frame), call, frame)
         args = [self.eval(a, frame) for a in call.args]
         named = {k: self.eval(v, frame) for k, v in call.named}
-        if call.name in SYMBOLS and call.closure is None:
-            return Described(call.name, named, tuple(args))
         local = frame.locals.get(call.name)
         if isinstance(local, ClosureValue):
             return self.call_closure(local, frame, *args)
+        variable = self.global_vars.get(call.name)
+        if variable is not None:
+            if call.closure is not None:
+                args.append(ClosureValue(call.closure, frame))
+            return self.call_global(variable, "call", [named, *args] if named else args, frame)
+        if call.name in self.symbols and call.closure is None:
+            return Described(call.name, named, tuple(args))
         step = self.steps.get(call.name)
         if step is None:
             raise self.no_such_method(call.name)
         return step(self, frame, call, args, named)
 
+    def call_global(self, variable: GlobalVar, name: str, args: list[Any], frame: Frame) -> Any:
+        """A library global variable's method: its own scope (parameters only), the build's env."""
+        method = variable.method(name, args)
+        inner = frame.child(env=frame.env, locals=dict(zip(method.params, args, strict=True)))
+        try:
+            return self.run_block(method.body, inner)
+        except _Return as ret:
+            return ret.value
+
     def no_such_method(self, name: str) -> StepFailure:
         steps = ", ".join(self.all_step_names)
+        globals_ = sorted({"currentBuild", "env", "params", "pipeline", "scm", *self.global_vars})
         return StepFailure(
             f"No such DSL method '{name}' found among steps [{steps}]"
-            f" or symbols [{', '.join(sorted(SYMBOLS))}]"
-            " or globals [currentBuild, env, params, pipeline, scm]",
+            f" or symbols [{', '.join(sorted(self.symbols))}]"
+            f" or globals [{', '.join(globals_)}]",
             java_type="java.lang.NoSuchMethodError",
         )
 

@@ -326,15 +326,12 @@ class Steps:
     def _bind(self, inner: Frame, start: Any, bindings: list[Any]) -> None:
         run = self.run
         names: list[str] = []
+        key = f"{run.context.job_full_name}#{run.context.build_number}"
         for binding in bindings:
-            bound = bind(
-                binding,
-                resolver=run.context.credentials,
-                workspace=inner.workspace,
-                run_key=f"{run.context.job_full_name}#{run.context.build_number}",
-            )
+            bound = bind(binding, resolver=run.context.credentials, workspace=inner.workspace, run_key=key)
             inner.env.update(bound.variables)
             inner.secrets = (*inner.secrets, *bound.secrets)
+            inner.secret_files = (*inner.secret_files, *bound.files.items())  # deleted at the block's end
             names.extend(bound.variables)
         if names:
             shown = " or ".join(f"${n}" for n in names)
@@ -375,7 +372,7 @@ class Steps:
 
 def _node_output(trace: tuple[str, ...], frame: Frame) -> list[str]:
     """What ``env``/``printenv`` and ``cat FILE`` print on the node the step runs on (nothing else runs)."""
-    files: dict[str, str] = frame.locals.get("__node_files__") or {}
+    files: dict[str, str] = {**(frame.locals.get("__node_files__") or {}), **dict(frame.secret_files)}
     out: list[str] = []
     commands = [c.split() for line in trace for c in line[2:].replace("'", "").split(";")]
     for words in (w for w in commands if w):
