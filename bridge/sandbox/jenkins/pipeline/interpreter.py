@@ -10,11 +10,13 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.sandbox.jenkins.pipeline import syntax as s
 from bridge.sandbox.jenkins.pipeline.errors import StepFailure
-from bridge.sandbox.jenkins.pipeline.library import GlobalVar
+
+if TYPE_CHECKING:
+    from bridge.sandbox.jenkins.pipeline.library import GlobalVar
 
 # Argument-building functions (credential bindings, parameter definitions, SCM) are symbols, not steps.
 SYMBOLS = frozenset(
