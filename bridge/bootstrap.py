@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from bridge.inventory.runner import InventoryRunner
     from bridge.reconcile.kubeconfigs import KubeconfigSync
     from bridge.reconcile.runner import Worker
+    from bridge.reconcile.runsync import RunFollower
     from bridge.services.kubeconfigs import KubeconfigSyncService
+    from bridge.services.runs import RunService
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
@@ -59,6 +61,8 @@ class Container:
     runs: RunPort | None = None
     #: Kubeconfig sync state per (project, cluster).
     kubeconfigs: KubeconfigSyncService | None = None
+    #: The run index and run views and actions (``services/runs.py``).
+    run_service: RunService | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -99,6 +103,7 @@ def build_container(
 
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
     container.runs = runs or build_runs(settings, store)
+    container.run_service = build_run_service(settings, store, container.runs)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
     # ------------------------------------------------------------------------------------------------
@@ -135,11 +140,47 @@ def build_runs(settings: Settings, store: Store) -> RunPort:
     return connect_runs(settings.jenkins, JenkinsTokenStore(store.engine, store.box))
 
 
+def build_run_service(settings: Settings, store: Store, runs: RunPort) -> RunService:
+    """Runs over the run side's own connection: reads through one coalescing cache, actions
+    attributed like runs (a ``RunPort`` that is not the HTTP one gets a connection of its own)."""
+    from bridge.adapters.jenkins.coalesce import CachedRunViews
+    from bridge.adapters.jenkins.runactions import JenkinsRunActions
+    from bridge.adapters.jenkins.runs import JenkinsRuns, connect_runs
+    from bridge.adapters.jenkins.runviews import JenkinsRunViews
+    from bridge.services.runs import RunService
+    from bridge.store.jenkins_tokens import JenkinsTokenStore
+
+    http = (
+        runs
+        if isinstance(runs, JenkinsRuns)
+        else connect_runs(settings.jenkins, JenkinsTokenStore(store.engine, store.box))
+    )
+    views = CachedRunViews(JenkinsRunViews(http.service), ttl=settings.reconcile.run_cache_ttl)
+    return RunService(store, runs, views, JenkinsRunActions(http))
+
+
+def build_run_follower(settings: Settings, store: Store, service: RunService | None = None) -> RunFollower:
+    """The worker's side of the run index; with ``service`` (``serve --with-worker``) it reads through
+    the API's cache, so the API and the worker share each Jenkins request."""
+    from bridge.reconcile.runsync import RunFollower
+
+    service = service or build_run_service(settings, store, build_runs(settings, store))
+    r = settings.reconcile
+    return RunFollower(
+        store,
+        service.views,
+        first=r.run_refresh_min,
+        most=r.run_refresh_max,
+        note=getattr(service.actions, "note", None),
+    )
+
+
 def build_worker(
     settings: Settings,
     *,
     desired: DesiredState | None = None,
     jenkins: JenkinsPort | None = None,
+    run_service: RunService | None = None,
 ) -> Worker:
     """The reconciliation worker: a provisioner over ``desired`` (the store) and ``jenkins``.
 
@@ -180,7 +221,12 @@ def build_worker(
         if linter is not None and isinstance(desired, PendingJenkinsfiles)
         else None
     )
-    return Worker(provisioner=provisioner, desired=desired, validate=pending)
+    follower = (
+        build_run_follower(settings, desired.store, run_service)
+        if isinstance(desired, StoreDesiredState)
+        else None
+    )
+    return Worker(provisioner=provisioner, desired=desired, validate=pending, runs=follower)
 
 
 def build_kubeconfig_sync(settings: Settings, store: Store) -> KubeconfigSync:

@@ -71,7 +71,12 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
 
         def _worker() -> None:
             handle["worker"] = run_worker(
-                settings, desired=container.desired, jenkins=container.jenkins, block=False, stop=stop
+                settings,
+                desired=container.desired,
+                jenkins=container.jenkins,
+                run_service=container.run_service,  # one run cache for the API and the worker
+                block=False,
+                stop=stop,
             )
 
         threading.Thread(target=_worker, name="worker-start", daemon=True).start()

@@ -33,6 +33,8 @@ from bridge.reconcile.provision import PassResult, Provisioner
 
 if TYPE_CHECKING:
     from bridge.adapters.jenkins.port import JenkinsPort
+    from bridge.reconcile.runsync import RunFollower
+    from bridge.services.runs import RunService
     from bridge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,12 +49,19 @@ class Worker:
     still_leader: Callable[[], bool] = lambda: True
     #: Asks Jenkins about Jenkinsfiles left pending (``validate.PendingValidator.run``) before each pass.
     validate: Callable[[], object] | None = None
+    #: The run index's side (``runsync.py``): follows active runs and discovers runs started in Jenkins.
+    runs: RunFollower | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _retry: set[str] = field(default_factory=set)
 
     def _check_leader(self) -> None:
         if not self.still_leader():
             raise LeadershipLost("the scheduler lock was lost; another worker may hold it now")
+
+    def check_leader_then(self, run: Callable[[], object]) -> object:
+        """``run`` unless the scheduler lock is gone (then ``LeadershipLost``)."""
+        self._check_leader()
+        return run()
 
     def poll(self) -> PassResult | None:
         """Reconcile the projects of dirty keys (and of earlier unfinished passes)."""
@@ -135,6 +144,7 @@ def run_worker(
     *,
     desired: DesiredState | None = None,
     jenkins: JenkinsPort | None = None,
+    run_service: RunService | None = None,
     block: bool = True,
     stop: threading.Event | None = None,
 ) -> WorkerHandle | None:
@@ -149,7 +159,7 @@ def run_worker(
         return None
     from bridge.bootstrap import build_worker  # the composition root names the concrete classes
 
-    worker = build_worker(settings, desired=desired, jenkins=jenkins)
+    worker = build_worker(settings, desired=desired, jenkins=jenkins, run_service=run_service)
     worker.still_leader = leader.verify
     scheduler = BackgroundScheduler(timezone=UTC)
     lost = threading.Event()
@@ -186,6 +196,25 @@ def run_worker(
         id="poll",
         **common,
     )
+    if worker.runs is not None:
+        # the run index: its own jobs (not the pass lock), so a long pass never delays run status
+        follower = worker.runs
+        scheduler.add_job(
+            guarded(lambda: worker.check_leader_then(follower.follow)),
+            "interval",
+            seconds=min(1.0, settings.reconcile.run_refresh_min),
+            next_run_time=now,
+            id="runs-follow",
+            **common,
+        )
+        scheduler.add_job(
+            guarded(lambda: worker.check_leader_then(follower.discover)),
+            "interval",
+            seconds=settings.reconcile.run_discover_interval,
+            next_run_time=now,
+            id="runs-discover",
+            **common,
+        )
     scheduler.start()
     handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost)
     log.info(

@@ -108,6 +108,15 @@ class ReconcileSettings(Group):
     secret_repush_interval: float = 3600.0
     #: Seconds between polls of the dirty-key table.
     poll_interval: float = 1.0
+    #: Seconds a run's status and stage graph read from Jenkins is served to every reader (one Jenkins
+    #: request per run and resource per interval, however many clients poll).
+    run_cache_ttl: float = 1.0
+    #: Seconds between the worker's refreshes of an active run: the first, and the most it backs off to
+    #: while nothing changes.
+    run_refresh_min: float = 2.0
+    run_refresh_max: float = 30.0
+    #: Seconds between looks for runs started inside Jenkins (cron, replay, UI): one request per project.
+    run_discover_interval: float = 10.0
 
 
 class ApiSettings(Group):

@@ -173,6 +173,14 @@ class JenkinsAdapter:
         """``GET path`` (relative to the root URL) as a JSON object; retried when Jenkins is unavailable."""
         return self._json(path, **params)
 
+    def get_json_any(self, path: str, **params: str) -> Any:
+        """``GET path`` as any JSON value (Stage View answers some reads with a list)."""
+        response = self._send("GET", path, params=params or None, idempotent=True)
+        try:
+            return json.loads(response.content)
+        except ValueError as e:
+            raise UpstreamError(f"Jenkins sent invalid JSON for GET {path}") from e
+
     def post_form(
         self, path: str, form: Mapping[str, str] | None = None, *, idempotent: bool = False
     ) -> requests.Response:
