@@ -124,6 +124,10 @@ class RunFollower:
         self._save(before, self._observe(run, build, path))
 
     def _observe(self, run: Run, build: BuildInfo, path: str) -> Run:
+        forget = getattr(self.views, "changed", None)
+        if build.result and forget is not None:
+            forget(path, build.number)  # the graph kept forever must be read after the result
+            build = self.views.build(path, build.number)
         describe = self.views.describe(path, build.number)
         paused = describe.get("status") == "PAUSED_PENDING_INPUT"
         inputs = self.views.pending_inputs(path, build.number) if paused and build.building else ()

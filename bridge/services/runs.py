@@ -19,7 +19,7 @@ from bridge.domain.jenkinsfile_params import declared_parameters
 from bridge.domain.model import ParameterType, Pipeline, SyncStatus
 from bridge.domain.rungraph import find_stage, graph_of, step_view
 from bridge.domain.runs import Run, RunStatus, Trigger, TriggerKind, status_of
-from bridge.errors import Conflict, InvalidRequest, NotFound, UpstreamError
+from bridge.errors import Conflict, InvalidRequest, NotFound, UpstreamError, UpstreamUnavailable
 from bridge.identity.attribution import REQUESTED_BY_PARAMETER, Actor
 from bridge.services.common import project_must_exist
 from bridge.services.pipelines import RESERVED_PARAMETER_PREFIX
@@ -126,7 +126,7 @@ class RunService:
             describe = self.views.describe(path, number)
             paused = describe.get("status") == "PAUSED_PENDING_INPUT"
             inputs = self.views.pending_inputs(path, number) if paused else ()
-        except (UpstreamError, NotFound):
+        except (UpstreamError, UpstreamUnavailable, NotFound):
             return RunDetail(run, run.graph, live=False)
         status = status_of(building=build.building, result=build.result, paused=paused)
         current = run.with_(
