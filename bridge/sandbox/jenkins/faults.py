@@ -4,6 +4,8 @@
 * ``add_error(pattern, rate, status)``: a share of requests whose path (below the context path)
   matches the regular expression get ``status`` (503 by default) instead of an answer; the draw is
   made from a seeded ``random.Random``, so a test replays the same sequence;
+* ``seen``: how many requests reached each path (below the context path, without the query), so a
+  test or benchmark counts what a client really asked of Jenkins;
 * outage and restart are handled by ``SandboxJenkins`` (the listener itself is closed).
 """
 
@@ -13,6 +15,7 @@ import random
 import re
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 
@@ -31,6 +34,13 @@ class Faults:
         self._random = random.Random(seed)  # noqa: S311 - replayable fault draws, not cryptography
         self._rules: list[ErrorRule] = []
         self.latency: float = 0.0
+        self._seen: Counter[str] = Counter()
+
+    def seen(self, pattern: str = "") -> int:
+        """Requests received whose path matches the regular expression (all with the empty one)."""
+        compiled = re.compile(pattern)
+        with self._lock:
+            return sum(n for path, n in self._seen.items() if compiled.search(path))
 
     def add_error(self, pattern: str, *, rate: float = 1.0, status: int = 503) -> None:
         if not 0.0 <= rate <= 1.0:
@@ -45,6 +55,8 @@ class Faults:
 
     def before_request(self, path: str) -> int | None:
         """Sleep the configured latency, then return an injected status for this path, if any."""
+        with self._lock:
+            self._seen[path] += 1
         if self.latency > 0:
             time.sleep(self.latency)
         with self._lock:
