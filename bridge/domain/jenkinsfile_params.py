@@ -11,9 +11,9 @@ the list as the whole truth.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bridge.domain.model import Parameter, ParameterType
+from bridge.domain.model import Parameter, ParameterType, Pipeline
 
 TYPES = {
     "string": ParameterType.STRING,
@@ -234,3 +234,16 @@ def conflicts(declared: tuple[Parameter, ...], api: tuple[Parameter, ...]) -> li
                 + ("" if p.type is not other.type else " with different choices or default")
             )
     return out
+
+
+def with_jenkinsfile_parameters(pipeline: Pipeline) -> Pipeline:
+    """The pipeline with its inline Jenkinsfile's parameters after the API's (the API's win a name
+    both declare: the conflict is reported, see ``conflicts``). Jenkins would add them only when a run
+    executes the directive; rendered into the job, they are there before the first run. A password's
+    default stays out of the job (the run sets it from the Jenkinsfile)."""
+    if pipeline.jenkinsfile is None or pipeline.scm is not None:
+        return pipeline
+    declared = declared_parameters(pipeline.jenkinsfile).parameters
+    taken = {p.name for p in pipeline.parameters}
+    extra = tuple(replace(p, default=None) if p.secret else p for p in declared if p.name not in taken)
+    return replace(pipeline, parameters=(*pipeline.parameters, *extra)) if extra else pipeline

@@ -88,7 +88,9 @@ class RunStack:
         input_id = detail["pending_input"]["id"]
         base = f"{self.sandbox.url}job/demo/job/build/{number}/input/{input_id}/proceedEmpty"
         crumb = self.session.get(f"{self.sandbox.url}crumbIssuer/api/json").json()
-        r = self.session.post(base, headers={crumb["crumbRequestField"]: crumb["crumb"]}, allow_redirects=False)
+        r = self.session.post(
+            base, headers={crumb["crumbRequestField"]: crumb["crumb"]}, allow_redirects=False
+        )
         assert r.status_code in (200, 302), r.text
 
 
@@ -119,7 +121,9 @@ def as_user(container: Container, api: ApiClient, user: str) -> ApiClient:
 
 
 @pytest.fixture
-def run_stack(api: ApiClient, container: Container, settings: Settings, sandbox_jenkins: SandboxJenkins) -> RunStack:
+def run_stack(
+    api: ApiClient, container: Container, settings: Settings, sandbox_jenkins: SandboxJenkins
+) -> RunStack:
     assert api.post("/api/v1/workspaces", {"name": "ws"}).status_code == 201
     assert api.post(P, {"name": "demo", "workspace": "ws"}).status_code == 201
     assert api.post(f"{P}/demo/pipelines", PIPELINE).status_code == 201, "created"

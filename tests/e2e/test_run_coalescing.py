@@ -13,7 +13,7 @@ import pytest
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.settings import Settings
 from tests.e2e.runs_support import RUNS, RunStack, run_settings, sandbox_for_runs
-from tests.e2e.runs_support import run_stack as run_stack  # noqa: F401  (fixture)
+from tests.e2e.runs_support import run_stack as run_stack
 from tests.waiting import wait_until
 
 TTL = 0.5
@@ -64,7 +64,9 @@ def test_concurrent_readers_of_one_run_share_jenkins_requests(run_stack: RunStac
     allowed = int(elapsed / TTL) + 2
     for what, count in before.items():
         sent = faults.seen(BUILD + what) - count
-        assert 1 <= sent <= allowed, f"{what}: {sent} Jenkins requests for {len(answers)} reads in {elapsed:.1f}s"
+        assert 1 <= sent <= allowed, (
+            f"{what}: {sent} Jenkins requests for {len(answers)} reads in {elapsed:.1f}s"
+        )
 
 
 def test_the_worker_never_reads_a_finished_run_again(run_stack: RunStack) -> None:

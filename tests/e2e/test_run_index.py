@@ -10,8 +10,8 @@ import pytest
 
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.settings import Settings
-from tests.e2e.runs_support import RUNS, RunStack, run_settings, sandbox_for_runs
-from tests.e2e.runs_support import run_stack as run_stack  # noqa: F401  (fixture)
+from tests.e2e.runs_support import GRAPH, RUNS, RunStack, run_settings, sandbox_for_runs
+from tests.e2e.runs_support import run_stack as run_stack
 from tests.waiting import wait_until
 
 
@@ -26,7 +26,9 @@ def settings(tmp_path: Path, sandbox_jenkins: SandboxJenkins) -> Settings:
 
 
 def _stages(detail: dict[str, Any]) -> list[tuple[str, str, bool, list[str]]]:
-    return [(s["name"], s["status"], s["parallel"], [b["name"] for b in s["stages"]]) for s in detail["stages"]]
+    return [
+        (s["name"], s["status"], s["parallel"], [b["name"] for b in s["stages"]]) for s in detail["stages"]
+    ]
 
 
 def test_parameters_are_checked_against_the_api_and_the_jenkinsfile(run_stack: RunStack) -> None:
@@ -37,7 +39,12 @@ def test_parameters_are_checked_against_the_api_and_the_jenkinsfile(run_stack: R
     )
     assert r.status_code == 400 and r.headers["Content-Type"] == "application/problem+json"
     fields = {e["field"]: e["message"] for e in r.json["errors"]}
-    assert set(fields) == {"parameters.ENV", "parameters.DRY", "parameters.NOPE", "parameters.BRIDGE_REQUESTED_BY"}
+    assert set(fields) == {
+        "parameters.ENV",
+        "parameters.DRY",
+        "parameters.NOPE",
+        "parameters.BRIDGE_REQUESTED_BY",
+    }
     assert "one of ['dev', 'prod']" in fields["parameters.ENV"]
     assert "'true' or 'false'" in fields["parameters.DRY"]
     assert "GREETING" in fields["parameters.NOPE"], "the Jenkinsfile's own parameters are known"
@@ -45,7 +52,12 @@ def test_parameters_are_checked_against_the_api_and_the_jenkinsfile(run_stack: R
     assert ok.status_code == 202, ok.json
     assert ok.json["status"] == "queued" and ok.json["number"] is None
     assert ok.json["trigger"] == {
-        "kind": "user", "user": "otto", "delivery": None, "commit": None, "origin": None, "note": None,
+        "kind": "user",
+        "user": "otto",
+        "delivery": None,
+        "commit": None,
+        "origin": None,
+        "note": None,
     }
     assert ok.json["parameters"] == {"ENV": "prod", "GREETING": "hello"}
 
@@ -122,7 +134,9 @@ def test_replay_is_for_admins_and_runs_the_changed_jenkinsfile(run_stack: RunSta
     first = run_stack.first_number(ada.post(RUNS, {}).json)
     wait_until(lambda: ada.get(f"{RUNS}/{first}").json["status"] == "paused", what="the input to wait")
     changed = "pipeline { agent any\n stages { stage('again') { steps { echo 'replayed!' } } } }"
-    assert run_stack.people["otto"].post(f"{RUNS}/{first}/replay", {"jenkinsfile": changed}).status_code == 403
+    assert (
+        run_stack.people["otto"].post(f"{RUNS}/{first}/replay", {"jenkinsfile": changed}).status_code == 403
+    )
     r = ada.post(f"{RUNS}/{first}/replay", {"jenkinsfile": changed})
     assert r.status_code == 202, r.json
     assert r.json["status"] == "queued" and r.json["trigger"]["kind"] == "replay"
@@ -134,7 +148,11 @@ def test_replay_is_for_admins_and_runs_the_changed_jenkinsfile(run_stack: RunSta
         return items[0] if items else None
 
     found = wait_until(replayed, what="the replay to be found and finish", timeout=20)
-    assert found["number"] == first + 1 and found["trigger"]["user"] == "ada" and found["trigger"]["origin"] == first
+    assert (
+        found["number"] == first + 1
+        and found["trigger"]["user"] == "ada"
+        and found["trigger"]["origin"] == first
+    )
     assert len(ada.get(f"{RUNS}?trigger=replay").json["items"]) == 1, "the API's row was claimed, not doubled"
     detail = ada.get(f"{RUNS}/{found['number']}").json
     assert [s["name"] for s in detail["stages"]] == ["again"]
@@ -177,4 +195,27 @@ def test_runs_started_in_jenkins_are_indexed_and_the_index_outlives_jenkins(run_
 
     run_stack.sandbox.restart()
     assert [x["number"] for x in api.get(RUNS).json["items"]] == [1]
-    run_stack.follow_until(1, lambda x: x["status"] == "paused" or x["status"] == "aborted", "the run after restart")
+    run_stack.follow_until(
+        1, lambda x: x["status"] == "paused" or x["status"] == "aborted", "the run after restart"
+    )
+
+
+def test_jenkinsfile_parameters_are_in_the_job_before_the_first_run(run_stack: RunStack) -> None:
+    url = f"{run_stack.sandbox.url}job/demo/job/build/api/json"
+    job = run_stack.session.get(url, params={"tree": "property[parameterDefinitions[name,type]]"}).json()
+    names = [d["name"] for p in job["property"] if p for d in p.get("parameterDefinitions", [])]
+    assert names == ["ENV", "DRY", "GREETING", "BRIDGE_REQUESTED_BY"]
+    shown = run_stack.api.get("/api/v1/projects/demo/pipelines/build").json
+    assert [p["name"] for p in shown["jenkinsfile_parameters"]] == ["GREETING"]
+    assert shown["parameter_conflicts"] == []
+
+    clash = {
+        "name": "clash",
+        "jenkinsfile": GRAPH,
+        "parameters": [{"name": "GREETING", "type": "choice", "choices": ["hi", "ho"]}],
+    }
+    created = run_stack.api.post("/api/v1/projects/demo/pipelines", clash)
+    assert created.status_code == 201, created.json
+    assert created.json["parameter_conflicts"] == [
+        "parameter 'GREETING' is declared by the Jenkinsfile as string and by the API as choice"
+    ]
