@@ -15,6 +15,7 @@ from bridge.reconcile.runner import Worker
 from bridge.reconcile.runsync import RunFollower
 from bridge.sandbox.jenkins import SandboxJenkins, UserSpec
 from bridge.sandbox.jenkins.buildstate import SIMULATION
+from bridge.sandbox.jenkins.model import DEFAULT_USER_PERMISSIONS, RUN_REPLAY
 from bridge.sandbox.jenkins.pipeline import Simulation
 from bridge.settings import Settings
 from tests.e2e.conftest import P, jenkins_env
@@ -96,7 +97,11 @@ class RunStack:
 
 def sandbox_for_runs(factory: Any) -> SandboxJenkins:
     j: SandboxJenkins = factory(
-        users=[UserSpec(u, password=f"{u}-pw-1") for u in ("otto", "vera", "ada")],
+        # the legacy strategy: Jenkins's own permissions per user; ada (a project admin) may replay
+        users=[
+            *(UserSpec(u, password=f"{u}-pw-1") for u in ("otto", "vera")),
+            UserSpec("ada", password="ada-pw-1", permissions=DEFAULT_USER_PERMISSIONS | {RUN_REPLAY}),
+        ],
         system_properties={"jenkins.security.ApiTokenProperty.adminCanGenerateNewTokens": "true"},
     )
     j.services[SIMULATION] = Simulation(time_scale=0)
