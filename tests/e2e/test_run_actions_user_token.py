@@ -10,7 +10,7 @@ import pytest
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.settings import Settings
 from tests.e2e.runs_support import RUNS, RunStack, run_settings, sandbox_for_runs
-from tests.e2e.runs_support import run_stack as run_stack  # noqa: F401  (fixture)
+from tests.e2e.runs_support import run_stack as run_stack
 from tests.waiting import wait_until
 
 
