@@ -98,9 +98,9 @@ class RunOut(BaseModel):
 
 
 class RunList(PageOut):
-    """Newest first (the order the bridge learnt of the runs)."""
-
-    items: list[RunOut]
+    items: list[RunOut] = Field(
+        description="Newest first: in the order the bridge learnt of the runs (from the run index only)"
+    )
 
 
 class ErrorOut(BaseModel):
