@@ -138,8 +138,11 @@ def _stack(ttl: float, data_dir: Path) -> tuple[Any, Any, Any, Any]:
 
 
 def detail_part(args: argparse.Namespace) -> None:
+    import logging
+
     import waitress
 
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # the queue depth is what we measure
     with tempfile.TemporaryDirectory() as tmp:
         sandbox, container, app, _follower = _stack(args.ttl, Path(tmp))
         server = waitress.create_server(app, host="127.0.0.1", port=0, threads=args.threads)

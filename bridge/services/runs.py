@@ -109,9 +109,12 @@ class RunService:
             return tx.runs.page(project, pipeline, flt, before_id=before_id, limit=limit)
 
     def indexed(self, project: str, pipeline: str, number: int) -> Run:
-        self.pipeline(project, pipeline)
-        with self.store.read() as tx:
+        with self.store.read() as tx:  # one transaction: this is the path every poller takes
             run = tx.runs.get(project, pipeline, number)
+            if run is None:
+                project_must_exist(tx, project)
+                if tx.pipelines.get(project, pipeline) is None:
+                    raise NotFound(f"pipeline {pipeline!r} does not exist in project {project!r}")
         if run is None:
             raise NotFound(f"run {number} of pipeline {project}/{pipeline} is not in the run index")
         return run
