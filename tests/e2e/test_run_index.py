@@ -219,3 +219,33 @@ def test_jenkinsfile_parameters_are_in_the_job_before_the_first_run(run_stack: R
     assert created.json["parameter_conflicts"] == [
         "parameter 'GREETING' is declared by the Jenkinsfile as string and by the API as choice"
     ]
+
+
+def test_cron_runs_are_indexed_and_retention_follows_the_discarder(run_stack: RunStack) -> None:
+    api, otto = run_stack.people["vera"], run_stack.people["otto"]
+
+    def cron_runs(count: int) -> Any:
+        def look() -> list[dict[str, Any]] | None:
+            run_stack.follower.discover()
+            items = api.get(f"{RUNS}?trigger=cron").json["items"]
+            return items if len(items) == count else None
+
+        return look
+
+    for count in (1, 2):  # one at a time: Jenkins merges identical queued requests
+        run_stack.sandbox.fire_trigger("demo/build", "timer")
+        found = wait_until(cron_runs(count), what="the timer runs to be indexed")
+    assert [(x["number"], x["trigger"]["note"], x["trigger"]["user"]) for x in found] == [
+        (2, "Started by timer", None),
+        (1, "Started by timer", None),
+    ]
+    for number in (1, 2):
+        wait_until(lambda n=number: otto.get(f"{RUNS}/{n}").json["status"] == "paused", what="the input")
+        assert otto.post(f"{RUNS}/{number}/stop", {}).status_code == 202
+        run_stack.follow_until(number, lambda x: x["status"] == "aborted", "the run to abort")
+    assert [x["number"] for x in api.get(f"{RUNS}?status=aborted").json["items"]] == [2, 1]
+
+    r = run_stack.api.patch("/api/v1/projects/demo/pipelines/build", {"discarder": {"builds": 1}})
+    assert r.status_code == 200, r.json
+    run_stack.follower.discover()
+    assert [x["number"] for x in api.get(RUNS).json["items"]] == [2], "the discarder keeps one run"
