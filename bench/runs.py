@@ -145,7 +145,11 @@ def detail_part(args: argparse.Namespace) -> None:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # the queue depth is what we measure
     with tempfile.TemporaryDirectory() as tmp:
         sandbox, container, app, _follower = _stack(args.ttl, Path(tmp))
-        server = waitress.create_server(app, host="127.0.0.1", port=0, threads=args.threads)
+        # waitress accepts 100 connections by default: the others wait for one to close, which a
+        # keep-alive poller never does, so allow every client in
+        server = waitress.create_server(
+            app, host="127.0.0.1", port=0, threads=args.threads, connection_limit=args.clients + 16
+        )
         port = server.socket.getsockname()[1]  # type: ignore[union-attr]
         serving = threading.Thread(target=server.run, daemon=True)
         serving.start()
