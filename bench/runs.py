@@ -191,9 +191,7 @@ def detail_part(args: argparse.Namespace) -> None:
     for name, count in received.items():
         ratio = count / intervals
         worst = max(worst, ratio)
-        print(
-            f"  Jenkins received {count:5d} x {name:28s} = {ratio:.2f} per interval (of {intervals:.0f})"
-        )
+        print(f"  Jenkins received {count:5d} x {name:28s} = {ratio:.2f} per interval (of {intervals:.0f})")
     verdict = "OK" if worst <= 1.0 else "ABOVE one per resource per interval"
     print(f"  requirement (at most one request per resource per interval): {verdict}")
     print(json.dumps({"clients": args.clients, "requests": len(latencies), "jenkins": received}))
