@@ -115,7 +115,7 @@ def main() -> int:
         started = time.perf_counter()
         populate(store, projects=args.projects, pipelines=args.pipelines, credentials=args.credentials)
         print(f"store populated in {time.perf_counter() - started:.2f}s")
-        adapter = JenkinsAdapter(sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token)
+        adapter = JenkinsAdapter.connect(sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token)
         desired = StoreDesiredState(store)
         provisioner = Provisioner(
             desired=desired,

@@ -1,15 +1,17 @@
 """Composition root: the only place that names concrete classes and wires them together.
 
-``build_container(settings)`` opens the store, migrates it, and builds the services and the one
-Jenkins adapter (used by ``/readyz`` through a cached, non-blocking probe); ``build_worker`` builds the
-reconciliation worker from the same pieces, so ``serve --with-worker`` shares the container's store
-and adapter. Tests pass fakes through the keyword arguments instead.
+``build_container(settings)`` opens the store, migrates it, and builds the services and one
+``JenkinsConnection`` per Jenkins controller (``build_connections``; today the one named ``default``),
+which every port of that controller shares: provisioning, runs and user tokens, the Declarative linter,
+build identities and the ``/readyz`` probe. ``build_worker`` builds the reconciliation worker from the
+same pieces, so ``serve --with-worker`` shares the container's store and connection. Tests pass fakes
+through the keyword arguments instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bridge.adapters.jenkins.port import JenkinsPort, RunPort
@@ -28,6 +30,7 @@ from bridge.store import Store, StoreDesiredState
 from bridge.store.clusters import ClusterCatalog
 
 if TYPE_CHECKING:
+    from bridge.adapters.jenkins.connection import JenkinsConnection
     from bridge.adapters.jenkins.linter import JenkinsfileLinter
     from bridge.inventory.runner import InventoryRunner
     from bridge.reconcile.kubeconfigs import KubeconfigSync
@@ -36,6 +39,8 @@ if TYPE_CHECKING:
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
+#: The controller named by ``settings.jenkins`` (the multi-cluster work adds others).
+DEFAULT_CONTROLLER = "default"
 #: Seconds a reachability answer is reused before the probe asks Jenkins again (in the background).
 PROBE_TTL = 10.0
 
@@ -59,9 +64,13 @@ class Container:
     runs: RunPort | None = None
     #: Kubeconfig sync state per (project, cluster).
     kubeconfigs: KubeconfigSyncService | None = None
+    #: One connection per Jenkins controller, by name (``default``: ``settings.jenkins``).
+    connections: dict[str, JenkinsConnection] = field(default_factory=dict)
 
     def close(self) -> None:
         self.store.close()
+        for connection in self.connections.values():
+            connection.close()
 
 
 def build_container(
@@ -93,31 +102,45 @@ def build_container(
         jenkins_probe=jenkins_probe,
     )
     # --- Jenkins adapter wiring -------------------------------------------------------------------
-    container.jenkins = jenkins or build_jenkins(settings)
+    if jenkins is None or runs is None:
+        container.connections = build_connections(settings)
+    default = container.connections.get(DEFAULT_CONTROLLER)
+    container.jenkins = jenkins or build_jenkins(settings, default)
     if container.jenkins_probe is None:
         from bridge.adapters.jenkins.probe import CachedProbe
 
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
-    container.runs = runs or build_runs(settings, store)
+    container.runs = runs or build_runs(settings, store, default)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
     # ------------------------------------------------------------------------------------------------
     return container
 
 
-def build_jenkins(settings: Settings) -> JenkinsPort:
-    """The adapter for the default Jenkins (``settings.jenkins``)."""
+def build_connections(settings: Settings) -> dict[str, JenkinsConnection]:
+    """One connection per Jenkins controller named in the settings (``settings.controllers()``)."""
+    from bridge.adapters.jenkins.connection import JenkinsConnection
+
+    return {
+        name: JenkinsConnection(
+            j.url,
+            name=name,
+            user=j.user,
+            token=reveal(j.token),
+            timeout=j.timeout,
+            retries=j.retries,
+            verify_tls=j.verify_tls,
+            pool_size=max(10, settings.reconcile.concurrency + 4),
+        )
+        for name, j in settings.controllers().items()
+    }
+
+
+def build_jenkins(settings: Settings, connection: JenkinsConnection | None = None) -> JenkinsPort:
+    """The provisioning adapter of the default controller, over ``connection`` (a new one if None)."""
     from bridge.adapters.jenkins.client import JenkinsAdapter
 
-    j = settings.jenkins
-    return JenkinsAdapter(
-        j.url,
-        user=j.user,
-        token=reveal(j.token),
-        timeout=j.timeout,
-        retries=j.retries,
-        verify_tls=j.verify_tls,
-    )
+    return JenkinsAdapter(connection or build_connections(settings)[DEFAULT_CONTROLLER])
 
 
 def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
@@ -127,12 +150,13 @@ def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
     return JenkinsLinter(jenkins) if isinstance(jenkins, FormPoster) else None
 
 
-def build_runs(settings: Settings, store: Store) -> RunPort:
+def build_runs(settings: Settings, store: Store, connection: JenkinsConnection | None = None) -> RunPort:
     """The run side of the default Jenkins, attributed as ``jenkins.attribution`` says."""
     from bridge.adapters.jenkins.runs import connect_runs
     from bridge.store.jenkins_tokens import JenkinsTokenStore
 
-    return connect_runs(settings.jenkins, JenkinsTokenStore(store.engine, store.box))
+    connection = connection or build_connections(settings)[DEFAULT_CONTROLLER]
+    return connect_runs(connection, settings.jenkins, JenkinsTokenStore(store.engine, store.box))
 
 
 def build_worker(

@@ -76,7 +76,7 @@ def setup(request, sandbox_jenkins_factory):  # type: ignore[no-untyped-def]
     sandbox = (
         sandbox_jenkins_factory(url_prefix=request.param) if request.param else sandbox_jenkins_factory()
     )
-    adapter = JenkinsAdapter(
+    adapter = JenkinsAdapter.connect(
         sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token, retries=1, backoff=0.01
     )
     desired = MemoryDesiredState()

@@ -65,7 +65,9 @@ class World:
 def make_world(tmp_path: Path, sandbox: SandboxJenkins) -> World:
     store = Store(make_engine(f"sqlite:///{tmp_path / 'b.db'}"), SecretBox(Fernet.generate_key().decode()))
     store.migrate()
-    adapter = JenkinsAdapter(sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token, retries=0)
+    adapter = JenkinsAdapter.connect(
+        sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token, retries=0
+    )
     desired = StoreDesiredState(store)
     provisioner = Provisioner(
         desired=desired, jenkins=adapter, key=KEY, identities=JenkinsProjectIdentities(adapter)
@@ -255,7 +257,7 @@ def test_an_identity_deleted_from_a_realm_without_account_creation_is_reported_b
 
 
 def test_identity_creation_refused_by_jenkins_is_an_actionable_error(sandbox_jenkins: SandboxJenkins) -> None:
-    admin = JenkinsAdapter(
+    admin = JenkinsAdapter.connect(
         sandbox_jenkins.url, user=sandbox_jenkins.admin_user, token=sandbox_jenkins.admin_token
     )
     with pytest.raises(IdentityUnavailable, match="form came back"):
@@ -266,7 +268,7 @@ def test_identity_creation_without_administer_says_so(sandbox_jenkins_factory: S
     from bridge.sandbox.jenkins.server import UserSpec
 
     sandbox = sandbox_jenkins_factory(users=[UserSpec("bot", "pw", ("11" + "ab" * 16,))])
-    bot = JenkinsAdapter(sandbox.url, user="bot", token="11" + "ab" * 16)
+    bot = JenkinsAdapter.connect(sandbox.url, user="bot", token="11" + "ab" * 16)
     with pytest.raises(IdentityUnavailable, match="Overall/Administer"):
         JenkinsProjectIdentities(bot).create("jb-project-x", full_name="x")
 
