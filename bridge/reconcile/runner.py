@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bridge.reconcile.leader import LeaderLock, LeadershipLost
-from bridge.reconcile.ports import DesiredState, ObjectKey
+from bridge.reconcile.ports import DesiredState, Ref
 from bridge.reconcile.provision import PassResult, Provisioner
 
 if TYPE_CHECKING:
@@ -82,10 +82,10 @@ class Worker:
                 self.provisioner.invalidate(self._take_all_dirty())
             return self.provisioner.run(projects or None, dry_run=dry_run, deep=deep)
 
-    def _take_all_dirty(self) -> list[ObjectKey]:
-        keys: list[ObjectKey] = []
+    def _take_all_dirty(self) -> list[Ref]:
+        keys: list[Ref] = []
         while True:
-            taken: Sequence[ObjectKey] = self.desired.take_dirty(self.batch)
+            taken: Sequence[Ref] = self.desired.take_dirty(self.batch)
             keys.extend(taken)
             if len(taken) < self.batch:
                 return keys

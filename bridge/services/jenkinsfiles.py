@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bridge.domain.model import Pipeline, SyncState, SyncStatus
 from bridge.domain.validation import Validation, ValidationStatus, hold_message, jenkinsfile_digest
 from bridge.errors import BridgeError, UpstreamError, UpstreamUnavailable
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.store import Tx
 
 if TYPE_CHECKING:
@@ -96,9 +96,7 @@ class Jenkinsfiles:
         message = hold_message(validation)
         if message is not None and (touched or changed):
             status = SyncStatus.ERROR if validation.status is ValidationStatus.INVALID else SyncStatus.PENDING
-            tx.sync.set(
-                ObjectKey(Kind.PIPELINE, p.project, p.name), SyncState(status=status, message=message)
-            )
+            tx.sync.set(Ref(Kind.PIPELINE, p.project, p.name), SyncState(status=status, message=message))
         elif changed and not touched:  # released by a new verdict on the same text: sync it
-            tx.sync.set(ObjectKey(Kind.PIPELINE, p.project, p.name), SyncState())
-            tx.dirty.add(ObjectKey(Kind.PIPELINE, p.project, p.name))
+            tx.sync.set(Ref(Kind.PIPELINE, p.project, p.name), SyncState())
+            tx.dirty.add(Ref(Kind.PIPELINE, p.project, p.name))

@@ -8,7 +8,7 @@ import re
 from bridge.domain.model import ParameterType, Pipeline
 from bridge.domain.validation import Validation
 from bridge.errors import Conflict, NotFound
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.services.common import check_version, project_must_exist, removed, touched
 from bridge.services.cron import cron_problems
 from bridge.services.jenkinsfiles import Jenkinsfiles, Verdict
@@ -24,8 +24,8 @@ RESERVED_PARAMETER_PREFIX = "BRIDGE_"
 BRANCH = re.compile(r"[^\s~^:?*\[\\]+")  # git check-ref-format, roughly
 
 
-def pipeline_key(project: str, name: str) -> ObjectKey:
-    return ObjectKey(Kind.PIPELINE, project, name)
+def pipeline_key(project: str, name: str) -> Ref:
+    return Ref(Kind.PIPELINE, project, name)
 
 
 def validate_pipeline(p: Pipeline, *, credentials: set[str], allow_http_scm: bool = False) -> None:

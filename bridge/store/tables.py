@@ -1,6 +1,6 @@
 """The store's tables (SQLAlchemy Core). Alembic revisions create them; this module describes them.
 
-Key columns follow ``ObjectKey``: ``kind`` / ``project`` / ``name`` (empty for a project), so sync
+Key columns follow ``Ref``: ``kind`` / ``project`` / ``name`` (empty for a project), so sync
 state, tombstones and dirty keys share one shape and need no foreign keys to rows that may be gone.
 """
 

@@ -9,7 +9,7 @@ import pytest
 from bridge.domain.model import Pipeline, Project, SyncStatus
 from bridge.errors import Conflict
 from bridge.reconcile.leader import LeaderLock
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.reconcile.provision import Provisioner
 from bridge.reconcile.runner import Worker
 from tests.reconcile.doubles import FakeJenkins, MemoryDesiredState
@@ -42,10 +42,10 @@ def test_projects_left_by_an_outage_are_retried_without_new_events() -> None:
     desired.put(Project(name="a", workspace="w"))
     jenkins.down = True
     worker.poll()
-    assert desired.sync[ObjectKey(Kind.PROJECT, "a")].status is SyncStatus.PENDING
+    assert desired.sync[Ref(Kind.PROJECT, "a")].status is SyncStatus.PENDING
     jenkins.down = False
     worker.poll()
-    assert desired.sync[ObjectKey(Kind.PROJECT, "a")].status is SyncStatus.SYNCED and "a" in jenkins.root
+    assert desired.sync[Ref(Kind.PROJECT, "a")].status is SyncStatus.SYNCED and "a" in jenkins.root
 
 
 def test_resync_repairs_what_no_event_announced() -> None:

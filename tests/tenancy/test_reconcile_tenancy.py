@@ -22,7 +22,7 @@ from bridge.domain.plan import PROJECT, Op
 from bridge.identity.bindings import BindingStore, Scope, SubjectKind
 from bridge.identity.roles import Role
 from bridge.identity.tenancy import Member
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.reconcile.provision import PassResult, Provisioner
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.sandbox.jenkins.model import User
@@ -153,11 +153,11 @@ def test_a_binding_change_shows_the_folder_pending_until_applied(world: World) -
     world.poll()
     world.grant(Scope.WORKSPACE, "ws-b", "carol", Role.VIEWER)
     with world.store.read() as tx:
-        assert tx.sync.get(ObjectKey(Kind.PROJECT, "b1")).status is SyncStatus.PENDING  # type: ignore[union-attr]
-        assert tx.sync.get(ObjectKey(Kind.PROJECT, "a1")).status is SyncStatus.SYNCED  # type: ignore[union-attr]
+        assert tx.sync.get(Ref(Kind.PROJECT, "b1")).status is SyncStatus.PENDING  # type: ignore[union-attr]
+        assert tx.sync.get(Ref(Kind.PROJECT, "a1")).status is SyncStatus.SYNCED  # type: ignore[union-attr]
     world.poll()
     with world.store.read() as tx:
-        assert tx.sync.get(ObjectKey(Kind.PROJECT, "b1")).status is SyncStatus.SYNCED  # type: ignore[union-attr]
+        assert tx.sync.get(Ref(Kind.PROJECT, "b1")).status is SyncStatus.SYNCED  # type: ignore[union-attr]
 
 
 def _post_config(world: World, path: str, root: SafeET.Element) -> None:
@@ -218,8 +218,8 @@ def test_a_realm_that_cannot_create_users_says_what_to_create(
     world = make_world(tmp_path, sandbox)
     result = world.provisioner.run(["b1"])
     with world.store.read() as tx:
-        project = tx.sync.get(ObjectKey(Kind.PROJECT, "b1"))
-        pipeline = tx.sync.get(ObjectKey(Kind.PIPELINE, "b1", "build"))
+        project = tx.sync.get(Ref(Kind.PROJECT, "b1"))
+        pipeline = tx.sync.get(Ref(Kind.PIPELINE, "b1", "build"))
     assert project is not None and project.status is SyncStatus.ERROR
     assert "create the user 'jb-project-b1'" in (project.message or "")
     assert pipeline is not None and pipeline.status is SyncStatus.ERROR
@@ -248,8 +248,8 @@ def test_an_identity_deleted_from_a_realm_without_account_creation_is_reported_b
     result = world.provisioner.run(deep=True)
     assert result.writes == 0
     with world.store.read() as tx:
-        a2 = tx.sync.get(ObjectKey(Kind.PROJECT, "a2"))
-        a1 = tx.sync.get(ObjectKey(Kind.PROJECT, "a1"))
+        a2 = tx.sync.get(Ref(Kind.PROJECT, "a2"))
+        a1 = tx.sync.get(Ref(Kind.PROJECT, "a1"))
     assert a2 is not None and a2.status is SyncStatus.ERROR
     assert "create the user 'jb-project-a2'" in (a2.message or "")
     assert a1 is not None and a1.status is SyncStatus.SYNCED
