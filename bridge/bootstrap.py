@@ -10,6 +10,7 @@ through the keyword arguments instead.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
     from bridge.adapters.jenkins.linter import JenkinsfileLinter
     from bridge.inventory.runner import InventoryRunner
     from bridge.reconcile.kubeconfigs import KubeconfigSync
-    from bridge.reconcile.runner import Worker
+    from bridge.reconcile.runner import WorkerHandle
+    from bridge.reconcile.worker import Worker
     from bridge.services.kubeconfigs import KubeconfigSyncService
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
@@ -173,10 +175,12 @@ def build_worker(
     from bridge.adapters.jenkins.configxml import KubeconfigMode
     from bridge.adapters.jenkins.identities import JenkinsProjectIdentities, JsonAndForms
     from bridge.identity.wiring import reserved_names
+    from bridge.reconcile.backoff import Backoff
     from bridge.reconcile.provision import Provisioner
     from bridge.reconcile.render import marker_key
-    from bridge.reconcile.runner import Worker
     from bridge.reconcile.validate import PendingJenkinsfiles, PendingValidator
+    from bridge.reconcile.worker import Worker
+    from bridge.store.resyncs import ResyncQueue
 
     if desired is None:
         store = Store.from_settings(settings)
@@ -197,6 +201,7 @@ def build_worker(
         kubeconfigs=build_kubeconfig_sync(settings, desired.store)
         if isinstance(desired, StoreDesiredState)
         else None,
+        concurrency=settings.reconcile.concurrency,
     )
     linter = build_linter(jenkins)
     pending = (
@@ -204,7 +209,36 @@ def build_worker(
         if linter is not None and isinstance(desired, PendingJenkinsfiles)
         else None
     )
-    return Worker(provisioner=provisioner, desired=desired, validate=pending)
+    r = settings.reconcile
+    worker = Worker(
+        provisioner=provisioner,
+        desired=desired,
+        validate=pending,
+        backoff=Backoff(initial=r.backoff_initial, maximum=r.backoff_max),
+    )
+    if isinstance(desired, StoreDesiredState):
+        worker.resyncs = ResyncQueue(desired.store)
+        desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
+    return worker
+
+
+def run_worker(
+    settings: Settings,
+    *,
+    desired: DesiredState | None = None,
+    jenkins: JenkinsPort | None = None,
+    block: bool = True,
+    stop: threading.Event | None = None,
+) -> WorkerHandle | None:
+    """``reconcile.runner.run_worker`` with the worker built here (after the leader lock is held)."""
+    from bridge.reconcile import runner
+
+    return runner.run_worker(
+        settings,
+        build=lambda: build_worker(settings, desired=desired, jenkins=jenkins),
+        block=block,
+        stop=stop,
+    )
 
 
 def build_kubeconfig_sync(settings: Settings, store: Store) -> KubeconfigSync:

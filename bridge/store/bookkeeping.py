@@ -121,12 +121,14 @@ class TombstoneRepo:
 
 
 class DirtyRepo:
-    def __init__(self, conn: Connection, clock: Clock) -> None:
-        self.conn, self.clock = conn, clock
+    def __init__(self, conn: Connection, clock: Clock, *, on_add: Callable[[], None] | None = None) -> None:
+        self.conn, self.clock, self._on_add = conn, clock, on_add
 
     def add(self, key: Ref) -> None:
         stmt = insert_for(self.conn, dirty_keys).values(**key_values(key), enqueued_at=self.clock())
         self.conn.execute(stmt.on_conflict_do_nothing())
+        if self._on_add is not None:
+            self._on_add()
 
     def contains(self, key: Ref) -> bool:
         return (
