@@ -24,6 +24,7 @@ from bridge.services.credentials import CredentialService
 from bridge.services.jenkinsfiles import Jenkinsfiles
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
+from bridge.services.resyncs import ResyncService
 from bridge.services.sync import SyncService
 from bridge.services.workspaces import WorkspaceService
 from bridge.settings import Settings, reveal
@@ -57,6 +58,7 @@ class Container:
     credentials: CredentialService
     pipelines: PipelineService
     sync: SyncService
+    resyncs: ResyncService
     identity: Identity
     #: The cluster inventory as the API shows it (written by the inventory runner).
     clusters: ClusterService
@@ -97,6 +99,7 @@ def build_container(
         credentials=CredentialService(store),
         pipelines=PipelineService(store, allow_http_scm=settings.jenkins.allow_http_scm),
         sync=SyncService(store),
+        resyncs=ResyncService(store),
         identity=build_identity(settings, store.engine, reviewer=token_reviewer),
         clusters=ClusterService(
             store, ClusterCatalog(store.engine, store.box), jenkins=settings.clusters.jenkins
