@@ -21,7 +21,10 @@ from tests.fixtures.app import make_settings
 from tests.fixtures.leaks import register_secret
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDER = b"<com.cloudbees.hudson.plugins.folder.Folder><description>d</description></com.cloudbees.hudson.plugins.folder.Folder>"
+FOLDER = (
+    b"<com.cloudbees.hudson.plugins.folder.Folder><description>d</description>"
+    b"</com.cloudbees.hudson.plugins.folder.Folder>"
+)
 JOB = (
     b"<flow-definition><properties><hudson.model.ParametersDefinitionProperty><parameterDefinitions>"
     b"<hudson.model.StringParameterDefinition><name>BRIDGE_REQUESTED_BY</name><defaultValue></defaultValue>"
