@@ -233,15 +233,32 @@ def run_worker(
     block: bool = True,
     stop: threading.Event | None = None,
 ) -> WorkerHandle | None:
-    """``reconcile.runner.run_worker`` with the worker built here (after the leader lock is held)."""
+    """``reconcile.runner.run_worker`` with the worker built here (after the leader lock is held);
+    on SQLite, commits of other processes (``apply -f``, a separate ``serve``) start a pass at once."""
     from bridge.reconcile import runner
+    from bridge.store.changes import watch
 
-    return runner.run_worker(
+    own = None if isinstance(desired, StoreDesiredState) else Store.from_settings(settings)
+    watcher = watch(desired.store.engine if isinstance(desired, StoreDesiredState) else own.engine)  # type: ignore[union-attr]
+
+    def close() -> None:
+        if watcher is not None:
+            watcher.close()
+        if own is not None:
+            own.close()
+
+    handle = runner.run_worker(
         settings,
         build=lambda: build_worker(settings, desired=desired, jenkins=jenkins),
         block=block,
         stop=stop,
+        changed=watcher.changed if watcher is not None else None,
     )
+    if handle is None or block:
+        close()
+    else:
+        handle.on_stop.append(close)
+    return handle
 
 
 def build_kubeconfig_sync(settings: Settings, store: Store) -> KubeconfigSync:

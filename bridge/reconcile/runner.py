@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +46,8 @@ class WorkerHandle:
     #: Set when a pass found the scheduler lock gone; no pass runs after it.
     lost: threading.Event = field(default_factory=threading.Event)
     poller: threading.Thread | None = None
+    #: Called once the worker has stopped (resources its builder opened).
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
 
     def stop(self) -> None:
         if self.stopped.is_set():
@@ -55,6 +58,8 @@ class WorkerHandle:
             self.poller.join()
         self.scheduler.shutdown(wait=True)
         self.leader.release()
+        for close in self.on_stop:
+            close()
 
 
 def run_worker(
@@ -63,11 +68,15 @@ def run_worker(
     build: Callable[[], Worker],
     block: bool = True,
     stop: threading.Event | None = None,
+    changed: Callable[[], bool] | None = None,
+    watch_interval: float = 0.05,
 ) -> WorkerHandle | None:
     """Take the leader lock, build the worker (``build``: the composition root's), start the poll
     loop and the scheduler; with ``block`` run until SIGTERM/SIGINT or ``stop``.
 
     ``serve --with-worker`` calls it with ``block=False`` and stops the returned handle on exit.
+    ``changed`` (every ``watch_interval`` between polls): whether another process committed to the
+    store (``store/changes.py``), which starts a poll at once.
     Returns ``None`` when ``stop`` was set while standing by for the lock.
     """
     stop = stop or threading.Event()
@@ -114,7 +123,12 @@ def run_worker(
             due = worker.backoff.next_due()
             if due is not None:
                 wait = min(wait, max(due, 0.05))
-            worker.wake.wait(wait)
+            deadline = time.monotonic() + wait
+            while (left := deadline - time.monotonic()) > 0 and not handle.stopped.is_set():
+                if worker.wake.wait(min(left, watch_interval) if changed is not None else left):
+                    break
+                if changed is not None and changed():
+                    break
             worker.wake.clear()
 
     handle.poller = threading.Thread(target=poll_loop, name="reconcile-poll", daemon=True)

@@ -25,7 +25,7 @@ def removed(tx: Tx, key: Ref) -> None:
 
 def project_must_exist(tx: Tx, project: str) -> None:
     """Children of a missing project answer 404 for the project, whatever the child."""
-    if tx.projects.get(project) is None:
+    if not tx.projects.exists(project):
         raise NotFound(f"project {project!r} does not exist")
 
 
