@@ -27,8 +27,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -161,24 +163,31 @@ class Bridge:
 
 
 def run_api(
-    tmp: Path, folders: int, pipelines: int, extra_env: dict[str, str]
+    tmp: Path, folders: int, pipelines: int, extra_env: dict[str, str], clients: int = 1
 ) -> tuple[float, dict[str, int]]:
     with SandboxJenkins() as sandbox:
         bridge = Bridge(tmp, sandbox, extra_env)
         try:
-            session = requests.Session()
-            session.headers["Authorization"] = f"Bearer {bridge.token}"
+            local = threading.local()
+
+            def session() -> requests.Session:  # one connection per client
+                if not hasattr(local, "session"):
+                    local.session = requests.Session()
+                    local.session.headers["Authorization"] = f"Bearer {bridge.token}"
+                return local.session  # type: ignore[no-any-return]
+
             jobs = all_jobs(folders, pipelines)
             before = requests_seen(sandbox)
             started = time.perf_counter()
 
             def post(path: str, body: dict[str, object]) -> None:
-                r = session.post(bridge.base + path, json=body, timeout=30)
+                r = session().post(bridge.base + path, json=body, timeout=30)
                 if r.status_code != 201:
                     raise SystemExit(f"POST {path}: {r.status_code} {r.text}")
 
             post("/api/v1/workspaces", {"name": "bench"})
-            for f in range(folders):
+
+            def declare_project(f: int) -> None:  # one client's writes: the project, then its pipelines
                 post("/api/v1/projects", {"name": folder(f), "workspace": "bench"})
                 for p in range(pipelines):
                     body = {
@@ -187,6 +196,9 @@ def run_api(
                         "parameters": [{"name": "TAG", "default": "latest"}],
                     }
                     post(f"/api/v1/projects/{folder(f)}/pipelines", body)
+
+            with ThreadPoolExecutor(max_workers=clients) as pool:
+                list(pool.map(declare_project, range(folders)))
             written = time.perf_counter() - started
             until(lambda: jobs_exist(sandbox, jobs), timeout=600, what="every job in Jenkins")
             elapsed = time.perf_counter() - started
@@ -249,6 +261,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--max-ratio", type=float, default=0.5)
     parser.add_argument("--concurrency", type=int, default=None, help="BRIDGE_RECONCILE_CONCURRENCY")
+    parser.add_argument(
+        "--clients", type=int, default=1, help="API clients writing side by side (one project each at a time)"
+    )
     args = parser.parse_args()
     extra = {} if args.concurrency is None else {"BRIDGE_RECONCILE_CONCURRENCY": str(args.concurrency)}
     print(f"{args.folders} folders x {args.pipelines} parameterised pipelines, each tool on a fresh sandbox")
@@ -257,7 +272,7 @@ def main() -> int:
         times: dict[str, float] = {}
         for name, run in (
             ("jjb", lambda t: run_jjb(t, args.folders, args.pipelines)),
-            ("api", lambda t: run_api(t, args.folders, args.pipelines, extra)),
+            ("api", lambda t: run_api(t, args.folders, args.pipelines, extra, args.clients)),
             ("apply", lambda t: run_apply(t, args.folders, args.pipelines, extra)),
         ):
             tmp = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
