@@ -17,19 +17,30 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def in_order_per_group(groups: Mapping[str, Sequence[T]], step: Callable[[T], None], *, workers: int) -> None:
-    """``step`` every item; a group's items in order on one thread, up to ``workers`` groups at once."""
+def in_order_per_group(
+    groups: Mapping[str, Sequence[T]],
+    step: Callable[[T], None],
+    *,
+    workers: int,
+    done: Callable[[str], None] | None = None,
+) -> None:
+    """``step`` every item; a group's items in order on one thread, up to ``workers`` groups at once;
+    ``done(group)`` after a group's last item (on its thread)."""
 
-    def run(items: Sequence[T]) -> None:
-        for item in items:
-            step(item)
+    def run(name: str, items: Sequence[T]) -> None:
+        try:
+            for item in items:
+                step(item)
+        finally:
+            if done is not None:
+                done(name)
 
     if workers <= 1 or len(groups) <= 1:
-        for items in groups.values():
-            run(items)
+        for name, items in groups.items():
+            run(name, items)
         return
     with ThreadPoolExecutor(max_workers=min(workers, len(groups)), thread_name_prefix="reconcile") as pool:
-        for future in [pool.submit(run, items) for items in groups.values()]:
+        for future in [pool.submit(run, name, items) for name, items in groups.items()]:
             future.result()  # an unexpected error is raised here, as in a sequential pass
 
 

@@ -56,6 +56,10 @@ class DesiredState(Protocol):
         """Store the outcome of applying one object (shown by the API as its sync state)."""
         ...
 
+    def record_syncs(self, states: Sequence[tuple[Ref, SyncState]]) -> None:
+        """Several outcomes at once (one transaction), each as ``record_sync`` would store it."""
+        ...
+
     def take_dirty(self, limit: int = 100) -> Sequence[Ref]:
         """Keys written through the API since they were last taken; each key appears once (merged)."""
         ...

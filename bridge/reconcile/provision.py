@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Iterable
 
 from bridge.adapters.jenkins.configxml import FolderGrants, KubeconfigMode, Rendered, update_folder
@@ -88,6 +89,9 @@ class Provisioner:
         self._workers = concurrency
         self._last_repush = clock.monotonic()
         self._recorded: dict[Ref, tuple[SyncStatus, str | None]] = {}
+        # During apply, outcomes wait here and are stored per project in one transaction.
+        self._held: dict[str, list[tuple[Ref, SyncState]]] | None = None
+        self._held_lock = threading.Lock()
 
     def invalidate(self, keys: Iterable[Ref]) -> None:
         """Forget what was last recorded for these keys (the store resets them on write)."""
@@ -169,13 +173,18 @@ class Provisioner:
             for action in result.actions:
                 if action.ref.kind == PROJECT and action.op in (Op.NOOP, Op.UPDATE):
                     self._identity_ready(action.ref.project, result)
+        self._held = {}
         try:  # projects side by side on the controller's pool, each project's actions in plan order
             in_order_per_group(
                 grouped(result.actions, lambda a: a.ref.project),
                 lambda action: self._apply(action, ok, tombstones, result, ledger),
                 workers=self._workers,
+                done=self._store_held,
             )
         finally:
+            for name in list(self._held):
+                self._store_held(name)
+            self._held = None
             if ledger.added or ledger.removed:
                 self._desired.record_owned(add=ledger.added, remove=ledger.removed)
         if due and not result.retry:
@@ -330,8 +339,18 @@ class Provisioner:
         if not force and self._recorded.get(key) == (status, message):
             return
         synced_at = self._clock.now() if status is SyncStatus.SYNCED else None
-        self._desired.record_sync(key, SyncState(status=status, synced_at=synced_at, message=message))
+        state = SyncState(status=status, synced_at=synced_at, message=message)
         self._recorded[key] = (status, message)
+        with self._held_lock:
+            if self._held is not None:
+                self._held.setdefault(ref.project, []).append((key, state))
+                return
+        self._desired.record_sync(key, state)
+
+    def _store_held(self, project: str) -> None:
+        with self._held_lock:
+            held = self._held.pop(project, []) if self._held is not None else []
+        self._desired.record_syncs(held)
 
 
 _BUILDS_RUN = (Op.CREATE, Op.UPDATE, Op.REPLACE)

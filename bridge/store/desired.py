@@ -93,13 +93,19 @@ class StoreDesiredState(DesiredState):
             tx.tombstones.forget(tombstone)
 
     def record_sync(self, key: Ref, state: SyncState) -> None:
+        self.record_syncs([(key, state)])
+
+    def record_syncs(self, states: Sequence[tuple[Ref, SyncState]]) -> None:
         """Ignored for objects deleted meanwhile; a success does not hide a newer write still queued."""
+        if not states:
+            return
         with self.store.write() as tx:
-            if not tx.sync.exists(key):
-                return
-            if state.status is SyncStatus.SYNCED and tx.dirty.contains(key):
-                return
-            tx.sync.set(key, state)
+            for key, state in states:
+                if not tx.sync.exists(key):
+                    continue
+                if state.status is SyncStatus.SYNCED and tx.dirty.contains(key):
+                    continue
+                tx.sync.set(key, state)
 
     def take_dirty(self, limit: int = 100) -> Sequence[Ref]:
         with self.store.write() as tx:

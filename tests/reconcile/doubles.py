@@ -80,6 +80,10 @@ class MemoryDesiredState:
     def forget_tombstone(self, tombstone: Tombstone) -> None:
         self.tombstones_.remove(tombstone)
 
+    def record_syncs(self, states: Sequence[tuple[Ref, SyncState]]) -> None:
+        for key, state in states:
+            self.record_sync(key, state)
+
     def record_sync(self, key: Ref, state: SyncState) -> None:
         self.records += 1
         self.sync[key] = state
