@@ -129,6 +129,15 @@ def run_worker(
                     break
                 if changed is not None and changed():
                     break
+            # Writes come in bursts: start once they pause for ``watch_interval`` (at the latest when
+            # the poll interval is over), so a pass takes a burst at once instead of competing with
+            # it for the database's write lock.
+            settle_until = time.monotonic() + settings.reconcile.poll_interval
+            while time.monotonic() < settle_until and not handle.stopped.is_set():
+                worker.wake.clear()
+                if worker.wake.wait(watch_interval) or (changed is not None and changed()):
+                    continue
+                break
             worker.wake.clear()
 
     handle.poller = threading.Thread(target=poll_loop, name="reconcile-poll", daemon=True)
