@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, StrictBool
 
+from bridge.api.schemas.common import Input
 from bridge.services.resyncs import ResyncRequest
 
 
-class ResyncIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    deep: bool = Field(
+class ResyncIn(Input):
+    deep: StrictBool = Field(
         default=False,
         description="Also read every job's and folder's config.xml back and repair edits made in Jenkins "
         "(and re-push credential values)",
