@@ -14,7 +14,8 @@ validates every inline Jenkinsfile with Jenkins's linter and creates each projec
 work JJB does not do, included in its times. Prints each time, the ratios bridge/JJB and the requests
 each sandbox received, and fails (exit 1) unless both ratios are <= 0.5 (``--max-ratio``).
 
-    .venv/bin/python bench/compare.py [--folders 20 --pipelines 10 --rounds 3]
+    .venv/bin/pip install -c constraints.txt -e '.[bench]'   # jenkins-job-builder
+    .venv/bin/python bench/compare.py [--folders 20 --pipelines 10 --rounds 3 --clients 1]
 """
 
 from __future__ import annotations
