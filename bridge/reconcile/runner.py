@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Worker", "WorkerHandle", "run_worker"]
 
+#: Longest wait for a burst of writes to pause before a pass starts anyway (seconds).
+SETTLE_MAX = 0.25
+
 log = logging.getLogger(__name__)
 
 
@@ -129,10 +132,10 @@ def run_worker(
                     break
                 if changed is not None and changed():
                     break
-            # Writes come in bursts: start once they pause for ``watch_interval`` (at the latest when
-            # the poll interval is over), so a pass takes a burst at once instead of competing with
+            # Writes come in bursts: start once they pause for ``watch_interval`` (at the latest after
+            # ``SETTLE_MAX``), so a pass takes a burst at once instead of competing with
             # it for the database's write lock.
-            settle_until = time.monotonic() + settings.reconcile.poll_interval
+            settle_until = time.monotonic() + min(settings.reconcile.poll_interval, SETTLE_MAX)
             while time.monotonic() < settle_until and not handle.stopped.is_set():
                 worker.wake.clear()
                 if worker.wake.wait(watch_interval) or (changed is not None and changed()):
