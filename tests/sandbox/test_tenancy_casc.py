@@ -45,12 +45,14 @@ def test_shipped_file_loads_with_secrets_from_files_and_defaults(tmp_path: Path)
     assert config.strategy.kind == "projectMatrix"
     assert [a.kind for a in config.authenticators] == ["project", "global"]
     assert [(a.name, a.labels, a.template, a.mode) for a in config.agents] == [
-        ("maven", ("maven",), True, "NORMAL")
+        ("base", ("base",), True, "NORMAL"),
+        *((n, (n,), True, "EXCLUSIVE") for n in ("maven", "nodejs", "go", "python")),
     ]
     # what the file uses and the sandbox does not model is listed, not silently dropped
     assert "jenkins.remotingSecurity" in config.not_modelled
     assert "jenkins.clouds.kubernetes.templates.containers" in config.not_modelled
-    assert "security.globalJobDslSecurityConfiguration" in config.not_modelled
+    assert "unclassified.sonarGlobalConfiguration" in config.not_modelled
+    assert "credentials.system" in config.not_modelled
 
 
 def test_environment_wins_over_files_and_unresolved_variables_are_empty(tmp_path: Path) -> None:
