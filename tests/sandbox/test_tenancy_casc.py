@@ -97,7 +97,9 @@ def test_unknown_keys_and_values_are_refused(tmp_path: Path, text: str) -> None:
 def test_files_merge_like_a_casc_directory(tmp_path: Path) -> None:
     config = casc.load([SHIPPED, COMPOSE_AGENT], environ={}, secrets_dir=secrets_dir(tmp_path))
     static = [a for a in config.agents if not a.template]
-    assert [(a.name, a.labels, a.num_executors) for a in static] == [("static-agent", ("static", "linux"), 2)]
+    assert [(a.name, a.labels, a.num_executors) for a in static] == [
+        ("static-agent", ("static", "linux", "base", "maven"), 2)
+    ]
     conflict = tmp_path / "conflict.yaml"
     conflict.write_text("jenkins:\n  numExecutors: 3\n", encoding="utf-8")
     with pytest.raises(casc.CascError, match="conflicting"):

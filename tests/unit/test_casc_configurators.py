@@ -16,7 +16,11 @@ import yaml
 
 from tests.unit.test_plugins_pinned import CONFIG, pinned
 
-FILES = [CONFIG / "casc" / "jenkins.yaml", CONFIG / "compose" / "static-agent.yaml"]
+FILES = [
+    CONFIG / "casc" / "jenkins.yaml",
+    CONFIG / "compose" / "static-agent.yaml",
+    CONFIG / "compose" / "agent-library.yaml",
+]
 PROVIDED_WITHOUT_PLUGIN = {"core"}  # Jenkins itself, read by configuration-as-code
 
 
