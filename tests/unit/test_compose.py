@@ -209,3 +209,13 @@ def test_outside_a_compose_folder_nothing_is_written(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["compose-env", "--dir", str(tmp_path)])
     assert result.exit_code != 0 and "no docker-compose.yml" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_bridge_image_is_pinned_and_unprivileged() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    (base,) = re.findall(r"^FROM (\S+)$", dockerfile, re.MULTILINE)
+    assert re.fullmatch(r"python:3\.\d+-slim-\w+", base), base
+    assert "-c constraints.txt" in dockerfile  # the versions the tests pass with
+    (user,) = re.findall(r"^USER (\S+)$", dockerfile, re.MULTILINE)
+    assert user != "root" and int(user) >= 10000
+    assert 'CMD ["serve"' in dockerfile
