@@ -4,6 +4,7 @@ the PodDisruptionBudget and NOTES.txt; the full render passes a server-side dry 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -283,3 +284,41 @@ def test_the_chart_lints_strictly_with_everything_on(kube_binaries: KubeBinaries
     done = _helm(kube_binaries, *args, home=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 chart(s) failed" in done.stdout
+
+
+def _secret_settings() -> set[str]:
+    """The env names of every setting typed as a secret (SecretStr) or a URL that may carry a password."""
+    from pydantic import SecretStr
+
+    from bridge.settings import Settings
+    from bridge.settings.groups import is_url_with_password
+    from bridge.settings.sources import env_name, group_model
+
+    def secret(info: Any) -> bool:
+        return is_url_with_password(info) or SecretStr in getattr(
+            info.annotation, "__args__", (info.annotation,)
+        )
+
+    names = set()
+    for name, info in Settings.model_fields.items():
+        group = group_model(info)
+        for sub, sub_info in group.model_fields.items() if group else [(None, info)]:
+            if secret(sub_info):
+                names.add(env_name(name, sub) if sub else env_name(name))
+    return names
+
+
+def test_every_secret_setting_has_a_secret_slot_and_is_refused_in_the_config_map() -> None:
+    """A new secret setting fails here until the chart has a place for it in the Secret."""
+    found = _secret_settings()
+    assert {"BRIDGE_SECRET_KEY", "BRIDGE_ADMIN_TOKEN", "BRIDGE_JENKINS_TOKEN", "BRIDGE_DATABASE_URL"} <= found
+    secret_template = (CHART / "templates" / "secret.yaml").read_text(encoding="utf-8")
+    config_template = (CHART / "templates" / "configmap.yaml").read_text(encoding="utf-8")
+    (refused,) = re.findall(r'\$secret := list ((?:"[A-Z_]+" ?)+)', config_template)
+    refused_names = {"BRIDGE_" + n for n in re.findall(r'"([A-Z_]+)"', refused)}
+    for name in found - {"BRIDGE_JENKINS_URL"}:  # a password in the Jenkins URL is refused outright
+        assert f"{name}:" in secret_template, f"{name} has no slot in the chart's Secret"
+        assert name in refused_names, (
+            f"settings.{name.removeprefix('BRIDGE_')} must be refused in the ConfigMap"
+        )
+    assert "BRIDGE_JENKINS_URL" in found and 'contains "@"' in config_template
