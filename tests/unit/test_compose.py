@@ -219,3 +219,16 @@ def test_the_bridge_image_is_pinned_and_unprivileged() -> None:
     (user,) = re.findall(r"^USER (\S+)$", dockerfile, re.MULTILINE)
     assert user != "root" and int(user) >= 10000
     assert 'CMD ["serve"' in dockerfile
+
+
+def test_every_jenkins_variable_is_read_by_its_configuration() -> None:
+    """The controller's environment holds only names JCasC or the start-up scripts read (no secrets)."""
+    texts = [p.read_text(encoding="utf-8") for p in (CONFIG / "casc").glob("*.yaml")]
+    texts += [p.read_text(encoding="utf-8") for p in (CONFIG / "compose").glob("*.yaml")]
+    texts += [p.read_text(encoding="utf-8") for p in (CONFIG / "init.groovy.d").glob("*.groovy")]
+    read = {m for text in texts for m in re.findall(r"\$\{([A-Za-z_][\w-]*)|getenv\('(\w+)'\)", text)}
+    names = {a or b for a, b in read}
+    jenkins = _compose()["services"]["jenkins"]
+    for name in jenkins["environment"]:
+        assert name in names, f"docker-compose sets {name} for Jenkins, which nothing reads"
+    assert set(jenkins["secrets"]) <= names | {"bridge-jenkins-token"}  # the script reads that file by name
