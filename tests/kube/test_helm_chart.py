@@ -21,9 +21,11 @@ DATABASE_URL = "postgresql+psycopg://bridge:pw@db.devops:5432/bridge"
 
 
 def _helm(binaries: KubeBinaries, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    """helm with its caches and config in a test folder, so nothing is written to the user's home."""
+    """helm with its caches and config in a test folder, so nothing is written to the user's home (nor,
+    without HOME, a .kube/cache discovery cache into the working directory)."""
     env = {
         "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
         "HELM_CACHE_HOME": str(home / "cache"),
         "HELM_CONFIG_HOME": str(home / "config"),
         "HELM_DATA_HOME": str(home / "data"),
