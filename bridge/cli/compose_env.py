@@ -34,7 +34,8 @@ GENERATED = ("POSTGRES_PASSWORD", "BRIDGE_ADMIN_TOKEN", "BRIDGE_SECRET_KEY")
 #: Settings in .env recomputed on every run (not secret).
 DERIVED = ("BRIDGE_CLUSTERS_SOURCES", "BRIDGE_CLUSTERS_STATIC", "BRIDGE_GID")
 CLUSTER_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-KUBECONFIG_SUFFIXES = ("", ".yaml", ".yml", ".kubeconfig", ".conf")
+#: File name endings dropped to get the cluster's name (rohan.yaml -> rohan); a bare name is kept.
+KUBECONFIG_SUFFIXES = (".yaml", ".yml", ".kubeconfig", ".conf")
 
 
 def jenkins_api_token() -> str:
@@ -70,8 +71,8 @@ def static_clusters(folder: Path) -> dict[str, str]:
     if not folder.is_dir():
         return found
     for file in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
-        suffix = next((s for s in reversed(KUBECONFIG_SUFFIXES) if s and file.name.endswith(s)), "")
-        name = file.name[: len(file.name) - len(suffix)] if suffix else file.name
+        suffix = next((s for s in KUBECONFIG_SUFFIXES if file.name.endswith(s)), "")
+        name = file.name.removesuffix(suffix) if suffix else file.name
         if not CLUSTER_NAME.fullmatch(name):
             raise click.ClickException(
                 f"{file}: the file name must be the cluster's name (lowercase letters, digits and '-')"
