@@ -2,7 +2,7 @@
 # the seed pipeline's steps call: Maven and a JDK, git, kubectl, envsubst. `docker build`/`docker push`
 # steps also need a Docker daemon, which this agent does not have (mounting the host's socket would give
 # every build root on the host); see docs/jenkins.md, "Agents".
-FROM jenkins/inbound-agent:latest-jdk17
+FROM jenkins/inbound-agent:3283.v92c105e0f819-6-jdk17
 USER root
 ARG KUBECTL_VERSION=v1.32.4
 RUN apt-get update \

@@ -83,3 +83,19 @@ def test_every_version_has_its_documented_source() -> None:
     docs = (ROOT / "docs" / "jenkins.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| `([a-z0-9_-]+)` \| `([^`]+)` \| \S", docs, re.MULTILINE))
     assert rows == pinned(), "docs/jenkins.md 'Pinned plugins' and plugins.txt disagree"
+
+
+def test_no_image_is_a_moving_tag() -> None:
+    """Controller, agents and tools are pinned images (JCasC defaults and Dockerfiles)."""
+    texts = {
+        p: p.read_text(encoding="utf-8")
+        for p in [*CONFIG.rglob("*.yaml"), *CONFIG.rglob("*Dockerfile"), ROOT / "Dockerfile"]
+    }
+    images = [
+        (path.name, image)
+        for path, text in texts.items()
+        for image in re.findall(r"(?:FROM |image: \"\$\{\w+:-|^\s+image: \")([\w./-]+:[\w.-]+)", text, re.M)
+    ]
+    assert len(images) >= 8
+    for where, image in images:
+        assert not re.search(r":(latest|lts)(-|$)", image), f"{where}: {image} moves"
