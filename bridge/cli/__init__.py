@@ -24,6 +24,7 @@ COMMANDS = {
     "demo": ("bridge.cli.demo", "demo"),
     "audit": ("bridge.cli.audit", "audit"),
     "db": ("bridge.cli.db", "db"),
+    "compose-env": ("bridge.cli.compose_env", "compose_env"),
 }
 
 
