@@ -33,6 +33,7 @@ TABLES = {
     "pipeline_validations",
     "kubeconfig_sync",
     "runs",
+    "resync_requests",
 }
 
 

@@ -1,7 +1,7 @@
 """The run index: every run of every pipeline, served to the API without asking Jenkins.
 
 Revision ID: 0010_run_index
-Revises: 0008_kubeconfig_sync
+Revises: 0009_resync_requests
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_run_index"
-down_revision = "0008_kubeconfig_sync"
+down_revision = "0009_resync_requests"
 branch_labels = None
 depends_on = None
 
