@@ -18,10 +18,12 @@ from bridge.identity.wiring import Identity, build_identity
 from bridge.reconcile.ports import DesiredState
 from bridge.services.clusters import ClusterService
 from bridge.services.credentials import CredentialService
+from bridge.services.deliveries import DeliveryService
 from bridge.services.jenkinsfiles import Jenkinsfiles
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
 from bridge.services.sync import SyncService
+from bridge.services.webhooks import WebhookReceiver
 from bridge.services.workspaces import WorkspaceService
 from bridge.settings import Settings, reveal
 from bridge.store import Store, StoreDesiredState
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from bridge.inventory.runner import InventoryRunner
     from bridge.reconcile.kubeconfigs import KubeconfigSync
     from bridge.reconcile.runner import Worker
+    from bridge.services.deliveries import DeliveryDispatcher
     from bridge.services.kubeconfigs import KubeconfigSyncService
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
@@ -59,6 +62,9 @@ class Container:
     runs: RunPort | None = None
     #: Kubeconfig sync state per (project, cluster).
     kubeconfigs: KubeconfigSyncService | None = None
+    #: The push-webhook receiver and the deliveries' view.
+    webhooks: WebhookReceiver | None = None
+    deliveries: DeliveryService | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -101,6 +107,8 @@ def build_container(
     container.runs = runs or build_runs(settings, store)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
+    container.webhooks = WebhookReceiver(store)
+    container.deliveries = DeliveryService(store)
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -180,7 +188,22 @@ def build_worker(
         if linter is not None and isinstance(desired, PendingJenkinsfiles)
         else None
     )
-    return Worker(provisioner=provisioner, desired=desired, validate=pending)
+    dispatcher = build_dispatcher(settings, desired.store) if isinstance(desired, StoreDesiredState) else None
+    return Worker(provisioner=provisioner, desired=desired, validate=pending, deliveries=dispatcher)
+
+
+def build_dispatcher(settings: Settings, store: Store, runs: RunPort | None = None) -> DeliveryDispatcher:
+    """The worker job that starts the runs of webhook deliveries. Runs are started by the service
+    account (``parameter`` attribution: ``BRIDGE_REQUESTED_BY`` names the provider and pusher), since
+    no bridge user stands behind a push."""
+    from bridge.services.deliveries import DeliveryDispatcher
+
+    if runs is None:
+        from bridge.adapters.jenkins.runs import connect_runs
+
+        runs = connect_runs(settings.jenkins.model_copy(update={"attribution": "parameter"}))
+    w = settings.webhooks
+    return DeliveryDispatcher(store, runs, max_age=w.max_age, retry_base=w.retry_base, retry_max=w.retry_max)
 
 
 def build_kubeconfig_sync(settings: Settings, store: Store) -> KubeconfigSync:

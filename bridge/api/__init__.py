@@ -20,10 +20,11 @@ from bridge.api.routes import (
     projects,
     runs,
     status,
+    webhooks,
     workspaces,
 )
 
-MODULES = (workspaces, projects, credentials, pipelines, runs, status, members, audit, clusters)
+MODULES = (workspaces, projects, credentials, pipelines, runs, status, members, audit, clusters, webhooks)
 
 
 def build_registry() -> Registry:

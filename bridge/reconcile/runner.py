@@ -47,6 +47,8 @@ class Worker:
     still_leader: Callable[[], bool] = lambda: True
     #: Asks Jenkins about Jenkinsfiles left pending (``validate.PendingValidator.run``) before each pass.
     validate: Callable[[], object] | None = None
+    #: Starts the runs of queued webhook deliveries (``services.deliveries.DeliveryDispatcher``).
+    deliveries: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _retry: set[str] = field(default_factory=set)
 
@@ -89,6 +91,11 @@ class Worker:
             keys.extend(taken)
             if len(taken) < self.batch:
                 return keys
+
+    def dispatch(self) -> object:
+        """Start the runs of due webhook deliveries (its own job: never waits for a pass)."""
+        self._check_leader()
+        return None if self.deliveries is None else self.deliveries.run()
 
     def resync(self) -> PassResult:
         """A full pass over every project and tombstone."""
@@ -186,6 +193,15 @@ def run_worker(
         id="poll",
         **common,
     )
+    if worker.deliveries is not None:
+        scheduler.add_job(
+            guarded(worker.dispatch),
+            "interval",
+            seconds=settings.webhooks.poll_interval,
+            next_run_time=now,
+            id="webhooks",
+            **common,
+        )
     scheduler.start()
     handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost)
     log.info(

@@ -4,7 +4,7 @@ replaced on every write, dropped on delete) as they are written or opened."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +16,9 @@ from bridge.log import SECRETS
 from bridge.store.codec import pipeline_from, pipeline_spec
 from bridge.store.crypto import SecretBox
 from bridge.store.records import Stored, meta_of, optional_sync, sync_columns, with_sync
-from bridge.store.tables import pipelines
+from bridge.store.tables import pipelines, webhook_triggers
 from bridge.store.validations import join_on, joined_columns, joined_validation
+from bridge.webhooks.urls import repo_key
 
 Clock = Callable[[], datetime]
 
@@ -44,6 +45,7 @@ class PipelineRepo:
         now = self.clock()
         values = self._values(p) | {"created_at": now, "updated_at": now, "version": 1}
         self.conn.execute(insert(pipelines).values(**values))
+        self._index_trigger(p)
         _register(p)
 
     def update(self, p: Pipeline) -> None:
@@ -51,13 +53,40 @@ class PipelineRepo:
         where = (pipelines.c.project == p.project, pipelines.c.name == p.name)
         if self.conn.execute(update(pipelines).where(*where).values(**values)).rowcount != 1:
             raise NotFound(f"pipeline {p.name!r} does not exist in project {p.project!r}")
+        self._index_trigger(p)
         _register(p)  # a changed or cleared default is no longer a secret of this pipeline
 
     def delete(self, project: str, name: str) -> bool:
+        self.conn.execute(
+            delete(webhook_triggers).where(
+                webhook_triggers.c.project == project, webhook_triggers.c.pipeline == name
+            )
+        )
         where = (pipelines.c.project == project, pipelines.c.name == name)
         deleted = self.conn.execute(delete(pipelines).where(*where)).rowcount == 1
         SECRETS.discard(_owner(project, name))
         return deleted
+
+    def _index_trigger(self, p: Pipeline) -> None:
+        """The pipeline's row in the push-trigger index (none without a webhook or a repository)."""
+        t = webhook_triggers
+        self.conn.execute(delete(t).where(t.c.project == p.project, t.c.pipeline == p.name))
+        key = repo_key(p.webhook_repo or "")
+        if key:
+            self.conn.execute(insert(t).values(project=p.project, pipeline=p.name, repo_key=key))
+
+    def triggered_by(self, keys: Sequence[str]) -> Sequence[Stored[Pipeline]]:
+        """Pipelines whose push trigger watches one of the repositories ``keys`` (an index lookup)."""
+        if not keys:
+            return []
+        t = webhook_triggers
+        found = select(t.c.project, t.c.pipeline).where(t.c.repo_key.in_(keys)).distinct()
+        out: list[Stored[Pipeline]] = []
+        for project, name in self.conn.execute(found).all():
+            stored = self.get(project, name)
+            if stored is not None:
+                out.append(stored)
+        return out
 
     def _values(self, p: Pipeline) -> dict[str, object]:
         spec = pipeline_spec(p, seal=self.box.seal_text)
@@ -76,9 +105,11 @@ def _owner(project: str, name: str) -> tuple[str, str, str]:
 
 def _register(p: Pipeline) -> None:
     """The pipeline's password-parameter defaults become its secrets (replacing earlier ones)."""
-    defaults = (
+    defaults = [
         x.default for x in p.parameters if x.type is ParameterType.PASSWORD and isinstance(x.default, str)
-    )
+    ]
+    if p.webhook is not None and p.webhook.secret:
+        defaults.append(p.webhook.secret)
     SECRETS.replace(_owner(p.project, p.name), defaults)
 
 

@@ -28,6 +28,7 @@ from bridge.store.integrity import integrity_bug, is_duplicate
 from bridge.store.ownership import OwnedRepo
 from bridge.store.pipelines import PipelineRepo
 from bridge.store.validations import ValidationRepo
+from bridge.store.webhooks import DeliveryRepo
 from bridge.store.workspaces import ProjectRepo, WorkspaceRepo
 
 Clock = Callable[[], datetime]
@@ -78,6 +79,10 @@ class Tx:
     @cached_property
     def owned(self) -> OwnedRepo:
         return OwnedRepo(self.conn, self.clock)
+
+    @cached_property
+    def deliveries(self) -> DeliveryRepo:
+        return DeliveryRepo(self.conn, self.clock)
 
 
 class Store:

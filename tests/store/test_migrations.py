@@ -32,6 +32,8 @@ TABLES = {
     "workspace_placements",
     "pipeline_validations",
     "kubeconfig_sync",
+    "webhook_triggers",
+    "webhook_deliveries",
 }
 
 
