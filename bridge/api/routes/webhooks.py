@@ -8,16 +8,15 @@ address sending more than ``webhooks.rate_limit`` deliveries a minute gets 429.
 
 from __future__ import annotations
 
-import math
-
 from flask import current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from bridge.api.paging import Key, Pager, list_id
 from bridge.api.ratelimit import RateLimiter
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.common import PageQuery
 from bridge.api.schemas.webhooks import DeliveryList, DeliveryOut, ReceiptOut
+from bridge.errors import TooManyRequests
 from bridge.services.deliveries import DeliveryService
 
 routes = Registry()
@@ -33,9 +32,7 @@ def _receive(call: Call, family: str) -> tuple[ReceiptOut, int]:
         limiter = current_app.extensions.setdefault(LIMITER, RateLimiter(settings.rate_limit))
     wait = limiter.allow(request.remote_addr or "")
     if wait is not None:
-        too_many = TooManyRequests("too many deliveries from this address; try again later")
-        too_many.retry_after = math.ceil(wait)
-        raise too_many
+        raise TooManyRequests("too many deliveries from this address; try again later", retry_after=wait)
     if (request.content_length or 0) > settings.max_body_bytes:
         raise RequestEntityTooLarge(f"deliveries are limited to {settings.max_body_bytes} bytes")
     request.max_content_length = settings.max_body_bytes
