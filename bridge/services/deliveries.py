@@ -38,8 +38,10 @@ WAIT_FOR_SYNC = 2.0
 def start_run(runs: RunPort, row: DeliveryRow) -> int:
     """Start the run a delivery asks for; its Jenkins queue item. The one place a delivery meets
     Jenkins (re-point it here when runs carry their trigger)."""
+    # the trigger, in the one job parameter the bridge defines on every job: it also keeps Jenkins from
+    # merging two deliveries' runs into one queue item (it merges identical queued requests)
     actor = Actor(
-        user=f"webhook:{row.provider}:{row.pusher or 'unknown'}",
+        user=f"webhook:{row.provider}:{row.pusher or 'unknown'} delivery={row.delivery} commit={row.commit[:12]}",
         source=AuthSource.ANONYMOUS,
         request_id=f"delivery-{row.id}",
     )

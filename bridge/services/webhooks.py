@@ -15,19 +15,25 @@ mistyped URL can be diagnosed; it triggers nothing.
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bridge.domain.model import Pipeline
 from bridge.errors import InvalidRequest, Unauthenticated
 from bridge.store import Store
+from bridge.store.pipelines import TRIGGERS
 from bridge.store.webhooks import IGNORED, QUEUED, UNMATCHED, NewDelivery
 from bridge.webhooks import providers
 from bridge.webhooks.events import Delivery, Push
 from bridge.webhooks.matching import decide
 from bridge.webhooks.signatures import verifies
 from bridge.webhooks.urls import repo_key
+
+#: Repositories whose watchers are kept in memory at most (the cache is emptied beyond).
+CACHE_KEYS = 10_000
 
 
 @dataclass(frozen=True)
@@ -47,8 +53,31 @@ class Receipt:
 
 
 class WebhookReceiver:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    """``ttl``: seconds the pipelines watching a repository are reused from memory. A pipeline write in
+    this process clears them at once (``pipelines.TRIGGERS``); another replica's write is seen within
+    ``ttl``. Deliveries are then stored for a pipeline just deleted (the worker fails them) or checked
+    against a secret just replaced, for at most that long."""
+
+    def __init__(
+        self, store: Store, *, ttl: float = 2.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.store, self.ttl, self.clock = store, ttl, clock
+        self._cache: dict[tuple[str, ...], tuple[float, int, list[Pipeline]]] = {}
+        self._lock = threading.Lock()
+
+    def _watching(self, keys: tuple[str, ...]) -> list[Pipeline]:
+        now, generation = self.clock(), TRIGGERS.generation
+        with self._lock:
+            cached = self._cache.get(keys)
+        if cached is not None and cached[1] == generation and now - cached[0] < self.ttl:
+            return cached[2]
+        with self.store.read() as tx:
+            found = list(tx.pipelines.triggered_by(keys))
+        with self._lock:
+            if len(self._cache) > CACHE_KEYS:
+                self._cache.clear()
+            self._cache[keys] = (now, generation, found)
+        return found
 
     def receive(self, family: str, headers: Mapping[str, str], body: bytes) -> Receipt:
         try:
@@ -59,9 +88,7 @@ class WebhookReceiver:
         receipt = Receipt(provider=d.provider.value, event=d.event, delivery=delivery_id, ping=d.ping)
         if d.ping or not d.pushes:
             return receipt  # a ping, or an event that never starts a run: nothing to keep
-        keys = sorted({k for u in d.repo_urls if (k := repo_key(u))})
-        with self.store.read() as tx:
-            watching = [s.obj for s in tx.pipelines.triggered_by(keys)]
+        watching = self._watching(tuple(sorted({k for u in d.repo_urls if (k := repo_key(u))})))
         accepted = _accepted(d, watching)
         rows = (
             [_row(d, delivery_id, p, push) for p in accepted for push in d.pushes]

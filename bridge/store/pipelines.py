@@ -23,6 +23,19 @@ from bridge.webhooks.urls import repo_key
 Clock = Callable[[], datetime]
 
 
+class TriggerGeneration:
+    """Bumped on every change of this process's push-trigger index (the receiver's cache key)."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+
+    def bump(self) -> None:
+        self.generation += 1
+
+
+TRIGGERS = TriggerGeneration()
+
+
 class PipelineRepo:
     def __init__(self, conn: Connection, clock: Clock, box: SecretBox) -> None:
         self.conn, self.clock, self.box = conn, clock, box
@@ -57,6 +70,7 @@ class PipelineRepo:
         _register(p)  # a changed or cleared default is no longer a secret of this pipeline
 
     def delete(self, project: str, name: str) -> bool:
+        TRIGGERS.bump()
         self.conn.execute(
             delete(webhook_triggers).where(
                 webhook_triggers.c.project == project, webhook_triggers.c.pipeline == name
@@ -70,23 +84,28 @@ class PipelineRepo:
     def _index_trigger(self, p: Pipeline) -> None:
         """The pipeline's row in the push-trigger index (none without a webhook or a repository)."""
         t = webhook_triggers
+        TRIGGERS.bump()
         self.conn.execute(delete(t).where(t.c.project == p.project, t.c.pipeline == p.name))
         key = repo_key(p.webhook_repo or "")
         if key:
             self.conn.execute(insert(t).values(project=p.project, pipeline=p.name, repo_key=key))
 
-    def triggered_by(self, keys: Sequence[str]) -> Sequence[Stored[Pipeline]]:
-        """Pipelines whose push trigger watches one of the repositories ``keys`` (an index lookup)."""
+    def triggered_by(self, keys: Sequence[str]) -> Sequence[Pipeline]:
+        """Pipelines whose push trigger watches one of the repositories ``keys``: one query through the
+        ``repo_key`` index (no sync state or validation joined: the receiver needs the trigger only)."""
         if not keys:
             return []
-        t = webhook_triggers
-        found = select(t.c.project, t.c.pipeline).where(t.c.repo_key.in_(keys)).distinct()
-        out: list[Stored[Pipeline]] = []
-        for project, name in self.conn.execute(found).all():
-            stored = self.get(project, name)
-            if stored is not None:
-                out.append(stored)
-        return out
+        t, p = webhook_triggers, pipelines
+        query = (
+            select(p.c.project, p.c.name, p.c.description, p.c.spec)
+            .select_from(t.join(p, (p.c.project == t.c.project) & (p.c.name == t.c.pipeline)))
+            .where(t.c.repo_key.in_(keys))
+            .order_by(p.c.project, p.c.name)
+        )
+        rows = self.conn.execute(query).all()
+        return [
+            pipeline_from(r.project, r.name, r.description, r.spec, unseal=self.box.open_text) for r in rows
+        ]
 
     def _values(self, p: Pipeline) -> dict[str, object]:
         spec = pipeline_spec(p, seal=self.box.seal_text)

@@ -111,7 +111,11 @@ def test_a_push_starts_one_run_with_the_branch_and_fixed_parameters(app_pipeline
     seen = sorted(parameters(b)["BRANCH_NAME"] for b in (first, second))
     assert seen == ["main", "v2.0"]
     assert {parameters(b)["ENV"] for b in (first, second)} == {"staging"}
-    assert all(parameters(b)["BRIDGE_REQUESTED_BY"] == "webhook:github:danadev" for b in (first, second))
+    requested = sorted(parameters(b)["BRIDGE_REQUESTED_BY"] for b in (first, second))
+    assert requested == [
+        "webhook:github:danadev delivery=one commit=2c4c6cb67aba",
+        "webhook:github:danadev delivery=tag commit=2c4c6cb67aba",
+    ]
     listed = rows(stack)
     assert [r["status"] for r in listed] == ["started", "started"]
     assert all(len(r["runs"]) == 1 and r["attempts"] == 1 for r in listed)
