@@ -15,6 +15,7 @@ mistyped URL can be diagnosed; it triggers nothing.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import uuid
@@ -64,6 +65,7 @@ class WebhookReceiver:
         self.store, self.ttl, self.clock = store, ttl, clock
         self._cache: dict[tuple[str, ...], tuple[float, int, list[Pipeline]]] = {}
         self._lock = threading.Lock()
+        self._writer = GroupCommit(store)
 
     def _watching(self, keys: tuple[str, ...]) -> list[Pipeline]:
         now, generation = self.clock(), TRIGGERS.generation
@@ -95,8 +97,7 @@ class WebhookReceiver:
             if watching
             else [_unmatched(d, delivery_id, push) for push in d.pushes]
         )
-        with self.store.write() as tx:
-            new = tx.deliveries.add_all(rows)
+        new = self._writer.add(rows)
         return Receipt(
             provider=receipt.provider,
             event=d.event,
@@ -105,6 +106,60 @@ class WebhookReceiver:
             queued=sum(1 for r in rows if r.status == QUEUED) if new else 0,
             duplicate=new == 0,
         )
+
+
+@dataclass
+class _Slot:
+    rows: list[NewDelivery]
+    new: int = 0
+    error: BaseException | None = None
+    done: bool = False
+
+
+class GroupCommit:
+    """Stores the rows of concurrent deliveries in shared transactions, each request returning only
+    once the transaction holding its rows committed.
+
+    Whoever holds the commit lock writes every row waiting at that moment in one transaction; the
+    requests that arrived meanwhile find theirs written when they get the lock, and return. Under a
+    burst that is one SQLite transaction for many deliveries, and writers never wait in SQLite's busy
+    handler. Should a shared transaction fail, each request's rows are retried in their own.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._commit = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._pending: list[_Slot] = []
+
+    def add(self, rows: list[NewDelivery]) -> int:
+        """How many of ``rows`` were new (the others were stored before)."""
+        slot = _Slot(rows)
+        with self._pending_lock:
+            self._pending.append(slot)
+        with self._commit:
+            if not slot.done:
+                with self._pending_lock:
+                    batch, self._pending = self._pending, []
+                self._write(batch)
+        if slot.error is not None:
+            raise slot.error
+        return slot.new
+
+    def _write(self, batch: list[_Slot]) -> None:
+        try:
+            with self.store.write() as tx:
+                for s in batch:
+                    s.new = tx.deliveries.add_all(s.rows)
+        except Exception:
+            if len(batch) == 1:
+                batch[0].error, batch[0].done = sys.exc_info()[1], True
+                return
+            for s in batch:  # one request's bad rows must not fail the others
+                self._write([s])
+            return
+        for s in batch:
+            s.done = True
 
 
 def _accepted(d: Delivery, watching: list[Pipeline]) -> list[Pipeline]:
