@@ -40,8 +40,9 @@ def start_run(runs: RunPort, row: DeliveryRow) -> int:
     Jenkins (re-point it here when runs carry their trigger)."""
     # the trigger, in the one job parameter the bridge defines on every job: it also keeps Jenkins from
     # merging two deliveries' runs into one queue item (it merges identical queued requests)
+    trigger = f"delivery={row.delivery} commit={row.commit[:12]}"
     actor = Actor(
-        user=f"webhook:{row.provider}:{row.pusher or 'unknown'} delivery={row.delivery} commit={row.commit[:12]}",
+        user=f"webhook:{row.provider}:{row.pusher or 'unknown'} {trigger}",
         source=AuthSource.ANONYMOUS,
         request_id=f"delivery-{row.id}",
     )
