@@ -27,7 +27,10 @@ from tests.fixtures.leaks import register_secret
 from tests.waiting import wait_until
 
 SECRET = "gitea-hook-secret-7d1"
-JENKINSFILE = "pipeline { agent any\n stages { stage('build') { steps { echo \"built ${params.BRANCH_NAME} @VERSION@\" } } } }\n"
+JENKINSFILE = (
+    "pipeline { agent any\n"
+    " stages { stage('build') { steps { echo \"built ${params.BRANCH_NAME} @VERSION@\" } } } }\n"
+)
 
 
 @pytest.fixture
