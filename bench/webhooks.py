@@ -41,6 +41,8 @@ SECRET = "bench-webhook-secret"
 CLI = Path(sys.executable).with_name("jenkins-bridge")
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "webhooks" / "samples" / "github-push.json"
 P = "/api/v1/projects/demo"
+#: The sample's head commit, replaced by one commit per delivery.
+HEAD = "2c4c6cb67abab6e6cb46d0e94b6b646c8523ebf6"
 
 
 def free_port() -> int:
@@ -62,10 +64,15 @@ def until(what: str, check: Any, timeout: float = 120.0) -> Any:
     raise SystemExit(f"timed out waiting for {what}")
 
 
-def sender(port: int, body: bytes, ids: list[str], latencies: list[float], codes: list[int]) -> None:
-    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def sender(port: int, sample: bytes, ids: list[str], latencies: list[float], codes: list[int]) -> None:
+    """Each delivery its own push (its own commit), signed; bodies are made before the clock starts."""
+    bodies = []
     for delivery in ids:
+        sha = hashlib.sha1(delivery.encode()).hexdigest()
+        bodies.append(sample.replace(HEAD.encode(), sha.encode()))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for delivery, body in zip(ids, bodies, strict=True):
+        signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         headers = {
             "Content-Type": "application/json",
             "X-GitHub-Event": "push",

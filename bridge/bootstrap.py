@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from bridge.reconcile.runner import Worker
     from bridge.services.deliveries import DeliveryDispatcher
     from bridge.services.kubeconfigs import KubeconfigSyncService
+    from bridge.services.refpoll import RefPoller
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
@@ -188,8 +189,19 @@ def build_worker(
         if linter is not None and isinstance(desired, PendingJenkinsfiles)
         else None
     )
-    dispatcher = build_dispatcher(settings, desired.store) if isinstance(desired, StoreDesiredState) else None
-    return Worker(provisioner=provisioner, desired=desired, validate=pending, deliveries=dispatcher)
+    worker = Worker(provisioner=provisioner, desired=desired, validate=pending)
+    if isinstance(desired, StoreDesiredState):  # webhook deliveries and the ref poll live in the store
+        worker.deliveries = build_dispatcher(settings, desired.store)
+        worker.refs = build_ref_poller(desired.store)
+    return worker
+
+
+def build_ref_poller(store: Store) -> RefPoller:
+    """The missed-push safety net over ``git ls-remote``."""
+    from bridge.adapters.git.remote import ls_remote
+    from bridge.services.refpoll import RefPoller
+
+    return RefPoller(store, ls_remote)
 
 
 def build_dispatcher(settings: Settings, store: Store, runs: RunPort | None = None) -> DeliveryDispatcher:

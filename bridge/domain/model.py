@@ -159,6 +159,8 @@ class WebhookTrigger:
     parameters: tuple[tuple[str, str], ...] = ()
     secret: str | None = None
     allow_unsigned: bool = False
+    #: Also list the repository's refs periodically and run commits no delivery announced (trigger ``poll``).
+    poll: bool = False
 
     def __repr__(self) -> str:
         return (

@@ -49,6 +49,8 @@ class Worker:
     validate: Callable[[], object] | None = None
     #: Starts the runs of queued webhook deliveries (``services.deliveries.DeliveryDispatcher``).
     deliveries: Any = None
+    #: Lists watched repositories' refs for commits no delivery announced (``services.refpoll.RefPoller``).
+    refs: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _retry: set[str] = field(default_factory=set)
 
@@ -96,6 +98,11 @@ class Worker:
         """Start the runs of due webhook deliveries (its own job: never waits for a pass)."""
         self._check_leader()
         return None if self.deliveries is None else self.deliveries.run()
+
+    def poll_refs(self) -> object:
+        """The missed-push safety net (its own job, as slow as ``webhooks.poll_refs_interval``)."""
+        self._check_leader()
+        return None if self.refs is None else self.refs.run()
 
     def resync(self) -> PassResult:
         """A full pass over every project and tombstone."""
@@ -200,6 +207,15 @@ def run_worker(
             seconds=settings.webhooks.poll_interval,
             next_run_time=now,
             id="webhooks",
+            **common,
+        )
+    if worker.refs is not None:
+        scheduler.add_job(
+            guarded(worker.poll_refs),
+            "interval",
+            seconds=settings.webhooks.poll_refs_interval,
+            next_run_time=now,
+            id="webhook-refs",
             **common,
         )
     scheduler.start()

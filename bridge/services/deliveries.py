@@ -108,6 +108,12 @@ class DeliveryDispatcher:
                     )
                 result.waiting += 1
             return True
+        with self.store.write() as tx:  # a poll row and a delivery for one commit: one run
+            earlier = tx.deliveries.started_before(row)
+            if earlier is not None:
+                tx.deliveries.skipped(row.id, f"commit already run for this ref (delivery {earlier})")
+        if earlier is not None:
+            return True
         try:
             queue_id = self.start(self.runs, row)
         except BridgeError as e:

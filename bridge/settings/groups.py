@@ -122,6 +122,8 @@ class WebhookSettings(Group):
     retry_max: float = 300.0
     #: Seconds between the worker's looks for deliveries to run.
     poll_interval: float = 1.0
+    #: Seconds between ``git ls-remote`` passes over the pipelines whose trigger sets ``poll``.
+    poll_refs_interval: float = 300.0
     #: Deliveries accepted per client address per minute (0: unlimited); more get 429.
     rate_limit: int = 600
     #: Base URL providers reach the receiver at (shown on pipelines); empty: the request's own.

@@ -57,6 +57,7 @@ def _webhook_spec(w: WebhookTrigger, seal: Seal) -> dict[str, Any]:
         "parameters": [[k, v] for k, v in w.parameters],
         "sealed_secret": seal(w.secret) if w.secret else None,
         "allow_unsigned": w.allow_unsigned,
+        "poll": w.poll,
     }
 
 
@@ -77,6 +78,7 @@ def webhook_from(w: dict[str, Any] | None, unseal: Seal) -> WebhookTrigger | Non
         parameters=tuple((str(k), str(v)) for k, v in w.get("parameters", ())),
         secret=unseal(sealed) if sealed else None,
         allow_unsigned=bool(w.get("allow_unsigned", False)),
+        poll=bool(w.get("poll", False)),
     )
 
 

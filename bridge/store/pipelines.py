@@ -107,6 +107,19 @@ class PipelineRepo:
             pipeline_from(r.project, r.name, r.description, r.spec, unseal=self.box.open_text) for r in rows
         ]
 
+    def with_triggers(self) -> Sequence[Pipeline]:
+        """Every pipeline that has a push trigger (the worker's ref poll; not a request path)."""
+        t, p = webhook_triggers, pipelines
+        query = (
+            select(p.c.project, p.c.name, p.c.description, p.c.spec)
+            .select_from(t.join(p, (p.c.project == t.c.project) & (p.c.name == t.c.pipeline)))
+            .order_by(p.c.project, p.c.name)
+        )
+        rows = self.conn.execute(query).all()
+        return [
+            pipeline_from(r.project, r.name, r.description, r.spec, unseal=self.box.open_text) for r in rows
+        ]
+
     def _values(self, p: Pipeline) -> dict[str, object]:
         spec = pipeline_spec(p, seal=self.box.seal_text)
         return {"project": p.project, "name": p.name, "description": p.description, "spec": spec}

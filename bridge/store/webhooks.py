@@ -158,6 +158,30 @@ class DeliveryRepo:
             next_attempt_at=now,
         )
 
+    def commits_by_ref(self, project: str, pipeline: str) -> dict[str, set[str]]:
+        """Every commit a row of this pipeline names, by ref (what the ref poll must not run again)."""
+        query = select(d.c.ref, d.c.commit).where(d.c.project == project, d.c.pipeline == pipeline)
+        out: dict[str, set[str]] = {}
+        for ref, commit in self.conn.execute(query).all():
+            out.setdefault(ref, set()).add(commit)
+        return out
+
+    def started_before(self, row: DeliveryRow) -> int | None:
+        """Another row of the same pipeline, ref and commit whose run was started (its id), if any."""
+        query = select(d.c.id).where(
+            d.c.project == row.project,
+            d.c.pipeline == row.pipeline,
+            d.c.ref == row.ref,
+            d.c.commit == row.commit,
+            d.c.status == STARTED,
+            d.c.id != row.id,
+        )
+        found = self.conn.execute(query.limit(1)).scalar()
+        return None if found is None else int(found)
+
+    def skipped(self, delivery_id: int, reason: str) -> None:
+        self._set(delivery_id, status=IGNORED, error=reason, next_attempt_at=None)
+
     def counts(self) -> dict[str, int]:
         query = select(d.c.status, func.count()).group_by(d.c.status)
         return {status: int(n) for status, n in self.conn.execute(query).all()}

@@ -14,7 +14,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from bridge.app import create_app
-from bridge.bootstrap import Container
+from bridge.bootstrap import Container, build_ref_poller
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.sandbox.jenkins.buildstate import SIMULATION
 from bridge.sandbox.jenkins.pipeline import Simulation
@@ -71,12 +71,12 @@ def project(stack: Stack, gitea: Gitea, password: str | None = None) -> None:
     assert api.post(f"{P}/demo/credentials", cred).status_code == 201
 
 
-def pipeline(stack: Stack, name: str, url: str, **scm: Any) -> None:
+def pipeline(stack: Stack, name: str, url: str, webhook: dict[str, Any] | None = None, **scm: Any) -> None:
     body = {
         "name": name,
         "scm": {"url": url, "branch": "main", "credential": "gitea", "script_path": "ci/Jenkinsfile"} | scm,
         "parameters": [{"name": "BRANCH_NAME", "default": "none"}],
-        "webhook": {"secret": SECRET},
+        "webhook": {"secret": SECRET} | (webhook or {}),
     }
     response = stack.api.post(f"{P}/demo/pipelines", body)
     assert response.status_code == 201, response.json
@@ -174,3 +174,53 @@ def test_scm_runs_fail_with_jenkins_words(stack: Stack, gitea: Gitea, tmp_path: 
     assert f"Failed to fetch from {url}" in log["bad-cred"]
     assert "built main ok" in log["good"] or "built none ok" in log["good"]
     assert "not-it-123" not in log["bad-cred"]
+
+
+def test_the_ref_poll_runs_pushes_no_delivery_announced_and_nothing_twice(
+    stack: Stack, gitea: Gitea, bridge_url: str, tmp_path: Path
+) -> None:
+    url = gitea.create_repo("polled")
+    project(stack, gitea)
+    pipeline(stack, "polled", url, webhook={"poll": True})
+    stack.worker.poll()
+    poller = build_ref_poller(stack.container.store)
+
+    def rows() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = stack.api.get(f"{P}/demo/webhook-deliveries").json["items"]
+        return found
+
+    assert poller.run().queued == 0  # the head already there is recorded, not run
+    [baseline] = rows()
+    assert baseline["provider"] == "poll" and baseline["status"] == "ignored"
+
+    missed = push(gitea, url, tmp_path, {"ci/Jenkinsfile": JENKINSFILE.replace("@VERSION@", "missed")})
+    result = poller.run()  # no hook at Gitea: only the poll can see this push
+    assert result.queued == 1 and result.errors == 0
+    assert rows()[0]["commit"] == missed and rows()[0]["status"] == "queued"
+    assert poller.run().queued == 0
+    stack.worker.dispatch()
+    assert finished(stack, "demo/polled", 1)["result"] == "SUCCESS"
+    assert "built main missed" in stack.jenkins.get_build_console_output("demo/polled", 1)
+
+    gitea.add_hook("polled", f"{bridge_url}/webhooks/gitea", SECRET)
+    announced = push(gitea, url, tmp_path, {"ci/Jenkinsfile": JENKINSFILE.replace("@VERSION@", "hooked")})
+    # (Gitea may also deliver the earlier push to the new hook when it processes pushes late: that row is
+    # for a commit already run, and the dispatcher skips it)
+    wait_until(
+        lambda: any(r["provider"] == "gitea" and r["commit"] == announced for r in rows()),
+        timeout=30,
+        what="Gitea's delivery",
+    )
+    assert poller.run().queued == 0  # the delivery already covers that commit
+    stack.worker.dispatch()
+    assert finished(stack, "demo/polled", 2)["result"] == "SUCCESS"
+    assert stack.jenkins.get_job_info("demo/polled")["nextBuildNumber"] == 3, "one run per commit"
+
+
+def test_the_ref_poll_uses_the_pipelines_credential(stack: Stack, gitea: Gitea) -> None:
+    url = gitea.create_repo("private")
+    project(stack, gitea, password="not-the-password-1")
+    pipeline(stack, "private", url, webhook={"poll": True})
+    result = build_ref_poller(stack.container.store).run()
+    assert result.errors == 1 and result.queued == 0  # the private repository refuses a bad credential
+    assert stack.api.get(f"{P}/demo/webhook-deliveries").json["items"] == []

@@ -4,6 +4,7 @@ the build."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -67,9 +68,13 @@ def app_pipeline(stack: Stack) -> Stack:
     return stack
 
 
-def deliver(stack: Stack, delivery_id: str, ref: str = "refs/heads/main") -> Any:
+def deliver(stack: Stack, delivery_id: str, ref: str = "refs/heads/main", commit: str | None = None) -> Any:
+    """A signed GitHub push; each delivery id its own commit unless ``commit`` says otherwise."""
     s = load("github-push")
-    s = s.with_body(s.doc() | {"ref": ref}).with_headers(X_GitHub_Delivery=delivery_id)
+    sha = commit or hashlib.sha1(delivery_id.encode()).hexdigest()
+    doc = s.doc()
+    doc |= {"ref": ref, "after": sha, "head_commit": doc["head_commit"] | {"id": sha}}
+    s = s.with_body(doc).with_headers(X_GitHub_Delivery=delivery_id)
     response = stack.api.client.post("/webhooks/github", data=s.body, headers=s.headers)
     assert response.status_code == 202, response.json
     return response.json
@@ -112,15 +117,31 @@ def test_a_push_starts_one_run_with_the_branch_and_fixed_parameters(app_pipeline
     assert seen == ["main", "v2.0"]
     assert {parameters(b)["ENV"] for b in (first, second)} == {"staging"}
     requested = sorted(parameters(b)["BRIDGE_REQUESTED_BY"] for b in (first, second))
+    sha = {d: hashlib.sha1(d.encode()).hexdigest()[:12] for d in ("one", "tag")}
     assert requested == [
-        "webhook:github:danadev delivery=one commit=2c4c6cb67aba",
-        "webhook:github:danadev delivery=tag commit=2c4c6cb67aba",
+        f"webhook:github:danadev delivery=one commit={sha['one']}",
+        f"webhook:github:danadev delivery=tag commit={sha['tag']}",
     ]
     listed = rows(stack)
     assert [r["status"] for r in listed] == ["started", "started"]
     assert all(len(r["runs"]) == 1 and r["attempts"] == 1 for r in listed)
     assert dispatcher.run().started == 0  # nothing left, nothing twice
     assert stack.jenkins.get_job_info("demo/app")["nextBuildNumber"] == 3
+
+
+def test_a_commit_already_run_for_a_ref_is_not_run_again(app_pipeline: Stack) -> None:
+    """Gitea's "Redeliver" sends a new delivery id for the same push: same ref and commit, no new run."""
+    stack = app_pipeline
+    deliver(stack, "first", commit="a" * 40)
+    assert stack.worker.dispatch().started == 1  # type: ignore[attr-defined]
+    deliver(stack, "replayed-with-a-new-id", commit="a" * 40)
+    deliver(stack, "another-branch", ref="refs/heads/dev", commit="a" * 40)
+    result = stack.worker.dispatch()
+    assert isinstance(result, DispatchResult) and result.started == 1
+    builds(stack, 2)
+    [dev, replayed, first] = rows(stack)
+    assert replayed["status"] == "ignored" and f"delivery {first['id']}" in replayed["error"]
+    assert dev["status"] == "started" and first["status"] == "started"
 
 
 def test_deliveries_during_an_outage_all_run_once_after_it_even_across_a_restart(app_pipeline: Stack) -> None:

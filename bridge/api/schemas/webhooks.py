@@ -55,6 +55,12 @@ class WebhookModel(Input):
         "can then start this pipeline)",
     )
 
+    poll: bool = Field(
+        default=False,
+        description="Also list the repository's branches and tags every BRIDGE_WEBHOOKS_POLL_REFS_INTERVAL "
+        "seconds (git ls-remote with the pipeline's credential) and run new commits no delivery announced",
+    )
+
     def to_domain(self) -> WebhookTrigger:
         return WebhookTrigger(
             repo_url=self.repo_url,
@@ -64,6 +70,7 @@ class WebhookModel(Input):
             parameters=tuple(sorted(self.parameters.items())),
             secret=self.secret,
             allow_unsigned=self.allow_unsigned,
+            poll=self.poll,
         )
 
 
@@ -93,6 +100,7 @@ class WebhookOut(BaseModel):
     parameters: dict[str, str]
     secret_set: bool = Field(description="Whether a secret is stored (it is never returned)")
     allow_unsigned: bool
+    poll: bool
     providers: dict[str, ProviderHint] = Field(description="Receiver URL and set-up hint per provider")
 
     @classmethod
@@ -107,6 +115,7 @@ class WebhookOut(BaseModel):
             parameters=dict(w.parameters),
             secret_set=bool(w.secret),
             allow_unsigned=w.allow_unsigned,
+            poll=w.poll,
             providers={k: ProviderHint(url=f"{root}/webhooks/{k}", hint=v) for k, v in HINTS.items()},
         )
 
