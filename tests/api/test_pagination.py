@@ -168,7 +168,7 @@ def test_items_created_or_deleted_between_pages_move_nothing_else(seeded: ApiCli
         page = seeded.get(f"{P}/demo/pipelines?limit=2&continue={token}").json
         names += [i["name"] for i in page["items"]]
         token = page["continue"]
-    assert names == ["b-3", "b-4", "b-5"]
+    assert names == ["b-3", "b-4", "b-5", "p"]
 
 
 def test_pages_hold_only_what_the_caller_may_see_and_are_full(

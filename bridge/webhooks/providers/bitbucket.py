@@ -12,6 +12,7 @@ from typing import Any
 
 from bridge.webhooks.events import Delivery, Provider, Push, RefKind, Scheme, Signature, is_zero
 from bridge.webhooks.providers.common import Headers, obj, payload, text, urls
+from bridge.webhooks.providers.common import event as event_of
 
 CLOUD_HOST = "bitbucket.org"
 
@@ -25,7 +26,8 @@ def signature(headers: Headers, body: bytes) -> Signature:
 
 
 def read(headers: Headers, body: bytes) -> Delivery:
-    event = headers.get("X-Event-Key")
+    event = event_of(headers, "X-Event-Key", "Bitbucket")
+    doc, _ = payload(headers, body)
     cloud = headers.has("X-Request-UUID") or headers.has("X-Hook-UUID")
     provider = Provider.BITBUCKET_CLOUD if cloud else Provider.BITBUCKET_DC
     delivery_id = headers.get("X-Request-UUID") if cloud else headers.get("X-Request-Id")
@@ -34,7 +36,6 @@ def read(headers: Headers, body: bytes) -> Delivery:
         return Delivery(provider, delivery_id, event, sig, ping=True)
     if event not in ("repo:push", "repo:refs_changed"):
         return Delivery(provider, delivery_id, event, sig)
-    doc, _ = payload(headers, body)
     repo = obj(doc.get("repository"))
     actor = obj(doc.get("actor"))
     if cloud:

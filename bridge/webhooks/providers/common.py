@@ -29,6 +29,14 @@ class Headers:
         return name.lower() in self._h
 
 
+def event(headers: Headers, name: str, provider: str) -> str:
+    """The event header every delivery of the provider carries; without it the request is not one."""
+    value = headers.get(name)
+    if not value:
+        raise BadDelivery(f"no {name} header: not a {provider} delivery")
+    return value
+
+
 def payload(headers: Headers, body: bytes) -> tuple[dict[str, Any], bytes]:
     """The JSON document and the bytes it was read from (the form's ``payload`` field, or the body)."""
     ctype = headers.get("Content-Type").split(";")[0].strip().lower()

@@ -45,9 +45,9 @@ def read(headers: Headers, body: bytes) -> Delivery:
     delivery_id = headers.get(f"X-{prefix}-Delivery")
     digest = headers.get(f"X-{prefix}-Signature")
     gogs_tag = provider is Provider.GOGS and event == "create"
-    if event != "push" and not gogs_tag:
-        return Delivery(provider, delivery_id, event, _signature(digest, body))
     doc, signed = payload(headers, body)
+    if event != "push" and not gogs_tag:
+        return Delivery(provider, delivery_id, event, _signature(digest, signed))
     sig = _signature(digest, signed)
     repo = obj(doc.get("repository"))
     pushes: tuple[Push, ...] = ()

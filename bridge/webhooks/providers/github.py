@@ -9,6 +9,7 @@ import dataclasses
 
 from bridge.webhooks.events import Delivery, Provider, Push, Scheme, Signature, is_zero
 from bridge.webhooks.providers.common import Headers, obj, payload, split_ref, text, urls
+from bridge.webhooks.providers.common import event as event_of
 
 
 def signature(headers: Headers, body: bytes) -> Signature:
@@ -20,7 +21,8 @@ def signature(headers: Headers, body: bytes) -> Signature:
 
 
 def read(headers: Headers, body: bytes) -> Delivery:
-    event = headers.get("X-GitHub-Event")
+    event = event_of(headers, "X-GitHub-Event", "GitHub")
+    doc, _ = payload(headers, body)  # every event carries a JSON document
     base = Delivery(
         provider=Provider.GITHUB,
         id=headers.get("X-GitHub-Delivery"),
@@ -31,7 +33,6 @@ def read(headers: Headers, body: bytes) -> Delivery:
         return dataclasses.replace(base, ping=True)
     if event != "push":
         return base
-    doc, _ = payload(headers, body)
     repo = obj(doc.get("repository"))
     ref = text(doc.get("ref"))
     split = split_ref(ref)

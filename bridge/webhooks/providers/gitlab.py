@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from bridge.webhooks.events import Delivery, Provider, Push, Scheme, Signature, is_zero
 from bridge.webhooks.providers.common import Headers, obj, payload, split_ref, text, urls
+from bridge.webhooks.providers.common import event as event_of
 
 PUSH_EVENTS = frozenset({"Push Hook", "Tag Push Hook"})
 
 
 def read(headers: Headers, body: bytes) -> Delivery:
-    event = headers.get("X-Gitlab-Event")
+    event = event_of(headers, "X-Gitlab-Event", "GitLab")
+    doc, _ = payload(headers, body)
     token = headers.get("X-Gitlab-Token")
     sig = Signature(Scheme.TOKEN, token) if headers.has("X-Gitlab-Token") else Signature(Scheme.NONE)
     delivery_id = headers.get("Idempotency-Key") or headers.get("X-Gitlab-Event-UUID")
     if event not in PUSH_EVENTS:
         return Delivery(Provider.GITLAB, delivery_id, event, sig)
-    doc, _ = payload(headers, body)
     project = obj(doc.get("project"))
     repo = obj(doc.get("repository"))
     ref = text(doc.get("ref"))
