@@ -149,8 +149,9 @@ class GroupCommit:
     def _write(self, batch: list[_Slot]) -> None:
         try:
             with self.store.write() as tx:
-                for s in batch:
-                    s.new = tx.deliveries.add_all(s.rows)
+                counts = tx.deliveries.add_groups([s.rows for s in batch])
+            for s, n in zip(batch, counts, strict=True):
+                s.new = n
         except Exception:
             if len(batch) == 1:
                 batch[0].error, batch[0].done = sys.exc_info()[1], True

@@ -79,8 +79,33 @@ class DeliveryRepo:
 
     def add_all(self, rows: Sequence[NewDelivery]) -> int:
         """Insert the rows a delivery produced, skipping any already stored; how many were new."""
+        return self.add_groups([rows])[0]
+
+    def add_groups(self, groups: Sequence[Sequence[NewDelivery]]) -> list[int]:
+        """Insert the rows of several deliveries in two statements (one read of the keys already stored,
+        one insert); for each group, how many of its rows were new."""
+        rows = [r for g in groups for r in g]
         if not rows:
-            return 0
+            return [0 for _ in groups]
+        key = d.c.provider, d.c.delivery, d.c.project, d.c.pipeline, d.c.ref
+        query = select(*key).where(d.c.delivery.in_(sorted({r.delivery for r in rows})))
+        taken = {tuple(k) for k in self.conn.execute(query).all()}
+        counts: list[int] = []
+        fresh: list[NewDelivery] = []
+        for g in groups:
+            n = 0
+            for r in g:
+                k = (r.provider, r.delivery, r.project, r.pipeline, r.ref)
+                if k not in taken:
+                    taken.add(k)
+                    fresh.append(r)
+                    n += 1
+            counts.append(n)
+        if fresh:
+            self._insert(fresh)
+        return counts
+
+    def _insert(self, rows: Sequence[NewDelivery]) -> None:
         now = self.clock()
         values = [
             {
@@ -94,9 +119,10 @@ class DeliveryRepo:
             }
             for r in rows
         ]
+        # another process may have stored one meanwhile (PostgreSQL): insert-or-ignore all the same
         dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(d).on_conflict_do_nothing(index_elements=list(KEY))
-        return int(self.conn.execute(statement, values).rowcount or 0)
+        self.conn.execute(statement, values)
 
     def due(self, now: datetime, limit: int) -> list[DeliveryRow]:
         query = (
