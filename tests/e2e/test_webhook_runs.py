@@ -12,7 +12,7 @@ from typing import Any
 import jenkins as pyjenkins
 import pytest
 
-from bridge.bootstrap import build_dispatcher
+from bridge.bootstrap import DEFAULT_CONTROLLER, build_dispatcher
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.sandbox.jenkins.buildstate import SIMULATION
 from bridge.sandbox.jenkins.pipeline import Simulation
@@ -106,7 +106,9 @@ def rows(stack: Stack) -> list[dict[str, Any]]:
 
 def test_a_push_starts_one_run_with_the_branch_and_fixed_parameters(app_pipeline: Stack) -> None:
     stack = app_pipeline
-    dispatcher = build_dispatcher(stack.settings, stack.container.store)
+    dispatcher = build_dispatcher(
+        stack.settings, stack.container.store, stack.container.connections[DEFAULT_CONTROLLER]
+    )
     deliver(stack, "one")
     deliver(stack, "one")  # the provider re-sent it
     deliver(stack, "tag", "refs/tags/v2.0")
@@ -147,7 +149,9 @@ def test_a_commit_already_run_for_a_ref_is_not_run_again(app_pipeline: Stack) ->
 def test_deliveries_during_an_outage_all_run_once_after_it_even_across_a_restart(app_pipeline: Stack) -> None:
     stack = app_pipeline
     stack.sandbox.outage()
-    dispatcher = build_dispatcher(stack.settings, stack.container.store)
+    dispatcher = build_dispatcher(
+        stack.settings, stack.container.store, stack.container.connections[DEFAULT_CONTROLLER]
+    )
     for i in range(6):
         deliver(stack, f"d-{i}")
     deliver(stack, "d-0")  # a duplicate during the outage
@@ -161,7 +165,7 @@ def test_deliveries_during_an_outage_all_run_once_after_it_even_across_a_restart
     from bridge.store import Store
 
     store = Store.from_settings(stack.settings)
-    restarted = build_dispatcher(stack.settings, store)
+    restarted = build_dispatcher(stack.settings, store, stack.container.connections[DEFAULT_CONTROLLER])
     assert restarted.run().started == 0
     stack.sandbox.recover()
     total = 0
@@ -179,7 +183,9 @@ def test_deliveries_during_an_outage_all_run_once_after_it_even_across_a_restart
 def test_a_delivery_past_its_age_fails_visibly_and_can_be_redelivered(app_pipeline: Stack) -> None:
     stack = app_pipeline
     stack.sandbox.outage()
-    dispatcher = build_dispatcher(stack.settings, stack.container.store)
+    dispatcher = build_dispatcher(
+        stack.settings, stack.container.store, stack.container.connections[DEFAULT_CONTROLLER]
+    )
     deliver(stack, "old")
     dispatcher.run()
     later = utcnow() + timedelta(seconds=stack.settings.webhooks.max_age + 60)
@@ -208,7 +214,9 @@ def test_deliveries_wait_for_the_pipeline_to_reach_jenkins(stack: Stack) -> None
         "webhook": {"repo_url": "https://github.com/acme/widget", "secret": SECRET},
     }
     assert api.post(f"{P}/demo/pipelines", body).status_code == 201
-    dispatcher = build_dispatcher(stack.settings, stack.container.store)
+    dispatcher = build_dispatcher(
+        stack.settings, stack.container.store, stack.container.connections[DEFAULT_CONTROLLER]
+    )
     deliver(stack, "early")
     assert dispatcher.run().waiting == 1
     [row] = rows(stack)

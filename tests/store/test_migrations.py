@@ -34,6 +34,7 @@ TABLES = {
     "kubeconfig_sync",
     "webhook_triggers",
     "webhook_deliveries",
+    "resync_requests",
 }
 
 

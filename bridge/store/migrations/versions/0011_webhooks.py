@@ -1,7 +1,7 @@
 """Git push webhooks: the trigger index and the deliveries.
 
 Revision ID: 0011_webhooks
-Revises: 0008_kubeconfig_sync
+Revises: 0009_resync_requests
 
 ``webhook_triggers`` maps a normalised repository URL to the pipelines it starts (indexed lookup);
 ``webhook_deliveries`` holds every delivery from before its 202 until a run was started for it.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_webhooks"
-down_revision = "0008_kubeconfig_sync"
+down_revision = "0009_resync_requests"
 branch_labels = None
 depends_on = None
 
