@@ -153,13 +153,13 @@ def main() -> None:
             ),
         )
         sandbox.outage()
-        body = SAMPLE.read_bytes()
+        payload = SAMPLE.read_bytes()
         ids = [str(uuid.uuid4()) for _ in range(args.deliveries)]
         shares = [ids[i :: args.senders] for i in range(args.senders)]
         latencies: list[float] = []
         codes: list[int] = []
         threads = [
-            threading.Thread(target=sender, args=(port, body, share, latencies, codes)) for share in shares
+            threading.Thread(target=sender, args=(port, payload, share, latencies, codes)) for share in shares
         ]
         start = time.perf_counter()
         for t in threads:
