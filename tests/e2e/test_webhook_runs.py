@@ -12,7 +12,7 @@ from typing import Any
 import jenkins as pyjenkins
 import pytest
 
-from bridge.bootstrap import DEFAULT_CONTROLLER, build_dispatcher
+from bridge.bootstrap import DEFAULT_CONTROLLER, build_dispatcher, run_worker
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.sandbox.jenkins.buildstate import SIMULATION
 from bridge.sandbox.jenkins.pipeline import Simulation
@@ -129,6 +129,27 @@ def test_a_push_starts_one_run_with_the_branch_and_fixed_parameters(app_pipeline
     assert all(len(r["runs"]) == 1 and r["attempts"] == 1 for r in listed)
     assert dispatcher.run().started == 0  # nothing left, nothing twice
     assert stack.jenkins.get_job_info("demo/app")["nextBuildNumber"] == 3
+
+
+def test_the_running_worker_starts_deliveries_over_the_controllers_one_connection(
+    app_pipeline: Stack,
+) -> None:
+    """``serve --with-worker``: the scheduler's ``webhooks`` job starts the run by itself, through the
+    container's connection to the default controller (no second session to the same Jenkins)."""
+    stack = app_pipeline
+    connection = stack.container.connections[DEFAULT_CONTROLLER]
+    forms = connection.operations.snapshot().get("form", 0)
+    handle = run_worker(
+        stack.settings, desired=stack.container.desired, jenkins=stack.container.jenkins, block=False
+    )
+    assert handle is not None
+    try:
+        deliver(stack, "scheduled")
+        wait_until(lambda: [r["status"] for r in rows(stack)] == ["started"], what="the delivery started")
+    finally:
+        handle.stop()
+    builds(stack, 1)
+    assert connection.operations.snapshot().get("form", 0) == forms + 1  # the run's buildWithParameters
 
 
 def test_a_commit_already_run_for_a_ref_is_not_run_again(app_pipeline: Stack) -> None:
