@@ -21,11 +21,13 @@ from bridge.identity.wiring import Identity, build_identity
 from bridge.reconcile.ports import DesiredState
 from bridge.services.clusters import ClusterService
 from bridge.services.credentials import CredentialService
+from bridge.services.deliveries import DeliveryService
 from bridge.services.jenkinsfiles import Jenkinsfiles
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
 from bridge.services.resyncs import ResyncService
 from bridge.services.sync import SyncService
+from bridge.services.webhooks import WebhookReceiver
 from bridge.services.workspaces import WorkspaceService
 from bridge.settings import Settings, reveal
 from bridge.store import Store, StoreDesiredState
@@ -39,7 +41,9 @@ if TYPE_CHECKING:
     from bridge.reconcile.runner import WorkerHandle
     from bridge.reconcile.runsync import RunFollower
     from bridge.reconcile.worker import Worker
+    from bridge.services.deliveries import DeliveryDispatcher
     from bridge.services.kubeconfigs import KubeconfigSyncService
+    from bridge.services.refpoll import RefPoller
     from bridge.services.runs import RunService
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
@@ -72,6 +76,9 @@ class Container:
     kubeconfigs: KubeconfigSyncService | None = None
     #: The run index and run views and actions (``services/runs.py``).
     run_service: RunService | None = None
+    #: The push-webhook receiver and the deliveries' view.
+    webhooks: WebhookReceiver | None = None
+    deliveries: DeliveryService | None = None
     #: One connection per Jenkins controller, by name (``default``: ``settings.jenkins``).
     connections: dict[str, JenkinsConnection] = field(default_factory=dict)
 
@@ -123,6 +130,8 @@ def build_container(
     container.run_service = build_run_service(settings, store, container.runs, default)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
+    container.webhooks = WebhookReceiver(store)
+    container.deliveries = DeliveryService(store)
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -242,6 +251,8 @@ def build_worker(
         store.migrate()
         desired = StoreDesiredState(store)
     jenkins = jenkins or build_jenkins(settings)
+    # webhook deliveries start their runs over the provisioning adapter's connection (a test double has none)
+    connection = jenkins.connection if isinstance(jenkins, JenkinsAdapter) else None
     provisioner = Provisioner(
         desired=desired,
         jenkins=jenkins,
@@ -273,10 +284,33 @@ def build_worker(
     )
     if isinstance(desired, StoreDesiredState):
         worker.resyncs = ResyncQueue(desired.store)
-        connection = jenkins.connection if isinstance(jenkins, JenkinsAdapter) else None
         worker.runs = build_run_follower(settings, desired.store, run_service, connection)
         desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
+        # webhook deliveries and the ref poll live in the store
+        if connection is not None:
+            worker.deliveries = build_dispatcher(settings, desired.store, connection)
+        worker.refs = build_ref_poller(desired.store)
     return worker
+
+
+def build_ref_poller(store: Store) -> RefPoller:
+    """The missed-push safety net over ``git ls-remote``."""
+    from bridge.adapters.git.remote import ls_remote
+    from bridge.services.refpoll import RefPoller
+
+    return RefPoller(store, ls_remote)
+
+
+def build_dispatcher(settings: Settings, store: Store, connection: JenkinsConnection) -> DeliveryDispatcher:
+    """The worker job that starts the runs of webhook deliveries, over the default controller's
+    ``connection``. Runs are started by the service account (``parameter`` attribution:
+    ``BRIDGE_REQUESTED_BY`` names the provider and pusher), since no bridge user stands behind a push."""
+    from bridge.adapters.jenkins.runs import connect_runs
+    from bridge.services.deliveries import DeliveryDispatcher
+
+    runs = connect_runs(connection, settings.jenkins.model_copy(update={"attribution": "parameter"}))
+    w = settings.webhooks
+    return DeliveryDispatcher(store, runs, max_age=w.max_age, retry_base=w.retry_base, retry_max=w.retry_max)
 
 
 def run_worker(

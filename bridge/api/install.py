@@ -21,10 +21,23 @@ from bridge.api.routes import (
     resync,
     runs,
     status,
+    webhooks,
     workspaces,
 )
 
-MODULES = (workspaces, projects, credentials, pipelines, runs, status, resync, members, audit, clusters)
+MODULES = (
+    workspaces,
+    projects,
+    credentials,
+    pipelines,
+    runs,
+    status,
+    resync,
+    members,
+    audit,
+    clusters,
+    webhooks,
+)
 
 
 def build_registry() -> Registry:

@@ -153,7 +153,8 @@ def _handler(route: Route) -> Callable[..., Response]:
             query=route.query.model_validate(request.args.to_dict()) if route.query else None,
             expected_version=_if_match() if route.method in CONDITIONAL_METHODS else None,
         )
-        if route.method in SAFE_METHODS:
+        if route.method in SAFE_METHODS or auth.is_signed(route.permission):
+            # deliveries are not users' writes: their own table is their record (no audit entry)
             result = route.view(call, **params)
         else:  # the success entry commits with the change (bridge.api.auditing)
             with observing(auditing.recorder(request, principal, status=route.status)):

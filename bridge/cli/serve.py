@@ -107,7 +107,7 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
                 port=port,
                 threads=threads,
                 ident="jenkins-bridge",
-                max_request_body_size=settings.api.max_body_bytes,
+                max_request_body_size=max(settings.api.max_body_bytes, settings.webhooks.max_body_bytes),
             )
     except KeyboardInterrupt:
         log.info("stopping")

@@ -26,6 +26,7 @@ from bridge.settings.groups import (
     LogLevel,
     LogSettings,
     ReconcileSettings,
+    WebhookSettings,
     reveal,
 )
 from bridge.settings.masking import MASK, mask_url_password, url_passwords
@@ -46,6 +47,7 @@ __all__ = [
     "LogSettings",
     "ReconcileSettings",
     "Settings",
+    "WebhookSettings",
     "env_names",
     "mask_url_password",
     "reveal",
