@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from bridge.reconcile.kubeconfigs import KubeconfigSync
     from bridge.reconcile.runner import Worker
     from bridge.services.kubeconfigs import KubeconfigSyncService
+    from bridge.services.run_logs import RunLogs
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
@@ -59,8 +60,12 @@ class Container:
     runs: RunPort | None = None
     #: Kubeconfig sync state per (project, cluster).
     kubeconfigs: KubeconfigSyncService | None = None
+    #: Run logs: pass-through reads, one shared tail per running build, the stream slots.
+    run_logs: RunLogs | None = None
 
     def close(self) -> None:
+        if self.run_logs is not None:
+            self.run_logs.close()
         self.store.close()
 
 
@@ -101,6 +106,7 @@ def build_container(
     container.runs = runs or build_runs(settings, store)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
+    container.run_logs = build_run_logs(settings)
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -117,6 +123,21 @@ def build_jenkins(settings: Settings) -> JenkinsPort:
         timeout=j.timeout,
         retries=j.retries,
         verify_tls=j.verify_tls,
+    )
+
+
+def build_run_logs(settings: Settings) -> RunLogs:
+    """Run logs of the default Jenkins, over a connection of their own (long reads do not hold the
+    provisioning adapter's), paced and bounded by ``api.*`` settings."""
+    from bridge.adapters.jenkins.logs import JenkinsLogs
+    from bridge.services.run_logs import RunLogs
+
+    api = settings.api
+    return RunLogs(
+        JenkinsLogs(build_jenkins(settings)),  # type: ignore[arg-type]  # build_jenkins's is a JenkinsAdapter
+        interval=api.log_poll_interval,
+        heartbeat=api.stream_heartbeat,
+        max_streams=api.max_streams,
     )
 
 

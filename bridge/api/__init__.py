@@ -18,12 +18,13 @@ from bridge.api.routes import (
     members,
     pipelines,
     projects,
+    run_logs,
     runs,
     status,
     workspaces,
 )
 
-MODULES = (workspaces, projects, credentials, pipelines, runs, status, members, audit, clusters)
+MODULES = (workspaces, projects, credentials, pipelines, runs, run_logs, status, members, audit, clusters)
 
 
 def build_registry() -> Registry:

@@ -67,7 +67,7 @@ def test_a_steps_log_grows_and_completes(sandbox_jenkins: SandboxJenkins) -> Non
     first, size, more = _poll(s, url, 0)
     assert more and first.count("\r\n") < 51, "read while the step is still printing"
     wait_until(lambda: not _poll(s, url, 0)[2], what="the step to end")
-    rest, end, more = _poll(s, url, size)
+    rest, _end, more = _poll(s, url, size)
     assert not more
     assert [x for x in (first + rest).split("\r\n") if x.isdigit()] == [str(n) for n in range(1, 51)]
 
@@ -79,7 +79,7 @@ def test_a_large_log_is_streamed(sandbox_jenkins: SandboxJenkins) -> None:
     create_job(
         j,
         "big",
-        f"pipeline {{ agent any\n stages {{ stage('x') {{ steps {{ sh 'yes {line} | head -n 100000' }} }} }} }}",
+        "pipeline { agent any\n stages { stage('x') { steps { sh 'yes " + line + " | head -n 100000' } } } }",
     )
     s = token_session(j)
     s.post(f"{j.url}job/big/build", params={"delay": "0sec"})

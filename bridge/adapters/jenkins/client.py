@@ -179,6 +179,10 @@ class JenkinsAdapter:
         """``POST path`` with an ``application/x-www-form-urlencoded`` body (typed errors, no redirects)."""
         return self._send("POST", path, form=form or {}, idempotent=idempotent)
 
+    def get_stream(self, path: str, **params: str) -> requests.Response:
+        """``GET path``, body left unread (``iter_content`` it, then ``close``); retried like reads."""
+        return self._send("GET", path, params=params or None, idempotent=True, stream=True)
+
     # -- plumbing ------------------------------------------------------------------------------
 
     def _json(self, path: str, **params: str) -> dict[str, Any]:
@@ -200,6 +204,7 @@ class JenkinsAdapter:
         xml: bytes | None = None,
         form: Mapping[str, str] | None = None,
         idempotent: bool = False,
+        stream: bool = False,
     ) -> requests.Response:
         attempts = 1 + (self._retries if idempotent else 0)
         crumb_retried = False
@@ -213,7 +218,7 @@ class JenkinsAdapter:
                 headers={"Content-Type": XML} if xml is not None else {},
             )
             try:
-                response: requests.Response = self._client.jenkins_request(request)
+                response: requests.Response = self._client.jenkins_request(request, stream=stream or None)
                 return response
             except Forbidden:
                 # A crumb outlives a Jenkins restart in our cache but not in Jenkins: fetch a new one once.
