@@ -15,13 +15,13 @@ import pytest
 import requests
 from flask import Flask
 
-from bridge.bootstrap import Container
 from bridge.cli.http_server import plain_server
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.sandbox.jenkins.buildstate import SIMULATION
 from bridge.sandbox.jenkins.pipeline import ShellRule, Simulation
 from bridge.settings import Settings
-from tests.e2e.conftest import P, Stack, jenkins_env, stack  # noqa: F401 - the fixture
+from tests.e2e import conftest as e2e
+from tests.e2e.conftest import P, Stack, jenkins_env
 from tests.fixtures.app import ADMIN_TOKEN, make_settings
 from tests.fixtures.leaks import register_secret
 from tests.waiting import wait_until
@@ -30,11 +30,18 @@ SECRET = "s3cr3t-value-for-the-log"
 SCRIPT = """pipeline { agent any
   stages {
     stage('count') { steps { sh 'seq 1 60' } }
-    stage('secret') { steps { withCredentials([string(credentialsId: 'tok', variable: 'T')]) { sh 'echo $T' } } }
+    stage('secret') {
+      steps {
+        sleep 1
+        withCredentials([string(credentialsId: 'tok', variable: 'T')]) { sh 'echo $T' }
+      }
+    }
   }
 }"""
 #: Simulated seconds the counting step takes (its output arrives in ten slices over that time).
 COUNT_SECONDS = 3.0
+
+stack = e2e.stack  # the whole stack of the end-to-end tests, with the settings below
 
 
 @pytest.fixture
