@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 #: Connections waitress accepts beyond its threads (idle keep-alive clients wait in its event loop).
 SPARE_CONNECTIONS = 100
+#: Bytes of a response waitress buffers for a slow client before the thread writing it waits (its
+#: default, 16 MiB, would let every reader of a large log park that much in the bridge's memory).
+OUTBUF_HIGH_WATERMARK = 256 * 1024
 
 
 def pool_size(threads: int, api: ApiSettings) -> int:
@@ -39,4 +42,6 @@ def plain_server(app: Any, *, host: str, port: int, threads: int, api: ApiSettin
         connection_limit=pool + SPARE_CONNECTIONS,
         ident="jenkins-bridge",
         max_request_body_size=api.max_body_bytes,
+        outbuf_high_watermark=OUTBUF_HIGH_WATERMARK,
+        outbuf_overflow=OUTBUF_HIGH_WATERMARK,
     )

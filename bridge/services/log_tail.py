@@ -173,9 +173,9 @@ class LogTail:
             finally:
                 page.close()
             result = None if page.more else self.port.run_state(self.job_path, self.build).result
-        except NotFound as e:
+        except NotFound as e:  # no such run (yet: still queued): this tail ends, the next reader asks again
             with self._cond:
-                self.error, self.complete = e, True
+                self.error, self.stopped = e, True
                 self._cond.notify_all()
             return
         except BridgeError as e:

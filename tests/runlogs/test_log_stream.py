@@ -21,7 +21,9 @@ def _numbers(text: str) -> list[str]:
     return [line for line in text.split("\n") if line.isdigit()]
 
 
-def _follow(response: requests.Response, stop_after_numbers: int | None = None) -> tuple[str, str | None, Any]:
+def _follow(
+    response: requests.Response, stop_after_numbers: int | None = None
+) -> tuple[str, str | None, Any]:
     """Read events: (text, last id, end event data or None). Stops at ``end`` or once enough numbers
     arrived and the last event carried an id (a place to resume from)."""
     text, last_id = "", None
