@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
+from waitress import wasyncore
 
 from bridge.cli.http_server import plain_server
 from bridge.sandbox.jenkins import SandboxJenkins
@@ -44,9 +45,18 @@ COUNT_SECONDS = 3.0
 stack = e2e.stack  # the whole stack of the end-to-end tests, with the settings below
 
 
+#: Jenkins versions whose ``progressiveText`` differs: console notes stripped (≤ 2.508) or sent (≥ 2.509).
+VERSIONS = ("2.479.3", "2.516.1")
+
+
 @pytest.fixture
-def sandbox_jenkins(sandbox_jenkins_factory: Any) -> SandboxJenkins:
-    j: SandboxJenkins = sandbox_jenkins_factory()
+def jenkins_version(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", VERSIONS[0]))
+
+
+@pytest.fixture
+def sandbox_jenkins(sandbox_jenkins_factory: Any, jenkins_version: str) -> SandboxJenkins:
+    j: SandboxJenkins = sandbox_jenkins_factory(version=jenkins_version)
     j.services[SIMULATION] = Simulation(
         time_scale=1.0, sh_seconds=0.0, shell_rules=(ShellRule("seq", seconds=COUNT_SECONDS),)
     )
@@ -71,8 +81,11 @@ def base_url(app: Flask, settings: Settings) -> Iterator[str]:
     thread = threading.Thread(target=server.run, name="bridge-http", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(5)
+    # closed from inside its own event loop (closing sockets under a running select fails there)
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    thread.join(10)
+    server.task_dispatcher.shutdown(timeout=10)
+    assert not thread.is_alive()
 
 
 @dataclass

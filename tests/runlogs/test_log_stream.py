@@ -9,9 +9,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 import requests
 
-from tests.runlogs.conftest import Served, sse_events
+from tests.runlogs.conftest import VERSIONS, Served, sse_events
 from tests.waiting import wait_until
 
 NUMBERS = [str(n) for n in range(1, 61)]
@@ -39,6 +40,7 @@ def _follow(
     raise AssertionError("the stream ended without an end event")
 
 
+@pytest.mark.parametrize("jenkins_version", VERSIONS, indirect=True)
 def test_the_stream_follows_the_run_and_resumes_where_it_left(served: Served) -> None:
     build = served.start_run()
     url = served.run_url(build) + "/log/stream"

@@ -3,10 +3,11 @@ build that is still writing, per-stage and per-step logs, masked secrets, and wh
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from tests.fixtures.app import ApiClient
-from tests.runlogs.conftest import SECRET, Served
+from tests.runlogs.conftest import SECRET, VERSIONS, Served
 from tests.waiting import wait_until
 
 NUMBERS = [str(n) for n in range(1, 61)]
@@ -16,6 +17,7 @@ def _numbers(text: str) -> list[str]:
     return [line for line in text.split("\n") if line.isdigit()]
 
 
+@pytest.mark.parametrize("jenkins_version", VERSIONS, indirect=True)
 def test_offsets_across_a_build_that_is_still_writing(served: Served) -> None:
     build = served.start_run()
     url = served.run_url(build) + "/log"

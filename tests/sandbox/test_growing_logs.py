@@ -5,6 +5,9 @@ arrives chunked rather than built whole."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import requests
 
 from bridge.sandbox.jenkins import SandboxJenkins
@@ -13,6 +16,7 @@ from tests.sandbox.pipeline_helpers import create_job, fast, wait_for
 from tests.sandbox.wire import token_session
 from tests.waiting import wait_until
 
+_NOTE = re.compile(r"\x1b\[8mha:[A-Za-z0-9+/=]*\x1b\[0m")
 GROWING = "pipeline { agent any\n stages { stage('count') { steps { sh 'seq 1 50' } } } }"
 
 
@@ -92,3 +96,21 @@ def test_a_large_log_is_streamed(sandbox_jenkins: SandboxJenkins) -> None:
         count += chunk == line.encode()
     assert count == 100_000
     assert int(r.headers["X-Text-Size"]) > 100_000 * 101
+
+
+def test_from_2_509_progressive_text_keeps_the_console_notes(sandbox_jenkins_factory: Any) -> None:
+    old, new = sandbox_jenkins_factory(), sandbox_jenkins_factory(version="2.516.1")
+    bodies = []
+    for j in (old, new):
+        fast(j)
+        create_job(j, "notes", GROWING)
+        s = token_session(j)
+        s.post(f"{j.url}job/notes/build", params={"delay": "0sec"})
+        wait_for(lambda j=j, s=s: s.get(f"{j.url}job/notes/1/api/json").json()["result"] == "SUCCESS")
+        r = s.get(f"{j.url}job/notes/1/logText/progressiveText", params={"start": 0})
+        assert s.get(f"{j.url}job/notes/1/consoleText").text.count("\x1b[8mha:") == 0
+        bodies.append((r.text, int(r.headers["X-Text-Size"])))
+    (plain, size_old), (raw, size_new) = bodies
+    assert "\x1b[8mha:" not in plain and raw.count("\x1b[8mha:") >= 3
+    assert len(raw.replace("\r\n", "\n").encode()) == size_new, "2.509+: the body is the stored bytes"
+    assert _NOTE.sub("", raw) == plain and size_old == size_new

@@ -3,7 +3,8 @@ for each flow node (``execution/node/N/log/…``), the one endpoint that serves 
 
 ``progressiveText`` answers as ``LargeText.doProgressText``: body from byte ``start`` (restarting at 0 past
 the end), lone ``\\n`` sent as ``\\r\\n``, ``X-Text-Size`` = the offset to ask for next, and ``X-More-Data:
-true`` only while the run (or node) is still active.
+true`` only while the run (or node) is still active. Up to 2.508 the plain body has the console notes
+stripped; a sandbox started as version 2.509 or later sends them along, as those versions do.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def _progressive(
     if start > size or start < 0:
         start = 0
     resp = Response(
-        _body(read, start, size, html_mode=html_mode),
+        _body(read, start, size, html_mode=html_mode, notes=not html_mode and _keeps_notes(ctx.version)),
         content_type="text/html;charset=utf-8" if html_mode else TEXT,
     )
     resp.headers["X-Text-Size"] = str(size)
@@ -56,8 +57,22 @@ def _progressive(
     return resp
 
 
+def _keeps_notes(version: str) -> bool:
+    """From 2.509 on (JENKINS-75081) plain ``progressiveText`` sends the stored bytes, notes included."""
+    try:
+        return tuple(int(x) for x in version.split(".")[:2]) >= (2, 509)
+    except ValueError:
+        return False
+
+
 def _body(
-    read: Callable[[int, int], bytes], start: int, end: int, *, html_mode: bool, crlf: bool = True
+    read: Callable[[int, int], bytes],
+    start: int,
+    end: int,
+    *,
+    html_mode: bool,
+    crlf: bool = True,
+    notes: bool = False,
 ) -> Iterator[bytes]:
     """The log from ``start`` to ``end`` without notes, lone ``\\n`` sent as ``\\r\\n``, one slice at a time
     (cut after a newline, so neither a note nor a UTF-8 character is split)."""
@@ -69,7 +84,7 @@ def _body(
         cut = data.rfind(b"\n") + 1 if pos < end and len(data) < 4 * SLICE else len(data)
         carry = data[cut:]
         if cut:
-            text = strip_notes(data[:cut]).decode("utf-8", "replace")
+            text = (data[:cut] if notes else strip_notes(data[:cut])).decode("utf-8", "replace")
             if html_mode:
                 text = html.escape(text)
             if crlf:
