@@ -114,3 +114,33 @@ def test_fifty_streams_share_one_poll_and_the_api_still_answers(served: Served) 
     # final whole-log read and the 503 reader's nothing
     assert counter == {"GET": tail_polls + 2}, counter
     wait_until(lambda: served.http.get(url, stream=True).status_code == 200, what="slots freed")
+
+
+def test_a_stream_rides_out_a_jenkins_outage(served: Served) -> None:
+    build = served.start_run()
+    url = served.run_url(build) + "/log/stream"
+    sandbox = served.stack.sandbox
+    with served.http.get(url, stream=True) as r:
+        events = sse_events(r)
+        text, kinds = "", []
+        for _id, kind, data in events:
+            text += data["text"] if kind == "log" else ""
+            if _numbers(text):
+                break
+        sandbox.outage()
+        try:
+            during = served.http.get(served.run_url(build) + "/log")
+            assert during.status_code == 503 and during.headers["Content-Type"] == "application/problem+json"
+            for _id, kind, _data in events:
+                kinds.append(kind)
+                if kinds.count("comment") >= 2:
+                    break  # the stream stays open, heartbeating, while Jenkins is away
+        finally:
+            sandbox.recover()
+        for _id, kind, data in events:
+            if kind == "log":
+                text += data["text"]
+            if kind == "end":
+                assert data["status"] == "succeeded"
+                break
+    assert text == served.http.get(served.run_url(build) + "/log").text
