@@ -23,9 +23,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
-from bridge.errors import BridgeError, NotFound
+from bridge.errors import BridgeError, NotFound, UpstreamUnavailable
 
 if TYPE_CHECKING:
     from bridge.adapters.jenkins.logs import LogPort
@@ -61,6 +62,7 @@ class LogTail:
         self._size = 0
         self._raws: list[int] = []  # marks: raw offsets, ascending
         self._positions: list[int] = []  # and their spool positions
+        self._pending: int | None = None  # X-Text-Size of the poll under way (its text is arriving)
         self.complete = False
         self.result: str | None = None
         self.error: BridgeError | None = None  # the last poll's failure (cleared by the next success)
@@ -86,10 +88,39 @@ class LogTail:
                 self._cond.notify_all()
 
     def first_mark(self, timeout: float) -> bool:
-        """Wait for the first poll (or its failure); ``True`` once a mark exists."""
+        """Wait for Jenkins's first answer (its headers) or its failure; ``True`` once an offset is known."""
         with self._cond:
-            self._cond.wait_for(lambda: self._raws or self.error or self.stopped, timeout)
-            return bool(self._raws)
+            self._cond.wait_for(
+                lambda: self._raws or self._pending is not None or self.error or self.stopped, timeout
+            )
+            return bool(self._raws) or self._pending is not None
+
+    def latest(self) -> tuple[int, bool]:
+        """(the newest offset known, whether it is the end of a complete log): the poll under way if any."""
+        with self._cond:
+            if self._pending is not None:
+                return self._pending, False
+            return (self._raws[-1] if self._raws else 0), self.complete
+
+    def chunks_to(self, pos: int, raw: int) -> Iterator[bytes]:
+        """The spool from ``pos`` to the mark ``raw``, waiting for text while the poll that ends there is
+        under way. If that poll fails, the body is broken off (an error, never a silently short text)."""
+        with self.reading():
+            while True:
+                with self._cond:
+                    self._cond.wait_for(partial(self._moved, pos, raw), self._interval)
+                    i = bisect.bisect_left(self._raws, raw)
+                    limit = self._positions[i] if i < len(self._raws) and self._raws[i] == raw else None
+                    end = limit if limit is not None else self._size
+                    if pos >= end:
+                        if limit is not None:
+                            return
+                        if self._pending != raw or self.stopped:
+                            raise UpstreamUnavailable("Jenkins broke off the log; read it again")
+                        continue
+                data = self.read(pos, min(end, pos + PIECE))
+                pos += len(data)
+                yield data
 
     def position(self, raw: int) -> int:
         """The spool position to resume at for raw offset ``raw`` (the mark at or before it)."""
@@ -125,13 +156,12 @@ class LogTail:
         end = min(limit, pos + PIECE)
         return Piece(self.read(pos, end), end, mark if end == limit and mark is not None else None)
 
+    def _moved(self, pos: int, raw: int) -> bool:
+        """Text past ``pos``, or the poll ending at ``raw`` is over (done or failed); under the lock."""
+        return self._size > pos or self._pending != raw or self.stopped
+
     def read(self, start: int, end: int) -> bytes:
         return os.pread(self._spool.fileno(), end - start, start) if end > start else b""
-
-    def chunks(self, start: int, end: int) -> Iterator[bytes]:
-        with self.reading():
-            for pos in range(start, end, PIECE):
-                yield self.read(pos, min(end, pos + PIECE))
 
     def touch(self) -> None:
         with self._cond:
@@ -164,6 +194,9 @@ class LogTail:
         self.polls += 1
         try:
             page = self.port.run_log(self.job_path, self.build, start)
+            with self._cond:
+                self._pending = page.size
+                self._cond.notify_all()
             try:
                 for chunk in page.chunks:
                     os.pwrite(self._spool.fileno(), chunk, self._size)
@@ -175,13 +208,16 @@ class LogTail:
             result = None if page.more else self.port.run_state(self.job_path, self.build).result
         except NotFound as e:  # no such run (yet: still queued): this tail ends, the next reader asks again
             with self._cond:
-                self.error, self.stopped = e, True
+                self.error, self.stopped, self._pending = e, True, None
                 self._cond.notify_all()
             return
         except BridgeError as e:
             log.info("log of %s #%d not read this time: %s", self.job_path, self.build, e.detail)
             with self._cond:
-                self.error = e
+                # Text of a broken-off poll is dropped; the next poll starts again at the last mark and
+                # writes the same bytes to the same places (a log only grows), so readers lose nothing.
+                self._size = self._positions[-1] if self._positions else 0
+                self.error, self._pending = e, None
                 self._cond.notify_all()
             return
         with self._cond:
@@ -190,7 +226,7 @@ class LogTail:
                 self._positions.append(self._size)
             elif self._positions[-1] != self._size:  # text without growth: attach it to the last mark
                 self._positions[-1] = self._size
-            self.error = None
+            self.error, self._pending = None, None
             self.complete, self.result = not page.more, result
             self._cond.notify_all()
 

@@ -94,8 +94,8 @@ class RunLogs:
 
     @staticmethod
     def _from_tail(tail: LogTail, pos: int) -> LogPage:
-        raw, end, final = tail.last_mark()
-        return LogPage(size=raw, more=not final, chunks=tail.chunks(pos, max(pos, end)))
+        raw, final = tail.latest()
+        return LogPage(size=raw, more=not final, chunks=tail.chunks_to(pos, raw))
 
     def _joined(self, job_path: str, build: int, nodes: tuple[str, ...]) -> Iterator[bytes]:
         for node in nodes:
