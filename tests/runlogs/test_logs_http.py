@@ -3,6 +3,8 @@ build that is still writing, per-stage and per-step logs, masked secrets, and wh
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
@@ -167,3 +169,32 @@ def test_openapi_lists_the_log_routes(served: Served) -> None:
     assert "text/event-stream" in doc["paths"][run + "/log/stream"]["get"]["responses"]["200"]["content"]
     for path in ("/stages/{stage}/log", "/steps/{step}/log"):
         assert doc["paths"][run + path]["get"]["x-permission"] == "run.read"
+
+
+def test_pollers_of_a_running_log_share_one_jenkins_read(served: Served) -> None:
+    """Ten clients polling ``?start=`` while the build writes: every Jenkins request of the log side is
+    one of the shared tail's polls (plus one state read at the end and the final whole read below)."""
+    build = served.start_run()
+    url = served.run_url(build) + "/log"
+    logs = served.stack.container.run_logs
+    assert logs is not None
+
+    def poller() -> str:
+        state = {"offset": 0, "text": ""}
+
+        def one_read() -> bool:
+            r = requests.get(url, params={"start": state["offset"]}, headers=served.http.headers, timeout=30)
+            assert r.status_code == 200, r.text
+            state["text"] += r.text
+            state["offset"] = int(r.headers["X-Text-Size"])
+            return "X-More-Data" not in r.headers
+
+        wait_until(one_read, timeout=60, interval=0.05, what="the end of the log")
+        return str(state["text"])
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        texts = list(pool.map(lambda _: poller(), range(10)))
+    whole = served.http.get(url).text
+    assert all(text == whole for text in texts) and _numbers(whole) == NUMBERS
+    (tail,) = logs.tails._tails.values()
+    assert logs.port.counter.snapshot() == {"GET": tail.polls + 2}

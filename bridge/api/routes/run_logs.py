@@ -42,7 +42,7 @@ def _text(page: LogPage, *, filename: str | None = None) -> Response:
         finally:
             page.close()
 
-    response = Response(body(), mimetype="text/plain", content_type=TEXT, direct_passthrough=True)
+    response = Response(body(), content_type=TEXT, direct_passthrough=True)
     if page.size >= 0:
         response.headers["X-Text-Size"] = str(page.size)
     if page.more:
