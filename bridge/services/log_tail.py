@@ -163,9 +163,11 @@ class LogTail:
     def read(self, start: int, end: int) -> bytes:
         return os.pread(self._spool.fileno(), end - start, start) if end > start else b""
 
-    def touch(self) -> None:
+    def touch(self) -> bool:
+        """Note a use; ``False`` if the tail has already stopped (take a new one)."""
         with self._cond:
             self._used = time.monotonic()
+            return not self.stopped
 
     # -- the poller ------------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -186,8 +188,10 @@ class LogTail:
         with self._cond:
             if self.stopped:
                 return True
-            # a complete log is kept for late readers until it has been unused for ``idle`` seconds
-            return self._readers == 0 and time.monotonic() - self._used > self._idle
+            # a complete log is kept for late readers until it has been unused for ``idle`` seconds;
+            # deciding and stopping under one lock, so a reader that just got this tail keeps it
+            self.stopped = self._readers == 0 and time.monotonic() - self._used > self._idle
+            return self.stopped
 
     def _poll(self) -> None:
         start = self._raws[-1] if self._raws else 0
@@ -248,7 +252,7 @@ class LogTails:
         key = (job_path, build)
         with self._lock:
             tail = self._tails.get(key)
-            if tail is None or tail.stopped:
+            if tail is None or not tail.touch():
                 tail = LogTail(
                     self._port,
                     job_path,
@@ -258,7 +262,6 @@ class LogTails:
                     on_stop=self._forget,
                 )
                 self._tails[key] = tail
-            tail.touch()
             return tail
 
     def _forget(self, tail: LogTail) -> None:
