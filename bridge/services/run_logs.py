@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from bridge.adapters.jenkins.logs import LogPage
@@ -68,7 +68,7 @@ class RunLogs:
         steps = self.port.stage_steps(job_path, build, stage)
         return LogPage(size=-1, more=steps.active, chunks=self._joined(job_path, build, steps.node_ids))
 
-    def stream(self, job_path: str, build: int, resume: int | None) -> Iterator[bytes]:
+    def stream(self, job_path: str, build: int, resume: int | None) -> SlotStream:
         """SSE events (``log`` with the text and, at each mark, its offset as ``id``; ``end`` with the
         result); raises before the first byte when the run cannot be read or no slot is free."""
         if not self._slots.acquire(blocking=False):
@@ -78,7 +78,7 @@ class RunLogs:
         except BaseException:
             self._slots.release()
             raise
-        return self._events(tail, resume)
+        return SlotStream(self._events(tail, resume), self._slots)
 
     def close(self) -> None:
         self.tails.close()
@@ -108,30 +108,47 @@ class RunLogs:
             finally:
                 page.close()
 
-    def _events(self, tail: LogTail, resume: int | None) -> Iterator[bytes]:
-        try:
-            with tail.reading():
-                pos = tail.position(resume) if resume is not None else 0
-                decoder = codecs.getincrementaldecoder("utf-8")("replace")
-                yield b"retry: 3000\n\n"
-                while True:
-                    piece = tail.wait_piece(pos, self._heartbeat)
-                    if piece is None:
-                        yield b": heartbeat\n\n"
-                        continue
-                    if piece.data or piece.mark is not None:
-                        pos = piece.end
-                        yield event("log", {"text": decoder.decode(piece.data)}, piece.mark)
-                        continue
-                    if tail.complete and tail.error is None:
-                        raw, _end, _final = tail.last_mark()
-                        result = tail.result
-                        yield event("end", {"result": result, "status": STATUS.get(result or "")}, raw)
-                    else:
-                        detail = tail.error.detail if tail.error else "the log is no longer followed"
-                        yield event("error", {"detail": detail}, None)
-                    return
-        finally:
+    def _events(self, tail: LogTail, resume: int | None) -> Generator[bytes]:
+        with tail.reading():
+            pos = tail.position(resume) if resume is not None else 0
+            decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            yield b"retry: 3000\n\n"
+            while True:
+                piece = tail.wait_piece(pos, self._heartbeat)
+                if piece is None:
+                    yield b": heartbeat\n\n"
+                    continue
+                if piece.data or piece.mark is not None:
+                    pos = piece.end
+                    yield event("log", {"text": decoder.decode(piece.data)}, piece.mark)
+                    continue
+                if tail.complete and tail.error is None:
+                    raw, _end, _final = tail.last_mark()
+                    result = tail.result
+                    yield event("end", {"result": result, "status": STATUS.get(result or "")}, raw)
+                else:
+                    detail = tail.error.detail if tail.error else "the log is no longer followed"
+                    yield event("error", {"detail": detail}, None)
+                return
+
+
+class SlotStream:
+    """An event stream holding a stream slot until the server closes it (started or not: WSGI servers
+    always ``close`` a body, even for HEAD or a client gone before the first byte)."""
+
+    def __init__(self, events: Generator[bytes], slots: threading.BoundedSemaphore) -> None:
+        self._events, self._slots = events, slots
+        self._held = True
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._events
+
+    def close(self) -> None:
+        self._events.close()
+        with self._lock:
+            held, self._held = self._held, False
+        if held:
             self._slots.release()
 
 

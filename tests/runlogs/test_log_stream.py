@@ -144,3 +144,18 @@ def test_a_stream_rides_out_a_jenkins_outage(served: Served) -> None:
                 assert data["status"] == "succeeded"
                 break
     assert text == served.http.get(served.run_url(build) + "/log").text
+
+
+def test_streams_never_read_give_their_slot_back(served: Served) -> None:
+    build = served.start_run()
+    wait_until(lambda: served.finished(build), what="the run to end")
+    url = served.run_url(build) + "/log/stream"
+    for _ in range(60):  # more than the 50 slots: each HEAD's unread stream is closed by the server
+        r = served.http.head(url)
+        assert r.status_code == 200 and r.content == b""
+    for path in ("/log", "/log?start=0"):
+        for _ in range(30):
+            assert served.http.head(served.run_url(build) + path).status_code == 200
+    with served.http.get(url, stream=True) as r:
+        assert r.status_code == 200
+        assert _follow(r)[2] == {"result": "SUCCESS", "status": "succeeded"}

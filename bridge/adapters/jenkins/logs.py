@@ -18,7 +18,7 @@ never sees them and never unmasks anything.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -39,14 +39,20 @@ ACTIVE_STATUSES = frozenset({"IN_PROGRESS", "PAUSED_PENDING_INPUT", "QUEUED"})
 @dataclass
 class LogPage:
     """One ``progressiveText`` answer: ``size`` (``X-Text-Size``), ``more`` (``X-More-Data``) and the
-    cleaned text as it arrives. Iterate ``chunks`` once, or ``close`` it unread."""
+    cleaned text as it arrives. Iterate it once; ``close`` it always (read or not), as a WSGI server
+    closes a response body, so the connection to Jenkins is given back even when nothing was read."""
 
     size: int
     more: bool
     chunks: Iterator[bytes]
     response: requests.Response | None = None
 
+    def __iter__(self) -> Iterator[bytes]:
+        return self.chunks
+
     def close(self) -> None:
+        if isinstance(self.chunks, Generator):
+            self.chunks.close()
         if self.response is not None:
             self.response.close()
 

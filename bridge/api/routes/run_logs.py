@@ -10,8 +10,6 @@ is present only while more may come. ``…/log/stream`` is a Server-Sent Events 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from flask import Response, request
 
 from bridge.adapters.jenkins.logs import LogPage
@@ -36,13 +34,7 @@ def _target(call: Call, project: str, pipeline: str, run: str) -> tuple[RunLogs,
 
 
 def _text(page: LogPage, *, filename: str | None = None) -> Response:
-    def body() -> Iterator[bytes]:
-        try:
-            yield from page.chunks
-        finally:
-            page.close()
-
-    response = Response(body(), content_type=TEXT, direct_passthrough=True)
+    response = Response(page, content_type=TEXT, direct_passthrough=True)  # the server closes the page
     if page.size >= 0:
         response.headers["X-Text-Size"] = str(page.size)
     if page.more:
