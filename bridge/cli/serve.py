@@ -90,15 +90,12 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     try:
         if settings.api.tls_cert:
             from bridge.cli.http_server import pool_size
-            from bridge.cli.tls_server import tls_server
+            from bridge.cli.tls_server import run_until_interrupted, tls_server
 
             server = tls_server(
                 app, host=host, port=port, threads=pool_size(threads, settings.api), api=settings.api
             )
-            try:
-                server.safe_start()
-            finally:
-                server.stop()
+            run_until_interrupted(server)
         else:
             from bridge.cli.http_server import plain_server
 
