@@ -78,11 +78,19 @@ def settings(tmp_path: Path, sandbox_jenkins: SandboxJenkins) -> Settings:
 @pytest.fixture
 def base_url(app: Flask, settings: Settings) -> Iterator[str]:
     server = plain_server(app, host="127.0.0.1", port=0, threads=4, api=settings.api)
-    thread = threading.Thread(target=server.run, name="bridge-http", daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        # waitress's loop, a turn at a time, so that it ends and closes its sockets on its own thread
+        # (closing them from another thread under a running poll fails there)
+        while not stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
+        wasyncore.close_all(server._map)
+
+    thread = threading.Thread(target=run, name="bridge-http", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    # closed from inside its own event loop (closing sockets under a running select fails there)
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    stopping.set()
     thread.join(10)
     server.task_dispatcher.shutdown(timeout=10)
     assert not thread.is_alive()

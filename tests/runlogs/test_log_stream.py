@@ -98,12 +98,16 @@ def test_fifty_streams_share_one_poll_and_the_api_still_answers(served: Served) 
         one_more = served.http.get(url)
         assert one_more.status_code == 503 and "Retry-After" in one_more.headers, "slots are bounded"
         latencies = []
-        for path in ("/api/v1/projects", "/api/v1/projects/demo/pipelines", "/api/v1/whoami", "/healthz"):
+        for path in ("/api/v1/projects", "/api/v1/projects/demo/pipelines", "/api/v1/whoami", "/healthz") * 5:
             t0 = time.perf_counter()
             r = served.http.get(served.url + path, timeout=30)
             latencies.append(time.perf_counter() - t0)
             assert r.status_code == 200, (path, r.text)
-        print(f"\nordinary calls with 50 open streams: max {max(latencies) * 1000:.1f} ms")
+        latencies.sort()
+        print(  # for the record, not asserted
+            f"\n{len(latencies)} ordinary calls with 50 open streams: p50 "
+            f"{latencies[len(latencies) // 2] * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms"
+        )
         results = [f.result(timeout=60) for f in futures]
     whole = served.http.get(served.run_url(build) + "/log").text
     assert all(text == whole for text in results), "every reader got the whole log"
