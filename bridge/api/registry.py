@@ -59,6 +59,8 @@ class Route:
     response: type[BaseModel] | None = None
     status: int = 200
     errors: tuple[int, ...] = ()
+    #: The body may be left out (an empty body is the request model with its defaults).
+    body_optional: bool = False
     #: What a successful answer is, when it is not the JSON ``response`` model (a log, an event stream):
     #: the view then returns the Flask ``Response`` itself.
     media_type: str | None = None
@@ -109,6 +111,7 @@ class Registry:
         response: type[BaseModel] | None = None,
         status: int = 200,
         errors: tuple[int, ...] = (),
+        body_optional: bool = False,
         media_type: str | None = None,
     ) -> Callable[[F], F]:
         def decorate(view: F) -> F:
@@ -125,6 +128,7 @@ class Registry:
                     response=response,
                     status=status,
                     errors=errors,
+                    body_optional=body_optional,
                     media_type=media_type,
                 )
             )
@@ -150,7 +154,7 @@ def _handler(route: Route) -> Callable[..., Response]:
         call = Call(
             container=container,
             principal=principal,
-            body=parsed_body(route.request) if route.request else None,
+            body=parsed_body(route.request, optional=route.body_optional) if route.request else None,
             query=route.query.model_validate(request.args.to_dict()) if route.query else None,
             expected_version=_if_match() if route.method in CONDITIONAL_METHODS else None,
         )

@@ -130,6 +130,13 @@ def served(stack: Stack, base_url: str) -> Served:
     return Served(stack, base_url, http)
 
 
+def log_requests(stack: Stack) -> dict[str, int]:
+    """Requests the log side sent to Jenkins, by operation, on the controller's shared connection
+    (which also carries the runs, provisioning and probe requests, counted under other operations)."""
+    ops = stack.container.connections["default"].operations.snapshot()
+    return {op: ops[op] for op in ("log", "log_state") if op in ops}
+
+
 def sse_events(response: requests.Response) -> Iterator[tuple[str | None, str, Any]]:
     """(id, event, data) for each event of an SSE body; comments (heartbeats) as (None, "comment", text)."""
     event_id, kind, data = None, "message", []

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests.fixtures.app import ApiClient
-from tests.runlogs.conftest import SECRET, VERSIONS, Served
+from tests.runlogs.conftest import SECRET, VERSIONS, Served, log_requests
 from tests.waiting import wait_until
 
 NUMBERS = [str(n) for n in range(1, 61)]
@@ -63,6 +63,20 @@ def test_download_is_an_attachment(served: Served) -> None:
     assert r.status_code == 200
     assert r.headers["Content-Disposition"] == f'attachment; filename="demo-build-{build}.log"'
     assert _numbers(r.text) == NUMBERS
+
+
+def test_logs_go_over_the_controllers_one_connection(served: Served) -> None:
+    build = served.start_run()
+    wait_until(lambda: served.finished(build), what="the run to end")
+    container = served.stack.container
+    conn = container.connections["default"]
+    assert container.run_logs is not None and container.run_logs.port.counter is conn.counter
+    before = conn.operations.snapshot()
+    r = served.http.get(served.run_url(build) + "/log")
+    assert r.status_code == 200 and _numbers(r.text) == NUMBERS
+    after = conn.operations.snapshot()
+    assert after.get("log", 0) - before.get("log", 0) == 1  # one pass-through progressiveText read
+    assert getattr(container.jenkins, "connection", None) is conn  # provisioning shares it
 
 
 def _stages(served: Served, build: int) -> dict[str, tuple[str, list[tuple[str, str]]]]:
@@ -197,4 +211,4 @@ def test_pollers_of_a_running_log_share_one_jenkins_read(served: Served) -> None
     whole = served.http.get(url).text
     assert all(text == whole for text in texts) and _numbers(whole) == NUMBERS
     (tail,) = logs.tails._tails.values()
-    assert logs.port.counter.snapshot() == {"GET": tail.polls + 2}
+    assert log_requests(served.stack) == {"log": tail.polls + 1, "log_state": 1}

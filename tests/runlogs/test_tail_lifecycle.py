@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from bridge.adapters.jenkins.client import JenkinsAdapter
+from bridge.adapters.jenkins.connection import JenkinsConnection
 from bridge.adapters.jenkins.logs import JenkinsLogs
 from bridge.errors import NotFound
 from bridge.sandbox.jenkins import SandboxJenkins
@@ -25,7 +25,7 @@ def logs(sandbox_jenkins: SandboxJenkins) -> JenkinsLogs:
     s = token_session(j)
     s.post(f"{j.url}job/t/build", params={"delay": "0sec"})
     wait_for(lambda: s.get(f"{j.url}job/t/1/api/json").json()["result"] == "SUCCESS")
-    return JenkinsLogs(JenkinsAdapter(j.url, user=j.admin_user, token=j.admin_token, retries=0))
+    return JenkinsLogs(JenkinsConnection(j.url, user=j.admin_user, token=j.admin_token, retries=0))
 
 
 def test_an_unused_tail_goes_away_with_its_spool(logs: JenkinsLogs) -> None:

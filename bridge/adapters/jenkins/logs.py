@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import requests
 
 from bridge.adapters.jenkins import paths
-from bridge.adapters.jenkins.client import JenkinsAdapter
+from bridge.adapters.jenkins.connection import JenkinsConnection
 from bridge.errors import NotFound, UpstreamError, UpstreamUnavailable
 
 NOTE = re.compile(rb"\x1b\[8mha:[A-Za-z0-9+/=]*\x1b\[0m")
@@ -84,11 +84,12 @@ class LogPort(Protocol):
 
 
 class JenkinsLogs:
-    """Logs of the Jenkins ``jenkins`` reaches, read as its (service) user."""
+    """Logs of the controller behind ``connection`` (the one its other ports share), read as its
+    (service) user; requests are counted as the ``log`` and ``log_state`` operations."""
 
-    def __init__(self, jenkins: JenkinsAdapter) -> None:
-        self._jenkins = jenkins
-        self.counter = jenkins.counter
+    def __init__(self, connection: JenkinsConnection) -> None:
+        self._connection = connection
+        self.counter = connection.counter
 
     def run_log(self, job_path: str, build: int, start: int = 0) -> LogPage:
         return self._page(_run(job_path, build) + "logText/progressiveText", start)
@@ -101,7 +102,9 @@ class JenkinsLogs:
     def stage_steps(self, job_path: str, build: int, stage: str) -> StageSteps:
         if not stage.isdigit():
             raise NotFound(f"run {build} of {job_path} has no stage {stage!r}")
-        data = self._jenkins.get_json(_run(job_path, build) + f"execution/node/{stage}/wfapi/describe")
+        data = self._connection.get_json(
+            _run(job_path, build) + f"execution/node/{stage}/wfapi/describe", operation="log_state"
+        )
         nodes = data.get("stageFlowNodes")
         if not isinstance(nodes, list):
             raise NotFound(f"node {stage} of run {build} of {job_path} is not a stage")
@@ -109,12 +112,14 @@ class JenkinsLogs:
         return StageSteps(node_ids=ids, active=str(data.get("status")) in ACTIVE_STATUSES)
 
     def run_state(self, job_path: str, build: int) -> RunState:
-        data = self._jenkins.get_json(_run(job_path, build) + "api/json", tree="building,result")
+        data = self._connection.get_json(
+            _run(job_path, build) + "api/json", operation="log_state", tree="building,result"
+        )
         result = data.get("result")
         return RunState(building=bool(data.get("building")), result=str(result) if result else None)
 
     def _page(self, path: str, start: int) -> LogPage:
-        response = self._jenkins.get_stream(path, start=str(max(start, 0)))
+        response = self._connection.get_stream(path, operation="log", start=str(max(start, 0)))
         try:
             size = int(response.headers.get("X-Text-Size", ""))
         except ValueError:
