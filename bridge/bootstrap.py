@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from bridge.services.deliveries import DeliveryDispatcher
     from bridge.services.kubeconfigs import KubeconfigSyncService
     from bridge.services.refpoll import RefPoller
+    from bridge.services.run_logs import RunLogs
     from bridge.services.runs import RunService
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
@@ -81,8 +82,12 @@ class Container:
     deliveries: DeliveryService | None = None
     #: One connection per Jenkins controller, by name (``default``: ``settings.jenkins``).
     connections: dict[str, JenkinsConnection] = field(default_factory=dict)
+    #: Run logs: pass-through reads, one shared tail per running build, the stream slots.
+    run_logs: RunLogs | None = None
 
     def close(self) -> None:
+        if self.run_logs is not None:
+            self.run_logs.close()
         self.store.close()
         for connection in self.connections.values():
             connection.close()
@@ -132,6 +137,9 @@ def build_container(
     container.kubeconfigs = build_kubeconfig_view(settings, store)
     container.webhooks = WebhookReceiver(store)
     container.deliveries = DeliveryService(store)
+    if default is None:  # Jenkins and runs are fakes: the logs still read the default controller
+        default = container.connections[DEFAULT_CONTROLLER] = build_connections(settings)[DEFAULT_CONTROLLER]
+    container.run_logs = build_run_logs(settings, default)
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -149,7 +157,8 @@ def build_connections(settings: Settings) -> dict[str, JenkinsConnection]:
             timeout=j.timeout,
             retries=j.retries,
             verify_tls=j.verify_tls,
-            pool_size=max(10, settings.reconcile.concurrency + 4),
+            # the worker's requests, the API's, and one streamed log page per run being followed
+            pool_size=max(10, settings.reconcile.concurrency + 4) + settings.api.max_streams,
         )
         for name, j in settings.controllers().items()
     }
@@ -160,6 +169,21 @@ def build_jenkins(settings: Settings, connection: JenkinsConnection | None = Non
     from bridge.adapters.jenkins.client import JenkinsAdapter
 
     return JenkinsAdapter(connection or build_connections(settings)[DEFAULT_CONTROLLER])
+
+
+def build_run_logs(settings: Settings, connection: JenkinsConnection) -> RunLogs:
+    """Run logs of the default Jenkins over its shared ``connection`` (whose pool has room for the
+    streams: ``build_connections``), paced and bounded by ``api.*`` settings."""
+    from bridge.adapters.jenkins.logs import JenkinsLogs
+    from bridge.services.run_logs import RunLogs
+
+    api = settings.api
+    return RunLogs(
+        JenkinsLogs(connection),
+        interval=api.log_poll_interval,
+        heartbeat=api.stream_heartbeat,
+        max_streams=api.max_streams,
+    )
 
 
 def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:

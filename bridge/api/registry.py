@@ -24,7 +24,7 @@ from bridge.identity.principal import Principal
 from bridge.services.pipelines import RESERVED_NAMES
 from bridge.store.engine import observing
 
-View = Callable[..., BaseModel | tuple[BaseModel, int] | None]
+View = Callable[..., BaseModel | tuple[BaseModel, int] | Response | None]
 F = TypeVar("F", bound=View)
 M = TypeVar("M", bound=BaseModel)
 
@@ -61,6 +61,9 @@ class Route:
     errors: tuple[int, ...] = ()
     #: The body may be left out (an empty body is the request model with its defaults).
     body_optional: bool = False
+    #: What a successful answer is, when it is not the JSON ``response`` model (a log, an event stream):
+    #: the view then returns the Flask ``Response`` itself.
+    media_type: str | None = None
 
     @property
     def path_params(self) -> list[str]:
@@ -109,6 +112,7 @@ class Registry:
         status: int = 200,
         errors: tuple[int, ...] = (),
         body_optional: bool = False,
+        media_type: str | None = None,
     ) -> Callable[[F], F]:
         def decorate(view: F) -> F:
             self.routes.append(
@@ -125,6 +129,7 @@ class Registry:
                     status=status,
                     errors=errors,
                     body_optional=body_optional,
+                    media_type=media_type,
                 )
             )
             return view
@@ -159,6 +164,8 @@ def _handler(route: Route) -> Callable[..., Response]:
         else:  # the success entry commits with the change (bridge.api.auditing)
             with observing(auditing.recorder(request, principal, status=route.status)):
                 result = route.view(call, **params)
+        if isinstance(result, Response):  # a text or streamed answer shaped by the view
+            return result
         status = route.status
         if isinstance(result, tuple):  # a view whose status depends on the outcome (readiness)
             result, status = result

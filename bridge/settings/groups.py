@@ -159,6 +159,13 @@ class ApiSettings(Group):
     #: Reverse proxies in front of the bridge whose ``X-Forwarded-For``/``X-Forwarded-Proto`` are
     #: believed (0: none, the client address is the peer's); each proxy must append, not pass through.
     trusted_proxy_hops: int = 0
+    #: Long-lived streams (log SSE) served at once, on threads of their own beside the request threads;
+    #: one more is answered 503 with ``Retry-After``.
+    max_streams: int = Field(default=64, ge=1, le=1024)
+    #: Seconds between reads of a running build's log (one read per build, whatever the readers).
+    log_poll_interval: float = Field(default=1.0, gt=0, le=60)
+    #: Seconds between SSE heartbeats (comments that keep proxies from closing an idle stream).
+    stream_heartbeat: float = Field(default=15.0, gt=0, le=300)
 
 
 class AuthSettings(Group):
