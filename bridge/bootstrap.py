@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bridge.adapters.jenkins.linter import JenkinsfileLinter
     from bridge.inventory.runner import InventoryRunner
     from bridge.reconcile.kubeconfigs import KubeconfigSync
+    from bridge.reconcile.preflight import Preflight
     from bridge.reconcile.runner import Worker
     from bridge.services.kubeconfigs import KubeconfigSyncService
 
@@ -101,6 +102,11 @@ def build_container(
     container.runs = runs or build_runs(settings, store)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
+    # --- clusters: targets name a workspace's clusters; workspaces name the inventory's -----------
+    clusters = container.clusters
+    container.pipelines.allowed_clusters = lambda ws: clusters.available_for([ws])[ws.name]
+    if settings.clusters.source_names():
+        container.workspaces.known_clusters = lambda: [s.record.name for s in clusters.catalog.states()]
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -180,7 +186,21 @@ def build_worker(
         if linter is not None and isinstance(desired, PendingJenkinsfiles)
         else None
     )
-    return Worker(provisioner=provisioner, desired=desired, validate=pending)
+    preflight = build_preflight(settings, desired.store) if isinstance(desired, StoreDesiredState) else None
+    return Worker(provisioner=provisioner, desired=desired, validate=pending, preflight=preflight)
+
+
+def build_preflight(settings: Settings, store: Store) -> Preflight:
+    """The deploy target preflight over the store's targets and inventory, asking Kubernetes."""
+    from bridge.adapters.kube.namespaces import KubeNamespaces
+    from bridge.reconcile.preflight import Preflight
+    from bridge.store.deploy_targets import DeployTargetBook
+
+    return Preflight(
+        book=DeployTargetBook(store),
+        inventory=ClusterCatalog(store.engine, store.box),
+        namespaces=KubeNamespaces(timeout=settings.clusters.probe_timeout),
+    )
 
 
 def build_kubeconfig_sync(settings: Settings, store: Store) -> KubeconfigSync:
@@ -263,5 +283,7 @@ def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:
     inventory = Inventory(catalog, sources=kinds, placements=SourceKind.KUBESPHERE in kinds)
     # a cluster that joins, rotates or leaves queues the projects whose folders hold or get it
     inventory.subscribe(build_kubeconfig_sync(settings, store).on_change)
+    # and the deploy targets on it are checked again
+    inventory.subscribe(build_preflight(settings, store).on_change)
     prober = Prober(catalog, KubeVersionProbe(timeout=c.probe_timeout), interval=c.probe_interval)
     return InventoryRunner(inventory=inventory, sources=sources, prober=prober)

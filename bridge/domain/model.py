@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bridge.domain.targets import DeployTarget
+
 
 class CredentialType(enum.StrEnum):
     """Credential kinds; values and data keys match KubeSphere's credential Secrets."""
@@ -149,3 +151,5 @@ class Pipeline:
     discarder: Discarder | None = None
     concurrent: bool = True
     cron: str | None = None
+    #: Where it deploys (``bridge.domain.targets``); checked by the preflight, never by Jenkins.
+    targets: tuple[DeployTarget, ...] = ()

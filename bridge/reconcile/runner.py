@@ -33,6 +33,7 @@ from bridge.reconcile.provision import PassResult, Provisioner
 
 if TYPE_CHECKING:
     from bridge.adapters.jenkins.port import JenkinsPort
+    from bridge.reconcile.preflight import Preflight, PreflightResult
     from bridge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class Worker:
     still_leader: Callable[[], bool] = lambda: True
     #: Asks Jenkins about Jenkinsfiles left pending (``validate.PendingValidator.run``) before each pass.
     validate: Callable[[], object] | None = None
+    #: Checks deploy targets' namespaces (``preflight.py``); runs beside passes, under its own lock.
+    preflight: Preflight | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _retry: set[str] = field(default_factory=set)
 
@@ -100,6 +103,13 @@ class Worker:
             self._retry = set(result.retry)
             _log_pass("resync", result)
             return result
+
+    def check_targets(self, *, every: bool = False) -> PreflightResult | None:
+        """The deploy target preflight: requested targets, or all of them with ``every``."""
+        if self.preflight is None:
+            return None
+        self._check_leader()
+        return self.preflight.run(every=every)
 
 
 def _log_pass(what: str, result: PassResult) -> None:
@@ -186,6 +196,22 @@ def run_worker(
         id="poll",
         **common,
     )
+    if worker.preflight is not None:
+        scheduler.add_job(
+            guarded(worker.check_targets),
+            "interval",
+            seconds=settings.reconcile.poll_interval,
+            next_run_time=now,
+            id="preflight",
+            **common,
+        )
+        scheduler.add_job(
+            guarded(lambda: worker.check_targets(every=True)),
+            "interval",
+            seconds=settings.clusters.preflight_interval,
+            id="preflight-all",
+            **common,
+        )
     scheduler.start()
     handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost)
     log.info(

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.domain.model import Discarder, Parameter, ParameterType, Pipeline, ScmSource
+from bridge.domain.targets import DeployTarget
 
 Seal = Callable[[str], str]
 
@@ -35,6 +36,10 @@ def pipeline_spec(p: Pipeline, *, seal: Seal) -> dict[str, Any]:
         else {"days": p.discarder.days, "builds": p.discarder.builds},
         "concurrent": p.concurrent,
         "cron": p.cron,
+        "targets": [
+            {"cluster": t.cluster, "namespace": t.namespace, "create_namespace": t.create_namespace}
+            for t in p.targets
+        ],
     }
 
 
@@ -89,4 +94,8 @@ def pipeline_from(
         else Discarder(days=discarder.get("days"), builds=discarder.get("builds")),
         concurrent=spec.get("concurrent", True),
         cron=spec.get("cron"),
+        targets=tuple(
+            DeployTarget(t["cluster"], t["namespace"], bool(t.get("create_namespace", False)))
+            for t in spec.get("targets", ())
+        ),
     )

@@ -56,6 +56,9 @@ def seeded(api: ApiClient, container: Container) -> ApiClient:
         assert api.post(f"{P}/demo/credentials", body).status_code == 201
     for name in ("b-3", "b-1", "b-5", "b-2", "b-4"):
         assert api.post(f"{P}/demo/pipelines", {"name": name, "jenkinsfile": "echo hi"}).status_code == 201
+    targets = [{"cluster": c, "namespace": n} for c in ("k-2", "k-1") for n in ("web", "api", "db")]
+    body = {"name": "p", "jenkinsfile": "echo hi", "targets": targets}  # the route walk's sample pipeline
+    assert api.post(f"{P}/demo/pipelines", body).status_code == 201
     members = [("user", "zoe"), ("group", "team-b"), ("user", "al"), ("group", "team-a"), ("user", "mo")]
     for kind, subject in members:
         body = {"subject": subject, "kind": kind, "role": "viewer"}
@@ -87,6 +90,8 @@ def _key(path: str, item: dict[str, Any]) -> tuple[Any, ...]:
         return (item["cluster"],)
     if path.endswith("/credentials"):
         return (item["id"],)
+    if path.endswith("/targets"):
+        return (item["cluster"], item["namespace"])
     if path.endswith("/audit"):
         return (-item["id"],)  # newest first
     return (item["name"],)
@@ -162,7 +167,7 @@ def test_items_created_or_deleted_between_pages_move_nothing_else(seeded: ApiCli
         page = seeded.get(f"{P}/demo/pipelines?limit=2&continue={token}").json
         names += [i["name"] for i in page["items"]]
         token = page["continue"]
-    assert names == ["b-3", "b-4", "b-5"]
+    assert names == ["b-3", "b-4", "b-5", "p"]
 
 
 def test_pages_hold_only_what_the_caller_may_see_and_are_full(

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bridge.api.schemas.common import Description, Input, MetaOut, PageOut, SyncOut, meta_fields
+from bridge.api.schemas.targets import TargetModel
 from bridge.api.schemas.validation import ValidationOut
 from bridge.domain.model import Discarder, Parameter, ParameterType, Pipeline, ScmSource
 from bridge.services.scm import shown_url
@@ -89,6 +90,11 @@ class PipelinePut(Input):
     discarder: DiscarderModel | None = None
     concurrent: bool = True
     cron: str | None = Field(default=None, max_length=4096, description="Jenkins cron spec (H allowed)")
+    targets: list[TargetModel] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Deploy targets (cluster + namespace); preflight: GET …/pipelines/{pipeline}/targets",
+    )
 
     def changes(self, *, only_set: bool = False) -> dict[str, Any]:
         """Domain field values of this body (only the ones the client sent when ``only_set``)."""
@@ -101,6 +107,7 @@ class PipelinePut(Input):
             "discarder": self.discarder.to_domain() if self.discarder else None,
             "concurrent": self.concurrent,
             "cron": self.cron,
+            "targets": tuple(t.to_domain() for t in self.targets),
         }
         return {k: v for k, v in converted.items() if k in sent}
 
@@ -126,6 +133,7 @@ class PipelineOut(MetaOut):
     discarder: DiscarderModel | None
     concurrent: bool
     cron: str | None
+    targets: list[TargetModel]
     sync: SyncOut
     validation: ValidationOut | None = Field(
         description="Jenkins's verdict on the inline Jenkinsfile (null for an SCM pipeline); an invalid or "
@@ -155,6 +163,7 @@ class PipelineOut(MetaOut):
             else DiscarderModel(days=p.discarder.days, builds=p.discarder.builds),
             concurrent=p.concurrent,
             cron=p.cron,
+            targets=[TargetModel.of(t) for t in p.targets],
             sync=SyncOut.of(s.sync),
             validation=None if s.validation is None else ValidationOut.of(s.validation),
             **meta_fields(s),  # type: ignore[arg-type]
