@@ -25,7 +25,7 @@ from bridge.identity.token_store import TokenStore
 from bridge.inventory.inventory import Inventory
 from bridge.inventory.runner import InventoryRunner
 from bridge.reconcile.preflight import PreflightResult
-from bridge.reconcile.runner import Worker
+from bridge.reconcile.runner import Worker, run_worker
 from bridge.settings import Settings
 from tests.fixtures.app import ApiClient, make_settings
 from tests.fixtures.kube import KubeCluster
@@ -41,6 +41,8 @@ from tests.kube.inventory_support import (
     sa_token,
     uid,
 )
+from tests.reconcile.doubles import FakeJenkins
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.kube
 SEED = ("rohan", "gondor", "shire")
@@ -50,7 +52,12 @@ DEMO = f"{P}/multicluster-demo/pipelines"
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     # an inventory is configured: a workspace may only name the clusters it holds
-    return make_settings(tmp_path, BRIDGE_CLUSTERS_SOURCES="kubesphere")
+    return make_settings(
+        tmp_path,
+        BRIDGE_CLUSTERS_SOURCES="kubesphere",
+        BRIDGE_RECONCILE_POLL_INTERVAL="0.3",
+        BRIDGE_CLUSTERS_PREFLIGHT_INTERVAL="1",
+    )
 
 
 @pytest.fixture
@@ -287,3 +294,36 @@ def test_a_viewer_of_another_workspace_sees_no_targets(
     assert r.status_code == 200 and [i["cluster"] for i in r.json["items"]] == ["gondor"]
     # a viewer may read targets, not declare them
     assert clients["vera"].patch(f"{DEMO}/deploy", {"targets": []}).status_code == 403
+
+
+def test_the_scheduled_worker_checks_new_targets_and_every_target_periodically(
+    world: tuple[Worker, list[str]],
+    api: ApiClient,
+    container: Container,
+    settings: Settings,
+    kube_clusters: Mapping[str, KubeCluster],
+) -> None:
+    assert api.post(W, {"name": "multicluster", "clusters": list(SEED)}).status_code == 201
+    assert api.post(P, {"name": "multicluster-demo", "workspace": "multicluster"}).status_code == 201
+    ensure_namespace(kube_clusters["gondor"], "kubesphere-sample-prod")
+    handle = run_worker(settings, desired=container.desired, jenkins=FakeJenkins(), block=False)
+    assert handle is not None
+    try:
+        assert {"preflight", "preflight-all"} <= {j.id for j in handle.scheduler.get_jobs()}
+        body = {
+            "name": "deploy",
+            "jenkinsfile": "echo",
+            "targets": [{"cluster": "gondor", "namespace": "kubesphere-sample-prod"}],
+        }
+        assert api.post(DEMO, body).status_code == 201
+        key = ("gondor", "kubesphere-sample-prod")
+        wait_until(
+            lambda: targets(api, "deploy")[key]["status"] == "ok", what="the poll job to check the new target"
+        )
+        first = targets(api, "deploy")[key]["checked_at"]
+        wait_until(
+            lambda: targets(api, "deploy")[key]["checked_at"] != first,
+            what="the periodic job to check it again, unrequested",
+        )
+    finally:
+        handle.stop()
