@@ -28,6 +28,7 @@ from bridge.domain.targets import (
     CREATED_BY_VALUE,
     REQUESTED_FOR_ANNOTATION,
     NamespaceAnswer,
+    Observed,
     PreflightState,
     PreflightStatus,
     Step,
@@ -110,12 +111,13 @@ class Preflight:
             allowed = {name: available_clusters(ws, placements, states) for name, ws in workspaces.items()}
             usable = {s.record.name for s in states if s.digest and s.record.problem is None}
             kubeconfigs: dict[str, str | None] = {}
+            down: dict[str, NamespaceAnswer] = {}  # clusters that did not answer in this run
             created, statuses = 0, dict[str, int]()
             for workspace, state in due:
                 cluster = state.target.cluster
                 if cluster in usable and cluster not in kubeconfigs:
                     kubeconfigs[cluster] = self._inventory.kubeconfig(cluster)
-                result, made = self._check(state, allowed.get(workspace, ()), kubeconfigs.get(cluster))
+                result, made = self._check(state, allowed.get(workspace, ()), kubeconfigs.get(cluster), down)
                 self._book.record(result, created=made)
                 created += made
                 statuses[result.status.value] = statuses.get(result.status.value, 0) + 1
@@ -129,16 +131,23 @@ class Preflight:
             return PreflightResult(checked=len(due), created=created, statuses=statuses)
 
     def _check(
-        self, state: PreflightState, allowed: Collection[str], kubeconfig: str | None
+        self,
+        state: PreflightState,
+        allowed: Collection[str],
+        kubeconfig: str | None,
+        down: dict[str, NamespaceAnswer],
     ) -> tuple[PreflightState, bool]:
         target = state.target
         early = before_observing(target, allowed, kubeconfig is not None)
         if early is not None:
             return self._done(state, *early), False
         assert kubeconfig is not None
-        step, status, error = decide(
-            target, self._namespaces.observe(target.cluster, kubeconfig, target.namespace)
+        answer = down.get(target.cluster) or self._namespaces.observe(
+            target.cluster, kubeconfig, target.namespace
         )
+        if answer.observed is Observed.UNREACHABLE:  # the cluster's other targets are not asked in this run
+            down[target.cluster] = answer
+        step, status, error = decide(target, answer)
         if step is not Step.CREATE:
             return self._done(state, status, error), False
         answer = self._namespaces.create(

@@ -121,8 +121,15 @@ class DeployTargetRepo:
     def request_workspace(self, workspace: str) -> None:
         """Ask for a check of every target of the workspace's projects (its clusters changed)."""
         names = select(projects.c.name).where(projects.c.workspace == workspace)
+        self._request(_T.project.in_(names))
+
+    def request_project(self, project: str) -> None:
+        """Ask for a check of every target of the project (it moved to another workspace)."""
+        self._request(_T.project == project)
+
+    def _request(self, where: Any) -> None:
         values = {"requested": True, "revision": _T.revision + 1, "updated_at": self.clock()}
-        self.conn.execute(update(deploy_targets).where(_T.project.in_(names)).values(**values))
+        self.conn.execute(update(deploy_targets).where(where).values(**values))
 
 
 class DeployTargetBook:

@@ -137,3 +137,21 @@ def test_the_preflight_asks_each_cluster_with_its_own_kubeconfig_and_only_within
     assert ("observe", "shire", "config-shire") in namespaces.calls
     assert ("create", "shire", "config-shire") in namespaces.calls
     assert all(cluster != "shire" or kc == "config-shire" for _, cluster, kc in namespaces.calls)
+
+
+class Down(Namespaces):
+    def observe(self, cluster: str, kubeconfig: str, namespace: str) -> NamespaceAnswer:
+        if cluster != "shire":
+            return super().observe(cluster, kubeconfig, namespace)
+        self.calls.append(("observe", cluster, kubeconfig))
+        return NamespaceAnswer(Observed.UNREACHABLE, "ConnectTimeoutError: timed out")
+
+
+def test_a_cluster_that_does_not_answer_is_asked_once_per_run() -> None:
+    due = [("placed", PreflightState("q", f"p{i}", CREATE)) for i in range(5)]
+    due.append(("ws", PreflightState("p", "deploy", DEV)))
+    book, namespaces = Book(due), Down()
+    result = Preflight(book=book, inventory=Catalog(), namespaces=namespaces).run()
+    assert dict(result.statuses) == {"unreachable": 5, "ok": 1} and result.created == 0
+    assert [c[:2] for c in namespaces.calls] == [("observe", "shire"), ("observe", "rohan")]
+    assert {s.error for s, _ in book.recorded[:5]} == {"ConnectTimeoutError: timed out"}

@@ -219,6 +219,13 @@ def test_seed_targets_are_checked_created_and_refused_outside_the_workspace(
     # the periodic pass checks every target again
     assert worker.check_targets(every=True).checked == 4  # type: ignore[union-attr]
 
+    # the project moves to a workspace without gondor: its targets are checked again at once
+    assert api.patch(f"{P}/multicluster-demo", {"workspace": "dev-only", "cluster": None}).status_code == 200
+    assert checked(worker).checked == 4
+    seen = targets(api, "deploy")
+    assert seen["gondor", "kubesphere-sample-prod"]["status"] == "not_allowed"
+    assert seen["rohan", "kubesphere-sample-dev"]["status"] == "ok"
+
 
 def test_forbidden_then_fixed_by_a_rotation_seen_through_the_watch(
     world: tuple[Worker, list[str]],
