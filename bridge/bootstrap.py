@@ -1,15 +1,18 @@
 """Composition root: the only place that names concrete classes and wires them together.
 
-``build_container(settings)`` opens the store, migrates it, and builds the services and the one
-Jenkins adapter (used by ``/readyz`` through a cached, non-blocking probe); ``build_worker`` builds the
-reconciliation worker from the same pieces, so ``serve --with-worker`` shares the container's store
-and adapter. Tests pass fakes through the keyword arguments instead.
+``build_container(settings)`` opens the store, migrates it, and builds the services and one
+``JenkinsConnection`` per Jenkins controller (``build_connections``; today the one named ``default``),
+which every port of that controller shares: provisioning, runs and user tokens, the Declarative linter,
+build identities and the ``/readyz`` probe. ``build_worker`` builds the reconciliation worker from the
+same pieces, so ``serve --with-worker`` shares the container's store and connection. Tests pass fakes
+through the keyword arguments instead.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bridge.adapters.jenkins.port import JenkinsPort, RunPort
@@ -21,6 +24,7 @@ from bridge.services.credentials import CredentialService
 from bridge.services.jenkinsfiles import Jenkinsfiles
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
+from bridge.services.resyncs import ResyncService
 from bridge.services.sync import SyncService
 from bridge.services.workspaces import WorkspaceService
 from bridge.settings import Settings, reveal
@@ -28,15 +32,19 @@ from bridge.store import Store, StoreDesiredState
 from bridge.store.clusters import ClusterCatalog
 
 if TYPE_CHECKING:
+    from bridge.adapters.jenkins.connection import JenkinsConnection
     from bridge.adapters.jenkins.linter import JenkinsfileLinter
     from bridge.inventory.runner import InventoryRunner
     from bridge.reconcile.kubeconfigs import KubeconfigSync
     from bridge.reconcile.preflight import Preflight
-    from bridge.reconcile.runner import Worker
+    from bridge.reconcile.runner import WorkerHandle
+    from bridge.reconcile.worker import Worker
     from bridge.services.kubeconfigs import KubeconfigSyncService
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
+#: The controller named by ``settings.jenkins`` (the multi-cluster work adds others).
+DEFAULT_CONTROLLER = "default"
 #: Seconds a reachability answer is reused before the probe asks Jenkins again (in the background).
 PROBE_TTL = 10.0
 
@@ -51,6 +59,7 @@ class Container:
     credentials: CredentialService
     pipelines: PipelineService
     sync: SyncService
+    resyncs: ResyncService
     identity: Identity
     #: The cluster inventory as the API shows it (written by the inventory runner).
     clusters: ClusterService
@@ -60,9 +69,13 @@ class Container:
     runs: RunPort | None = None
     #: Kubeconfig sync state per (project, cluster).
     kubeconfigs: KubeconfigSyncService | None = None
+    #: One connection per Jenkins controller, by name (``default``: ``settings.jenkins``).
+    connections: dict[str, JenkinsConnection] = field(default_factory=dict)
 
     def close(self) -> None:
         self.store.close()
+        for connection in self.connections.values():
+            connection.close()
 
 
 def build_container(
@@ -87,6 +100,7 @@ def build_container(
         credentials=CredentialService(store),
         pipelines=PipelineService(store, allow_http_scm=settings.jenkins.allow_http_scm),
         sync=SyncService(store),
+        resyncs=ResyncService(store),
         identity=build_identity(settings, store.engine, reviewer=token_reviewer),
         clusters=ClusterService(
             store, ClusterCatalog(store.engine, store.box), jenkins=settings.clusters.jenkins
@@ -94,12 +108,15 @@ def build_container(
         jenkins_probe=jenkins_probe,
     )
     # --- Jenkins adapter wiring -------------------------------------------------------------------
-    container.jenkins = jenkins or build_jenkins(settings)
+    if jenkins is None or runs is None:
+        container.connections = build_connections(settings)
+    default = container.connections.get(DEFAULT_CONTROLLER)
+    container.jenkins = jenkins or build_jenkins(settings, default)
     if container.jenkins_probe is None:
         from bridge.adapters.jenkins.probe import CachedProbe
 
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
-    container.runs = runs or build_runs(settings, store)
+    container.runs = runs or build_runs(settings, store, default)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
     # --- clusters: targets name a workspace's clusters; workspaces name the inventory's -----------
@@ -111,19 +128,30 @@ def build_container(
     return container
 
 
-def build_jenkins(settings: Settings) -> JenkinsPort:
-    """The adapter for the default Jenkins (``settings.jenkins``)."""
+def build_connections(settings: Settings) -> dict[str, JenkinsConnection]:
+    """One connection per Jenkins controller named in the settings (``settings.controllers()``)."""
+    from bridge.adapters.jenkins.connection import JenkinsConnection
+
+    return {
+        name: JenkinsConnection(
+            j.url,
+            name=name,
+            user=j.user,
+            token=reveal(j.token),
+            timeout=j.timeout,
+            retries=j.retries,
+            verify_tls=j.verify_tls,
+            pool_size=max(10, settings.reconcile.concurrency + 4),
+        )
+        for name, j in settings.controllers().items()
+    }
+
+
+def build_jenkins(settings: Settings, connection: JenkinsConnection | None = None) -> JenkinsPort:
+    """The provisioning adapter of the default controller, over ``connection`` (a new one if None)."""
     from bridge.adapters.jenkins.client import JenkinsAdapter
 
-    j = settings.jenkins
-    return JenkinsAdapter(
-        j.url,
-        user=j.user,
-        token=reveal(j.token),
-        timeout=j.timeout,
-        retries=j.retries,
-        verify_tls=j.verify_tls,
-    )
+    return JenkinsAdapter(connection or build_connections(settings)[DEFAULT_CONTROLLER])
 
 
 def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
@@ -133,12 +161,13 @@ def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
     return JenkinsLinter(jenkins) if isinstance(jenkins, FormPoster) else None
 
 
-def build_runs(settings: Settings, store: Store) -> RunPort:
+def build_runs(settings: Settings, store: Store, connection: JenkinsConnection | None = None) -> RunPort:
     """The run side of the default Jenkins, attributed as ``jenkins.attribution`` says."""
     from bridge.adapters.jenkins.runs import connect_runs
     from bridge.store.jenkins_tokens import JenkinsTokenStore
 
-    return connect_runs(settings.jenkins, JenkinsTokenStore(store.engine, store.box))
+    connection = connection or build_connections(settings)[DEFAULT_CONTROLLER]
+    return connect_runs(connection, settings.jenkins, JenkinsTokenStore(store.engine, store.box))
 
 
 def build_worker(
@@ -155,10 +184,12 @@ def build_worker(
     from bridge.adapters.jenkins.configxml import KubeconfigMode
     from bridge.adapters.jenkins.identities import JenkinsProjectIdentities, JsonAndForms
     from bridge.identity.wiring import reserved_names
+    from bridge.reconcile.backoff import Backoff
     from bridge.reconcile.provision import Provisioner
     from bridge.reconcile.render import marker_key
-    from bridge.reconcile.runner import Worker
     from bridge.reconcile.validate import PendingJenkinsfiles, PendingValidator
+    from bridge.reconcile.worker import Worker
+    from bridge.store.resyncs import ResyncQueue
 
     if desired is None:
         store = Store.from_settings(settings)
@@ -179,6 +210,7 @@ def build_worker(
         kubeconfigs=build_kubeconfig_sync(settings, desired.store)
         if isinstance(desired, StoreDesiredState)
         else None,
+        concurrency=settings.reconcile.concurrency,
     )
     linter = build_linter(jenkins)
     pending = (
@@ -186,8 +218,54 @@ def build_worker(
         if linter is not None and isinstance(desired, PendingJenkinsfiles)
         else None
     )
-    preflight = build_preflight(settings, desired.store) if isinstance(desired, StoreDesiredState) else None
-    return Worker(provisioner=provisioner, desired=desired, validate=pending, preflight=preflight)
+    r = settings.reconcile
+    worker = Worker(
+        provisioner=provisioner,
+        desired=desired,
+        validate=pending,
+        backoff=Backoff(initial=r.backoff_initial, maximum=r.backoff_max),
+    )
+    if isinstance(desired, StoreDesiredState):
+        worker.resyncs = ResyncQueue(desired.store)
+        worker.preflight = build_preflight(settings, desired.store)  # deploy targets: Kubernetes only
+        desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
+    return worker
+
+
+def run_worker(
+    settings: Settings,
+    *,
+    desired: DesiredState | None = None,
+    jenkins: JenkinsPort | None = None,
+    block: bool = True,
+    stop: threading.Event | None = None,
+) -> WorkerHandle | None:
+    """``reconcile.runner.run_worker`` with the worker built here (after the leader lock is held);
+    on SQLite, commits of other processes (``apply -f``, a separate ``serve``) start a pass at once."""
+    from bridge.reconcile import runner
+    from bridge.store.changes import watch
+
+    own = None if isinstance(desired, StoreDesiredState) else Store.from_settings(settings)
+    watcher = watch(desired.store.engine if isinstance(desired, StoreDesiredState) else own.engine)  # type: ignore[union-attr]
+
+    def close() -> None:
+        if watcher is not None:
+            watcher.close()
+        if own is not None:
+            own.close()
+
+    handle = runner.run_worker(
+        settings,
+        build=lambda: build_worker(settings, desired=desired, jenkins=jenkins),
+        block=block,
+        stop=stop,
+        changed=watcher.changed if watcher is not None else None,
+    )
+    if handle is None or block:
+        close()
+    else:
+        handle.on_stop.append(close)
+    return handle
 
 
 def build_preflight(settings: Settings, store: Store) -> Preflight:

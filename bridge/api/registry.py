@@ -59,6 +59,8 @@ class Route:
     response: type[BaseModel] | None = None
     status: int = 200
     errors: tuple[int, ...] = ()
+    #: The body may be left out (an empty body is the request model with its defaults).
+    body_optional: bool = False
 
     @property
     def path_params(self) -> list[str]:
@@ -106,6 +108,7 @@ class Registry:
         response: type[BaseModel] | None = None,
         status: int = 200,
         errors: tuple[int, ...] = (),
+        body_optional: bool = False,
     ) -> Callable[[F], F]:
         def decorate(view: F) -> F:
             self.routes.append(
@@ -121,6 +124,7 @@ class Registry:
                     response=response,
                     status=status,
                     errors=errors,
+                    body_optional=body_optional,
                 )
             )
             return view
@@ -145,7 +149,7 @@ def _handler(route: Route) -> Callable[..., Response]:
         call = Call(
             container=container,
             principal=principal,
-            body=parsed_body(route.request) if route.request else None,
+            body=parsed_body(route.request, optional=route.body_optional) if route.request else None,
             query=route.query.model_validate(request.args.to_dict()) if route.query else None,
             expected_version=_if_match() if route.method in CONDITIONAL_METHODS else None,
         )

@@ -67,7 +67,7 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     handle: dict[str, Any] = {}
     if with_worker:
         # --- reconciliation worker call site (bridge.reconcile.runner) ---------------------------
-        from bridge.reconcile.runner import run_worker
+        from bridge.bootstrap import run_worker
 
         def _worker() -> None:
             handle["worker"] = run_worker(

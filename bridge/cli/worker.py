@@ -19,8 +19,7 @@ from bridge.settings import Settings
 @click.command()
 def worker() -> None:
     """Keep Jenkins in step with the store: event-driven passes plus periodic full resyncs."""
-    from bridge.bootstrap import build_inventory
-    from bridge.reconcile.runner import run_worker
+    from bridge.bootstrap import build_inventory, run_worker
     from bridge.store import Store
 
     inventory, store = None, None

@@ -100,6 +100,11 @@ class Settings(BaseSettings, Group):
         settings._validate()
         return settings
 
+    def controllers(self) -> dict[str, JenkinsSettings]:
+        """The Jenkins controllers by name: ``default`` is ``jenkins`` (the one controller until
+        the multi-cluster work declares more)."""
+        return {"default": self.jenkins}
+
     def masked(self) -> dict[str, Any]:
         """Every setting as plain data, secrets replaced by ``***`` (for the start-up log line)."""
         return _masked(self)

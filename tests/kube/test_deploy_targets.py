@@ -18,14 +18,14 @@ from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
 from bridge.adapters.kube.kubesphere import CLUSTER_API, KubeSphereSource
-from bridge.bootstrap import Container, build_worker
+from bridge.bootstrap import Container, build_worker, run_worker
 from bridge.domain.clusters import SourceKind
 from bridge.domain.targets import CREATED_BY_LABEL, CREATED_BY_VALUE, REQUESTED_FOR_ANNOTATION
 from bridge.identity.token_store import TokenStore
 from bridge.inventory.inventory import Inventory
 from bridge.inventory.runner import InventoryRunner
 from bridge.reconcile.preflight import PreflightResult
-from bridge.reconcile.runner import Worker, run_worker
+from bridge.reconcile.worker import Worker
 from bridge.settings import Settings
 from tests.fixtures.app import ApiClient, make_settings
 from tests.fixtures.kube import KubeCluster

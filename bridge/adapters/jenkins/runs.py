@@ -27,13 +27,14 @@ import requests
 
 from bridge.adapters.jenkins import paths
 from bridge.adapters.jenkins.client import JenkinsAdapter
+from bridge.adapters.jenkins.connection import JenkinsConnection
 from bridge.adapters.jenkins.errors import BadCredentials, InputRefused
 from bridge.adapters.jenkins.port import QueuedRun
 from bridge.adapters.jenkins.usertokens import TokenVault, UserTokens
 from bridge.errors import BridgeError, NotFound, UpstreamError
 from bridge.identity.attribution import Actor
 from bridge.identity.tenancy import ReservedNames
-from bridge.settings import AttributionMode, JenkinsSettings, reveal
+from bridge.settings import AttributionMode, JenkinsSettings
 
 log = logging.getLogger(__name__)
 
@@ -41,20 +42,12 @@ INPUT_TREE = "executions[id,input[submitter]]"
 T = TypeVar("T")
 
 
-def connect_runs(settings: JenkinsSettings, vault: TokenVault | None = None) -> JenkinsRuns:
-    """The run side for the configured Jenkins and attribution mode (``vault`` needed for user-token)."""
-
-    def connect(user: str | None, token: str | None) -> JenkinsAdapter:
-        return JenkinsAdapter(
-            settings.url,
-            user=user,
-            token=token,
-            timeout=settings.timeout,
-            retries=settings.retries,
-            verify_tls=settings.verify_tls,
-        )
-
-    service = connect(settings.user, reveal(settings.token))
+def connect_runs(
+    connection: JenkinsConnection, settings: JenkinsSettings, vault: TokenVault | None = None
+) -> JenkinsRuns:
+    """The run side of the controller behind ``connection``, attributed as ``settings.attribution``
+    says (``vault`` needed for user-token). Users' own sessions are opened on the same connection."""
+    service = JenkinsAdapter(connection)
     if settings.attribution == "parameter":
         return JenkinsRuns(service)
     if vault is None:
@@ -64,6 +57,10 @@ def connect_runs(settings: JenkinsSettings, vault: TokenVault | None = None) -> 
         service_account=settings.user,
         reserved=list(settings.reserved_users),
     )
+
+    def connect(user: str, token: str) -> JenkinsAdapter:
+        return JenkinsAdapter(connection.as_user(user, token))
+
     tokens = UserTokens(service, vault, connect, reserved=reserved)
     return JenkinsRuns(service, mode="user-token", tokens=tokens)
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, RootModel
 
 from bridge.api.auth import PUBLIC
 from bridge.api.registry import Call, Registry
+from bridge.api.schemas.resync import ResyncOut
 from bridge.api.schemas.status import HealthOut, ReadyOut, SyncErrorOut, SyncSummaryOut
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ def sync_summary(call: Call) -> SyncSummaryOut:
         queued=s.queued,
         oldest_queued_at=s.oldest_queued_at,
         tombstones=s.tombstones,
+        resyncs=[ResyncOut.of(r) for r in call.container.resyncs.latest()],
     )
 
 

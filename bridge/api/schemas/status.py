@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from bridge.api.schemas.resync import ResyncOut
+
 
 class SyncErrorOut(BaseModel):
     kind: str
@@ -21,6 +23,10 @@ class SyncSummaryOut(BaseModel):
     queued: int = Field(description="Objects written and not yet taken by the worker")
     oldest_queued_at: datetime | None
     tombstones: int = Field(description="Deleted objects still to be removed from Jenkins")
+    resyncs: list[ResyncOut] = Field(
+        default_factory=list,
+        description="The newest resyncs asked for (POST …/sync), newest first, at most 10",
+    )
 
 
 class HealthOut(BaseModel):

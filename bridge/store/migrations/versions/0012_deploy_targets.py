@@ -1,7 +1,7 @@
 """Deploy targets: each pipeline's declared (cluster, namespace) targets with their preflight state.
 
 Revision ID: 0012_deploy_targets
-Revises: 0008_kubeconfig_sync
+Revises: 0009_resync_requests
 
 Starts empty: the targets themselves are part of the pipeline's definition (``pipelines.spec``), and a
 pipeline written before targets existed declares none.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_deploy_targets"
-down_revision = "0008_kubeconfig_sync"
+down_revision = "0009_resync_requests"
 branch_labels = None
 depends_on = None
 
