@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from bridge.adapters.jenkins.linter import JenkinsfileLinter
     from bridge.inventory.runner import InventoryRunner
     from bridge.reconcile.kubeconfigs import KubeconfigSync
+    from bridge.reconcile.preflight import Preflight
     from bridge.reconcile.runner import WorkerHandle
     from bridge.reconcile.runsync import RunFollower
     from bridge.reconcile.worker import Worker
@@ -140,6 +141,11 @@ def build_container(
     if default is None:  # Jenkins and runs are fakes: the logs still read the default controller
         default = container.connections[DEFAULT_CONTROLLER] = build_connections(settings)[DEFAULT_CONTROLLER]
     container.run_logs = build_run_logs(settings, default)
+    # --- clusters: targets name a workspace's clusters; workspaces name the inventory's -----------
+    clusters = container.clusters
+    container.pipelines.allowed_clusters = lambda ws: clusters.available_for([ws])[ws.name]
+    if settings.clusters.source_names():
+        container.workspaces.known_clusters = lambda: [s.record.name for s in clusters.catalog.states()]
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -309,6 +315,7 @@ def build_worker(
     if isinstance(desired, StoreDesiredState):
         worker.resyncs = ResyncQueue(desired.store)
         worker.runs = build_run_follower(settings, desired.store, run_service, connection)
+        worker.preflight = build_preflight(settings, desired.store)  # deploy targets: Kubernetes only
         desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
         # webhook deliveries and the ref poll live in the store
         if connection is not None:
@@ -372,6 +379,19 @@ def run_worker(
     else:
         handle.on_stop.append(close)
     return handle
+
+
+def build_preflight(settings: Settings, store: Store) -> Preflight:
+    """The deploy target preflight over the store's targets and inventory, asking Kubernetes."""
+    from bridge.adapters.kube.namespaces import KubeNamespaces
+    from bridge.reconcile.preflight import Preflight
+    from bridge.store.deploy_targets import DeployTargetBook
+
+    return Preflight(
+        book=DeployTargetBook(store),
+        inventory=ClusterCatalog(store.engine, store.box),
+        namespaces=KubeNamespaces(timeout=settings.clusters.probe_timeout),
+    )
 
 
 def build_kubeconfig_sync(settings: Settings, store: Store) -> KubeconfigSync:
@@ -454,5 +474,7 @@ def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:
     inventory = Inventory(catalog, sources=kinds, placements=SourceKind.KUBESPHERE in kinds)
     # a cluster that joins, rotates or leaves queues the projects whose folders hold or get it
     inventory.subscribe(build_kubeconfig_sync(settings, store).on_change)
+    # and the deploy targets on it are checked again
+    inventory.subscribe(build_preflight(settings, store).on_change)
     prober = Prober(catalog, KubeVersionProbe(timeout=c.probe_timeout), interval=c.probe_interval)
     return InventoryRunner(inventory=inventory, sources=sources, prober=prober)

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bridge.domain.targets import DeployTarget
+
 
 class CredentialType(enum.StrEnum):
     """Credential kinds; values and data keys match KubeSphere's credential Secrets."""
@@ -194,3 +196,6 @@ class Pipeline:
         if self.webhook is None:
             return None
         return self.webhook.repo_url or (self.scm.url if self.scm else None)
+
+    #: Where it deploys (``bridge.domain.targets``); checked by the preflight, never by Jenkins.
+    targets: tuple[DeployTarget, ...] = ()

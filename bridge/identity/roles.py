@@ -74,6 +74,9 @@ RULES: Mapping[str, Rule] = {
     "workspace.list": Rule(RuleScope.AUTHENTICATED),
     "workspace.read": Rule(W, VIEWER),
     "workspace.write": Rule(W, ADMIN),
+    # adding a cluster to a workspace entitles each of its projects to that cluster's kubeconfig and lets
+    # their pipelines target it: platform admins only (workspace admins may remove clusters)
+    "workspace.clusters.add": Rule(RuleScope.PLATFORM),
     "workspace.members.read": Rule(W, VIEWER),
     "workspace.members.write": Rule(W, ADMIN),
     "project.create": Rule(W, ADMIN),

@@ -158,6 +158,22 @@ def run_worker(
             id="webhook-refs",
             **common,
         )
+    if worker.preflight is not None:  # deploy targets: Kubernetes only, beside the passes
+        scheduler.add_job(
+            guarded(worker.check_targets),
+            "interval",
+            seconds=settings.reconcile.poll_interval,
+            next_run_time=now,
+            id="preflight",
+            **common,
+        )
+        scheduler.add_job(
+            guarded(lambda: worker.check_targets(every=True)),
+            "interval",
+            seconds=settings.clusters.preflight_interval,
+            id="preflight-all",
+            **common,
+        )
     scheduler.start()
     handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost)
     poll = guarded(worker.poll)

@@ -5,6 +5,8 @@ Jenkinsfiles Jenkins could not judge when they were written (``validate.py``), t
 through the API (merged by the store), the projects whose backoff is over (``backoff.py``) and the
 resync requests queued through the API (``POST /api/v1/sync``, ``POST /api/v1/projects/{p}/sync``),
 and reconciles them in one pass; ``resync`` is the periodic full pass that repairs drift.
+``check_targets`` runs the deploy target preflight (``preflight.py``, Kubernetes only, never Jenkins)
+beside the passes, under the preflight's own lock.
 
 ``dispatch`` (starts the runs of webhook deliveries) and ``poll_refs`` (the missed-push safety net)
 are jobs of their own: they take no pass lock, so a long pass never holds a push back.
@@ -28,6 +30,7 @@ from bridge.reconcile.ports import DesiredState, Ref
 from bridge.reconcile.provision import Provisioner
 
 if TYPE_CHECKING:
+    from bridge.reconcile.preflight import Preflight, PreflightResult
     from bridge.reconcile.runsync import RunFollower
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,8 @@ class Worker:
     deliveries: Job | None = None
     #: Lists watched repositories' refs for commits no delivery announced (``services.refpoll.RefPoller``).
     refs: Job | None = None
+    #: Checks deploy targets' namespaces (``preflight.py``); runs beside passes, under its own lock.
+    preflight: Preflight | None = None
     backoff: Backoff = field(default_factory=Backoff)
     #: Set when work was queued in this process (``Store.subscribe``): the poll loop runs at once.
     wake: threading.Event = field(default_factory=threading.Event)
@@ -142,6 +147,13 @@ class Worker:
             self._settle({a.ref.project for a in result.actions}, result)
             _log_pass("resync", result)
             return result
+
+    def check_targets(self, *, every: bool = False) -> PreflightResult | None:
+        """The deploy target preflight: requested targets, or all of them with ``every``."""
+        if self.preflight is None:
+            return None
+        self._check_leader()
+        return self.preflight.run(every=every)
 
     def _take_all_dirty(self) -> list[Ref]:
         keys: list[Ref] = []

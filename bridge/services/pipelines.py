@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import re
+from collections.abc import Callable, Sequence
 
-from bridge.domain.model import ParameterType, Pipeline
+from bridge.domain.model import ParameterType, Pipeline, Workspace
+from bridge.domain.targets import DeployTarget, PreflightState, refused
 from bridge.domain.validation import Validation
 from bridge.errors import Conflict, NotFound
 from bridge.reconcile.ports import Kind, Ref
@@ -13,7 +16,7 @@ from bridge.services.common import check_version, project_must_exist, removed, t
 from bridge.services.cron import cron_problems
 from bridge.services.jenkinsfiles import Jenkinsfiles, Verdict
 from bridge.services.scm import scm_url_problems
-from bridge.services.validation import Problems, check_subdomain, check_text
+from bridge.services.validation import Problems, check_label, check_subdomain, check_text
 from bridge.store import Store, Stored, Tx
 from bridge.webhooks.urls import repo_key
 
@@ -23,6 +26,8 @@ PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Parameters the bridge defines itself (``BRIDGE_REQUESTED_BY``) use this prefix; users may not.
 RESERVED_PARAMETER_PREFIX = "BRIDGE_"
 BRANCH = re.compile(r"[^\s~^:?*\[\\]+")  # git check-ref-format, roughly
+#: The clusters a workspace's projects may use (``ClusterService.available_for``).
+AllowedClusters = Callable[[Workspace], Sequence[str]]
 
 
 def pipeline_key(project: str, name: str) -> Ref:
@@ -86,6 +91,36 @@ def validate_pipeline(p: Pipeline, *, credentials: set[str], allow_http_scm: boo
             problems.add("cron", message)
     if p.webhook is not None:
         webhook_problems(problems, p)
+    _check_targets(problems, p.targets)
+    problems.raise_if_any("pipeline")
+
+
+def _check_targets(problems: Problems, targets: Sequence[DeployTarget]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for i, t in enumerate(targets):
+        check_label(problems, f"targets[{i}].cluster", t.cluster)
+        check_label(problems, f"targets[{i}].namespace", t.namespace)
+        if t.key in seen:
+            problems.add(f"targets[{i}]", f"repeats the target {t.cluster}/{t.namespace}")
+        seen.add(t.key)
+
+
+def check_target_clusters(
+    tx: Tx, p: Pipeline, allowed: AllowedClusters | None, *, old: Sequence[DeployTarget] = ()
+) -> None:
+    """A target added to a pipeline must name a cluster of its project's workspace (400 naming the
+    allowed ones). One already declared is kept even when its cluster left: the preflight reports it
+    ``not_allowed``."""
+    kept = {t.key for t in old}
+    new = [t for t in p.targets if t.key not in kept]
+    if not new or allowed is None:
+        return
+    project = tx.projects.get(p.project)
+    workspace = tx.workspaces.get(project.obj.workspace) if project is not None else None
+    names = allowed(workspace.obj) if workspace is not None else ()
+    problems = Problems()
+    for i, message in refused(new, names):
+        problems.add(f"targets[{p.targets.index(new[i])}].cluster", message)
     problems.raise_if_any("pipeline")
 
 
@@ -153,6 +188,8 @@ class PipelineService:
         self.jenkinsfiles = jenkinsfiles or Jenkinsfiles()
         #: Whether plain ``http://`` SCM URLs are accepted (``BRIDGE_JENKINS_ALLOW_HTTP_SCM``).
         self.allow_http_scm = allow_http_scm
+        #: Which clusters deploy targets may name (set by the composition root; None: any).
+        self.allowed_clusters: AllowedClusters | None = None
 
     def list(
         self, project: str, *, after: str | None = None, limit: int | None = None
@@ -169,6 +206,16 @@ class PipelineService:
             raise NotFound(f"pipeline {name!r} does not exist in project {project!r}")
         return found
 
+    def targets(
+        self, project: str, name: str, *, after: tuple[str, str] | None = None, limit: int | None = None
+    ) -> builtins.list[PreflightState]:
+        """The pipeline's deploy targets with their preflight state, by (cluster, namespace)."""
+        with self.store.read() as tx:
+            project_must_exist(tx, project)
+            if tx.pipelines.get(project, name) is None:
+                raise NotFound(f"pipeline {name!r} does not exist in project {project!r}")
+            return tx.targets.list(project, name, after=after, limit=limit)
+
     def validate(self, project: str, jenkinsfile: str) -> Validation:
         """What Jenkins says about a Jenkinsfile, storing nothing (Jenkins down: ``UpstreamUnavailable``)."""
         with self.store.read() as tx:
@@ -177,13 +224,17 @@ class PipelineService:
 
     def create(self, p: Pipeline) -> Stored[Pipeline]:
         verdict = self.jenkinsfiles.cached(p.jenkinsfile) if p.jenkinsfile is not None else None
-        if p.jenkinsfile is not None and verdict is None:
+        judge = p.jenkinsfile is not None and verdict is None
+        if judge or p.targets:
             with self.store.read() as tx:  # refuse a bad request before asking Jenkins anything
                 self._check_new(tx, p)
+                check_target_clusters(tx, p, self.allowed_clusters)
+        if judge and p.jenkinsfile is not None:
             verdict = self.jenkinsfiles.judge(p.jenkinsfile)
         with self.store.write() as tx:
             self._check_new(tx, p)
             tx.pipelines.insert(p)
+            tx.targets.declare(p.project, p.name, p.targets)
             touched(tx, pipeline_key(p.project, p.name))
             self.jenkinsfiles.settle(tx, p, verdict, touched=True)
             created = tx.pipelines.get(p.project, p.name)
@@ -203,6 +254,7 @@ class PipelineService:
         verdict: Verdict | None = None
         with self.store.read() as tx:  # refuse a bad request before asking Jenkins anything
             current, p = self._changed(tx, project, name, expected_version, changes)
+            check_target_clusters(tx, p, self.allowed_clusters, old=current.obj.targets)
             ask = self.jenkinsfiles.needs_judging(tx, p)
         if ask and p.jenkinsfile is not None:
             verdict = self.jenkinsfiles.judge(p.jenkinsfile)  # the controller's recent verdict, if any
@@ -211,6 +263,8 @@ class PipelineService:
             if p != current.obj:
                 tx.pipelines.update(p)
                 touched(tx, pipeline_key(project, name))
+            if p.targets != current.obj.targets:
+                tx.targets.declare(project, name, p.targets)
             self.jenkinsfiles.settle(tx, p, verdict, touched=p != current.obj)
             updated = tx.pipelines.get(project, name)
         assert updated is not None

@@ -83,6 +83,8 @@ class ProjectService:
             if p != current.obj:
                 tx.projects.update(p)
                 touched(tx, project_key(name))
+            if p.workspace != current.obj.workspace:  # other clusters allowed: check its deploy targets
+                tx.targets.request_project(name)
             updated = tx.projects.get(name)
         assert updated is not None
         return updated

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Collection
 
 from bridge.domain.model import Workspace
 from bridge.errors import Conflict, NotFound
@@ -11,6 +12,9 @@ from bridge.reconcile.ports import Kind, Ref
 from bridge.services.common import check_version
 from bridge.services.validation import Problems, check_label, check_text
 from bridge.store import Store, Stored
+
+#: The names the cluster inventory holds (None when no inventory source is configured).
+KnownClusters = Callable[[], Collection[str]]
 
 
 def validate_workspace(ws: Workspace) -> None:
@@ -24,9 +28,26 @@ def validate_workspace(ws: Workspace) -> None:
     problems.raise_if_any("workspace")
 
 
+def check_known(ws: Workspace, known: KnownClusters | None, *, old: Collection[str] = ()) -> None:
+    """Clusters added to a workspace must be in the inventory (400 naming the unknown ones). One that
+    left the inventory later may stay: its kubeconfig is no longer synced, its targets are unreachable."""
+    added = [c for c in ws.clusters if c not in old]
+    if known is None or not added:
+        return
+    names = set(known())
+    unknown = [c for c in added if c not in names]
+    if unknown:
+        problems = Problems()
+        listed = ", ".join(sorted(names)) or "none"
+        problems.add("clusters", f"unknown cluster(s) {', '.join(unknown)}; the inventory holds: {listed}")
+        problems.raise_if_any("workspace")
+
+
 class WorkspaceService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, known_clusters: KnownClusters | None = None) -> None:
         self.store = store
+        #: The inventory's cluster names; None (no inventory configured): cluster names are not checked.
+        self.known_clusters = known_clusters
 
     def list(self, *, after: str | None = None, limit: int | None = None) -> list[Stored[Workspace]]:
         with self.store.read() as tx:
@@ -41,6 +62,7 @@ class WorkspaceService:
 
     def create(self, ws: Workspace) -> Stored[Workspace]:
         validate_workspace(ws)
+        check_known(ws, self.known_clusters)
         with self.store.write() as tx:
             if tx.workspaces.get(ws.name) is not None:
                 raise Conflict(f"workspace {ws.name!r} already exists")
@@ -61,10 +83,12 @@ class WorkspaceService:
                 changes["clusters"] = tuple(clusters)
             ws = dataclasses.replace(current.obj, **changes)  # type: ignore[arg-type]
             validate_workspace(ws)
+            check_known(ws, self.known_clusters, old=current.obj.clusters)
             tx.workspaces.update(ws)
             if ws.clusters != current.obj.clusters:  # its projects' kubeconfig credentials follow
                 for project in tx.projects.list(workspace=name):
                     tx.dirty.add(Ref(Kind.PROJECT, project.obj.name))
+                tx.targets.request_workspace(name)  # and their deploy targets are checked again
             updated = tx.workspaces.get(name)
         assert updated is not None
         return updated

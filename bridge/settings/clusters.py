@@ -59,6 +59,9 @@ class ClusterSettings(Group):
     kubeconfig_policy: KubeconfigPolicyName = "devops"
     #: Prefix of the synced kubeconfig credentials' ids (id = prefix + cluster name).
     kubeconfig_prefix: str = ""
+    #: Seconds between full preflights of every deploy target (new or changed ones, and the targets
+    #: of a changed cluster, are checked at the next poll).
+    preflight_interval: float = 300.0
 
     def source_names(self) -> list[str]:
         return [s.strip() for s in self.sources.split(",") if s.strip()]
@@ -105,6 +108,7 @@ def cluster_problems(c: ClusterSettings) -> list[str]:
         ("RELIST_INTERVAL", c.relist_interval),
         ("PROBE_INTERVAL", c.probe_interval),
         ("PROBE_TIMEOUT", c.probe_timeout),
+        ("PREFLIGHT_INTERVAL", c.preflight_interval),
     ):
         if value <= 0:
             problems.append(f"{PREFIX}CLUSTERS_{name} must be greater than 0")

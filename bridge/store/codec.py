@@ -22,6 +22,7 @@ from bridge.domain.model import (
     ScmSource,
     WebhookTrigger,
 )
+from bridge.domain.targets import DeployTarget
 
 Seal = Callable[[str], str]
 
@@ -44,6 +45,10 @@ def pipeline_spec(p: Pipeline, *, seal: Seal) -> dict[str, Any]:
         "concurrent": p.concurrent,
         "cron": p.cron,
         "webhook": None if p.webhook is None else _webhook_spec(p.webhook, seal),
+        "targets": [
+            {"cluster": t.cluster, "namespace": t.namespace, "create_namespace": t.create_namespace}
+            for t in p.targets
+        ],
     }
 
 
@@ -134,4 +139,8 @@ def pipeline_from(
         concurrent=spec.get("concurrent", True),
         cron=spec.get("cron"),
         webhook=webhook_from(spec.get("webhook"), unseal),
+        targets=tuple(
+            DeployTarget(t["cluster"], t["namespace"], bool(t.get("create_namespace", False)))
+            for t in spec.get("targets", ())
+        ),
     )

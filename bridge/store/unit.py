@@ -23,6 +23,7 @@ from bridge.store import migrate as migrations
 from bridge.store.bookkeeping import DirtyRepo, SyncRepo, TombstoneRepo
 from bridge.store.credentials import CredentialRepo
 from bridge.store.crypto import SecretBox
+from bridge.store.deploy_targets import DeployTargetRepo
 from bridge.store.engine import make_engine, write_transaction
 from bridge.store.integrity import integrity_bug, is_duplicate
 from bridge.store.ownership import OwnedRepo
@@ -65,6 +66,10 @@ class Tx:
     @cached_property
     def pipelines(self) -> PipelineRepo:
         return PipelineRepo(self.conn, self.clock, self.box)
+
+    @cached_property
+    def targets(self) -> DeployTargetRepo:
+        return DeployTargetRepo(self.conn, self.clock)
 
     @cached_property
     def validations(self) -> ValidationRepo:

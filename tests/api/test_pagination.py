@@ -58,8 +58,10 @@ def seeded(api: ApiClient, container: Container) -> ApiClient:
         assert api.post(f"{P}/demo/credentials", body).status_code == 201
     for name in ("b-3", "b-1", "b-5", "b-2", "b-4"):
         assert api.post(f"{P}/demo/pipelines", {"name": name, "jenkinsfile": "echo hi"}).status_code == 201
+    targets = [{"cluster": c, "namespace": n} for c in ("k-2", "k-1") for n in ("web", "api", "db")]
     hook = {"name": "p", "scm": {"url": "https://github.com/acme/widget"}, "webhook": {"secret": SECRET}}
-    assert api.post(f"{P}/demo/pipelines", hook).status_code == 201
+    # the route walk's sample pipeline: runs, deliveries and targets
+    assert api.post(f"{P}/demo/pipelines", hook | {"targets": targets}).status_code == 201
     with container.store.write() as tx:  # the run index is written by the run side, not by this API
         for number in (1, 2, 3, 4, 5):
             run = Run(project="demo", pipeline="p", trigger=Trigger(TriggerKind.JENKINS), number=number)
@@ -98,6 +100,8 @@ def _key(path: str, item: dict[str, Any]) -> tuple[Any, ...]:
         return (item["cluster"],)
     if path.endswith("/credentials"):
         return (item["id"],)
+    if path.endswith("/targets"):
+        return (item["cluster"], item["namespace"])
     if path.endswith("/audit") or path.endswith("/webhook-deliveries"):
         return (-item["id"],)  # newest first
     if path.endswith("/runs"):

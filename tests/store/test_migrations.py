@@ -36,6 +36,7 @@ TABLES = {
     "webhook_triggers",
     "webhook_deliveries",
     "resync_requests",
+    "deploy_targets",
 }
 
 

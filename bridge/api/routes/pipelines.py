@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import request
 
-from bridge.api.paging import Pager, list_id, name_of
+from bridge.api.paging import Key, Pager, list_id, name_of
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.common import Accepted, PageQuery
 from bridge.api.schemas.pipelines import PipelineIn, PipelineList, PipelineOut, PipelinePatch, PipelinePut
+from bridge.api.schemas.targets import TargetList, TargetOut
 from bridge.api.schemas.validation import JenkinsfileIn, ValidationOut
 from bridge.domain.model import Pipeline
+from bridge.domain.targets import PreflightState
 from bridge.store import Stored
 
 routes = Registry()
@@ -136,3 +138,23 @@ def patch_pipeline(call: Call, project: str, pipeline: str) -> PipelineOut:
 def delete_pipeline(call: Call, project: str, pipeline: str) -> Accepted:
     call.container.pipelines.delete(project, pipeline, expected_version=call.expected_version)
     return Accepted(kind="pipeline", project=project, name=pipeline)
+
+
+@routes.route(
+    "GET",
+    ITEM + "/targets",
+    permission="pipeline.read",
+    tag="pipelines",
+    summary="The pipeline's deploy targets with their preflight (does each namespace exist?)",
+    query=PageQuery,
+    response=TargetList,
+    errors=(404,),
+)
+def list_targets(call: Call, project: str, pipeline: str) -> TargetList:
+    def fetch(after: Key | None, n: int) -> list[PreflightState]:
+        start = None if after is None else (str(after[0]), str(after[1]))
+        return call.container.pipelines.targets(project, pipeline, after=start, limit=n)
+
+    pager = Pager.of(call.query_as(PageQuery), list_id("targets", project, pipeline), (str, str))
+    found, token = pager.page(fetch, key=lambda s: s.target.key)
+    return TargetList(items=[TargetOut.of(s) for s in found], continue_=token)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.api.access import current_grants
+from bridge.api.access import check_also, current_grants
 from bridge.api.paging import Pager, list_id, name_of
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.common import PageQuery
@@ -69,13 +69,18 @@ def get_workspace(call: Call, workspace: str) -> WorkspaceOut:
     ITEM,
     permission="workspace.write",
     tag="workspaces",
-    summary="Change a workspace",
+    summary="Change a workspace (adding clusters needs a platform administrator)",
     request=WorkspacePatch,
     response=WorkspaceOut,
     errors=(404, 409),
 )
 def patch_workspace(call: Call, workspace: str) -> WorkspaceOut:
     changes = call.body_as(WorkspacePatch).model_dump(exclude_unset=True)
+    if "clusters" in changes:
+        current = call.container.workspaces.get(workspace).obj.clusters
+        if set(changes["clusters"]) - set(current):
+            grants = current_grants()
+            check_also(grants, "workspace.clusters.add", workspace=workspace, workspace_in_path=True)
     updated = call.container.workspaces.update(workspace, expected_version=call.expected_version, **changes)
     return _out(call, updated)
 

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bridge.api.schemas.common import Description, Input, MetaOut, PageOut, SyncOut, meta_fields
+from bridge.api.schemas.targets import TargetModel
 from bridge.api.schemas.validation import ValidationOut
 from bridge.api.schemas.webhooks import WebhookModel, WebhookOut
 from bridge.domain.jenkinsfile_params import conflicts, declared_parameters
@@ -94,6 +95,11 @@ class PipelinePut(Input):
     webhook: WebhookModel | None = Field(
         default=None, description="Start the pipeline on pushes to its repository (see docs: webhooks)"
     )
+    targets: list[TargetModel] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Deploy targets (cluster + namespace); preflight: GET …/pipelines/{pipeline}/targets",
+    )
 
     def changes(self, *, only_set: bool = False) -> dict[str, Any]:
         """Domain field values of this body (only the ones the client sent when ``only_set``)."""
@@ -107,6 +113,7 @@ class PipelinePut(Input):
             "concurrent": self.concurrent,
             "cron": self.cron,
             "webhook": self.webhook.to_domain() if self.webhook else None,
+            "targets": tuple(t.to_domain() for t in self.targets),
         }
         return {k: v for k, v in converted.items() if k in sent}
 
@@ -135,6 +142,7 @@ class PipelineOut(MetaOut):
     webhook: WebhookOut | None = Field(
         description="The push trigger, with the receiver's URL and set-up hints per provider"
     )
+    targets: list[TargetModel]
     sync: SyncOut
     validation: ValidationOut | None = Field(
         description="Jenkins's verdict on the inline Jenkinsfile (null for an SCM pipeline); an invalid or "
@@ -176,6 +184,7 @@ class PipelineOut(MetaOut):
             concurrent=p.concurrent,
             cron=p.cron,
             webhook=None if p.webhook is None else WebhookOut.of(p.webhook, p.webhook_repo, webhook_base),
+            targets=[TargetModel.of(t) for t in p.targets],
             sync=SyncOut.of(s.sync),
             validation=None if s.validation is None else ValidationOut.of(s.validation),
             jenkinsfile_parameters=[ParameterOut.of(x) for x in declared],
