@@ -8,8 +8,9 @@ so two takers never get the same key.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, func, select
@@ -21,6 +22,7 @@ from bridge.store.records import sync_of, utc
 from bridge.store.tables import credentials, dirty_keys, pipelines, projects, sync_states, tombstones
 
 Clock = Callable[[], datetime]
+_KEY = ("kind", "project", "name")
 
 
 def key_where(table: Table, key: Ref) -> tuple[Any, ...]:
@@ -41,6 +43,26 @@ def insert_for(conn: Connection, table: Table) -> Any:
     return dialect.insert(table)
 
 
+@cache
+def _upsert(dialect: str, table: Table, index: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    """``INSERT ... ON CONFLICT (index) DO UPDATE SET column = excluded.column`` (or ``DO NOTHING``
+    without ``columns``), built once: values are passed as parameters, so SQLAlchemy's compiled cache
+    is hit without walking the values on every call (the hot path of every write)."""
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    if not columns:
+        return stmt.on_conflict_do_nothing()
+    return stmt.on_conflict_do_update(
+        index_elements=list(index), set_={c: stmt.excluded[c] for c in columns}
+    )
+
+
+def upsert(
+    conn: Connection, table: Table, values: dict[str, Any], *, index: Sequence[str], update: Sequence[str]
+) -> None:
+    """Insert ``values``; on a conflict on ``index`` set the ``update`` columns (none: keep the row)."""
+    conn.execute(_upsert(conn.dialect.name, table, tuple(index), tuple(update)), values)
+
+
 class SyncRepo:
     def __init__(self, conn: Connection, clock: Clock) -> None:
         self.conn, self.clock = conn, clock
@@ -52,9 +74,7 @@ class SyncRepo:
     def set(self, key: Ref, state: SyncState) -> None:
         values = {"status": state.status.value, "synced_at": state.synced_at, "message": state.message}
         values["updated_at"] = self.clock()
-        stmt = insert_for(self.conn, sync_states).values(**key_values(key), **values)
-        stmt = stmt.on_conflict_do_update(index_elements=["kind", "project", "name"], set_=values)
-        self.conn.execute(stmt)
+        upsert(self.conn, sync_states, key_values(key) | values, index=_KEY, update=tuple(values))
 
     def forget(self, key: Ref) -> None:
         self.conn.execute(delete(sync_states).where(*key_where(sync_states, key)))
@@ -125,8 +145,8 @@ class DirtyRepo:
         self.conn, self.clock, self._on_add = conn, clock, on_add
 
     def add(self, key: Ref) -> None:
-        stmt = insert_for(self.conn, dirty_keys).values(**key_values(key), enqueued_at=self.clock())
-        self.conn.execute(stmt.on_conflict_do_nothing())
+        values = key_values(key) | {"enqueued_at": self.clock()}
+        upsert(self.conn, dirty_keys, values, index=_KEY, update=())
         if self._on_add is not None:
             self._on_add()
 

@@ -20,6 +20,7 @@ from bridge.store.tables import pipelines
 from bridge.store.validations import join_on, joined_columns, joined_validation
 
 Clock = Callable[[], datetime]
+_INSERT = insert(pipelines)
 
 
 class PipelineRepo:
@@ -47,7 +48,7 @@ class PipelineRepo:
     def insert(self, p: Pipeline) -> None:
         now = self.clock()
         values = self._values(p) | {"created_at": now, "updated_at": now, "version": 1}
-        self.conn.execute(insert(pipelines).values(**values))
+        self.conn.execute(_INSERT, values)  # one statement, values as parameters: compiled once
         _register(p)
 
     def update(self, p: Pipeline) -> None:

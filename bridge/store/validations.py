@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from bridge.domain.model import Pipeline
 from bridge.domain.validation import LintError, Validation, ValidationStatus
-from bridge.store.bookkeeping import insert_for
+from bridge.store.bookkeeping import upsert
 from bridge.store.records import utc
 from bridge.store.tables import pipeline_validations as table
 from bridge.store.tables import pipelines
@@ -54,8 +54,8 @@ class ValidationRepo:
 
     def set(self, project: str, name: str, digest: str, validation: Validation) -> None:
         values = _values(validation) | {"digest": digest, "updated_at": self.clock()}
-        stmt = insert_for(self.conn, table).values(project=project, name=name, **values)
-        self.conn.execute(stmt.on_conflict_do_update(index_elements=["project", "name"], set_=values))
+        row = {"project": project, "name": name} | values
+        upsert(self.conn, table, row, index=("project", "name"), update=tuple(values))
 
     def settle(self, project: str, name: str, digest: str, validation: Validation) -> bool:
         """Record the worker's verdict, only if the row is still pending for that same text."""
