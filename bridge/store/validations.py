@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from bridge.domain.model import Pipeline
 from bridge.domain.validation import LintError, Validation, ValidationStatus
@@ -40,14 +40,16 @@ def _values(validation: Validation) -> dict[str, object]:
     }
 
 
+_GET = select(table).where(table.c.project == bindparam("p"), table.c.name == bindparam("n"))
+
+
 class ValidationRepo:
     def __init__(self, conn: Connection, clock: Clock) -> None:
         self.conn, self.clock = conn, clock
 
     def get(self, project: str, name: str) -> tuple[str, Validation] | None:
         """``(digest of the judged text, verdict)``."""
-        query = select(table).where(table.c.project == project, table.c.name == name)
-        row = self.conn.execute(query).first()
+        row = self.conn.execute(_GET, {"p": project, "n": name}).first()
         if row is None:
             return None
         return row.digest, _validation(row.status, row.errors, row.message, row.checked_at)
