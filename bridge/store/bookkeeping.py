@@ -51,9 +51,7 @@ def _upsert(dialect: str, table: Table, index: tuple[str, ...], columns: tuple[s
     stmt = (postgresql if dialect == "postgresql" else sqlite).insert(table)
     if not columns:
         return stmt.on_conflict_do_nothing()
-    return stmt.on_conflict_do_update(
-        index_elements=list(index), set_={c: stmt.excluded[c] for c in columns}
-    )
+    return stmt.on_conflict_do_update(index_elements=list(index), set_={c: stmt.excluded[c] for c in columns})
 
 
 def upsert(

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
