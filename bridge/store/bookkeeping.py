@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, select
+from sqlalchemy import Connection, Table, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge.domain.model import SyncState, SyncStatus
@@ -27,6 +27,15 @@ _KEY = ("kind", "project", "name")
 
 def key_where(table: Table, key: Ref) -> tuple[Any, ...]:
     return (table.c.kind == key.kind.value, table.c.project == key.project, table.c.name == key.name)
+
+
+def key_match(table: Table) -> tuple[Any, ...]:
+    """``key_where`` with parameters ``k``, ``p``, ``n`` (``key_params``): for statements built once."""
+    return (table.c.kind == bindparam("k"), table.c.project == bindparam("p"), table.c.name == bindparam("n"))
+
+
+def key_params(key: Ref) -> dict[str, str]:
+    return {"k": key.kind.value, "p": key.project, "n": key.name}
 
 
 def key_values(key: Ref) -> dict[str, str]:
@@ -55,10 +64,30 @@ def _upsert(dialect: str, table: Table, index: tuple[str, ...], columns: tuple[s
 
 
 def upsert(
-    conn: Connection, table: Table, values: dict[str, Any], *, index: Sequence[str], update: Sequence[str]
+    conn: Connection,
+    table: Table,
+    values: dict[str, Any] | list[dict[str, Any]],
+    *,
+    index: Sequence[str],
+    update: Sequence[str],
 ) -> None:
-    """Insert ``values``; on a conflict on ``index`` set the ``update`` columns (none: keep the row)."""
+    """Insert ``values`` (a row, or rows in one batch); on a conflict on ``index`` set the ``update``
+    columns (none: keep the row)."""
     conn.execute(_upsert(conn.dialect.name, table, tuple(index), tuple(update)), values)
+
+
+# Statements run once per object by every pass and write, built once (see ``upsert``).
+_LIVE = {
+    Kind.PROJECT: select(projects.c.name).where(projects.c.name == bindparam("p")),
+    Kind.CREDENTIAL: select(credentials.c.id).where(
+        credentials.c.project == bindparam("p"), credentials.c.id == bindparam("n")
+    ),
+    Kind.PIPELINE: select(pipelines.c.name).where(
+        pipelines.c.project == bindparam("p"), pipelines.c.name == bindparam("n")
+    ),
+}
+_DIRTY_CONTAINS = select(dirty_keys.c.kind).where(*key_match(dirty_keys))
+_DIRTY_DELETE = delete(dirty_keys).where(*key_match(dirty_keys))
 
 
 class SyncRepo:
@@ -98,17 +127,9 @@ class SyncRepo:
 
     def exists(self, key: Ref) -> bool:
         """Whether the object the key names is live (sync rows are kept only for live objects)."""
-        if key.kind is Kind.PROJECT:
-            query = select(projects.c.name).where(projects.c.name == key.project)
-        elif key.kind is Kind.CREDENTIAL:
-            query = select(credentials.c.id).where(
-                credentials.c.project == key.project, credentials.c.id == key.name
-            )
-        else:
-            query = select(pipelines.c.name).where(
-                pipelines.c.project == key.project, pipelines.c.name == key.name
-            )
-        return self.conn.execute(query).first() is not None
+        query = _LIVE.get(key.kind, _LIVE[Kind.PIPELINE])
+        params = {"p": key.project} if key.kind is Kind.PROJECT else {"p": key.project, "n": key.name}
+        return self.conn.execute(query, params).first() is not None
 
 
 class TombstoneRepo:
@@ -149,10 +170,7 @@ class DirtyRepo:
             self._on_add()
 
     def contains(self, key: Ref) -> bool:
-        return (
-            self.conn.execute(select(dirty_keys.c.kind).where(*key_where(dirty_keys, key))).first()
-            is not None
-        )
+        return self.conn.execute(_DIRTY_CONTAINS, key_params(key)).first() is not None
 
     def take(self, limit: int = 100) -> list[Ref]:
         """Oldest keys first; each returned key is removed, so it is handed out once."""
@@ -160,7 +178,7 @@ class DirtyRepo:
         taken: list[Ref] = []
         for row in self.conn.execute(query).all():
             key = key_of(row)
-            if self.conn.execute(delete(dirty_keys).where(*key_where(dirty_keys, key))).rowcount == 1:
+            if self.conn.execute(_DIRTY_DELETE, key_params(key)).rowcount == 1:
                 taken.append(key)
         return taken
 
