@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge.domain.model import SyncState, SyncStatus
 from bridge.reconcile.ports import Kind, Ref, Tombstone
@@ -48,8 +47,19 @@ def key_of(row: Any) -> Ref:
 
 def insert_for(conn: Connection, table: Table) -> Any:
     """An INSERT that supports ``on_conflict_do_*`` on the connection's dialect."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    return _dialect_insert(conn.dialect.name)(table)
+
+
+def _dialect_insert(dialect: str) -> Any:
+    """The dialect's own ``insert``, imported when first used (a SQLite store never loads the
+    PostgreSQL dialect, a tenth of a CLI command's start-up)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 @cache
@@ -57,7 +67,7 @@ def _upsert(dialect: str, table: Table, index: tuple[str, ...], columns: tuple[s
     """``INSERT ... ON CONFLICT (index) DO UPDATE SET column = excluded.column`` (or ``DO NOTHING``
     without ``columns``), built once: values are passed as parameters, so SQLAlchemy's compiled cache
     is hit without walking the values on every call (the hot path of every write)."""
-    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    stmt = _dialect_insert(dialect)(table)
     if not columns:
         return stmt.on_conflict_do_nothing()
     return stmt.on_conflict_do_update(index_elements=list(index), set_={c: stmt.excluded[c] for c in columns})
