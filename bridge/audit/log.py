@@ -119,15 +119,30 @@ def _next_sqlite_id(conn: Connection) -> int:
     return max(newest or 0, pruned or 0) + 1
 
 
+#: Everything an append needs to know about the chain, in one statement: the newest row's hash and id,
+#: the newest checkpoint's hash and the last id it covers (``chain_head``, ``_next_sqlite_id``).
+_HEAD = select(
+    select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1).scalar_subquery(),
+    select(audit_checkpoints.c.through_hash)
+    .order_by(audit_checkpoints.c.id.desc())
+    .limit(1)
+    .scalar_subquery(),
+    select(func.max(audit_log.c.id)).scalar_subquery(),
+    select(func.max(audit_checkpoints.c.through_id)).scalar_subquery(),
+)
+_INSERT = audit_log.insert()
+
+
 def append_in(conn: Connection, entry: AuditEntry) -> int:
     """Append ``entry`` in the caller's write transaction, chained to the current head; its row id."""
     lock_chain(conn)
     values = _values(entry)
-    prev = chain_head(conn)
+    head, checkpoint, newest, pruned = conn.execute(_HEAD).one()
+    prev = str(head or checkpoint or "") or GENESIS
     values |= {"prev_hash": prev, "hash": row_hash(values, prev)}
-    if conn.dialect.name == "sqlite":
-        values["id"] = _next_sqlite_id(conn)
-    inserted = conn.execute(audit_log.insert().values(**values)).inserted_primary_key
+    if conn.dialect.name == "sqlite":  # see _next_sqlite_id
+        values["id"] = max(newest or 0, pruned or 0) + 1
+    inserted = conn.execute(_INSERT, values).inserted_primary_key
     return int(inserted[0]) if inserted else 0
 
 

@@ -8,12 +8,12 @@ so two takers never get the same key.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, bindparam, delete, func, select
 
 from bridge.domain.model import SyncState, SyncStatus
 from bridge.reconcile.ports import Kind, Ref, Tombstone
@@ -21,10 +21,20 @@ from bridge.store.records import sync_of, utc
 from bridge.store.tables import credentials, dirty_keys, pipelines, projects, sync_states, tombstones
 
 Clock = Callable[[], datetime]
+_KEY = ("kind", "project", "name")
 
 
 def key_where(table: Table, key: Ref) -> tuple[Any, ...]:
     return (table.c.kind == key.kind.value, table.c.project == key.project, table.c.name == key.name)
+
+
+def key_match(table: Table) -> tuple[Any, ...]:
+    """``key_where`` with parameters ``k``, ``p``, ``n`` (``key_params``): for statements built once."""
+    return (table.c.kind == bindparam("k"), table.c.project == bindparam("p"), table.c.name == bindparam("n"))
+
+
+def key_params(key: Ref) -> dict[str, str]:
+    return {"k": key.kind.value, "p": key.project, "n": key.name}
 
 
 def key_values(key: Ref) -> dict[str, str]:
@@ -37,8 +47,57 @@ def key_of(row: Any) -> Ref:
 
 def insert_for(conn: Connection, table: Table) -> Any:
     """An INSERT that supports ``on_conflict_do_*`` on the connection's dialect."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    return _dialect_insert(conn.dialect.name)(table)
+
+
+def _dialect_insert(dialect: str) -> Any:
+    """The dialect's own ``insert``, imported when first used (a SQLite store never loads the
+    PostgreSQL dialect, a tenth of a CLI command's start-up)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
+@cache
+def _upsert(dialect: str, table: Table, index: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    """``INSERT ... ON CONFLICT (index) DO UPDATE SET column = excluded.column`` (or ``DO NOTHING``
+    without ``columns``), built once: values are passed as parameters, so SQLAlchemy's compiled cache
+    is hit without walking the values on every call (the hot path of every write)."""
+    stmt = _dialect_insert(dialect)(table)
+    if not columns:
+        return stmt.on_conflict_do_nothing()
+    return stmt.on_conflict_do_update(index_elements=list(index), set_={c: stmt.excluded[c] for c in columns})
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    values: dict[str, Any] | list[dict[str, Any]],
+    *,
+    index: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """Insert ``values`` (a row, or rows in one batch); on a conflict on ``index`` set the ``update``
+    columns (none: keep the row)."""
+    conn.execute(_upsert(conn.dialect.name, table, tuple(index), tuple(update)), values)
+
+
+# Statements run once per object by every pass and write, built once (see ``upsert``).
+_LIVE = {
+    Kind.PROJECT: select(projects.c.name).where(projects.c.name == bindparam("p")),
+    Kind.CREDENTIAL: select(credentials.c.id).where(
+        credentials.c.project == bindparam("p"), credentials.c.id == bindparam("n")
+    ),
+    Kind.PIPELINE: select(pipelines.c.name).where(
+        pipelines.c.project == bindparam("p"), pipelines.c.name == bindparam("n")
+    ),
+}
+_DIRTY_CONTAINS = select(dirty_keys.c.kind).where(*key_match(dirty_keys))
+_DIRTY_DELETE = delete(dirty_keys).where(*key_match(dirty_keys))
 
 
 class SyncRepo:
@@ -52,9 +111,7 @@ class SyncRepo:
     def set(self, key: Ref, state: SyncState) -> None:
         values = {"status": state.status.value, "synced_at": state.synced_at, "message": state.message}
         values["updated_at"] = self.clock()
-        stmt = insert_for(self.conn, sync_states).values(**key_values(key), **values)
-        stmt = stmt.on_conflict_do_update(index_elements=["kind", "project", "name"], set_=values)
-        self.conn.execute(stmt)
+        upsert(self.conn, sync_states, key_values(key) | values, index=_KEY, update=tuple(values))
 
     def forget(self, key: Ref) -> None:
         self.conn.execute(delete(sync_states).where(*key_where(sync_states, key)))
@@ -80,17 +137,9 @@ class SyncRepo:
 
     def exists(self, key: Ref) -> bool:
         """Whether the object the key names is live (sync rows are kept only for live objects)."""
-        if key.kind is Kind.PROJECT:
-            query = select(projects.c.name).where(projects.c.name == key.project)
-        elif key.kind is Kind.CREDENTIAL:
-            query = select(credentials.c.id).where(
-                credentials.c.project == key.project, credentials.c.id == key.name
-            )
-        else:
-            query = select(pipelines.c.name).where(
-                pipelines.c.project == key.project, pipelines.c.name == key.name
-            )
-        return self.conn.execute(query).first() is not None
+        query = _LIVE.get(key.kind, _LIVE[Kind.PIPELINE])
+        params = {"p": key.project} if key.kind is Kind.PROJECT else {"p": key.project, "n": key.name}
+        return self.conn.execute(query, params).first() is not None
 
 
 class TombstoneRepo:
@@ -125,16 +174,13 @@ class DirtyRepo:
         self.conn, self.clock, self._on_add = conn, clock, on_add
 
     def add(self, key: Ref) -> None:
-        stmt = insert_for(self.conn, dirty_keys).values(**key_values(key), enqueued_at=self.clock())
-        self.conn.execute(stmt.on_conflict_do_nothing())
+        values = key_values(key) | {"enqueued_at": self.clock()}
+        upsert(self.conn, dirty_keys, values, index=_KEY, update=())
         if self._on_add is not None:
             self._on_add()
 
     def contains(self, key: Ref) -> bool:
-        return (
-            self.conn.execute(select(dirty_keys.c.kind).where(*key_where(dirty_keys, key))).first()
-            is not None
-        )
+        return self.conn.execute(_DIRTY_CONTAINS, key_params(key)).first() is not None
 
     def take(self, limit: int = 100) -> list[Ref]:
         """Oldest keys first; each returned key is removed, so it is handed out once."""
@@ -142,7 +188,7 @@ class DirtyRepo:
         taken: list[Ref] = []
         for row in self.conn.execute(query).all():
             key = key_of(row)
-            if self.conn.execute(delete(dirty_keys).where(*key_where(dirty_keys, key))).rowcount == 1:
+            if self.conn.execute(_DIRTY_DELETE, key_params(key)).rowcount == 1:
                 taken.append(key)
         return taken
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, select
 
 from bridge.reconcile.ports import Ref
-from bridge.store.bookkeeping import insert_for, key_of, key_values, key_where
+from bridge.store.bookkeeping import key_of, key_values, key_where, upsert
 from bridge.store.tables import owned_items
 
 Clock = Callable[[], datetime]
@@ -30,11 +30,9 @@ class OwnedRepo:
 
     def add(self, keys: Iterable[Ref], jenkins: str = "default") -> None:
         now = self.clock()
-        for key in keys:
-            stmt = insert_for(self.conn, owned_items).values(
-                **key_values(key), jenkins=jenkins, recorded_at=now
-            )
-            self.conn.execute(stmt.on_conflict_do_nothing())
+        rows = [key_values(key) | {"jenkins": jenkins, "recorded_at": now} for key in keys]
+        if rows:  # one batch of one statement
+            upsert(self.conn, owned_items, rows, index=(), update=())
 
     def remove(self, keys: Iterable[Ref], jenkins: str = "default") -> None:
         for key in keys:

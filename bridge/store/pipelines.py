@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from bridge.domain.model import ParameterType, Pipeline
 from bridge.errors import NotFound
@@ -21,6 +22,11 @@ from bridge.store.validations import join_on, joined_columns, joined_validation
 from bridge.webhooks.urls import repo_key
 
 Clock = Callable[[], datetime]
+# Statements of every write, built once (values as parameters: SQLAlchemy's compiled cache is hit
+# without building and walking a new statement each time).
+_INSERT = insert(pipelines)
+_ONE = (pipelines.c.project == bindparam("p"), pipelines.c.name == bindparam("n"))
+_EXISTS = select(pipelines.c.name).where(*_ONE)
 
 
 class TriggerGeneration:
@@ -41,12 +47,10 @@ class PipelineRepo:
         self.conn, self.clock, self.box = conn, clock, box
 
     def exists(self, project: str, name: str) -> bool:
-        query = select(pipelines.c.name).where(pipelines.c.project == project, pipelines.c.name == name)
-        return self.conn.execute(query).first() is not None
+        return self.conn.execute(_EXISTS, {"p": project, "n": name}).first() is not None
 
     def get(self, project: str, name: str) -> Stored[Pipeline] | None:
-        query = _select().where(pipelines.c.project == project, pipelines.c.name == name)
-        row = self.conn.execute(query).first()
+        row = self.conn.execute(_get(), {"p": project, "n": name}).first()
         return None if row is None else self._pipeline(row)
 
     def list(
@@ -61,7 +65,7 @@ class PipelineRepo:
     def insert(self, p: Pipeline) -> None:
         now = self.clock()
         values = self._values(p) | {"created_at": now, "updated_at": now, "version": 1}
-        self.conn.execute(insert(pipelines).values(**values))
+        self.conn.execute(_INSERT, values)  # one statement, values as parameters: compiled once
         self._index_trigger(p)
         _register(p)
 
@@ -149,6 +153,12 @@ def _register(p: Pipeline) -> None:
     SECRETS.replace(_owner(p.project, p.name), defaults)
 
 
+@cache
+def _get() -> Any:
+    return _select().where(*_ONE)
+
+
+@cache
 def _select() -> Any:
     joined = join_on(with_sync(pipelines, "pipeline", pipelines.c.project, pipelines.c.name))
     return select(pipelines, *sync_columns(), *joined_columns()).select_from(joined)

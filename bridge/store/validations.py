@@ -6,11 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from bridge.domain.model import Pipeline
 from bridge.domain.validation import LintError, Validation, ValidationStatus
-from bridge.store.bookkeeping import insert_for
+from bridge.store.bookkeeping import upsert
 from bridge.store.records import utc
 from bridge.store.tables import pipeline_validations as table
 from bridge.store.tables import pipelines
@@ -40,22 +40,24 @@ def _values(validation: Validation) -> dict[str, object]:
     }
 
 
+_GET = select(table).where(table.c.project == bindparam("p"), table.c.name == bindparam("n"))
+
+
 class ValidationRepo:
     def __init__(self, conn: Connection, clock: Clock) -> None:
         self.conn, self.clock = conn, clock
 
     def get(self, project: str, name: str) -> tuple[str, Validation] | None:
         """``(digest of the judged text, verdict)``."""
-        query = select(table).where(table.c.project == project, table.c.name == name)
-        row = self.conn.execute(query).first()
+        row = self.conn.execute(_GET, {"p": project, "n": name}).first()
         if row is None:
             return None
         return row.digest, _validation(row.status, row.errors, row.message, row.checked_at)
 
     def set(self, project: str, name: str, digest: str, validation: Validation) -> None:
         values = _values(validation) | {"digest": digest, "updated_at": self.clock()}
-        stmt = insert_for(self.conn, table).values(project=project, name=name, **values)
-        self.conn.execute(stmt.on_conflict_do_update(index_elements=["project", "name"], set_=values))
+        row = {"project": project, "name": name} | values
+        upsert(self.conn, table, row, index=("project", "name"), update=tuple(values))
 
     def settle(self, project: str, name: str, digest: str, validation: Validation) -> bool:
         """Record the worker's verdict, only if the row is still pending for that same text."""

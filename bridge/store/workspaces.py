@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, literal, select, update
 
 from bridge.domain.model import Project, Workspace
 from bridge.errors import NotFound
@@ -51,12 +51,16 @@ class WorkspaceRepo:
         return self.conn.execute(delete(workspaces).where(workspaces.c.name == name)).rowcount == 1
 
 
+#: Asked by every write in a project: built once, the name as a parameter.
+_PROJECT_EXISTS = select(projects.c.name).where(projects.c.name == bindparam("name"))
+
+
 class ProjectRepo:
     def __init__(self, conn: Connection, clock: Clock) -> None:
         self.conn, self.clock = conn, clock
 
     def exists(self, name: str) -> bool:
-        return self.conn.execute(select(projects.c.name).where(projects.c.name == name)).first() is not None
+        return self.conn.execute(_PROJECT_EXISTS, {"name": name}).first() is not None
 
     def get(self, name: str) -> Stored[Project] | None:
         row = self.conn.execute(_select_projects().where(projects.c.name == name)).first()

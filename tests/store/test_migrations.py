@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -88,3 +90,43 @@ def test_ownership_revision_follows_identity_in_one_line_of_history() -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config())
     assert script.get_revision("0003_ownership").down_revision == "0002_identity"
     assert len(script.get_heads()) == 1  # no branches: every revision builds on the one before
+
+
+def test_head_read_from_the_version_files_is_alembics_head() -> None:
+    """The start-up fast path reads the head as text; it must name the head Alembic computes."""
+    assert migrate.head_from_files() == migrate.head_revision()
+
+
+def test_upgrade_of_a_store_behind_the_head_still_migrates(database_url: str) -> None:
+    """The fast path returns only at the head: one revision behind, the upgrade runs."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    head = script.get_revision(script.get_current_head())
+    assert isinstance(head.down_revision, str)
+    engine = make_engine(database_url)
+    try:
+        migrate.upgrade(engine)
+        migrate.downgrade(engine, head.down_revision)
+        assert migrate.current_revision(engine) == head.down_revision
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == head.revision
+        assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_head_from_files_declines_what_it_cannot_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two heads (or a merge revision) leave the decision to Alembic."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a.py").write_text('revision = "a"\ndown_revision = None\n')
+    (versions / "b.py").write_text('revision = "b"\ndown_revision = "a"\n')
+    monkeypatch.setattr(migrate, "MIGRATIONS", tmp_path)
+    assert migrate.head_from_files() == "b"
+    (versions / "c.py").write_text('revision = "c"\ndown_revision = "a"\n')
+    assert migrate.head_from_files() is None
+    (versions / "c.py").write_text('revision = "c"\ndown_revision = ("a", "b")\n')
+    assert migrate.head_from_files() is None
