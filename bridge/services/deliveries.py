@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bridge.adapters.jenkins.port import RunPort
+from bridge.domain.runs import Run, Trigger, TriggerKind
 from bridge.errors import BridgeError, Conflict, NotFound, UpstreamUnavailable
 from bridge.identity.attribution import Actor
 from bridge.identity.principal import AuthSource
@@ -47,6 +48,27 @@ def start_run(runs: RunPort, row: DeliveryRow) -> int:
         request_id=f"delivery-{row.id}",
     )
     return runs.trigger_run(f"{row.project}/{row.pipeline}", row.parameters, actor).number
+
+
+def indexed_run(row: DeliveryRow, queue_id: int, now: datetime) -> Run:
+    """The run index's row of a delivery's run: trigger ``webhook`` with the delivery id, commit and
+    pusher; the worker's run follower turns the queue item into a build number."""
+    heads = "refs/heads/"
+    return Run(
+        project=row.project,
+        pipeline=row.pipeline,
+        trigger=Trigger(
+            TriggerKind.WEBHOOK,
+            user=f"{row.provider}:{row.pusher}" if row.pusher else row.provider,
+            delivery=row.delivery,
+            commit=row.commit,
+        ),
+        queue_id=queue_id,
+        branch=row.ref[len(heads) :] if row.ref.startswith(heads) else None,
+        parameters=dict(row.parameters),
+        queued_at=now,
+        next_refresh_at=now,
+    )
 
 
 @dataclass
@@ -131,6 +153,7 @@ class DeliveryDispatcher:
             return reachable
         with self.store.write() as tx:
             tx.deliveries.started(row.id, queue_id)
+            tx.runs.add(indexed_run(row, queue_id, now))  # the run index knows it came from this push
         self._pause_until = None
         result.started += 1
         log.info(

@@ -129,6 +129,20 @@ def test_a_push_starts_one_run_with_the_branch_and_fixed_parameters(app_pipeline
     assert all(len(r["runs"]) == 1 and r["attempts"] == 1 for r in listed)
     assert dispatcher.run().started == 0  # nothing left, nothing twice
     assert stack.jenkins.get_job_info("demo/app")["nextBuildNumber"] == 3
+    # the run index carries each push: trigger webhook with delivery, commit and pusher
+    follower = stack.worker.runs  # type: ignore[attr-defined]
+    assert follower is not None
+    follower.follow()  # queue items become build numbers
+    follower.discover()  # a build already indexed from its delivery is not indexed again
+    indexed = stack.api.get(f"{P}/demo/pipelines/app/runs?trigger=webhook").json["items"]
+    assert len(stack.api.get(f"{P}/demo/pipelines/app/runs").json["items"]) == 2
+    triggers = sorted((r["trigger"]["delivery"], r["trigger"]["commit"], r["branch"]) for r in indexed)
+    assert triggers == [
+        ("one", hashlib.sha1(b"one").hexdigest(), "main"),
+        ("tag", hashlib.sha1(b"tag").hexdigest(), None),
+    ]
+    assert {r["trigger"]["user"] for r in indexed} == {"github:danadev"}
+    assert sorted(r["number"] for r in indexed) == [1, 2]
 
 
 def test_the_running_worker_starts_deliveries_over_the_controllers_one_connection(
