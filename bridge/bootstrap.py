@@ -30,7 +30,9 @@ from bridge.store.clusters import ClusterCatalog
 if TYPE_CHECKING:
     from bridge.adapters.jenkins.linter import JenkinsfileLinter
     from bridge.inventory.runner import InventoryRunner
+    from bridge.metrics import Metrics
     from bridge.reconcile.kubeconfigs import KubeconfigSync
+    from bridge.reconcile.provision import PassResult
     from bridge.reconcile.runner import Worker
     from bridge.services.kubeconfigs import KubeconfigSyncService
 
@@ -59,6 +61,11 @@ class Container:
     runs: RunPort | None = None
     #: Kubeconfig sync state per (project, cluster).
     kubeconfigs: KubeconfigSyncService | None = None
+    #: This process's Prometheus instruments (``/metrics``).
+    metrics: Metrics | None = None
+    #: Where this process stands on the scheduler lock (``leader``, ``standby``, ``lost``); ``None``
+    #: when it runs no worker. ``/readyz`` reports it and fails on ``lost``.
+    leader_state: Callable[[], str] | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -101,6 +108,7 @@ def build_container(
     container.runs = runs or build_runs(settings, store)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
+    container.metrics = build_metrics(store, container.jenkins)
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -118,6 +126,42 @@ def build_jenkins(settings: Settings) -> JenkinsPort:
         retries=j.retries,
         verify_tls=j.verify_tls,
     )
+
+
+def build_metrics(store: Store, jenkins: JenkinsPort | None, *, controller: str = "default") -> Metrics:
+    """The process's instruments: store gauges read at scrape time, the Jenkins adapter's requests."""
+    from bridge.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.watch_store(store.engine)
+    if jenkins is not None:
+        jenkins.counter.observers.append(metrics.jenkins_observer(controller))
+    return metrics
+
+
+@dataclass(frozen=True)
+class WorkerHooks:
+    on_pass: Callable[[str, PassResult, float], None]
+    on_leader: Callable[[bool], None]
+
+
+def worker_hooks(settings: Settings, metrics: Metrics | None) -> WorkerHooks:
+    """``run_worker``'s ``on_leader`` and ``on_pass``: the leader gauge, pass metrics, the summary line."""
+    from bridge.reconcile.summary import PassTally
+
+    tally = PassTally(settings.log.worker_summary_interval)
+
+    def on_pass(trigger: str, result: PassResult, seconds: float) -> None:
+        tally.record(trigger, result, seconds)
+        if metrics is not None:
+            applied = [(a.ref.kind, a.op.value) for a in result.applied if a.op.writes]
+            metrics.observe_pass(trigger, seconds, applied, len(result.errors))
+
+    def on_leader(held: bool) -> None:
+        if metrics is not None:
+            metrics.set_leader(held)
+
+    return WorkerHooks(on_pass=on_pass, on_leader=on_leader)
 
 
 def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:

@@ -96,6 +96,8 @@ def _operation(r: Route, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "OK" if r.status < 300 else "Accepted"}
     if r.response is not None:
         success["content"] = {"application/json": {"schema": refs[(r.response, "serialization")]}}
+    elif r.media is not None:
+        success["content"] = {r.media: {"schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(r.status): success}
     errors = set(r.errors)
     if r.permission != PUBLIC:

@@ -24,7 +24,7 @@ from bridge.identity.principal import Principal
 from bridge.services.pipelines import RESERVED_NAMES
 from bridge.store.engine import observing
 
-View = Callable[..., BaseModel | tuple[BaseModel, int] | None]
+View = Callable[..., BaseModel | tuple[BaseModel, int] | Response | None]
 F = TypeVar("F", bound=View)
 M = TypeVar("M", bound=BaseModel)
 
@@ -59,6 +59,8 @@ class Route:
     response: type[BaseModel] | None = None
     status: int = 200
     errors: tuple[int, ...] = ()
+    #: Media type of a response that is not JSON (the view returns a ready ``Response``): ``/metrics``.
+    media: str | None = None
 
     @property
     def path_params(self) -> list[str]:
@@ -106,6 +108,7 @@ class Registry:
         response: type[BaseModel] | None = None,
         status: int = 200,
         errors: tuple[int, ...] = (),
+        media: str | None = None,
     ) -> Callable[[F], F]:
         def decorate(view: F) -> F:
             self.routes.append(
@@ -121,6 +124,7 @@ class Registry:
                     response=response,
                     status=status,
                     errors=errors,
+                    media=media,
                 )
             )
             return view
@@ -154,6 +158,8 @@ def _handler(route: Route) -> Callable[..., Response]:
         else:  # the success entry commits with the change (bridge.api.auditing)
             with observing(auditing.recorder(request, principal, status=route.status)):
                 result = route.view(call, **params)
+        if isinstance(result, Response):  # a non-JSON body (route.media)
+            return result
         status = route.status
         if isinstance(result, tuple):  # a view whose status depends on the outcome (readiness)
             result, status = result

@@ -67,12 +67,29 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     handle: dict[str, Any] = {}
     if with_worker:
         # --- reconciliation worker call site (bridge.reconcile.runner) ---------------------------
+        from bridge.bootstrap import worker_hooks
         from bridge.reconcile.runner import run_worker
+
+        hooks = worker_hooks(settings, container.metrics)
 
         def _worker() -> None:
             handle["worker"] = run_worker(
-                settings, desired=container.desired, jenkins=container.jenkins, block=False, stop=stop
+                settings,
+                desired=container.desired,
+                jenkins=container.jenkins,
+                block=False,
+                stop=stop,
+                on_pass=hooks.on_pass,
+                on_leader=hooks.on_leader,
             )
+
+        def _leader_state() -> str:
+            running = handle.get("worker")
+            if running is None:
+                return "standby"
+            return "lost" if running.lost.is_set() else "leader"
+
+        container.leader_state = _leader_state
 
         threading.Thread(target=_worker, name="worker-start", daemon=True).start()
         from bridge.bootstrap import build_inventory
@@ -82,6 +99,11 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
             handle["inventory"] = inventory.start()
         # ------------------------------------------------------------------------------------------
     app = create_app(container=container)
+    if settings.metrics.port and container.metrics is not None:
+        from bridge.metrics.listener import serve_metrics
+
+        m = settings.metrics
+        handle["metrics"] = serve_metrics(container.metrics, host=m.host, port=m.port)
     scheme = "https" if settings.api.tls_cert else "http"
     log.info("serving on %s://%s:%d/ (OpenAPI at /api/v1/openapi.json)", scheme, host, port)
     if threading.current_thread() is threading.main_thread():
@@ -108,7 +130,7 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
         log.info("stopping")
     finally:
         stop.set()
-        for part in ("worker", "inventory"):
+        for part in ("worker", "inventory", "metrics"):
             running = handle.get(part)
             if running is not None:
                 running.stop()

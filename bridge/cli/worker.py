@@ -19,26 +19,41 @@ from bridge.settings import Settings
 @click.command()
 def worker() -> None:
     """Keep Jenkins in step with the store: event-driven passes plus periodic full resyncs."""
-    from bridge.bootstrap import build_inventory
+    from bridge.bootstrap import build_inventory, build_jenkins, build_metrics, worker_hooks
     from bridge.reconcile.runner import run_worker
-    from bridge.store import Store
+    from bridge.store import Store, StoreDesiredState
 
-    inventory, store = None, None
+    inventory, store, listener = None, None, None
     try:
         settings = Settings.load(os.environ)
         configure_logging(settings.log, secrets=settings.secrets())
+        store = Store.from_settings(settings)
+        store.migrate()
+        jenkins = build_jenkins(settings)
+        metrics = build_metrics(store, jenkins)
+        if settings.metrics.port:  # the worker has no API: its own /metrics listener
+            from bridge.metrics.listener import serve_metrics
+
+            listener = serve_metrics(metrics, host=settings.metrics.host, port=settings.metrics.port)
         if settings.clusters.source_names():  # the cluster inventory runs beside reconciliation
-            store = Store.from_settings(settings)
-            store.migrate()
             inventory = build_inventory(settings, store)
             if inventory is not None:
                 inventory.start()
-        handle = run_worker(settings)
+        hooks = worker_hooks(settings, metrics)
+        handle = run_worker(
+            settings,
+            desired=StoreDesiredState(store),
+            jenkins=jenkins,
+            on_pass=hooks.on_pass,
+            on_leader=hooks.on_leader,
+        )
     except BridgeError as e:
         raise click.ClickException(e.detail) from None
     finally:
         if inventory is not None:
             inventory.stop()
+        if listener is not None:
+            listener.stop()
         if store is not None:
             store.close()
     if handle is not None and handle.lost.is_set():

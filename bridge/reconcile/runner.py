@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,6 +48,9 @@ class Worker:
     still_leader: Callable[[], bool] = lambda: True
     #: Asks Jenkins about Jenkinsfiles left pending (``validate.PendingValidator.run``) before each pass.
     validate: Callable[[], object] | None = None
+    #: Told about every pass that ran (trigger ``event`` or ``resync``, result, seconds): metrics and
+    #: the periodic summary (``summary.py``) hook in here.
+    on_pass: Callable[[str, PassResult, float], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _retry: set[str] = field(default_factory=set)
 
@@ -65,9 +69,11 @@ class Worker:
             if not projects:
                 return None
             self.provisioner.invalidate(keys)
+            started = time.monotonic()
             result = self.provisioner.run(sorted(projects))
             self._retry = set(result.retry)
             _log_pass("event", result)
+            self._tell("event", result, started)
             return result
 
     def once(
@@ -96,10 +102,19 @@ class Worker:
             self._check_leader()
             if self.validate is not None:
                 self.validate()
+            started = time.monotonic()
             result = self.provisioner.run()
             self._retry = set(result.retry)
             _log_pass("resync", result)
+            self._tell("resync", result, started)
             return result
+
+    def _tell(self, trigger: str, result: PassResult, started: float) -> None:
+        if self.on_pass is not None:
+            try:
+                self.on_pass(trigger, result, time.monotonic() - started)
+            except Exception:  # a metrics problem must never stop reconciliation
+                log.exception("recording the %s pass failed", trigger)
 
 
 def _log_pass(what: str, result: PassResult) -> None:
@@ -121,6 +136,8 @@ class WorkerHandle:
     stopped: threading.Event = field(default_factory=threading.Event)
     #: Set when a pass found the scheduler lock gone; no pass runs after it.
     lost: threading.Event = field(default_factory=threading.Event)
+    #: Told whether this process holds the scheduler lock (the ``bridge_leader`` gauge).
+    on_leader: Callable[[bool], None] = lambda held: None
 
     def stop(self) -> None:
         if self.stopped.is_set():
@@ -128,6 +145,8 @@ class WorkerHandle:
         self.stopped.set()
         self.scheduler.shutdown(wait=True)
         self.leader.release()
+        self.on_leader(False)
+        log.info("reconciliation worker stopped; scheduler lock released")
 
 
 def run_worker(
@@ -137,6 +156,8 @@ def run_worker(
     jenkins: JenkinsPort | None = None,
     block: bool = True,
     stop: threading.Event | None = None,
+    on_leader: Callable[[bool], None] | None = None,
+    on_pass: Callable[[str, PassResult, float], None] | None = None,
 ) -> WorkerHandle | None:
     """Take the leader lock, start the scheduler; with ``block`` run until SIGTERM/SIGINT or ``stop``.
 
@@ -151,6 +172,9 @@ def run_worker(
 
     worker = build_worker(settings, desired=desired, jenkins=jenkins)
     worker.still_leader = leader.verify
+    worker.on_pass = on_pass or worker.on_pass
+    held = on_leader or (lambda held: None)
+    held(True)
     scheduler = BackgroundScheduler(timezone=UTC)
     lost = threading.Event()
 
@@ -163,6 +187,7 @@ def run_worker(
             except LeadershipLost:
                 log.error("scheduler lock lost (database session ended): this process stops reconciling")
                 lost.set()
+                held(False)
                 stop.set()
                 scheduler.pause()  # not shutdown: that would wait for this very job
 
@@ -176,6 +201,7 @@ def run_worker(
         seconds=settings.reconcile.resync_interval,
         next_run_time=now,
         id="resync",
+        name="reconcile resync",
         **common,
     )
     scheduler.add_job(
@@ -184,10 +210,11 @@ def run_worker(
         seconds=settings.reconcile.poll_interval,
         next_run_time=now,
         id="poll",
+        name="reconcile poll",
         **common,
     )
     scheduler.start()
-    handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost)
+    handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost, on_leader=held)
     log.info(
         "reconciliation worker started (poll %.1fs, resync %.0fs)",
         settings.reconcile.poll_interval,

@@ -25,6 +25,7 @@ from bridge.settings.groups import (
     LogFormat,
     LogLevel,
     LogSettings,
+    MetricsSettings,
     ReconcileSettings,
     reveal,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "LogFormat",
     "LogLevel",
     "LogSettings",
+    "MetricsSettings",
     "ReconcileSettings",
     "Settings",
     "env_names",

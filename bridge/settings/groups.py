@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 
 from bridge.settings.masking import mask_url_password
@@ -154,3 +154,16 @@ class AuthSettings(Group):
 class LogSettings(Group):
     format: LogFormat = "plain"
     level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
+    #: One line per API request (method, route, status, duration, user) on the ``bridge.access`` logger.
+    requests: bool = True
+    #: Seconds between the worker's summary line (passes, writes, errors); 0: none. Passes that did
+    #: nothing are never logged.
+    worker_summary_interval: float = 3600.0
+
+
+class MetricsSettings(Group):
+    #: Serve ``/metrics`` also on this port, unauthenticated, on its own listener (0: no listener; the
+    #: API's ``/metrics`` is for platform admins). The way to scrape a ``worker``, which has no API.
+    port: Annotated[int, Field(ge=0, le=65535)] = 0
+    #: Address of that listener.
+    host: str = "127.0.0.1"

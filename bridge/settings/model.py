@@ -24,6 +24,7 @@ from bridge.settings.groups import (
     Group,
     JenkinsSettings,
     LogSettings,
+    MetricsSettings,
     ReconcileSettings,
     UrlWithPassword,
     is_url_with_password,
@@ -65,6 +66,7 @@ class Settings(BaseSettings, Group):
     auth: AuthSettings = AuthSettings()
     clusters: ClusterSettings = ClusterSettings()
     log: LogSettings = LogSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -57,7 +57,9 @@ class _Client(jenkins.Jenkins):  # type: ignore[misc]  # untyped library
                 prepared, timeout=self.timeout, allow_redirects=False, stream=stream
             )
         except requests.RequestException as e:
+            self.counter.outcome(req.method or "GET", urlsplit(prepared.url or "").path, None)
             raise from_transport(e, what=what) from e
+        self.counter.outcome(req.method or "GET", urlsplit(prepared.url or "").path, response.status_code)
         return response
 
     def _response_handler(self, response: requests.Response) -> requests.Response:
