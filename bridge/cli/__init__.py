@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from bridge import __version__
-from bridge.cli import apply, audit, db, demo, reconcile, sandbox, serve, token, worker
+from bridge.cli import apply, audit, db, demo, maintenance, reconcile, sandbox, serve, token, worker
 
 
 @click.group()
@@ -23,3 +23,5 @@ main.add_command(token.token)
 main.add_command(demo.demo)
 main.add_command(audit.audit)
 main.add_command(db.db)
+main.add_command(maintenance.backup)
+main.add_command(maintenance.rotate_key)

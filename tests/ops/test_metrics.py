@@ -88,13 +88,25 @@ def test_jenkins_requests_and_reconcile_actions_are_counted(
         assert value(body, "bridge_reconcile_actions_total", kind="project", op="create") == 1
         assert value(body, "bridge_reconcile_actions_total", kind="pipeline", op="create") == 1
         assert value(body, "bridge_reconcile_pass_duration_seconds_count", trigger="event") == 1
-        created = value(body, "bridge_jenkins_requests_total", controller="default", operation="create_item", method="POST")
+        created = value(
+            body,
+            "bridge_jenkins_requests_total",
+            controller="default",
+            operation="create_item",
+            method="POST",
+        )
         assert created == 2  # the folder and the job, as the sandbox saw them
         assert value(body, "bridge_objects", kind="pipeline", status="synced") == 1
         sandbox_jenkins.stop()
         worker.resync()
         body = api.get("/metrics").get_data(as_text=True)
-        errors = value(body, "bridge_jenkins_request_errors_total", controller="default", operation="read", reason="unreachable")
+        errors = value(
+            body,
+            "bridge_jenkins_request_errors_total",
+            controller="default",
+            operation="read",
+            reason="unreachable",
+        )
         assert errors is not None and errors >= 1
     finally:
         container.close()
@@ -133,7 +145,11 @@ def test_a_gauge_is_one_function_and_missing_tables_are_skipped(tmp_path: Path) 
         ("POST", "/job/demo/job/build/config.xml", "update_config"),
         ("GET", "/job/demo/job/build/config.xml", "read_config"),
         ("POST", "/job/demo/doDelete", "delete_item"),
-        ("DELETE", "/job/demo/credentials/store/folder/domain/_/credential/tok/config.xml", "delete_credential"),
+        (
+            "DELETE",
+            "/job/demo/credentials/store/folder/domain/_/credential/tok/config.xml",
+            "delete_credential",
+        ),
         ("GET", "/crumbIssuer/api/json", "crumb"),
         ("GET", "/whoAmI/api/json", "whoami"),
         ("POST", "/job/demo/job/build/7/input/Ok/proceedEmpty", "answer_input"),

@@ -39,7 +39,10 @@ def test_each_request_logs_one_line_with_route_status_user_and_no_token(
     created = client.post("/api/v1/projects", json={"name": "demo", "workspace": "ws"}, headers=auth)
     assert created.status_code == 201
     assert client.get("/api/v1/projects/demo/pipelines/nope?limit=5", headers=auth).status_code == 404
-    assert client.get("/api/v1/projects", headers={"Authorization": "Bearer wrong-token-123456"}).status_code == 401
+    assert (
+        client.get("/api/v1/projects", headers={"Authorization": "Bearer wrong-token-123456"}).status_code
+        == 401
+    )
     err = capsys.readouterr().err
     assert ADMIN_TOKEN not in err and "wrong-token-123456" not in err
     access = [e for e in _json_lines(err) if e["logger"] == "bridge.access"]
@@ -82,7 +85,12 @@ def test_context_variables_reach_every_line(
     inside, outside = capsys.readouterr().err.strip().splitlines()
     if fmt == "json":
         entry = json.loads(inside)
-        assert (entry["project"], entry["pipeline"], entry["run"], entry["delivery_id"]) == ("demo", "build", "7", "d-1")
+        assert (entry["project"], entry["pipeline"], entry["run"], entry["delivery_id"]) == (
+            "demo",
+            "build",
+            "7",
+            "d-1",
+        )
         assert "project" not in json.loads(outside)
     else:
         assert "[project=demo pipeline=build run=7 delivery_id=d-1]: inside" in inside
