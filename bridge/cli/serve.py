@@ -12,8 +12,10 @@ limit, so nobody can make the server buffer or spool more than that (Flask's own
 second line).
 
 SIGTERM (what container runtimes and service managers send) ends the process like Ctrl-C: the server
-stops, the worker's scheduler is shut down (waiting for a running pass) and the scheduler lock
-released, the store is closed, and the exit status is 0.
+stops accepting connections and lets the requests in flight finish (at most
+``BRIDGE_API_SHUTDOWN_GRACE`` seconds, ``graceful.py``), then the worker's scheduler is shut down
+(waiting for a running pass) and the scheduler lock released, the store is closed, and the exit
+status is 0.
 """
 
 from __future__ import annotations
@@ -106,8 +108,13 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
         handle["metrics"] = serve_metrics(container.metrics, host=m.host, port=m.port)
     scheme = "https" if settings.api.tls_cert else "http"
     log.info("serving on %s://%s:%d/ (OpenAPI at /api/v1/openapi.json)", scheme, host, port)
+    draining = threading.Event()
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+        if settings.api.tls_cert:  # cheroot stops on KeyboardInterrupt, waiting for its request threads
+            signal.signal(signal.SIGTERM, _terminate)
+        else:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: draining.set())
     try:
         if settings.api.tls_cert:
             from bridge.cli.tls_server import tls_server
@@ -118,7 +125,9 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
             finally:
                 server.stop()
         else:
-            waitress.serve(
+            from bridge.cli.graceful import serve_until_stopped
+
+            server = waitress.create_server(
                 app,
                 host=host,
                 port=port,
@@ -126,6 +135,8 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
                 ident="jenkins-bridge",
                 max_request_body_size=settings.api.max_body_bytes,
             )
+            serve_until_stopped(server, draining, grace=settings.api.shutdown_grace)
+            log.info("stopping")
     except KeyboardInterrupt:
         log.info("stopping")
     finally:

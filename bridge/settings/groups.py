@@ -122,6 +122,9 @@ class ApiSettings(Group):
     #: Reverse proxies in front of the bridge whose ``X-Forwarded-For``/``X-Forwarded-Proto`` are
     #: believed (0: none, the client address is the peer's); each proxy must append, not pass through.
     trusted_proxy_hops: int = 0
+    #: Seconds ``serve`` waits on SIGTERM for requests in flight before it stops (keep it below the
+    #: orchestrator's kill deadline: Kubernetes' ``terminationGracePeriodSeconds``, 30 by default).
+    shutdown_grace: Annotated[float, Field(ge=0)] = 20.0
 
 
 class AuthSettings(Group):

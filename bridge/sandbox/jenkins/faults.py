@@ -4,6 +4,8 @@
 * ``add_error(pattern, rate, status)``: a share of requests whose path (below the context path)
   matches the regular expression get ``status`` (503 by default) instead of an answer; the draw is
   made from a seeded ``random.Random``, so a test replays the same sequence;
+* ``hold(pattern)``: requests whose path matches wait until the test releases them (a request kept
+  in flight on purpose: ``Hold.arrived`` says one is waiting); ``clear`` releases every hold;
 * outage and restart are handled by ``SandboxJenkins`` (the listener itself is closed).
 """
 
@@ -23,6 +25,23 @@ class ErrorRule:
     status: int
 
 
+class Hold:
+    """Requests matching ``pattern`` wait in the sandbox until ``release`` (at most ``timeout``)."""
+
+    def __init__(self, pattern: str, timeout: float) -> None:
+        self.pattern = re.compile(pattern)
+        self.timeout = timeout
+        self.arrived = threading.Event()
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def wait(self) -> None:
+        self.arrived.set()
+        self._released.wait(self.timeout)
+
+
 class Faults:
     """Current fault settings of one instance; thread-safe, changed from tests at any time."""
 
@@ -30,7 +49,14 @@ class Faults:
         self._lock = threading.Lock()
         self._random = random.Random(seed)  # noqa: S311 - replayable fault draws, not cryptography
         self._rules: list[ErrorRule] = []
+        self._holds: list[Hold] = []
         self.latency: float = 0.0
+
+    def hold(self, pattern: str, *, timeout: float = 60.0) -> Hold:
+        hold = Hold(pattern, timeout)
+        with self._lock:
+            self._holds.append(hold)
+        return hold
 
     def add_error(self, pattern: str, *, rate: float = 1.0, status: int = 503) -> None:
         if not 0.0 <= rate <= 1.0:
@@ -42,11 +68,18 @@ class Faults:
         with self._lock:
             self._rules.clear()
             self.latency = 0.0
+            holds, self._holds = self._holds, []
+        for hold in holds:
+            hold.release()
 
     def before_request(self, path: str) -> int | None:
         """Sleep the configured latency, then return an injected status for this path, if any."""
         if self.latency > 0:
             time.sleep(self.latency)
+        with self._lock:
+            holds = [h for h in self._holds if h.pattern.search(path)]
+        for hold in holds:
+            hold.wait()
         with self._lock:
             for rule in self._rules:
                 if rule.pattern.search(path) and self._random.random() < rule.rate:
