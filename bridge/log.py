@@ -244,6 +244,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class SchedulerNoise(logging.Filter):
+    """Drops APScheduler's "skipped: maximum number of running instances reached" (expected)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
 #: Structured fields a record may carry (``extra=``): the request line's (``bridge.api.telemetry``).
 EXTRA_FIELDS = ("method", "route", "path", "status", "duration_ms", "user")
 
@@ -264,5 +271,14 @@ def configure_logging(settings: LogSettings, *, secrets: list[str] | None = None
     root.addHandler(handler)
     root.setLevel(settings.level)
     # APScheduler logs two INFO lines per job run ("Running job …", "… executed successfully"): every
-    # second for the poll job. Its warnings (missed runs) and errors stay; DEBUG shows everything.
-    logging.getLogger("apscheduler").setLevel(logging.DEBUG if settings.level == "DEBUG" else logging.WARNING)
+    # second for the poll job. Its warnings and errors stay, except "skipped: maximum number of running
+    # instances reached", which is the design (one pass at a time: polls due during a long pass are
+    # skipped); DEBUG shows everything.
+    debug = settings.level == "DEBUG"
+    scheduler = logging.getLogger("apscheduler")
+    scheduler.setLevel(logging.DEBUG if debug else logging.WARNING)
+    noisy = logging.getLogger("apscheduler.scheduler")
+    for old_filter in [f for f in noisy.filters if isinstance(f, SchedulerNoise)]:
+        noisy.removeFilter(old_filter)
+    if not debug:
+        noisy.addFilter(SchedulerNoise())
