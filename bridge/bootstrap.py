@@ -8,7 +8,7 @@ and adapter. Tests pass fakes through the keyword arguments instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -105,10 +105,11 @@ def build_container(
         from bridge.adapters.jenkins.probe import CachedProbe
 
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
-    container.runs = runs or build_runs(settings, store)
+    container.metrics = build_metrics(store, container.jenkins)
+    observe = container.metrics.jenkins_observer("default")
+    container.runs = runs or build_runs(settings, store, observers=[observe])
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
-    container.metrics = build_metrics(store, container.jenkins)
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -171,12 +172,15 @@ def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
     return JenkinsLinter(jenkins) if isinstance(jenkins, FormPoster) else None
 
 
-def build_runs(settings: Settings, store: Store) -> RunPort:
-    """The run side of the default Jenkins, attributed as ``jenkins.attribution`` says."""
+def build_runs(
+    settings: Settings, store: Store, *, observers: Sequence[Callable[[str, str, int | None], None]] = ()
+) -> RunPort:
+    """The run side of the default Jenkins, attributed as ``jenkins.attribution`` says; ``observers``
+    hear its requests (the metrics)."""
     from bridge.adapters.jenkins.runs import connect_runs
     from bridge.store.jenkins_tokens import JenkinsTokenStore
 
-    return connect_runs(settings.jenkins, JenkinsTokenStore(store.engine, store.box))
+    return connect_runs(settings.jenkins, JenkinsTokenStore(store.engine, store.box), observers=observers)
 
 
 def build_worker(

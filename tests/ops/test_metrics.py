@@ -97,6 +97,16 @@ def test_jenkins_requests_and_reconcile_actions_are_counted(
         )
         assert created == 2  # the folder and the job, as the sandbox saw them
         assert value(body, "bridge_objects", kind="pipeline", status="synced") == 1
+        started = api.post("/api/v1/projects/demo/pipelines/build/runs", {})
+        assert started.status_code == 202, started.json
+        body = api.get("/metrics").get_data(as_text=True)
+        runs = samples(body)
+        start = [
+            v
+            for (n, labels), v in runs.items()
+            if n == "bridge_jenkins_requests_total" and ("operation", "start_run") in labels
+        ]
+        assert sum(start) == 1  # the run side's own connection is counted too
         sandbox_jenkins.stop()
         worker.resync()
         body = api.get("/metrics").get_data(as_text=True)

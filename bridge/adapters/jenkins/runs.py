@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -41,11 +41,17 @@ INPUT_TREE = "executions[id,input[submitter]]"
 T = TypeVar("T")
 
 
-def connect_runs(settings: JenkinsSettings, vault: TokenVault | None = None) -> JenkinsRuns:
-    """The run side for the configured Jenkins and attribution mode (``vault`` needed for user-token)."""
+def connect_runs(
+    settings: JenkinsSettings,
+    vault: TokenVault | None = None,
+    *,
+    observers: Sequence[Callable[[str, str, int | None], None]] = (),
+) -> JenkinsRuns:
+    """The run side for the configured Jenkins and attribution mode (``vault`` needed for user-token);
+    ``observers`` hear every request of every connection it opens (``RequestCounter.observers``)."""
 
     def connect(user: str | None, token: str | None) -> JenkinsAdapter:
-        return JenkinsAdapter(
+        adapter = JenkinsAdapter(
             settings.url,
             user=user,
             token=token,
@@ -53,6 +59,8 @@ def connect_runs(settings: JenkinsSettings, vault: TokenVault | None = None) -> 
             retries=settings.retries,
             verify_tls=settings.verify_tls,
         )
+        adapter.counter.observers.extend(observers)
+        return adapter
 
     service = connect(settings.user, reveal(settings.token))
     if settings.attribution == "parameter":
