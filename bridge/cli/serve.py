@@ -70,7 +70,7 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     if with_worker:
         # --- reconciliation worker call site (bridge.reconcile.runner) ---------------------------
         from bridge.bootstrap import worker_hooks
-        from bridge.reconcile.runner import run_worker
+        from bridge.reconcile.runner import leader_state, run_worker
 
         hooks = worker_hooks(settings, container.metrics)
 
@@ -85,13 +85,7 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
                 on_leader=hooks.on_leader,
             )
 
-        def _leader_state() -> str:
-            running = handle.get("worker")
-            if running is None:
-                return "standby"
-            return "lost" if running.lost.is_set() else "leader"
-
-        container.leader_state = _leader_state
+        container.leader_state = lambda: leader_state(handle.get("worker"))
 
         threading.Thread(target=_worker, name="worker-start", daemon=True).start()
         from bridge.bootstrap import build_inventory

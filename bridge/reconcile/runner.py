@@ -149,6 +149,13 @@ class WorkerHandle:
         log.info("reconciliation worker stopped; scheduler lock released")
 
 
+def leader_state(handle: WorkerHandle | None) -> str:
+    """For ``/readyz``: ``standby`` (waiting for the lock), ``leader``, or ``lost`` (stopped reconciling)."""
+    if handle is None:
+        return "standby"
+    return "lost" if handle.lost.is_set() else "leader"
+
+
 def run_worker(
     settings: Settings,
     *,
