@@ -12,8 +12,8 @@ from bridge.app import create_app
 from bridge.bootstrap import build_container, worker_hooks
 from bridge.metrics import Metrics
 from bridge.reconcile.runner import leader_state, run_worker
-from tests.ops.test_metrics import value
 from tests.fixtures.app import make_settings
+from tests.ops.test_metrics import value
 from tests.reconcile.doubles import FakeJenkins, MemoryDesiredState
 from tests.reconcile.test_leader_loss import _terminate_lock_holders
 from tests.waiting import wait_until
