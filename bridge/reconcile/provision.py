@@ -45,6 +45,7 @@ from bridge.domain.model import Pipeline, SyncState, SyncStatus
 from bridge.domain.plan import CREDENTIAL, NOT_MANAGED, PROJECT, Action, Op, Ref, Seen, plan
 from bridge.errors import BridgeError, NotFound
 from bridge.identity.tenancy import BUILT_IN_ONLY, DEFAULT_PREFIX, ReservedNames, project_identity
+from bridge.log import log_context
 from bridge.reconcile.identities import IdentityKeeper
 from bridge.reconcile.kubeconfigs import KubeconfigSync, add_kubeconfigs
 from bridge.reconcile.ledger import Ledger
@@ -194,8 +195,9 @@ class Provisioner:
                 if action.ref.kind == PROJECT and action.op in (Op.NOOP, Op.UPDATE):
                     self._identity_ready(action.ref.project, result)
         try:
-            for action in result.actions:
-                self._apply(action, ok, tombstones, result, ledger)
+            for action in result.actions:  # each line logged while applying names its project
+                with log_context(project=action.ref.project):
+                    self._apply(action, ok, tombstones, result, ledger)
         finally:
             if ledger.added or ledger.removed:
                 self._desired.record_owned(add=map(key_of, ledger.added), remove=map(key_of, ledger.removed))

@@ -91,6 +91,7 @@ def test_an_idle_worker_writes_no_line_per_poll(
     assert scheduler == []
     passes = [line for line in lines if "pass:" in line]
     assert len(passes) == 1 and "writes" in passes[0]  # the project's folder; then nothing to do
+    assert any("[project=demo]: create" in line for line in lines)  # the log context of the write
     after = lines[lines.index(passes[0]) + 1 :]
     assert len(after) == 1 and "worker stopped" in after[0], "\n".join(lines)  # dozens of polls: silence
 
