@@ -230,8 +230,10 @@ def run_worker(
     if not block:
         return handle
     if threading.current_thread() is threading.main_thread():
+        # Set from another thread: a handler runs on the main thread, which may be inside
+        # ``stop.wait()`` holding the event's lock (``set`` there would deadlock).
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, lambda *_: threading.Thread(target=stop.set, name="sigterm").start())
     try:
         stop.wait()
     finally:
