@@ -24,6 +24,7 @@ from tests.e2e.conftest import jenkins_env
 from tests.e2e.test_serve_process import _free_port, _until
 from tests.fixtures.app import ApiClient
 from tests.fixtures.leaks import register_secret
+from tests.ops.test_metrics import value
 from tests.waiting import wait_until
 
 TOKEN = "shutdown-admin-token-7d2e9a"
@@ -132,7 +133,9 @@ def _until_refused(url: str) -> None:
 def test_worker_finishes_its_pass_then_releases_the_lock(
     tmp_path: Path, sandbox_jenkins: SandboxJenkins
 ) -> None:
-    env = _env(tmp_path, sandbox_jenkins)
+    metrics_port = _free_port()
+    env = _env(tmp_path, sandbox_jenkins, BRIDGE_METRICS_PORT=str(metrics_port))
+    scrape = f"http://127.0.0.1:{metrics_port}/metrics"
     process = subprocess.Popen(
         [str(CLI), "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -146,6 +149,9 @@ def test_worker_finishes_its_pass_then_releases_the_lock(
         assert api.post("/api/v1/projects", {"name": "demo", "workspace": "ws"}).status_code == 201
         app.extensions["bridge"].close()  # nothing of this process touches the database meanwhile
         wait_until(hold.arrived.is_set, timeout=20, what="the worker's pass to write to Jenkins")
+        body = requests.get(scrape, timeout=5).text  # the worker's own listener, no credentials
+        assert value(body, "bridge_leader") == 1 and value(body, "bridge_store_up") == 1
+        assert value(body, "bridge_objects", kind="project", status="pending") == 1  # in flight
         process.send_signal(signal.SIGTERM)
         hold.release()
     finally:
