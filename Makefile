@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit venv k8s-bin postgres-bin clean
+.PHONY: demo test lint unit venv k8s-bin postgres-bin clean compose-env
 
 # constraints.txt pins every package to the version the tests pass with (CI treats warnings as errors,
 # so an unpinned upgrade that only adds a deprecation warning would fail it).
@@ -19,6 +19,10 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/jenkins-bridge demo
+
+# .env and secrets/ for docker-compose.yml, with generated secrets (kept when run again).
+compose-env: $(STAMP)
+	$(VENV)/bin/jenkins-bridge compose-env
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check bridge tests bench

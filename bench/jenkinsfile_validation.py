@@ -74,7 +74,9 @@ def main() -> int:
         WorkspaceService(store).create(Workspace(name="ws"))
         for name in ("plain", "linted", "outage"):
             ProjectService(store).create(Project(name=name, workspace="ws"))
-        adapter = JenkinsAdapter(sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token, retries=0)
+        adapter = JenkinsAdapter.connect(
+            sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token, retries=0
+        )
         linter = JenkinsLinter(adapter)
         linter.validate_jenkinsfile(jenkinsfile(0))  # the crumb, once per adapter
 

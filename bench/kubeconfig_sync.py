@@ -129,7 +129,7 @@ def main() -> int:
             for c in range(args.clusters)
         }
         inventory.replace(SourceKind.STATIC, list(records.items()))
-        adapter = JenkinsAdapter(sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token)
+        adapter = JenkinsAdapter.connect(sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token)
         desired = StoreDesiredState(store)
         desired.take_dirty(1_000_000)
         provisioner = Provisioner(desired=desired, jenkins=adapter, key=marker_key(key), kubeconfigs=sync)

@@ -25,9 +25,9 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from bridge.app import create_app
+from bridge.bootstrap import run_worker
 from bridge.domain.model import Pipeline, Project, Workspace
 from bridge.log import configure_logging
-from bridge.reconcile.runner import run_worker
 from bridge.settings import LogSettings, Settings
 from bridge.store import StoreDesiredState
 

@@ -103,6 +103,13 @@ def main() -> int:
     parser.add_argument("--projects", type=int, default=50)
     parser.add_argument("--pipelines", type=int, default=10)
     parser.add_argument("--credentials", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=4, help="projects reconciled at the same time")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds the sandbox adds to each request (a real Jenkins' time)",
+    )
     args = parser.parse_args()
     identities = [UserSpec(project_identity(DEFAULT_PREFIX, project_name(p))) for p in range(args.projects)]
     with tempfile.TemporaryDirectory() as tmp, SandboxJenkins(users=identities) as sandbox:
@@ -115,14 +122,17 @@ def main() -> int:
         started = time.perf_counter()
         populate(store, projects=args.projects, pipelines=args.pipelines, credentials=args.credentials)
         print(f"store populated in {time.perf_counter() - started:.2f}s")
-        adapter = JenkinsAdapter(sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token)
+        adapter = JenkinsAdapter.connect(sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token)
         desired = StoreDesiredState(store)
         provisioner = Provisioner(
             desired=desired,
             jenkins=adapter,
             key=marker_key(key),
             identities=JenkinsProjectIdentities(adapter),
+            concurrency=args.concurrency,
         )
+        sandbox.faults.latency = args.latency
+        print(f"concurrency {args.concurrency}, Jenkins latency {args.latency * 1000:.0f} ms per request")
         cold = phase("cold", provisioner, adapter)
         noop_before = adapter.counter.total
         noop = phase("no-op", provisioner, adapter)

@@ -1,18 +1,21 @@
 """Composition root: the only place that names concrete classes and wires them together.
 
-``build_container(settings)`` opens the store, migrates it, and builds the services and the one
-Jenkins adapter (used by ``/readyz`` through a cached, non-blocking probe); ``build_worker`` builds the
-reconciliation worker from the same pieces, so ``serve --with-worker`` shares the container's store
-and adapter. Tests pass fakes through the keyword arguments instead.
+``build_container(settings)`` opens the store, migrates it, and builds the services and one
+``JenkinsConnection`` per Jenkins controller (``build_connections``; today the one named ``default``),
+which every port of that controller shares: provisioning, runs and user tokens, the Declarative linter,
+build identities and the ``/readyz`` probe. ``build_worker`` builds the reconciliation worker from the
+same pieces, so ``serve --with-worker`` shares the container's store and connection. Tests pass fakes
+through the keyword arguments instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bridge.adapters.jenkins.port import JenkinsPort, RunPort
+from bridge.adapters.jenkins.port import JenkinsPort, RequestCounter, RunPort
 from bridge.identity.token_review import TokenReviewer
 from bridge.identity.wiring import Identity, build_identity
 from bridge.reconcile.ports import DesiredState
@@ -21,6 +24,7 @@ from bridge.services.credentials import CredentialService
 from bridge.services.jenkinsfiles import Jenkinsfiles
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
+from bridge.services.resyncs import ResyncService
 from bridge.services.sync import SyncService
 from bridge.services.workspaces import WorkspaceService
 from bridge.settings import Settings, reveal
@@ -28,16 +32,20 @@ from bridge.store import Store, StoreDesiredState
 from bridge.store.clusters import ClusterCatalog
 
 if TYPE_CHECKING:
+    from bridge.adapters.jenkins.connection import JenkinsConnection
     from bridge.adapters.jenkins.linter import JenkinsfileLinter
     from bridge.inventory.runner import InventoryRunner
     from bridge.metrics import Metrics
+    from bridge.metrics.hooks import WorkerHooks
     from bridge.reconcile.kubeconfigs import KubeconfigSync
-    from bridge.reconcile.provision import PassResult
-    from bridge.reconcile.runner import Worker
+    from bridge.reconcile.runner import WorkerHandle
+    from bridge.reconcile.worker import Worker
     from bridge.services.kubeconfigs import KubeconfigSyncService
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
+#: The controller named by ``settings.jenkins`` (the multi-cluster work adds others).
+DEFAULT_CONTROLLER = "default"
 #: Seconds a reachability answer is reused before the probe asks Jenkins again (in the background).
 PROBE_TTL = 10.0
 
@@ -52,6 +60,7 @@ class Container:
     credentials: CredentialService
     pipelines: PipelineService
     sync: SyncService
+    resyncs: ResyncService
     identity: Identity
     #: The cluster inventory as the API shows it (written by the inventory runner).
     clusters: ClusterService
@@ -66,9 +75,13 @@ class Container:
     #: Where this process stands on the scheduler lock (``leader``, ``standby``, ``lost``); ``None``
     #: when it runs no worker. ``/readyz`` reports it and fails on ``lost``.
     leader_state: Callable[[], str] | None = None
+    #: One connection per Jenkins controller, by name (``default``: ``settings.jenkins``).
+    connections: dict[str, JenkinsConnection] = field(default_factory=dict)
 
     def close(self) -> None:
         self.store.close()
+        for connection in self.connections.values():
+            connection.close()
 
 
 def build_container(
@@ -93,6 +106,7 @@ def build_container(
         credentials=CredentialService(store),
         pipelines=PipelineService(store, allow_http_scm=settings.jenkins.allow_http_scm),
         sync=SyncService(store),
+        resyncs=ResyncService(store),
         identity=build_identity(settings, store.engine, reviewer=token_reviewer),
         clusters=ClusterService(
             store, ClusterCatalog(store.engine, store.box), jenkins=settings.clusters.jenkins
@@ -100,69 +114,72 @@ def build_container(
         jenkins_probe=jenkins_probe,
     )
     # --- Jenkins adapter wiring -------------------------------------------------------------------
-    container.jenkins = jenkins or build_jenkins(settings)
+    if jenkins is None or runs is None:
+        container.connections = build_connections(settings)
+    default = container.connections.get(DEFAULT_CONTROLLER)
+    container.jenkins = jenkins or build_jenkins(settings, default)
     if container.jenkins_probe is None:
         from bridge.adapters.jenkins.probe import CachedProbe
 
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
-    container.metrics = build_metrics(store, container.jenkins)
-    observe = container.metrics.jenkins_observer("default")
-    container.runs = runs or build_runs(settings, store, observers=[observe])
+    container.metrics = build_metrics(store, _counters(container))
+    container.runs = runs or build_runs(settings, store, default)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
     # ------------------------------------------------------------------------------------------------
     return container
 
 
-def build_jenkins(settings: Settings) -> JenkinsPort:
-    """The adapter for the default Jenkins (``settings.jenkins``)."""
+def build_connections(settings: Settings) -> dict[str, JenkinsConnection]:
+    """One connection per Jenkins controller named in the settings (``settings.controllers()``)."""
+    from bridge.adapters.jenkins.connection import JenkinsConnection
+
+    return {
+        name: JenkinsConnection(
+            j.url,
+            name=name,
+            user=j.user,
+            token=reveal(j.token),
+            timeout=j.timeout,
+            retries=j.retries,
+            verify_tls=j.verify_tls,
+            pool_size=max(10, settings.reconcile.concurrency + 4),
+        )
+        for name, j in settings.controllers().items()
+    }
+
+
+def build_jenkins(settings: Settings, connection: JenkinsConnection | None = None) -> JenkinsPort:
+    """The provisioning adapter of the default controller, over ``connection`` (a new one if None)."""
     from bridge.adapters.jenkins.client import JenkinsAdapter
 
-    j = settings.jenkins
-    return JenkinsAdapter(
-        j.url,
-        user=j.user,
-        token=reveal(j.token),
-        timeout=j.timeout,
-        retries=j.retries,
-        verify_tls=j.verify_tls,
-    )
-
-
-def build_metrics(store: Store, jenkins: JenkinsPort | None, *, controller: str = "default") -> Metrics:
-    """The process's instruments: store gauges read at scrape time, the Jenkins adapter's requests."""
-    from bridge.metrics import Metrics
-
-    metrics = Metrics()
-    metrics.watch_store(store.engine)
-    if jenkins is not None:
-        jenkins.counter.observers.append(metrics.jenkins_observer(controller))
-    return metrics
-
-
-@dataclass(frozen=True)
-class WorkerHooks:
-    on_pass: Callable[[str, PassResult, float], None]
-    on_leader: Callable[[bool], None]
+    return JenkinsAdapter(connection or build_connections(settings)[DEFAULT_CONTROLLER])
 
 
 def worker_hooks(settings: Settings, metrics: Metrics | None) -> WorkerHooks:
     """``run_worker``'s ``on_leader`` and ``on_pass``: the leader gauge, pass metrics, the summary line."""
-    from bridge.reconcile.summary import PassTally
+    from bridge.metrics.hooks import worker_hooks as hooks
 
-    tally = PassTally(settings.log.worker_summary_interval)
+    return hooks(settings.log.worker_summary_interval, metrics)
 
-    def on_pass(trigger: str, result: PassResult, seconds: float) -> None:
-        tally.record(trigger, result, seconds)
-        if metrics is not None:
-            applied = [(a.ref.kind, a.op.value) for a in result.applied if a.op.writes]
-            metrics.observe_pass(trigger, seconds, applied, len(result.errors))
 
-    def on_leader(held: bool) -> None:
-        if metrics is not None:
-            metrics.set_leader(held)
+def build_metrics(store: Store, counters: Mapping[str, RequestCounter]) -> Metrics:
+    """The process's instruments: store gauges read at scrape time, and the requests of every
+    controller's connection (``counters`` by controller name, the label of its series)."""
+    from bridge.metrics import Metrics
 
-    return WorkerHooks(on_pass=on_pass, on_leader=on_leader)
+    metrics = Metrics()
+    metrics.watch_store(store.engine)
+    for name, counter in counters.items():
+        counter.observers.append(metrics.jenkins_observer(name))
+    return metrics
+
+
+def _counters(container: Container) -> dict[str, RequestCounter]:
+    """Each connection's request counter by controller name (an injected adapter's: ``default``)."""
+    if container.connections:
+        return {name: c.counter for name, c in container.connections.items()}
+    return {DEFAULT_CONTROLLER: container.jenkins.counter} if container.jenkins is not None else {}
 
 
 def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
@@ -172,15 +189,13 @@ def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
     return JenkinsLinter(jenkins) if isinstance(jenkins, FormPoster) else None
 
 
-def build_runs(
-    settings: Settings, store: Store, *, observers: Sequence[Callable[[str, str, int | None], None]] = ()
-) -> RunPort:
-    """The run side of the default Jenkins, attributed as ``jenkins.attribution`` says; ``observers``
-    hear its requests (the metrics)."""
+def build_runs(settings: Settings, store: Store, connection: JenkinsConnection | None = None) -> RunPort:
+    """The run side of the default Jenkins, attributed as ``jenkins.attribution`` says."""
     from bridge.adapters.jenkins.runs import connect_runs
     from bridge.store.jenkins_tokens import JenkinsTokenStore
 
-    return connect_runs(settings.jenkins, JenkinsTokenStore(store.engine, store.box), observers=observers)
+    connection = connection or build_connections(settings)[DEFAULT_CONTROLLER]
+    return connect_runs(connection, settings.jenkins, JenkinsTokenStore(store.engine, store.box))
 
 
 def build_worker(
@@ -197,10 +212,12 @@ def build_worker(
     from bridge.adapters.jenkins.configxml import KubeconfigMode
     from bridge.adapters.jenkins.identities import JenkinsProjectIdentities, JsonAndForms
     from bridge.identity.wiring import reserved_names
+    from bridge.reconcile.backoff import Backoff
     from bridge.reconcile.provision import Provisioner
     from bridge.reconcile.render import marker_key
-    from bridge.reconcile.runner import Worker
     from bridge.reconcile.validate import PendingJenkinsfiles, PendingValidator
+    from bridge.reconcile.worker import Worker
+    from bridge.store.resyncs import ResyncQueue
 
     if desired is None:
         store = Store.from_settings(settings)
@@ -221,6 +238,7 @@ def build_worker(
         kubeconfigs=build_kubeconfig_sync(settings, desired.store)
         if isinstance(desired, StoreDesiredState)
         else None,
+        concurrency=settings.reconcile.concurrency,
     )
     linter = build_linter(jenkins)
     pending = (
@@ -228,7 +246,57 @@ def build_worker(
         if linter is not None and isinstance(desired, PendingJenkinsfiles)
         else None
     )
-    return Worker(provisioner=provisioner, desired=desired, validate=pending)
+    r = settings.reconcile
+    worker = Worker(
+        provisioner=provisioner,
+        desired=desired,
+        validate=pending,
+        backoff=Backoff(initial=r.backoff_initial, maximum=r.backoff_max),
+    )
+    if isinstance(desired, StoreDesiredState):
+        worker.resyncs = ResyncQueue(desired.store)
+        desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
+    return worker
+
+
+def run_worker(
+    settings: Settings,
+    *,
+    desired: DesiredState | None = None,
+    jenkins: JenkinsPort | None = None,
+    block: bool = True,
+    stop: threading.Event | None = None,
+    hooks: WorkerHooks | None = None,
+) -> WorkerHandle | None:
+    """``reconcile.runner.run_worker`` with the worker built here (after the leader lock is held);
+    on SQLite, commits of other processes (``apply -f``, a separate ``serve``) start a pass at once;
+    ``hooks`` (``worker_hooks``): the pass metrics, the leader gauge and the summary line."""
+    from bridge.reconcile import runner
+    from bridge.store.changes import watch
+
+    own = None if isinstance(desired, StoreDesiredState) else Store.from_settings(settings)
+    watcher = watch(desired.store.engine if isinstance(desired, StoreDesiredState) else own.engine)  # type: ignore[union-attr]
+
+    def close() -> None:
+        if watcher is not None:
+            watcher.close()
+        if own is not None:
+            own.close()
+
+    handle = runner.run_worker(
+        settings,
+        build=lambda: build_worker(settings, desired=desired, jenkins=jenkins),
+        block=block,
+        stop=stop,
+        changed=watcher.changed if watcher is not None else None,
+        on_pass=hooks.on_pass if hooks is not None else None,
+        on_leader=hooks.on_leader if hooks is not None else None,
+    )
+    if handle is None or block:
+        close()
+    else:
+        handle.on_stop.append(close)
+    return handle
 
 
 def build_kubeconfig_sync(settings: Settings, store: Store) -> KubeconfigSync:

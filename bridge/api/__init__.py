@@ -1,39 +1,27 @@
 """The HTTP API: ``/api/v1`` resources, health endpoints and the OpenAPI document.
 
 ``install_api(app)`` merges every routes module's registry into one, installs it, and builds the
-OpenAPI document once from that same registry.
+OpenAPI document once from that same registry (``install.py``). Importing this package loads nothing
+else, so a command that only needs the request models (``apply -f``) does not load Flask and every route.
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from bridge.api.openapi import build_document
-from bridge.api.problems import register_error_handlers
-from bridge.api.registry import Registry
-from bridge.api.routes import (
-    audit,
-    clusters,
-    credentials,
-    members,
-    pipelines,
-    projects,
-    runs,
-    status,
-    workspaces,
-)
+if TYPE_CHECKING:
+    from flask import Flask
 
-MODULES = (workspaces, projects, credentials, pipelines, runs, status, members, audit, clusters)
+    from bridge.api.registry import Registry
 
 
 def build_registry() -> Registry:
-    return Registry(routes=[r for m in MODULES for r in m.routes.routes])
+    from bridge.api.install import build_registry as build
+
+    return build()
 
 
 def install_api(app: Flask) -> Registry:
-    registry = build_registry()
-    registry.install(app)
-    register_error_handlers(app)
-    app.extensions["bridge.registry"] = registry
-    app.extensions["bridge.openapi"] = build_document(registry)
-    return registry
+    from bridge.api.install import install_api as install
+
+    return install(app)

@@ -1,7 +1,8 @@
 """The web side of identity: who is calling (authenticate), may they (authorize), and the audit entry.
 
-The route registry gives every route a permission name; the API's single ``before_request`` hook calls
-``authenticate`` and ``authorize`` with it; the audit entries are ``bridge.api.auditing``'s. Proxy
+The route registry gives every route a permission name; its request handler (``registry._handler``)
+calls ``authenticate`` and ``authorize`` with it before the view runs; the audit entries are
+``bridge.api.auditing``'s. Proxy
 headers (``X-Remote-User``, ``X-Remote-Group``) are removed from the WSGI environ of every request
 that was not authenticated as the trusted proxy, and the proxy credential header always is, so no
 later code can read a forged identity or the credential.

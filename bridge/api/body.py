@@ -30,11 +30,21 @@ def is_json_type(mimetype: str) -> bool:
     return mimetype == JSON_TYPE or (mimetype.startswith("application/") and mimetype.endswith("+json"))
 
 
-def parsed_body(model: type[M]) -> M:
-    """The request body validated as ``model``; parsed on the first call, the same object afterwards."""
+def parsed_body(model: type[M], *, optional: bool = False) -> M:
+    """The request body validated as ``model``; parsed on the first call, the same object afterwards.
+
+    ``optional``: no body at all (no ``Content-Length``, or 0, and not chunked) is ``model()``."""
     cached = getattr(g, "bridge_body", None)
     if isinstance(cached, model):
         return cached
+    if (
+        optional
+        and not request.content_length
+        and "chunked" not in request.headers.get("Transfer-Encoding", "")
+    ):
+        body = model()
+        g.bridge_body = body
+        return body
     if not is_json_type(request.mimetype):
         raise UnsupportedMediaType(
             f"send the body as application/json (got {request.mimetype or 'nothing'!r})"

@@ -90,7 +90,7 @@ def _operation(r: Route, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
             )
     if r.request is not None:
         op["requestBody"] = {
-            "required": True,
+            "required": not r.body_optional,
             "content": {"application/json": {"schema": refs[(r.request, "validation")]}},
         }
     success: dict[str, Any] = {"description": "OK" if r.status < 300 else "Accepted"}

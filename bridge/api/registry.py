@@ -61,6 +61,8 @@ class Route:
     errors: tuple[int, ...] = ()
     #: Media type of a response that is not JSON (the view returns a ready ``Response``): ``/metrics``.
     media: str | None = None
+    #: The body may be left out (an empty body is the request model with its defaults).
+    body_optional: bool = False
 
     @property
     def path_params(self) -> list[str]:
@@ -109,6 +111,7 @@ class Registry:
         status: int = 200,
         errors: tuple[int, ...] = (),
         media: str | None = None,
+        body_optional: bool = False,
     ) -> Callable[[F], F]:
         def decorate(view: F) -> F:
             self.routes.append(
@@ -125,6 +128,7 @@ class Registry:
                     status=status,
                     errors=errors,
                     media=media,
+                    body_optional=body_optional,
                 )
             )
             return view
@@ -149,7 +153,7 @@ def _handler(route: Route) -> Callable[..., Response]:
         call = Call(
             container=container,
             principal=principal,
-            body=parsed_body(route.request) if route.request else None,
+            body=parsed_body(route.request, optional=route.body_optional) if route.request else None,
             query=route.query.model_validate(request.args.to_dict()) if route.query else None,
             expected_version=_if_match() if route.method in CONDITIONAL_METHODS else None,
         )

@@ -52,6 +52,8 @@ from bridge.errors import BridgeError, InvalidRequest, NotFound
 if TYPE_CHECKING:
     from bridge.bootstrap import Container
 
+#: The C loader is much faster on large files; both are safe loaders.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: A position in the document: mapping keys and list indexes, as pydantic reports error locations.
 Loc = tuple[str | int, ...]
@@ -85,23 +87,29 @@ def load(path: Path, environ: Mapping[str, str]) -> list[Workspace | Project | C
     """The objects a file declares, in dependency order; raises InvalidRequest naming file and line."""
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_LOADER)  # noqa: S506 - the safe loader (libyaml's when installed)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise InvalidRequest(f"{path}: cannot read: {e}") from None
-    lines: dict[Loc, int] = {}
-    if node is not None:
-        _lines(node, (), lines)
+    found: dict[Loc, int] = {}
+
+    def lines() -> dict[Loc, int]:
+        """Line numbers by position, only read when a message needs one."""
+        if not found:
+            node = yaml.compose(text, Loader=_LOADER)
+            if node is not None:
+                _lines(node, (), found)
+        return found
+
     try:
         parsed = ApplyFile.model_validate({} if doc is None else doc)
     except ValidationError as e:
-        raise InvalidRequest(_describe(path, e, lines)) from None
+        raise InvalidRequest(_describe(path, e, lines())) from None
     objects: list[Workspace | Project | Credential | Pipeline] = []
     objects += [ws.to_domain() for ws in parsed.workspaces]
     for i, p in enumerate(parsed.projects):
         objects.append(p.to_domain())
         for j, c in enumerate(p.credentials):
-            where = f"{path}:{lines.get(('projects', i, 'credentials', j), 0)}: credential {p.name}/{c.id}"
+            where = f"{path}:{lines().get(('projects', i, 'credentials', j), 0)}: credential {p.name}/{c.id}"
             data = {k: expand(v, environ, where=where) for k, v in c.data.items()}
             objects.append(c.model_copy(update={"data": data}).to_domain(p.name))
         objects += [pl.to_domain(p.name) for pl in p.pipelines]

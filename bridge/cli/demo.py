@@ -34,9 +34,8 @@ def demo(path: Path, timeout: float) -> None:
     from werkzeug.serving import make_server
 
     from bridge.app import create_app
-    from bridge.bootstrap import build_container
+    from bridge.bootstrap import build_container, run_worker
     from bridge.cli.apply import apply_objects, load
-    from bridge.reconcile.runner import run_worker
     from bridge.sandbox.jenkins import SandboxJenkins
     from bridge.settings import Settings
 

@@ -69,8 +69,8 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     handle: dict[str, Any] = {}
     if with_worker:
         # --- reconciliation worker call site (bridge.reconcile.runner) ---------------------------
-        from bridge.bootstrap import worker_hooks
-        from bridge.reconcile.runner import leader_state, run_worker
+        from bridge.bootstrap import run_worker, worker_hooks
+        from bridge.reconcile.runner import leader_state
 
         hooks = worker_hooks(settings, container.metrics)
 
@@ -81,8 +81,7 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
                 jenkins=container.jenkins,
                 block=False,
                 stop=stop,
-                on_pass=hooks.on_pass,
-                on_leader=hooks.on_leader,
+                hooks=hooks,
             )
 
         container.leader_state = lambda: leader_state(handle.get("worker"))

@@ -19,8 +19,15 @@ from bridge.settings import Settings
 @click.command()
 def worker() -> None:
     """Keep Jenkins in step with the store: event-driven passes plus periodic full resyncs."""
-    from bridge.bootstrap import build_inventory, build_jenkins, build_metrics, worker_hooks
-    from bridge.reconcile.runner import run_worker
+    from bridge.bootstrap import (
+        DEFAULT_CONTROLLER,
+        build_connections,
+        build_inventory,
+        build_jenkins,
+        build_metrics,
+        run_worker,
+        worker_hooks,
+    )
     from bridge.store import Store, StoreDesiredState
 
     inventory, store, listener = None, None, None
@@ -29,8 +36,9 @@ def worker() -> None:
         configure_logging(settings.log, secrets=settings.secrets())
         store = Store.from_settings(settings)
         store.migrate()
-        jenkins = build_jenkins(settings)
-        metrics = build_metrics(store, jenkins)
+        connections = build_connections(settings)
+        jenkins = build_jenkins(settings, connections[DEFAULT_CONTROLLER])
+        metrics = build_metrics(store, {name: c.counter for name, c in connections.items()})
         if settings.metrics.port:  # the worker has no API: its own /metrics listener
             from bridge.metrics.listener import serve_metrics
 
@@ -39,13 +47,11 @@ def worker() -> None:
             inventory = build_inventory(settings, store)
             if inventory is not None:
                 inventory.start()
-        hooks = worker_hooks(settings, metrics)
         handle = run_worker(
             settings,
             desired=StoreDesiredState(store),
             jenkins=jenkins,
-            on_pass=hooks.on_pass,
-            on_leader=hooks.on_leader,
+            hooks=worker_hooks(settings, metrics),
         )
     except BridgeError as e:
         raise click.ClickException(e.detail) from None

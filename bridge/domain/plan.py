@@ -29,25 +29,9 @@ import enum
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
-PROJECT = "project"
-CREDENTIAL = "credential"
-PIPELINE = "pipeline"
+from bridge.domain.refs import CREDENTIAL, PIPELINE, PROJECT, Kind, Ref
 
-
-@dataclass(frozen=True, order=True)
-class Ref:
-    """One managed object: a project folder (``name`` empty), or a credential or pipeline in it."""
-
-    kind: str
-    project: str
-    name: str = ""
-
-    @property
-    def folder(self) -> Ref:
-        return Ref(PROJECT, self.project)
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.project}" + (f"/{self.name}" if self.name else "")
+__all__ = ["CREDENTIAL", "PIPELINE", "PROJECT", "Action", "Kind", "Op", "Reason", "Ref", "Seen", "plan"]
 
 
 @dataclass(frozen=True)
@@ -74,18 +58,34 @@ class Op(enum.StrEnum):
         return self in (Op.CREATE, Op.UPDATE, Op.DELETE, Op.REPLACE)
 
 
+class Reason(enum.StrEnum):
+    """Why the plan chose an action (shown in logs and ``reconcile`` output; matched by value, never text)."""
+
+    NONE = ""
+    NOT_MANAGED = "exists in Jenkins and is not managed by the bridge"
+    FOLDER_NOT_MANAGED = "its folder exists in Jenkins and is not managed by the bridge"
+    REPLACED = "re-created: the deleted project's folder goes first, with everything in it"
+    NEW_FOLDER = "new folder"
+    RECREATED = "recreated"
+    FOLDER_GONE = "its folder is gone"
+    ABSENT = "not in Jenkins"
+    LEFT_IN_PLACE = "exists in Jenkins and is not managed by the bridge; left in place"
+    ORPHAN = "managed by the bridge but no longer declared; left in place"
+    CHANGED = "changed"
+    EDITED = "edited in Jenkins"
+    REPUSH = "periodic re-push of secret values"
+
+
 @dataclass(frozen=True)
 class Action:
     ref: Ref
     op: Op
-    reason: str = ""
+    reason: Reason = Reason.NONE
 
     def __str__(self) -> str:
         return f"{self.op.value:<8} {self.ref}" + (f"  ({self.reason})" if self.reason else "")
 
 
-NOT_MANAGED = "exists in Jenkins and is not managed by the bridge"
-REPLACED = "re-created: the deleted project's folder goes first, with everything in it"
 _KIND_ORDER = {PROJECT: 0, CREDENTIAL: 1, PIPELINE: 2}
 
 
@@ -108,7 +108,7 @@ def plan(
     actions: list[Action] = []
     for ref in sorted(r for r in desired if r.kind == PROJECT):
         if ref.project in replaced:
-            actions.append(Action(ref, Op.REPLACE, REPLACED))
+            actions.append(Action(ref, Op.REPLACE, Reason.REPLACED))
             folder_ops[ref.project] = Op.CREATE  # its contents are all new
             continue
         action = _upsert(ref, desired[ref], observed.get(ref), drifted=ref in drifted)
@@ -119,9 +119,9 @@ def plan(
         if folder_op is None:
             continue  # a child of a project that is not desired: the caller passed inconsistent data
         if folder_op is Op.CONFLICT:
-            actions.append(Action(ref, Op.CONFLICT, f"its folder {NOT_MANAGED}"))
+            actions.append(Action(ref, Op.CONFLICT, Reason.FOLDER_NOT_MANAGED))
         elif folder_op is Op.CREATE:
-            actions.append(Action(ref, Op.CREATE, "new folder"))
+            actions.append(Action(ref, Op.CREATE, Reason.NEW_FOLDER))
         else:
             repush = repush_credentials and ref.kind == CREDENTIAL
             actions.append(
@@ -133,13 +133,13 @@ def plan(
         if ref.kind == PROJECT and ref.project in replaced:
             continue  # the replace action applies this tombstone
         if ref in desired:
-            actions.append(Action(ref, Op.FORGET, "recreated"))
+            actions.append(Action(ref, Op.FORGET, Reason.RECREATED))
         elif ref.kind != PROJECT and (ref.project in deleted_folders or observed.get(ref.folder) is None):
-            actions.append(Action(ref, Op.FORGET, "its folder is gone"))
+            actions.append(Action(ref, Op.FORGET, Reason.FOLDER_GONE))
         elif seen is None:
-            actions.append(Action(ref, Op.FORGET, "not in Jenkins"))
+            actions.append(Action(ref, Op.FORGET, Reason.ABSENT))
         elif not seen.managed:
-            actions.append(Action(ref, Op.FORGET, f"{NOT_MANAGED}; left in place"))
+            actions.append(Action(ref, Op.FORGET, Reason.LEFT_IN_PLACE))
         else:
             actions.append(Action(ref, Op.DELETE))
             if ref.kind == PROJECT:
@@ -147,9 +147,7 @@ def plan(
     for ref in sorted(observed):
         undeclared = ref not in desired and ref not in tombstoned
         if observed[ref].managed and undeclared and ref.project not in deleted_folders:
-            actions.append(
-                Action(ref, Op.ORPHAN, "managed by the bridge but no longer declared; left in place")
-            )
+            actions.append(Action(ref, Op.ORPHAN, Reason.ORPHAN))
     return sorted(actions, key=_order)
 
 
@@ -157,13 +155,13 @@ def _upsert(ref: Ref, stamp: str, seen: Seen | None, *, drifted: bool, repush: b
     if seen is None:
         return Action(ref, Op.CREATE)
     if not seen.managed or not seen.compatible:
-        return Action(ref, Op.CONFLICT, NOT_MANAGED)
+        return Action(ref, Op.CONFLICT, Reason.NOT_MANAGED)
     if seen.stamp != stamp:
-        return Action(ref, Op.UPDATE, "changed")
+        return Action(ref, Op.UPDATE, Reason.CHANGED)
     if drifted:
-        return Action(ref, Op.UPDATE, "edited in Jenkins")
+        return Action(ref, Op.UPDATE, Reason.EDITED)
     if repush:
-        return Action(ref, Op.UPDATE, "periodic re-push of secret values")
+        return Action(ref, Op.UPDATE, Reason.REPUSH)
     return Action(ref, Op.NOOP)
 
 

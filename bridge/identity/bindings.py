@@ -27,7 +27,7 @@ from bridge.identity.roles import Role
 from bridge.identity.tables import role_bindings
 from bridge.identity.tenancy import BUILT_IN_ONLY, ReservedNames
 from bridge.identity.token_store import Clock, utcnow
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.store.bookkeeping import DirtyRepo, SyncRepo
 from bridge.store.engine import write_transaction
 from bridge.store.records import utc as as_utc
@@ -102,7 +102,7 @@ def touch_projects_in(conn: Connection, scope: Scope, scope_name: str, clock: Cl
         )
     sync, dirty = SyncRepo(conn, clock), DirtyRepo(conn, clock)
     for name in names:
-        key = ObjectKey(Kind.PROJECT, name)
+        key = Ref(Kind.PROJECT, name)
         sync.set(key, SyncState())
         dirty.add(key)
 

@@ -63,6 +63,7 @@ RULES: Mapping[str, Rule] = {
     "workspace.delete": Rule(RuleScope.PLATFORM),
     "sync.read": Rule(RuleScope.PLATFORM),  # the summary names every project's errors
     "metrics.read": Rule(RuleScope.PLATFORM),  # /metrics (or BRIDGE_METRICS_PORT, unauthenticated)
+    "sync.request": Rule(RuleScope.PLATFORM),  # a full pass over every project
     # clusters: any caller; the handler shows only the clusters of the caller's workspaces (404 otherwise)
     "cluster.list": Rule(RuleScope.AUTHENTICATED),
     "cluster.read": Rule(RuleScope.AUTHENTICATED),
@@ -79,6 +80,7 @@ RULES: Mapping[str, Rule] = {
     "project.write": Rule(P, ADMIN),
     "project.delete": Rule(P, ADMIN),
     "project.audit": Rule(P, ADMIN),
+    "project.sync": Rule(P, ADMIN),  # a full (or deep) pass over the project, queued for the worker
     "members.read": Rule(P, VIEWER),
     "members.write": Rule(P, ADMIN),
     "credential.read": Rule(P, VIEWER),

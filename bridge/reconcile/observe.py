@@ -16,6 +16,7 @@ from bridge.adapters.jenkins.configxml import read_marker
 from bridge.adapters.jenkins.port import JenkinsPort
 from bridge.domain.plan import CREDENTIAL, PIPELINE, PROJECT, Ref, Seen
 from bridge.errors import BridgeError
+from bridge.reconcile.pool import bounded_map
 
 WORKFLOW_JOB = "WorkflowJob"
 
@@ -34,18 +35,28 @@ def observe(
     *,
     owned_folders: Set[str] = frozenset(),
     stop_on_unavailable: bool = True,
+    workers: int = 1,
 ) -> Observation:
-    """Observe each project; an unreachable Jenkins stops observation (the rest stay failed too)."""
+    """Observe each project, up to ``workers`` at once; an unreachable Jenkins stops observation (the
+    projects not observed yet fail with the same error)."""
     result = Observation()
-    for index, project in enumerate(projects):
+    stopped: list[BridgeError] = []
+
+    def one(project: str) -> dict[Ref, Seen] | BridgeError:
+        if stopped:
+            return stopped[0]
         try:
-            result.seen.update(observe_project(jenkins, project, owned=project in owned_folders))
+            return observe_project(jenkins, project, owned=project in owned_folders)
         except BridgeError as e:
-            result.failed[project] = e
             if e.retryable and stop_on_unavailable:
-                for rest in projects[index + 1 :]:
-                    result.failed[rest] = e
-                break
+                stopped.append(e)
+            return e
+
+    for project, outcome in bounded_map(one, projects, workers=workers).items():
+        if isinstance(outcome, BridgeError):
+            result.failed[project] = outcome
+        else:
+            result.seen.update(outcome)
     return result
 
 

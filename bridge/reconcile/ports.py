@@ -3,40 +3,29 @@
 The store (``bridge.store``) implements ``DesiredState``; reconcilers and the worker depend only on
 this Protocol, so they can be unit-tested with a plain in-memory implementation.
 
-Keys name one managed object: ``ObjectKey("project", "demo")``, ``ObjectKey("pipeline", "demo", "build")``,
-``ObjectKey("credential", "demo", "rohan")``. A project key covers its folder only; a full pass walks
-every project.
+Keys are the domain's one key type, ``Ref`` (``bridge/domain/refs.py``): ``Ref(Kind.PROJECT, "demo")``,
+``Ref(Kind.PIPELINE, "demo", "build")``, ``Ref(Kind.CREDENTIAL, "demo", "rohan")``. A project key
+covers its folder only; a full pass walks every project.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Collection, Iterable, Sequence, Set
 from dataclasses import dataclass
 from typing import Protocol
 
 from bridge.domain.model import Credential, Pipeline, Project, SyncState
+from bridge.domain.refs import Kind, Ref
 from bridge.identity.tenancy import Member
 
-
-class Kind(enum.StrEnum):
-    PROJECT = "project"
-    CREDENTIAL = "credential"
-    PIPELINE = "pipeline"
-
-
-@dataclass(frozen=True, order=True)
-class ObjectKey:
-    kind: Kind
-    project: str
-    name: str = ""  # empty for a project
+__all__ = ["DesiredState", "Kind", "Ref", "Tombstone"]
 
 
 @dataclass(frozen=True)
 class Tombstone:
     """A deleted object still to be removed from Jenkins (deletes never block on Jenkins)."""
 
-    key: ObjectKey
+    key: Ref
     jenkins: str = "default"
 
 
@@ -63,15 +52,19 @@ class DesiredState(Protocol):
         """Called after Jenkins no longer has the object."""
         ...
 
-    def record_sync(self, key: ObjectKey, state: SyncState) -> None:
+    def record_sync(self, key: Ref, state: SyncState) -> None:
         """Store the outcome of applying one object (shown by the API as its sync state)."""
         ...
 
-    def take_dirty(self, limit: int = 100) -> Sequence[ObjectKey]:
+    def record_syncs(self, states: Sequence[tuple[Ref, SyncState]]) -> None:
+        """Several outcomes at once (one transaction), each as ``record_sync`` would store it."""
+        ...
+
+    def take_dirty(self, limit: int = 100) -> Sequence[Ref]:
         """Keys written through the API since they were last taken; each key appears once (merged)."""
         ...
 
-    def owned(self, projects: Collection[str]) -> Set[ObjectKey]:
+    def owned(self, projects: Collection[str]) -> Set[Ref]:
         """Items in these projects the bridge created in Jenkins (or saw carrying its marker).
 
         A ledger that survives restarts. The marker in Jenkins stays the source of truth; the ledger
@@ -79,6 +72,6 @@ class DesiredState(Protocol):
         """
         ...
 
-    def record_owned(self, *, add: Iterable[ObjectKey] = (), remove: Iterable[ObjectKey] = ()) -> None:
+    def record_owned(self, *, add: Iterable[Ref] = (), remove: Iterable[Ref] = ()) -> None:
         """Update the ledger in one transaction (removals first)."""
         ...

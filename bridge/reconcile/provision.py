@@ -27,71 +27,31 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import threading
+from collections.abc import Iterable
 
-from bridge.adapters.jenkins.configxml import (
-    FolderGrants,
-    KubeconfigMode,
-    Rendered,
-    folder_grants_drifted,
-    update_folder,
-)
+from bridge.adapters.jenkins.configxml import FolderGrants, KubeconfigMode, Rendered, update_folder
 from bridge.adapters.jenkins.identities import ProjectIdentities
 from bridge.adapters.jenkins.port import JenkinsPort
+from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.domain.model import Pipeline, SyncState, SyncStatus
-from bridge.domain.plan import CREDENTIAL, NOT_MANAGED, PROJECT, Action, Op, Ref, Seen, plan
+from bridge.domain.plan import CREDENTIAL, PROJECT, Action, Op, Ref, plan
 from bridge.errors import BridgeError, NotFound
-from bridge.identity.tenancy import BUILT_IN_ONLY, DEFAULT_PREFIX, ReservedNames, project_identity
+from bridge.identity.tenancy import BUILT_IN_ONLY, DEFAULT_PREFIX, ReservedNames
 from bridge.log import log_context
+from bridge.reconcile.deep import drifted_items
 from bridge.reconcile.identities import IdentityKeeper
 from bridge.reconcile.kubeconfigs import KubeconfigSync, add_kubeconfigs
 from bridge.reconcile.ledger import Ledger
 from bridge.reconcile.observe import observe
-from bridge.reconcile.ports import DesiredState, Kind, ObjectKey, Tombstone
-from bridge.reconcile.render import pipeline_drifted, render_project
+from bridge.reconcile.outcome import PassResult, conflict_message
+from bridge.reconcile.pool import grouped, in_order_per_group
+from bridge.reconcile.ports import DesiredState, Tombstone
+from bridge.reconcile.render import render_project
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class PassResult:
-    actions: list[Action] = field(default_factory=list)
-    applied: list[Action] = field(default_factory=list)
-    errors: dict[Ref, str] = field(default_factory=dict)
-    #: Projects not (fully) reconciled because Jenkins was unreachable: retry them soon.
-    retry: set[str] = field(default_factory=set)
-    dry_run: bool = False
-
-    @property
-    def writes(self) -> int:
-        return sum(1 for a in self.applied if a.op.writes)
-
-
-def key_of(ref: Ref) -> ObjectKey:
-    return ObjectKey(Kind(ref.kind), ref.project, ref.name)
-
-
-def ref_of(key: ObjectKey) -> Ref:
-    return Ref(str(key.kind), key.project, key.name)
-
-
-def conflict_message(ref: Ref, reason: str) -> str:
-    """What a human can do about an item the bridge will not touch (the plan says why)."""
-    if reason == NOT_MANAGED:
-        path = ref.project if ref.kind == PROJECT else f"{ref.project}/{ref.name}"
-        return (
-            f"{NOT_MANAGED} (Jenkins item {path!r}); it is left untouched. Rename this {ref.kind}, or "
-            "remove or rename the item in Jenkins: the next pass then creates it"
-        )
-    if reason.startswith("its folder"):
-        return (
-            f"{reason} (Jenkins folder {ref.project!r}); nothing inside it is touched. Use another project "
-            "name, or remove or rename that folder in Jenkins"
-        )
-    return reason
+__all__ = ["PassResult", "Provisioner", "conflict_message"]
 
 
 class Provisioner:
@@ -104,7 +64,8 @@ class Provisioner:
         kubeconfig_mode: KubeconfigMode = KubeconfigMode.FILE,
         secret_repush_interval: float = 3600.0,
         requested_by: bool = True,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM_CLOCK,
+        concurrency: int = 1,
         identities: ProjectIdentities | None = None,
         identity_prefix: str = DEFAULT_PREFIX,
         reserved: ReservedNames = BUILT_IN_ONLY,
@@ -112,7 +73,8 @@ class Provisioner:
     ) -> None:
         """``requested_by``: jobs define ``BRIDGE_REQUESTED_BY`` (``jenkins.attribution = "parameter"``);
         ``identities``: creates project identities (``None``: an operator provides them);
-        ``kubeconfigs``: keeps the entitled clusters' kubeconfigs in each folder (``kubeconfigs.py``)."""
+        ``kubeconfigs``: keeps the entitled clusters' kubeconfigs in each folder (``kubeconfigs.py``);
+        ``concurrency``: projects observed and applied at the same time (``pool.py``)."""
         self._kubeconfigs = kubeconfigs
         self._desired = desired
         self._prefix = identity_prefix
@@ -125,10 +87,14 @@ class Provisioner:
         self._mode = kubeconfig_mode
         self._repush_interval = secret_repush_interval
         self._clock = clock
-        self._last_repush = clock()
-        self._recorded: dict[ObjectKey, tuple[SyncStatus, str | None]] = {}
+        self._workers = concurrency
+        self._last_repush = clock.monotonic()
+        self._recorded: dict[Ref, tuple[SyncStatus, str | None]] = {}
+        # During apply, outcomes wait here and are stored per project in one transaction.
+        self._held: dict[str, list[tuple[Ref, SyncState]]] | None = None
+        self._held_lock = threading.Lock()
 
-    def invalidate(self, keys: Iterable[ObjectKey]) -> None:
+    def invalidate(self, keys: Iterable[Ref]) -> None:
         """Forget what was last recorded for these keys (the store resets them on write)."""
         for key in keys:
             self._recorded.pop(key, None)
@@ -142,7 +108,7 @@ class Provisioner:
         tombstones: dict[Ref, list[Tombstone]] = {}
         for tombstone in self._desired.tombstones():
             if wanted is None or tombstone.key.project in wanted:
-                tombstones.setdefault(ref_of(tombstone.key), []).append(tombstone)
+                tombstones.setdefault(tombstone.key, []).append(tombstone)
         result = PassResult(dry_run=dry_run)
         rendered: dict[Ref, Rendered] = {}
         pipelines: dict[Ref, Pipeline] = {}
@@ -171,15 +137,29 @@ class Provisioner:
                 dry_run=dry_run,
             )
         names = sorted(set(live) | {ref.project for ref in tombstones})
-        ledger = Ledger({ref_of(k) for k in self._desired.owned(names)})
-        observation = observe(self._jenkins, names, owned_folders=ledger.folders())
+        ledger = Ledger(set(self._desired.owned(names)))
+        observation = observe(self._jenkins, names, owned_folders=ledger.folders(), workers=self._workers)
         seen = ledger.apply(observation.seen, observed={n for n in names if n not in observation.failed})
         for name, error in observation.failed.items():
             self._fail_project(name, rendered, error, result, dry_run=dry_run)
         ok = {ref: doc for ref, doc in rendered.items() if ref.project not in observation.failed}
-        due = self._clock() - self._last_repush >= self._repush_interval
+        due = self._clock.monotonic() - self._last_repush >= self._repush_interval
         deep_now = due if deep is None else deep
-        drifted = self._deep_check(ok, pipelines, seen) if deep_now else set()
+        drifted = (
+            drifted_items(
+                self._jenkins,
+                ok,
+                pipelines,
+                seen,
+                grants=self._grants,
+                key=self._key,
+                requested_by=self._requested_by,
+                prefix=self._prefix,
+                workers=self._workers,
+            )
+            if deep_now
+            else set()
+        )
         result.actions = plan(
             desired={ref: doc.description for ref, doc in ok.items()},
             observed=seen,
@@ -194,18 +174,36 @@ class Provisioner:
             for action in result.actions:
                 if action.ref.kind == PROJECT and action.op in (Op.NOOP, Op.UPDATE):
                     self._identity_ready(action.ref.project, result)
-        try:
-            for action in result.actions:  # each line logged while applying names its project
-                with log_context(project=action.ref.project):
-                    self._apply(action, ok, tombstones, result, ledger)
+        self._held = {}
+        try:  # projects side by side on the controller's pool, each project's actions in plan order
+            in_order_per_group(
+                grouped(result.actions, lambda a: a.ref.project),
+                lambda action: self._apply_logged(action, ok, tombstones, result, ledger),
+                workers=self._workers,
+                done=self._store_held,
+            )
         finally:
+            for name in list(self._held):
+                self._store_held(name)
+            self._held = None
             if ledger.added or ledger.removed:
-                self._desired.record_owned(add=map(key_of, ledger.added), remove=map(key_of, ledger.removed))
+                self._desired.record_owned(add=ledger.added, remove=ledger.removed)
         if due and not result.retry:
-            self._last_repush = self._clock()
+            self._last_repush = self._clock.monotonic()
         return result
 
     # -- apply ---------------------------------------------------------------------------------
+
+    def _apply_logged(
+        self,
+        action: Action,
+        docs: dict[Ref, Rendered],
+        tombs: dict[Ref, list[Tombstone]],
+        result: PassResult,
+        ledger: Ledger,
+    ) -> None:
+        with log_context(project=action.ref.project):  # each line logged while applying names its project
+            self._apply(action, docs, tombs, result, ledger)
 
     def _apply(
         self,
@@ -241,7 +239,7 @@ class Provisioner:
             return
         except BridgeError as e:
             if e.retryable:
-                result.retry.add(ref.project)
+                result.retry_later(ref.project, e)
                 self._record(ref, SyncStatus.PENDING, f"waiting for Jenkins: {e.detail}")
             else:
                 self._error(ref, e.detail, result)
@@ -296,44 +294,6 @@ class Provisioner:
             else:
                 jenkins.update_item(path, docs[ref].xml)
 
-    def _deep_check(
-        self, docs: dict[Ref, Rendered], pipelines: dict[Ref, Pipeline], seen: Mapping[Ref, Seen]
-    ) -> set[Ref]:
-        drifted: set[Ref] = set()
-        for ref in (r for r in docs if r.kind == PROJECT):
-            current = seen.get(ref)
-            if current is None or not current.managed or current.stamp != docs[ref].description:
-                continue
-            try:
-                config = self._jenkins.item_config(ref.project)
-            except BridgeError:
-                continue
-            if folder_grants_drifted(config, self._grants.get(ref.project)):
-                drifted.add(ref)
-        for ref, pipeline in pipelines.items():
-            current = seen.get(ref)
-            if (
-                ref not in docs
-                or current is None
-                or not current.managed
-                or current.stamp != docs[ref].description
-            ):
-                continue  # absent, not ours, or already changing
-            try:
-                config = self._jenkins.item_config(f"{ref.project}/{ref.name}")
-            except BridgeError:
-                continue  # the pass itself will meet and report the problem
-            if pipeline_drifted(
-                config,
-                desired=pipeline,
-                rendered=docs[ref],
-                key=self._key,
-                requested_by=self._requested_by,
-                run_as=project_identity(self._prefix, ref.project),
-            ):
-                drifted.add(ref)
-        return drifted
-
     # -- bookkeeping ---------------------------------------------------------------------------
 
     def _fail_project(
@@ -346,7 +306,7 @@ class Provisioner:
         dry_run: bool,
     ) -> None:
         if error.retryable:
-            result.retry.add(project)
+            result.retry_later(project, error)
         for ref in (r for r in docs if r.project == project):
             result.errors[ref] = error.detail
             if dry_run:
@@ -369,7 +329,7 @@ class Provisioner:
             self._identities.ensure(project)
         except BridgeError as e:
             if e.retryable:
-                result.retry.add(project)
+                result.retry_later(project, e)
                 self._record(folder, SyncStatus.PENDING, f"waiting for Jenkins: {e.detail}")
             else:
                 self._error(folder, f"its Jenkins build identity is missing: {e.detail}", result)
@@ -387,12 +347,22 @@ class Provisioner:
     def _record(self, ref: Ref, status: SyncStatus, message: str | None, *, force: bool = False) -> None:
         if self._kubeconfigs is not None and self._kubeconfigs.record(ref, status, message):
             return  # a synced kubeconfig: its state lives in the sync's own rows
-        key = key_of(ref)
+        key = ref
         if not force and self._recorded.get(key) == (status, message):
             return
-        synced_at = datetime.now(UTC) if status is SyncStatus.SYNCED else None
-        self._desired.record_sync(key, SyncState(status=status, synced_at=synced_at, message=message))
+        synced_at = self._clock.now() if status is SyncStatus.SYNCED else None
+        state = SyncState(status=status, synced_at=synced_at, message=message)
         self._recorded[key] = (status, message)
+        with self._held_lock:
+            if self._held is not None:
+                self._held.setdefault(ref.project, []).append((key, state))
+                return
+        self._desired.record_sync(key, state)
+
+    def _store_held(self, project: str) -> None:
+        with self._held_lock:
+            held = self._held.pop(project, []) if self._held is not None else []
+        self._desired.record_syncs(held)
 
 
 _BUILDS_RUN = (Op.CREATE, Op.UPDATE, Op.REPLACE)

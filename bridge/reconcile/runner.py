@@ -1,12 +1,10 @@
-"""The reconciliation worker: dirty keys polled often, full resyncs periodically, one pass at a time.
+"""Running the worker (``worker.py``): the poll loop, the periodic resync, the leader lock.
 
-APScheduler runs two interval jobs, both ``max_instances=1`` and ``coalesce=True`` so a slow Jenkins
-never piles up passes:
-
-* ``poll`` every ``reconcile.poll_interval``: validates the Jenkinsfiles Jenkins could not judge when
-  they were written (``validate.py``), takes the keys written through the API (merged by the store) and
-  reconciles their projects, plus projects a previous pass could not finish;
-* ``resync`` every ``reconcile.resync_interval``: a full pass, which repairs drift in Jenkins.
+* the **poll loop** (a thread) runs ``Worker.poll`` as soon as work is queued in this process (a write
+  through the API of ``serve --with-worker`` sets ``Worker.wake``), when a project's backoff is over,
+  and otherwise every ``reconcile.poll_interval`` (a worker in another process sees writes then);
+* APScheduler runs ``resync`` every ``reconcile.resync_interval`` (``max_instances=1``,
+  ``coalesce=True``, so a slow Jenkins never piles up passes): a full pass, which repairs drift.
 
 Passes share one lock, so they never overlap. ``run_worker`` first takes the leader lock
 (``leader.py``): only one process per database runs the scheduler. Each scheduled pass first checks
@@ -21,7 +19,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -29,103 +27,18 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bridge.reconcile.leader import LeaderLock, LeadershipLost
-from bridge.reconcile.ports import DesiredState, ObjectKey
-from bridge.reconcile.provision import PassResult, Provisioner
+from bridge.reconcile.worker import Worker
 
 if TYPE_CHECKING:
-    from bridge.adapters.jenkins.port import JenkinsPort
+    from bridge.reconcile.outcome import PassResult
     from bridge.settings import Settings
 
+__all__ = ["Worker", "WorkerHandle", "leader_state", "run_worker"]
+
+#: Longest wait for a burst of writes to pause before a pass starts anyway (seconds).
+SETTLE_MAX = 0.25
+
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Worker:
-    provisioner: Provisioner
-    desired: DesiredState
-    batch: int = 500
-    #: Asked inside the pass lock before each scheduled pass; False raises ``LeadershipLost``.
-    still_leader: Callable[[], bool] = lambda: True
-    #: Asks Jenkins about Jenkinsfiles left pending (``validate.PendingValidator.run``) before each pass.
-    validate: Callable[[], object] | None = None
-    #: Told about every pass that ran (trigger ``event`` or ``resync``, result, seconds): metrics and
-    #: the periodic summary (``summary.py``) hook in here.
-    on_pass: Callable[[str, PassResult, float], None] | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _retry: set[str] = field(default_factory=set)
-
-    def _check_leader(self) -> None:
-        if not self.still_leader():
-            raise LeadershipLost("the scheduler lock was lost; another worker may hold it now")
-
-    def poll(self) -> PassResult | None:
-        """Reconcile the projects of dirty keys (and of earlier unfinished passes)."""
-        with self._lock:
-            self._check_leader()
-            if self.validate is not None:
-                self.validate()  # what it releases is queued, so this very pass syncs it
-            keys = self._take_all_dirty()
-            projects = {k.project for k in keys} | self._retry
-            if not projects:
-                return None
-            self.provisioner.invalidate(keys)
-            started = time.monotonic()
-            result = self.provisioner.run(sorted(projects))
-            self._retry = set(result.retry)
-            _log_pass("event", result)
-            self._tell("event", result, started)
-            return result
-
-    def once(
-        self, projects: Sequence[str] | None = None, *, dry_run: bool = False, deep: bool | None = None
-    ) -> PassResult:
-        """One pass by hand (``reconcile --once``). A full pass that applies also takes the queued keys
-        (it covers them all), so what it syncs shows ``synced`` at once instead of waiting for a worker."""
-        with self._lock:
-            if not dry_run and self.validate is not None:
-                self.validate()
-            if not dry_run and not projects:
-                self.provisioner.invalidate(self._take_all_dirty())
-            return self.provisioner.run(projects or None, dry_run=dry_run, deep=deep)
-
-    def _take_all_dirty(self) -> list[ObjectKey]:
-        keys: list[ObjectKey] = []
-        while True:
-            taken: Sequence[ObjectKey] = self.desired.take_dirty(self.batch)
-            keys.extend(taken)
-            if len(taken) < self.batch:
-                return keys
-
-    def resync(self) -> PassResult:
-        """A full pass over every project and tombstone."""
-        with self._lock:
-            self._check_leader()
-            if self.validate is not None:
-                self.validate()
-            started = time.monotonic()
-            result = self.provisioner.run()
-            self._retry = set(result.retry)
-            _log_pass("resync", result)
-            self._tell("resync", result, started)
-            return result
-
-    def _tell(self, trigger: str, result: PassResult, started: float) -> None:
-        if self.on_pass is not None:
-            try:
-                self.on_pass(trigger, result, time.monotonic() - started)
-            except Exception:  # a metrics problem must never stop reconciliation
-                log.exception("recording the %s pass failed", trigger)
-
-
-def _log_pass(what: str, result: PassResult) -> None:
-    if result.writes or result.errors or result.retry:
-        log.info(
-            "%s pass: %d writes, %d errors, %d projects to retry",
-            what,
-            result.writes,
-            len(result.errors),
-            len(result.retry),
-        )
 
 
 @dataclass
@@ -136,6 +49,9 @@ class WorkerHandle:
     stopped: threading.Event = field(default_factory=threading.Event)
     #: Set when a pass found the scheduler lock gone; no pass runs after it.
     lost: threading.Event = field(default_factory=threading.Event)
+    poller: threading.Thread | None = None
+    #: Called once the worker has stopped (resources its builder opened).
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
     #: Told whether this process holds the scheduler lock (the ``bridge_leader`` gauge).
     on_leader: Callable[[bool], None] = lambda held: None
 
@@ -143,10 +59,15 @@ class WorkerHandle:
         if self.stopped.is_set():
             return
         self.stopped.set()
+        self.worker.wake.set()
+        if self.poller is not None:
+            self.poller.join()
         self.scheduler.shutdown(wait=True)
         self.leader.release()
         self.on_leader(False)
         log.info("reconciliation worker stopped; scheduler lock released")
+        for close in self.on_stop:
+            close()
 
 
 def leader_state(handle: WorkerHandle | None) -> str:
@@ -159,25 +80,28 @@ def leader_state(handle: WorkerHandle | None) -> str:
 def run_worker(
     settings: Settings,
     *,
-    desired: DesiredState | None = None,
-    jenkins: JenkinsPort | None = None,
+    build: Callable[[], Worker],
     block: bool = True,
     stop: threading.Event | None = None,
+    changed: Callable[[], bool] | None = None,
+    watch_interval: float = 0.05,
     on_leader: Callable[[bool], None] | None = None,
     on_pass: Callable[[str, PassResult, float], None] | None = None,
 ) -> WorkerHandle | None:
-    """Take the leader lock, start the scheduler; with ``block`` run until SIGTERM/SIGINT or ``stop``.
+    """Take the leader lock, build the worker (``build``: the composition root's), start the poll
+    loop and the scheduler; with ``block`` run until SIGTERM/SIGINT or ``stop``.
 
     ``serve --with-worker`` calls it with ``block=False`` and stops the returned handle on exit.
+    ``changed`` (every ``watch_interval`` between polls): whether another process committed to the
+    store (``store/changes.py``), which starts a poll at once. ``on_leader`` hears whether the lock is
+    held, ``on_pass`` every pass that ran (``Worker.on_pass``): metrics and the summary line.
     Returns ``None`` when ``stop`` was set while standing by for the lock.
     """
     stop = stop or threading.Event()
     leader = LeaderLock(database_url=settings.database_url, data_dir=settings.data_dir)
     if not leader.acquire(wait=True, stop=stop):
         return None
-    from bridge.bootstrap import build_worker  # the composition root names the concrete classes
-
-    worker = build_worker(settings, desired=desired, jenkins=jenkins)
+    worker = build()
     worker.still_leader = leader.verify
     worker.on_pass = on_pass or worker.on_pass
     held = on_leader or (lambda held: None)
@@ -211,17 +135,36 @@ def run_worker(
         name="reconcile resync",
         **common,
     )
-    scheduler.add_job(
-        guarded(worker.poll),
-        "interval",
-        seconds=settings.reconcile.poll_interval,
-        next_run_time=now,
-        id="poll",
-        name="reconcile poll",
-        **common,
-    )
     scheduler.start()
     handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost, on_leader=held)
+    poll = guarded(worker.poll)
+
+    def poll_loop() -> None:
+        while not handle.stopped.is_set() and not lost.is_set():
+            poll()
+            wait = settings.reconcile.poll_interval
+            due = worker.backoff.next_due()
+            if due is not None:
+                wait = min(wait, max(due, 0.05))
+            deadline = time.monotonic() + wait
+            while (left := deadline - time.monotonic()) > 0 and not handle.stopped.is_set():
+                if worker.wake.wait(min(left, watch_interval) if changed is not None else left):
+                    break
+                if changed is not None and changed():
+                    break
+            # Writes come in bursts: start once they pause for ``watch_interval`` (at the latest after
+            # ``SETTLE_MAX``), so a pass takes a burst at once instead of competing with
+            # it for the database's write lock.
+            settle_until = time.monotonic() + min(settings.reconcile.poll_interval, SETTLE_MAX)
+            while time.monotonic() < settle_until and not handle.stopped.is_set():
+                worker.wake.clear()
+                if worker.wake.wait(watch_interval) or (changed is not None and changed()):
+                    continue
+                break
+            worker.wake.clear()
+
+    handle.poller = threading.Thread(target=poll_loop, name="reconcile-poll", daemon=True)
+    handle.poller.start()
     log.info(
         "reconciliation worker started (poll %.1fs, resync %.0fs)",
         settings.reconcile.poll_interval,

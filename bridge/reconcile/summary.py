@@ -1,6 +1,6 @@
 """The worker's periodic summary line: an idle worker is quiet.
 
-A pass that wrote something or failed logs its own line (``runner._log_pass``); a pass that found
+A pass that wrote something or failed logs its own line (``worker._log_pass``); a pass that found
 nothing to do logs nothing. ``PassTally`` counts every pass and, at most once per ``interval``, when a
 pass ends, logs one line with the counts since the last one, so an operator still sees that the
 worker is alive without 86,400 lines a day saying nothing.
@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from bridge.reconcile.provision import PassResult
+from bridge.reconcile.outcome import PassResult
 
 log = logging.getLogger("bridge.reconcile.worker")
 

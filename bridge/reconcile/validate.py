@@ -16,16 +16,16 @@ from typing import Protocol, runtime_checkable
 from bridge.adapters.jenkins.linter import JenkinsfileLinter
 from bridge.domain.validation import Validation, ValidationStatus
 from bridge.errors import BridgeError
-from bridge.reconcile.ports import ObjectKey
+from bridge.reconcile.ports import Ref
 
 log = logging.getLogger(__name__)
 
 
 @runtime_checkable
 class PendingJenkinsfiles(Protocol):
-    def pending_jenkinsfiles(self, limit: int = 50) -> Sequence[tuple[ObjectKey, str]]: ...
+    def pending_jenkinsfiles(self, limit: int = 50) -> Sequence[tuple[Ref, str]]: ...
 
-    def record_validation(self, key: ObjectKey, text: str, validation: Validation) -> bool: ...
+    def record_validation(self, key: Ref, text: str, validation: Validation) -> bool: ...
 
 
 class PendingValidator:

@@ -6,17 +6,17 @@ from typing import Any
 
 from bridge.domain.model import SyncState
 from bridge.errors import NotFound, PreconditionFailed
-from bridge.reconcile.ports import ObjectKey
+from bridge.reconcile.ports import Ref
 from bridge.store import Stored, Tx
 
 
-def touched(tx: Tx, key: ObjectKey) -> None:
+def touched(tx: Tx, key: Ref) -> None:
     """The object changed: show it pending and queue its key for the worker."""
     tx.sync.set(key, SyncState())
     tx.dirty.add(key)
 
 
-def removed(tx: Tx, key: ObjectKey) -> None:
+def removed(tx: Tx, key: Ref) -> None:
     """The object is gone from the store: forget its sync state, leave a tombstone, queue its key."""
     tx.sync.forget(key)
     tx.tombstones.add(key)
@@ -25,7 +25,7 @@ def removed(tx: Tx, key: ObjectKey) -> None:
 
 def project_must_exist(tx: Tx, project: str) -> None:
     """Children of a missing project answer 404 for the project, whatever the child."""
-    if tx.projects.get(project) is None:
+    if not tx.projects.exists(project):
         raise NotFound(f"project {project!r} does not exist")
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from bridge.domain.model import CREDENTIAL_KEYS, Credential, CredentialType, SecretData
 from bridge.errors import Conflict, NotFound
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.services.common import check_version, project_must_exist, removed, touched
 from bridge.services.validation import Problems, check_label, check_text
 from bridge.store import Store, Stored
@@ -28,8 +28,8 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 BASE64_CARRIED = frozenset({(CredentialType.SECRET_FILE, "content")})
 
 
-def credential_key(project: str, id: str) -> ObjectKey:
-    return ObjectKey(Kind.CREDENTIAL, project, id)
+def credential_key(project: str, id: str) -> Ref:
+    return Ref(Kind.CREDENTIAL, project, id)
 
 
 def validate_credential(c: Credential) -> None:

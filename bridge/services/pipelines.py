@@ -8,7 +8,7 @@ import re
 from bridge.domain.model import ParameterType, Pipeline
 from bridge.domain.validation import Validation
 from bridge.errors import Conflict, NotFound
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.services.common import check_version, project_must_exist, removed, touched
 from bridge.services.cron import cron_problems
 from bridge.services.jenkinsfiles import Jenkinsfiles, Verdict
@@ -24,8 +24,8 @@ RESERVED_PARAMETER_PREFIX = "BRIDGE_"
 BRANCH = re.compile(r"[^\s~^:?*\[\\]+")  # git check-ref-format, roughly
 
 
-def pipeline_key(project: str, name: str) -> ObjectKey:
-    return ObjectKey(Kind.PIPELINE, project, name)
+def pipeline_key(project: str, name: str) -> Ref:
+    return Ref(Kind.PIPELINE, project, name)
 
 
 def validate_pipeline(p: Pipeline, *, credentials: set[str], allow_http_scm: bool = False) -> None:
@@ -139,9 +139,11 @@ class PipelineService:
         return self.jenkinsfiles.ask(jenkinsfile)
 
     def create(self, p: Pipeline) -> Stored[Pipeline]:
-        with self.store.read() as tx:  # refuse a bad request before asking Jenkins anything
-            self._check_new(tx, p)
-        verdict = self.jenkinsfiles.judge(p.jenkinsfile) if p.jenkinsfile is not None else None
+        verdict = self.jenkinsfiles.cached(p.jenkinsfile) if p.jenkinsfile is not None else None
+        if p.jenkinsfile is not None and verdict is None:
+            with self.store.read() as tx:  # refuse a bad request before asking Jenkins anything
+                self._check_new(tx, p)
+            verdict = self.jenkinsfiles.judge(p.jenkinsfile)
         with self.store.write() as tx:
             self._check_new(tx, p)
             tx.pipelines.insert(p)
@@ -153,7 +155,7 @@ class PipelineService:
 
     def _check_new(self, tx: Tx, p: Pipeline) -> None:
         project_must_exist(tx, p.project)
-        if tx.pipelines.get(p.project, p.name) is not None:
+        if tx.pipelines.exists(p.project, p.name):
             raise Conflict(f"pipeline {p.name!r} already exists in project {p.project!r}")
         validate_pipeline(p, credentials=_credential_ids(tx, p.project), allow_http_scm=self.allow_http_scm)
 
@@ -166,7 +168,7 @@ class PipelineService:
             current, p = self._changed(tx, project, name, expected_version, changes)
             ask = self.jenkinsfiles.needs_judging(tx, p)
         if ask and p.jenkinsfile is not None:
-            verdict = self.jenkinsfiles.judge(p.jenkinsfile)
+            verdict = self.jenkinsfiles.judge(p.jenkinsfile)  # the controller's recent verdict, if any
         with self.store.write() as tx:
             current, p = self._changed(tx, project, name, expected_version, changes)
             if p != current.obj:

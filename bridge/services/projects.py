@@ -13,7 +13,7 @@ import dataclasses
 from bridge.domain.model import Project
 from bridge.errors import Conflict, NotFound
 from bridge.identity.bindings import Scope, forget_scope_in
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.services.common import check_version, removed, touched
 from bridge.services.validation import Problems, check_label, check_text
 from bridge.store import Store, Stored, Tx
@@ -26,8 +26,8 @@ def name_unavailable(name: str) -> str:
     return f"the project name {name!r} is not available: project names are unique across all workspaces"
 
 
-def project_key(name: str) -> ObjectKey:
-    return ObjectKey(Kind.PROJECT, name)
+def project_key(name: str) -> Ref:
+    return Ref(Kind.PROJECT, name)
 
 
 def _validate(tx: Tx, p: Project) -> None:

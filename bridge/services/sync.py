@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bridge.domain.model import SyncState, SyncStatus
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.store import Store
 
 
 @dataclass(frozen=True)
 class SyncSummary:
     counts: dict[str, dict[str, int]]
-    errors: list[tuple[ObjectKey, SyncState]]
+    errors: list[tuple[Ref, SyncState]]
     queued: int
     oldest_queued_at: datetime | None
     tombstones: int

@@ -7,7 +7,7 @@ import dataclasses
 from bridge.domain.model import Workspace
 from bridge.errors import Conflict, NotFound
 from bridge.identity.bindings import Scope, forget_scope_in
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.services.common import check_version
 from bridge.services.validation import Problems, check_label, check_text
 from bridge.store import Store, Stored
@@ -64,7 +64,7 @@ class WorkspaceService:
             tx.workspaces.update(ws)
             if ws.clusters != current.obj.clusters:  # its projects' kubeconfig credentials follow
                 for project in tx.projects.list(workspace=name):
-                    tx.dirty.add(ObjectKey(Kind.PROJECT, project.obj.name))
+                    tx.dirty.add(Ref(Kind.PROJECT, project.obj.name))
             updated = tx.workspaces.get(name)
         assert updated is not None
         return updated

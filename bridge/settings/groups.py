@@ -106,8 +106,16 @@ class ReconcileSettings(Group):
     #: Seconds between unconditional re-pushes of credential values (Jenkins redacts them, so drift
     #: in secret values cannot be observed).
     secret_repush_interval: float = 3600.0
-    #: Seconds between polls of the dirty-key table.
+    #: Seconds between polls of the dirty-key table (a write through this process's API wakes the
+    #: worker at once; a worker in another process sees it at its next poll).
     poll_interval: float = 1.0
+    #: Projects reconciled at the same time per Jenkins controller (a bounded pool; each project's
+    #: folder still goes before its contents).
+    concurrency: int = Field(default=4, ge=1, le=64)
+    #: Seconds before the first retry of a project whose pass failed; doubled (with jitter) after each
+    #: further failure, up to ``backoff_max``. A ``Retry-After`` from Jenkins is honoured.
+    backoff_initial: float = Field(default=2.0, gt=0)
+    backoff_max: float = Field(default=300.0, gt=0)
 
 
 class ApiSettings(Group):

@@ -110,6 +110,11 @@ class Settings(BaseSettings, Group):
         raw = self.secret_key_previous.get_secret_value() if self.secret_key_previous else ""
         return tuple(k.strip() for k in raw.split(",") if k.strip())
 
+    def controllers(self) -> dict[str, JenkinsSettings]:
+        """The Jenkins controllers by name: ``default`` is ``jenkins`` (the one controller until
+        the multi-cluster work declares more)."""
+        return {"default": self.jenkins}
+
     def masked(self) -> dict[str, Any]:
         """Every setting as plain data, secrets replaced by ``***`` (for the start-up log line)."""
         return _masked(self)

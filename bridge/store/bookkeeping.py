@@ -1,4 +1,4 @@
-"""Per-object bookkeeping keyed by ``ObjectKey``: sync state, tombstones and the dirty-key queue.
+"""Per-object bookkeeping keyed by ``Ref``: sync state, tombstones and the dirty-key queue.
 
 The dirty-key table is how the API process hands work to the worker process: a write inserts its
 key (a key already queued is left as is, so duplicates merge) and ``take`` deletes the keys it returns,
@@ -16,23 +16,23 @@ from sqlalchemy import Connection, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge.domain.model import SyncState, SyncStatus
-from bridge.reconcile.ports import Kind, ObjectKey, Tombstone
+from bridge.reconcile.ports import Kind, Ref, Tombstone
 from bridge.store.records import sync_of, utc
 from bridge.store.tables import credentials, dirty_keys, pipelines, projects, sync_states, tombstones
 
 Clock = Callable[[], datetime]
 
 
-def key_where(table: Table, key: ObjectKey) -> tuple[Any, ...]:
+def key_where(table: Table, key: Ref) -> tuple[Any, ...]:
     return (table.c.kind == key.kind.value, table.c.project == key.project, table.c.name == key.name)
 
 
-def key_values(key: ObjectKey) -> dict[str, str]:
+def key_values(key: Ref) -> dict[str, str]:
     return {"kind": key.kind.value, "project": key.project, "name": key.name}
 
 
-def key_of(row: Any) -> ObjectKey:
-    return ObjectKey(Kind(row.kind), row.project, row.name)
+def key_of(row: Any) -> Ref:
+    return Ref(Kind(row.kind), row.project, row.name)
 
 
 def insert_for(conn: Connection, table: Table) -> Any:
@@ -45,18 +45,18 @@ class SyncRepo:
     def __init__(self, conn: Connection, clock: Clock) -> None:
         self.conn, self.clock = conn, clock
 
-    def get(self, key: ObjectKey) -> SyncState | None:
+    def get(self, key: Ref) -> SyncState | None:
         row = self.conn.execute(select(sync_states).where(*key_where(sync_states, key))).first()
         return None if row is None else sync_of(row)
 
-    def set(self, key: ObjectKey, state: SyncState) -> None:
+    def set(self, key: Ref, state: SyncState) -> None:
         values = {"status": state.status.value, "synced_at": state.synced_at, "message": state.message}
         values["updated_at"] = self.clock()
         stmt = insert_for(self.conn, sync_states).values(**key_values(key), **values)
         stmt = stmt.on_conflict_do_update(index_elements=["kind", "project", "name"], set_=values)
         self.conn.execute(stmt)
 
-    def forget(self, key: ObjectKey) -> None:
+    def forget(self, key: Ref) -> None:
         self.conn.execute(delete(sync_states).where(*key_where(sync_states, key)))
 
     def forget_project(self, project: str) -> None:
@@ -69,7 +69,7 @@ class SyncRepo:
         )
         return Counter({(kind, status): n for kind, status, n in self.conn.execute(query)})
 
-    def failing(self, limit: int = 100) -> list[tuple[ObjectKey, SyncState]]:
+    def failing(self, limit: int = 100) -> list[tuple[Ref, SyncState]]:
         query = (
             select(sync_states)
             .where(sync_states.c.status == SyncStatus.ERROR.value)
@@ -78,7 +78,7 @@ class SyncRepo:
         )
         return [(key_of(r), sync_of(r)) for r in self.conn.execute(query)]
 
-    def exists(self, key: ObjectKey) -> bool:
+    def exists(self, key: Ref) -> bool:
         """Whether the object the key names is live (sync rows are kept only for live objects)."""
         if key.kind is Kind.PROJECT:
             query = select(projects.c.name).where(projects.c.name == key.project)
@@ -97,7 +97,7 @@ class TombstoneRepo:
     def __init__(self, conn: Connection, clock: Clock) -> None:
         self.conn, self.clock = conn, clock
 
-    def add(self, key: ObjectKey, jenkins: str = "default") -> None:
+    def add(self, key: Ref, jenkins: str = "default") -> None:
         stmt = insert_for(self.conn, tombstones).values(
             **key_values(key), jenkins=jenkins, created_at=self.clock()
         )
@@ -121,23 +121,25 @@ class TombstoneRepo:
 
 
 class DirtyRepo:
-    def __init__(self, conn: Connection, clock: Clock) -> None:
-        self.conn, self.clock = conn, clock
+    def __init__(self, conn: Connection, clock: Clock, *, on_add: Callable[[], None] | None = None) -> None:
+        self.conn, self.clock, self._on_add = conn, clock, on_add
 
-    def add(self, key: ObjectKey) -> None:
+    def add(self, key: Ref) -> None:
         stmt = insert_for(self.conn, dirty_keys).values(**key_values(key), enqueued_at=self.clock())
         self.conn.execute(stmt.on_conflict_do_nothing())
+        if self._on_add is not None:
+            self._on_add()
 
-    def contains(self, key: ObjectKey) -> bool:
+    def contains(self, key: Ref) -> bool:
         return (
             self.conn.execute(select(dirty_keys.c.kind).where(*key_where(dirty_keys, key))).first()
             is not None
         )
 
-    def take(self, limit: int = 100) -> list[ObjectKey]:
+    def take(self, limit: int = 100) -> list[Ref]:
         """Oldest keys first; each returned key is removed, so it is handed out once."""
         query = select(dirty_keys).order_by(dirty_keys.c.enqueued_at, dirty_keys.c.kind).limit(limit)
-        taken: list[ObjectKey] = []
+        taken: list[Ref] = []
         for row in self.conn.execute(query).all():
             key = key_of(row)
             if self.conn.execute(delete(dirty_keys).where(*key_where(dirty_keys, key))).rowcount == 1:

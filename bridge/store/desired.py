@@ -10,7 +10,7 @@ from bridge.domain.model import Credential, Pipeline, Project, SyncState, SyncSt
 from bridge.domain.validation import Validation, hold_message, jenkinsfile_digest
 from bridge.identity.roles import Role
 from bridge.identity.tenancy import Member
-from bridge.reconcile.ports import DesiredState, Kind, ObjectKey, Tombstone
+from bridge.reconcile.ports import DesiredState, Kind, Ref, Tombstone
 from bridge.store.unit import Store
 
 
@@ -40,18 +40,18 @@ class StoreDesiredState(DesiredState):
 
     # -- Jenkinsfile validation left to the worker (``bridge.reconcile.validate``) ------------------------
 
-    def pending_jenkinsfiles(self, limit: int = 50) -> Sequence[tuple[ObjectKey, str]]:
+    def pending_jenkinsfiles(self, limit: int = 50) -> Sequence[tuple[Ref, str]]:
         """Inline Jenkinsfiles Jenkins could not validate when they were written, oldest first."""
-        out: list[tuple[ObjectKey, str]] = []
+        out: list[tuple[Ref, str]] = []
         with self.store.read() as tx:
             for project, name, digest in tx.validations.pending(limit):
                 stored = tx.pipelines.get(project, name)
                 text = stored.obj.jenkinsfile if stored else None
                 if text is not None and jenkinsfile_digest(text) == digest:
-                    out.append((ObjectKey(Kind.PIPELINE, project, name), text))
+                    out.append((Ref(Kind.PIPELINE, project, name), text))
         return out
 
-    def record_validation(self, key: ObjectKey, text: str, validation: Validation) -> bool:
+    def record_validation(self, key: Ref, text: str, validation: Validation) -> bool:
         """Store the verdict if ``text`` is still the pending Jenkinsfile; a pipeline it releases is queued
         for the next pass, one it holds back shows why in its sync state."""
         with self.store.write() as tx:
@@ -92,24 +92,30 @@ class StoreDesiredState(DesiredState):
         with self.store.write() as tx:
             tx.tombstones.forget(tombstone)
 
-    def record_sync(self, key: ObjectKey, state: SyncState) -> None:
-        """Ignored for objects deleted meanwhile; a success does not hide a newer write still queued."""
-        with self.store.write() as tx:
-            if not tx.sync.exists(key):
-                return
-            if state.status is SyncStatus.SYNCED and tx.dirty.contains(key):
-                return
-            tx.sync.set(key, state)
+    def record_sync(self, key: Ref, state: SyncState) -> None:
+        self.record_syncs([(key, state)])
 
-    def take_dirty(self, limit: int = 100) -> Sequence[ObjectKey]:
+    def record_syncs(self, states: Sequence[tuple[Ref, SyncState]]) -> None:
+        """Ignored for objects deleted meanwhile; a success does not hide a newer write still queued."""
+        if not states:
+            return
+        with self.store.write() as tx:
+            for key, state in states:
+                if not tx.sync.exists(key):
+                    continue
+                if state.status is SyncStatus.SYNCED and tx.dirty.contains(key):
+                    continue
+                tx.sync.set(key, state)
+
+    def take_dirty(self, limit: int = 100) -> Sequence[Ref]:
         with self.store.write() as tx:
             return tx.dirty.take(limit)
 
-    def owned(self, projects: Collection[str]) -> Set[ObjectKey]:
+    def owned(self, projects: Collection[str]) -> Set[Ref]:
         with self.store.read() as tx:
             return tx.owned.list(projects)
 
-    def record_owned(self, *, add: Iterable[ObjectKey] = (), remove: Iterable[ObjectKey] = ()) -> None:
+    def record_owned(self, *, add: Iterable[Ref] = (), remove: Iterable[Ref] = ()) -> None:
         with self.store.write() as tx:
             tx.owned.remove(remove)
             tx.owned.add(add)

@@ -13,7 +13,10 @@ the database file's mode, and existing ones are tightened too.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -46,11 +49,25 @@ class CommitObserver(Protocol):
 COMMIT_OBSERVER: ContextVar[CommitObserver | None] = ContextVar("bridge_commit_observer", default=None)
 
 
+#: One writer at a time per SQLite engine in this process: threads queue on a lock (handed over at
+#: once) instead of on SQLite's busy handler, which polls with sleeps of up to 100 ms; other processes
+#: still wait through ``busy_timeout``.
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.RLock | contextlib.nullcontext[None]:
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(engine, threading.RLock())
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A write transaction (immediate on SQLite) that the context's ``CommitObserver`` joins."""
     observer = COMMIT_OBSERVER.get()
-    with engine.connect().execution_options(**{WRITE: True}) as conn:
+    with _writer_lock(engine), engine.connect().execution_options(**{WRITE: True}) as conn:
         with conn.begin():
             yield conn
             if observer is not None:

@@ -28,7 +28,7 @@ from sqlalchemy import (
 
 from bridge.domain.kubeconfigs import KubeconfigSyncState, KubeconfigSyncStatus
 from bridge.domain.model import Workspace
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.store.bookkeeping import insert_for
 from bridge.store.engine import WRITE
 from bridge.store.records import utc
@@ -111,7 +111,7 @@ class KubeconfigSyncStore:
             return
         with self._store.write() as tx:
             for name in names:
-                tx.dirty.add(ObjectKey(Kind.PROJECT, name))
+                tx.dirty.add(Ref(Kind.PROJECT, name))
 
     def projects_in(self, workspace_names: Collection[str]) -> list[str]:
         query = select(projects.c.name).where(projects.c.workspace.in_(sorted(workspace_names)))

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
 
-from bridge.reconcile.ports import ObjectKey
+from bridge.reconcile.ports import Ref
 from bridge.store.bookkeeping import insert_for, key_of, key_values, key_where
 from bridge.store.tables import owned_items
 
@@ -19,7 +19,7 @@ class OwnedRepo:
     def __init__(self, conn: Connection, clock: Clock) -> None:
         self.conn, self.clock = conn, clock
 
-    def list(self, projects: Collection[str], jenkins: str = "default") -> set[ObjectKey]:
+    def list(self, projects: Collection[str], jenkins: str = "default") -> set[Ref]:
         """Keys recorded for these projects (a long list reads the table and filters here instead of
         sending thousands of bound parameters)."""
         query = select(owned_items).where(owned_items.c.jenkins == jenkins)
@@ -28,7 +28,7 @@ class OwnedRepo:
             query = query.where(owned_items.c.project.in_(sorted(wanted)))
         return {key_of(r) for r in self.conn.execute(query) if r.project in wanted}
 
-    def add(self, keys: Iterable[ObjectKey], jenkins: str = "default") -> None:
+    def add(self, keys: Iterable[Ref], jenkins: str = "default") -> None:
         now = self.clock()
         for key in keys:
             stmt = insert_for(self.conn, owned_items).values(
@@ -36,7 +36,7 @@ class OwnedRepo:
             )
             self.conn.execute(stmt.on_conflict_do_nothing())
 
-    def remove(self, keys: Iterable[ObjectKey], jenkins: str = "default") -> None:
+    def remove(self, keys: Iterable[Ref], jenkins: str = "default") -> None:
         for key in keys:
             where = (*key_where(owned_items, key), owned_items.c.jenkins == jenkins)
             self.conn.execute(delete(owned_items).where(*where))

@@ -26,6 +26,10 @@ class PipelineRepo:
     def __init__(self, conn: Connection, clock: Clock, box: SecretBox) -> None:
         self.conn, self.clock, self.box = conn, clock, box
 
+    def exists(self, project: str, name: str) -> bool:
+        query = select(pipelines.c.name).where(pipelines.c.project == project, pipelines.c.name == name)
+        return self.conn.execute(query).first() is not None
+
     def get(self, project: str, name: str) -> Stored[Pipeline] | None:
         query = _select().where(pipelines.c.project == project, pipelines.c.name == name)
         row = self.conn.execute(query).first()

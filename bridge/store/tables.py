@@ -1,6 +1,6 @@
 """The store's tables (SQLAlchemy Core). Alembic revisions create them; this module describes them.
 
-Key columns follow ``ObjectKey``: ``kind`` / ``project`` / ``name`` (empty for a project), so sync
+Key columns follow ``Ref``: ``kind`` / ``project`` / ``name`` (empty for a project), so sync
 state, tombstones and dirty keys share one shape and need no foreign keys to rows that may be gone.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -150,4 +151,20 @@ owned_items = Table(
     *_key(),
     Column("jenkins", String(NAME), primary_key=True),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Resyncs asked for through the API (``POST /api/v1/sync``, ``POST /api/v1/projects/{project}/sync``):
+#: queued here for the worker, which marks them started and finished with what the pass did.
+resync_requests = Table(
+    "resync_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", String(NAME), nullable=True),  # NULL: every project
+    Column("deep", Boolean, nullable=False),
+    Column("requested_by", String(LONG_NAME), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("message", Text, nullable=True),
 )

@@ -42,6 +42,11 @@ class Tx:
 
     def __init__(self, conn: Connection, *, box: SecretBox, clock: Clock) -> None:
         self.conn, self.box, self.clock = conn, box, clock
+        #: Work for the worker was queued (a dirty key, a resync request): wake it after the commit.
+        self.woke = False
+
+    def wake(self) -> None:
+        self.woke = True
 
     @cached_property
     def workspaces(self) -> WorkspaceRepo:
@@ -73,7 +78,7 @@ class Tx:
 
     @cached_property
     def dirty(self) -> DirtyRepo:
-        return DirtyRepo(self.conn, self.clock)
+        return DirtyRepo(self.conn, self.clock, on_add=self.wake)
 
     @cached_property
     def owned(self) -> OwnedRepo:
@@ -83,6 +88,12 @@ class Tx:
 class Store:
     def __init__(self, engine: Engine, box: SecretBox, *, clock: Clock = utcnow) -> None:
         self.engine, self.box, self.clock = engine, box, clock
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every commit that queued work for the worker (same process only:
+        the worker of ``serve --with-worker`` starts at once instead of at its next poll)."""
+        self._listeners.append(listener)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
@@ -99,11 +110,15 @@ class Store:
     def write(self) -> Iterator[Tx]:
         try:
             with write_transaction(self.engine) as conn:
-                yield Tx(conn, box=self.box, clock=self.clock)
+                tx = Tx(conn, box=self.box, clock=self.clock)
+                yield tx
         except IntegrityError as e:
             if not is_duplicate(e):
                 raise integrity_bug(e) from e
             raise Conflict("the write conflicts with another object: it exists already") from e
+        if tx.woke:
+            for listener in self._listeners:
+                listener()
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

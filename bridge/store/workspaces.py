@@ -55,6 +55,9 @@ class ProjectRepo:
     def __init__(self, conn: Connection, clock: Clock) -> None:
         self.conn, self.clock = conn, clock
 
+    def exists(self, name: str) -> bool:
+        return self.conn.execute(select(projects.c.name).where(projects.c.name == name)).first() is not None
+
     def get(self, name: str) -> Stored[Project] | None:
         row = self.conn.execute(_select_projects().where(projects.c.name == name)).first()
         return None if row is None else _project(row)

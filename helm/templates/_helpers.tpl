@@ -47,15 +47,44 @@ envFrom:
       name: {{ include "jenkins-bridge.secretName" .root }}
 securityContext: {{ toYaml .root.Values.securityContext | nindent 2 }}
 resources: {{ toYaml .resources | nindent 2 }}
-volumeMounts:
-  - name: data
-    mountPath: /data
-  - name: tmp
-    mountPath: /tmp
+volumeMounts: {{- include "jenkins-bridge.volumeMounts" .root | nindent 2 }}
+{{- end -}}
+
+{{/* Mounts of every bridge container: data, /tmp (the root filesystem is read-only), and the Secrets
+     holding files (static kubeconfigs, TLS), read-only. */}}
+{{- define "jenkins-bridge.volumeMounts" -}}
+- name: data
+  mountPath: /data
+- name: tmp
+  mountPath: /tmp
+{{- if include "jenkins-bridge.staticClusters" . }}
+- name: kubeconfigs
+  mountPath: /etc/jenkins-bridge/kubeconfigs
+  readOnly: true
+{{- end }}
+{{- if .Values.tls.existingSecret }}
+- name: tls
+  mountPath: /etc/jenkins-bridge/tls
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* Non-empty when the static cluster source is on. */}}
+{{- define "jenkins-bridge.staticClusters" -}}
+{{- if has "static" .Values.clusters.sources }}true{{ end -}}
+{{- end -}}
+
+{{/* The metrics container port, when on. */}}
+{{- define "jenkins-bridge.metricsPort" -}}
+{{- if .Values.metrics.enabled }}
+- name: metrics
+  containerPort: {{ .Values.metrics.port }}
+{{- end }}
 {{- end -}}
 
 {{- define "jenkins-bridge.podSpecCommon" -}}
 serviceAccountName: {{ include "jenkins-bridge.serviceAccountName" . }}
+automountServiceAccountToken: {{ include "jenkins-bridge.needsKubeApi" . | empty | not }}
 securityContext: {{ toYaml .Values.podSecurityContext | nindent 2 }}
 {{- with .Values.imagePullSecrets }}
 imagePullSecrets: {{ toYaml . | nindent 2 }}
@@ -79,6 +108,18 @@ volumes:
     {{- end }}
   - name: tmp
     emptyDir: {}
+  {{- if include "jenkins-bridge.staticClusters" . }}
+  - name: kubeconfigs
+    secret:
+      secretName: {{ .Values.clusters.static.existingSecret }}
+      defaultMode: 0400
+  {{- end }}
+  {{- if .Values.tls.existingSecret }}
+  - name: tls
+    secret:
+      secretName: {{ .Values.tls.existingSecret }}
+      defaultMode: 0400
+  {{- end }}
 {{- end -}}
 
 {{/* Non-empty when the state lives in an external PostgreSQL (API and worker then run apart). */}}
@@ -114,11 +155,15 @@ volumes:
           name: {{ include "jenkins-bridge.ownerSecretName" $ }}
           key: BRIDGE_DATABASE_URL
   securityContext: {{ toYaml $.Values.securityContext | nindent 4 }}
-  volumeMounts:
-    - name: data
-      mountPath: /data
-    - name: tmp
-      mountPath: /tmp
+  resources: {{ toYaml $.Values.database.migrationJob.resources | nindent 4 }}
+  volumeMounts: {{- include "jenkins-bridge.volumeMounts" $ | nindent 4 }}
 {{- end }}
 {{- end }}
+{{- end -}}
+
+
+{{/* Non-empty when the bridge talks to the host cluster's API (inventory sources or TokenReview); otherwise
+     the pods get no ServiceAccount token at all. */}}
+{{- define "jenkins-bridge.needsKubeApi" -}}
+{{- if or (has "kubesphere" .Values.clusters.sources) (has "argocd" .Values.clusters.sources) .Values.auth.tokenReview }}true{{ end -}}
 {{- end -}}

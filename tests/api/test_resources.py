@@ -8,7 +8,7 @@ import pytest
 
 from bridge.bootstrap import Container
 from bridge.domain.model import SyncState, SyncStatus
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from tests.api.paths import concrete
 from tests.fixtures.app import ApiClient
 
@@ -61,7 +61,7 @@ def test_project_lifecycle(seeded: ApiClient, container: Container) -> None:
     assert api.patch(f"{P}/demo", {"description": "y"}, headers={"If-Match": '"2"'}).status_code == 200
     container.desired.take_dirty()
     container.desired.record_sync(
-        ObjectKey(Kind.PROJECT, "demo"), SyncState(SyncStatus.ERROR, message="folder taken")
+        Ref(Kind.PROJECT, "demo"), SyncState(SyncStatus.ERROR, message="folder taken")
     )
     assert api.get(f"{P}/demo").json["sync"]["message"] == "folder taken"
     r = api.delete(f"{P}/demo")
@@ -73,7 +73,7 @@ def test_project_lifecycle(seeded: ApiClient, container: Container) -> None:
     }
     assert api.get(f"{P}/demo").status_code == 404
     assert api.get(f"{P}/demo/credentials").status_code == 404
-    assert [t.key for t in container.desired.tombstones()] == [ObjectKey(Kind.PROJECT, "demo")]
+    assert [t.key for t in container.desired.tombstones()] == [Ref(Kind.PROJECT, "demo")]
     assert api.delete(f"{P}/demo").status_code == 404
 
 
@@ -152,8 +152,8 @@ def test_pipeline_lifecycle(seeded: ApiClient, container: Container) -> None:
     assert api.delete(f"{P}/demo/pipelines/build").status_code == 202
     assert api.get(f"{P}/demo/pipelines/build").status_code == 404
     keys = container.desired.take_dirty()
-    assert ObjectKey(Kind.PIPELINE, "demo", "build") in keys
-    assert ObjectKey(Kind.PIPELINE, "demo", "build") in [t.key for t in container.desired.tombstones()]
+    assert Ref(Kind.PIPELINE, "demo", "build") in keys
+    assert Ref(Kind.PIPELINE, "demo", "build") in [t.key for t in container.desired.tombstones()]
 
 
 def test_sync_summary(seeded: ApiClient, container: Container) -> None:
@@ -161,7 +161,7 @@ def test_sync_summary(seeded: ApiClient, container: Container) -> None:
     api.post(f"{P}/demo/pipelines", pipeline_body())
     container.desired.take_dirty()
     container.desired.record_sync(
-        ObjectKey(Kind.PIPELINE, "demo", "build"), SyncState(SyncStatus.ERROR, message="boom")
+        Ref(Kind.PIPELINE, "demo", "build"), SyncState(SyncStatus.ERROR, message="boom")
     )
     s = api.get("/api/v1/sync").json
     assert s["counts"]["project"]["pending"] == 1 and s["counts"]["pipeline"]["error"] == 1

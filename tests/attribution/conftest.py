@@ -66,7 +66,7 @@ def admin_session(j: SandboxJenkins) -> requests.Session:
 
 
 def service_adapter(j: SandboxJenkins) -> JenkinsAdapter:
-    return JenkinsAdapter(j.url, user=j.admin_user, token=j.admin_token, retries=0)
+    return JenkinsAdapter.connect(j.url, user=j.admin_user, token=j.admin_token, retries=0)
 
 
 def create_pipeline(
@@ -121,6 +121,6 @@ def user_token_runs(j: SandboxJenkins, vault: JenkinsTokenStore) -> JenkinsRuns:
     service = service_adapter(j)
 
     def connect(user: str, token: str) -> JenkinsAdapter:
-        return JenkinsAdapter(j.url, user=user, token=token, retries=0)
+        return JenkinsAdapter.connect(j.url, user=user, token=token, retries=0)
 
     return JenkinsRuns(service, mode="user-token", tokens=UserTokens(service, vault, connect))

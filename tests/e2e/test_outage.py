@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import defusedxml.ElementTree as SafeET
 
+from bridge.clock import ManualClock
+from bridge.reconcile.backoff import Backoff
 from tests.e2e.conftest import P, Stack
 from tests.e2e.declare import declare
 
 
 def test_writes_during_an_outage_are_applied_after_it(stack: Stack) -> None:
+    clock = ManualClock()
+    stack.worker.backoff = Backoff(initial=2.0, maximum=60.0, clock=clock, jitter=lambda: 1.0)
     declare(stack.api)
     stack.worker.poll()
     api, j = stack.api, stack.jenkins
@@ -40,6 +44,10 @@ def test_writes_during_an_outage_are_applied_after_it(stack: Stack) -> None:
     assert ready.status_code == 200  # the API stays ready; Jenkins is only reported
 
     stack.sandbox.recover()
+    first = stack.worker.poll()  # Jenkins validated demo/late now: new work for demo, not for fresh
+    assert first is not None and {a.ref.project for a in first.actions} == {"demo"}
+    assert stack.sync("/fresh")["status"] == "pending"  # waiting for its backoff, not every poll
+    clock.advance(2.0)
     assert stack.worker.poll() is not None  # the projects left over are retried without new events
     for path in ("/demo/pipelines/late", "/demo/pipelines/build", "/fresh", "/fresh/credentials/k"):
         assert stack.sync(path)["status"] == "synced", path
@@ -59,6 +67,8 @@ def test_writes_during_an_outage_are_applied_after_it(stack: Stack) -> None:
 
 
 def test_a_project_deleted_during_an_outage_is_removed_after_it(stack: Stack) -> None:
+    clock = ManualClock()
+    stack.worker.backoff = Backoff(initial=2.0, maximum=60.0, clock=clock, jitter=lambda: 1.0)
     declare(stack.api)
     stack.worker.poll()
     stack.sandbox.outage()
@@ -67,6 +77,8 @@ def test_a_project_deleted_during_an_outage_is_removed_after_it(stack: Stack) ->
     stack.worker.poll()
     assert stack.api.get("/api/v1/sync").json["tombstones"] == 1  # kept until Jenkins is back
     stack.sandbox.recover()
+    assert stack.worker.poll() is None  # retried after its backoff, not at every poll
+    clock.advance(2.0)
     stack.worker.poll()
     assert not stack.jenkins.job_exists("demo")
     assert stack.api.get("/api/v1/sync").json["tombstones"] == 0

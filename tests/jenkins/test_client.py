@@ -41,9 +41,9 @@ class Scripted(BaseAdapter):
 
 
 def adapter(handler: Handler, url: str = "http://jenkins.test/jenkins/") -> tuple[JenkinsAdapter, Scripted]:
-    jenkins = JenkinsAdapter(url, user="admin", token="t0ken", retries=2, backoff=0.001)
+    jenkins = JenkinsAdapter.connect(url, user="admin", token="t0ken", retries=2, backoff=0.001)
     transport = Scripted(handler)
-    jenkins._client._session.mount("http://", transport)
+    jenkins.connection._session.mount("http://", transport)
     return jenkins, transport
 
 

@@ -10,17 +10,10 @@ from pathlib import Path
 from bridge.adapters.jenkins.client import JenkinsAdapter
 from bridge.adapters.jenkins.probe import CachedProbe
 from bridge.bootstrap import build_container, build_worker
+from bridge.clock import ManualClock
 from bridge.errors import UpstreamUnavailable
 from tests.fixtures.app import ApiClient, make_settings
 from tests.waiting import wait_until
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_hanging_jenkins_never_blocks_the_caller_and_is_asked_once() -> None:
@@ -40,7 +33,7 @@ def test_a_hanging_jenkins_never_blocks_the_caller_and_is_asked_once() -> None:
 
 
 def test_results_are_reused_for_ttl_then_refreshed() -> None:
-    clock, outcomes = Clock(), [None, UpstreamUnavailable("cannot reach Jenkins")]
+    clock, outcomes = ManualClock(), [None, UpstreamUnavailable("cannot reach Jenkins")]
 
     def ping() -> None:
         outcome = outcomes.pop(0)
@@ -49,9 +42,9 @@ def test_results_are_reused_for_ttl_then_refreshed() -> None:
 
     probe = CachedProbe(ping, ttl=10.0, clock=clock)
     assert probe.wait() is True
-    clock.now += 5
+    clock.advance(5)
     assert probe() is True and len(outcomes) == 1  # fresh: no new request
-    clock.now += 6
+    clock.advance(6)
     probe()
     wait_until(lambda: probe() is False, timeout=5, interval=0.01, what="the refreshed answer")
     assert probe() is False and outcomes == []

@@ -26,7 +26,7 @@ from bridge.domain.model import (
     SecretData,
     SyncStatus,
 )
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.reconcile.provision import Provisioner
 from tests.reconcile.doubles import MemoryDesiredState
 
@@ -76,7 +76,7 @@ def setup(request, sandbox_jenkins_factory):  # type: ignore[no-untyped-def]
     sandbox = (
         sandbox_jenkins_factory(url_prefix=request.param) if request.param else sandbox_jenkins_factory()
     )
-    adapter = JenkinsAdapter(
+    adapter = JenkinsAdapter.connect(
         sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token, retries=1, backoff=0.01
     )
     desired = MemoryDesiredState()
@@ -150,8 +150,8 @@ def test_unmanaged_same_named_items_are_conflicts_and_untouched(setup) -> None: 
     desired.put(Project(name="other", workspace="w"))
     desired.put(Pipeline(project="other", name="p", jenkinsfile="echo"))
     provisioner.run()
-    assert (desired.sync[ObjectKey(Kind.PROJECT, "other")].message or "").startswith(NOT_MANAGED)
-    assert desired.sync[ObjectKey(Kind.PIPELINE, "other", "p")].status is SyncStatus.ERROR
+    assert (desired.sync[Ref(Kind.PROJECT, "other")].message or "").startswith(NOT_MANAGED)
+    assert desired.sync[Ref(Kind.PIPELINE, "other", "p")].status is SyncStatus.ERROR
     assert client.get_job_info("other")["jobs"] == []
     foreign = "<flow-definition><description>someone else</description></flow-definition>"
     client.create_job("demo/extra", foreign)
@@ -159,8 +159,8 @@ def test_unmanaged_same_named_items_are_conflicts_and_untouched(setup) -> None: 
     provisioner.run()
     provisioner.run()
     assert "someone else" in client.get_job_config("demo/extra")
-    assert (desired.sync[ObjectKey(Kind.PIPELINE, "demo", "extra")].message or "").startswith(NOT_MANAGED)
-    assert desired.sync[ObjectKey(Kind.PIPELINE, "demo", "build")].status is SyncStatus.SYNCED
+    assert (desired.sync[Ref(Kind.PIPELINE, "demo", "extra")].message or "").startswith(NOT_MANAGED)
+    assert desired.sync[Ref(Kind.PIPELINE, "demo", "build")].status is SyncStatus.SYNCED
 
 
 def test_writes_during_an_outage_are_applied_after_it(setup) -> None:  # type: ignore[no-untyped-def]
@@ -168,10 +168,10 @@ def test_writes_during_an_outage_are_applied_after_it(setup) -> None:  # type: i
     provisioner.run()
     sandbox.outage()
     desired.put(Pipeline(project="demo", name="late", jenkinsfile="echo late"))
-    desired.delete(ObjectKey(Kind.CREDENTIAL, "demo", "token"))
+    desired.delete(Ref(Kind.CREDENTIAL, "demo", "token"))
     result = provisioner.run()
     assert result.retry == {"demo"}
-    assert desired.sync[ObjectKey(Kind.PIPELINE, "demo", "late")].status is SyncStatus.PENDING
+    assert desired.sync[Ref(Kind.PIPELINE, "demo", "late")].status is SyncStatus.PENDING
     sandbox.recover()
     result = provisioner.run()
     assert not result.retry and not result.errors

@@ -21,9 +21,11 @@ DATABASE_URL = "postgresql+psycopg://bridge:pw@db.devops:5432/bridge"
 
 
 def _helm(binaries: KubeBinaries, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    """helm with its caches and config in a test folder, so nothing is written to the user's home."""
+    """helm with its caches and config in a test folder, so nothing is written to the user's home (nor,
+    without HOME, a .kube/cache discovery cache into the working directory)."""
     env = {
         "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
         "HELM_CACHE_HOME": str(home / "cache"),
         "HELM_CONFIG_HOME": str(home / "config"),
         "HELM_DATA_HOME": str(home / "data"),
@@ -73,11 +75,11 @@ def test_with_an_external_database_the_api_scales_and_one_worker_reconciles(rend
     docs = _docs(rendered)
     kinds = sorted((d["kind"], d["metadata"]["name"]) for d in docs)
     assert kinds == [
-        ("ClusterRole", "bridge-jenkins-bridge"),
-        ("ClusterRoleBinding", "bridge-jenkins-bridge"),
         ("ConfigMap", "bridge-jenkins-bridge"),
         ("Deployment", "bridge-jenkins-bridge-serve"),
         ("Deployment", "bridge-jenkins-bridge-worker"),
+        ("Job", "bridge-jenkins-bridge-db-upgrade"),  # the pre-upgrade hook
+        ("PodDisruptionBudget", "bridge-jenkins-bridge-serve"),  # two API replicas
         ("Secret", "bridge-jenkins-bridge"),
         ("Service", "bridge-jenkins-bridge"),
         ("ServiceAccount", "bridge-jenkins-bridge"),
@@ -122,7 +124,8 @@ def test_the_api_listens_where_the_service_and_probes_point(embedded: str) -> No
     assert container["ports"] == [{"name": "http", "containerPort": port}]
     service = next(d for d in docs if d["kind"] == "Service")
     assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http", "scheme": "HTTP"}
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
 
 
 def test_rendered_manifests_pass_server_side_dry_run(
@@ -142,7 +145,11 @@ def test_server_side_dry_run_rejects_what_only_the_server_checks(
     rendered: str, kube_clusters: Mapping[str, KubeCluster]
 ) -> None:
     docs = [d for d in yaml.safe_load_all(rendered) if d]
-    serve = next(d for d in docs if d["metadata"]["name"] == "bridge-jenkins-bridge-serve")
+    serve = next(
+        d
+        for d in docs
+        if d["kind"] == "Deployment" and d["metadata"]["name"] == "bridge-jenkins-bridge-serve"
+    )
     serve["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] = "other"
     cluster = kube_clusters["gondor"]
     cluster.kubectl("create", "namespace", "devops")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bridge.app import create_app
-from bridge.bootstrap import build_container, worker_hooks
+from bridge.bootstrap import build_container, run_worker, worker_hooks
 from bridge.metrics import Metrics
-from bridge.reconcile.runner import leader_state, run_worker
+from bridge.reconcile.runner import leader_state
 from tests.fixtures.app import make_settings
 from tests.ops.test_metrics import value
 from tests.reconcile.doubles import FakeJenkins, MemoryDesiredState
@@ -41,8 +41,7 @@ def test_readiness_and_the_leader_gauge_follow_the_lock(postgres_url: str, tmp_p
         desired=desired,
         jenkins=jenkins,
         block=False,
-        on_leader=hooks.on_leader,
-        on_pass=hooks.on_pass,
+        hooks=hooks,
     )
     assert first is not None
     handle["worker"] = first
@@ -68,7 +67,7 @@ def test_readiness_and_the_leader_gauge_follow_the_lock(postgres_url: str, tmp_p
             jenkins=jenkins,
             block=False,
             stop=threading.Event(),
-            on_leader=other.on_leader,
+            hooks=other,
         )
         assert standby is not None and gauge(metrics) == 1
     finally:

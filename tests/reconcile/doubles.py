@@ -11,7 +11,7 @@ from bridge.adapters.jenkins.port import ObservedFolder, ObservedItem, RequestCo
 from bridge.domain.model import Credential, Pipeline, Project, SyncState
 from bridge.errors import Conflict, NotFound, UpstreamError, UpstreamUnavailable
 from bridge.identity.tenancy import Member
-from bridge.reconcile.ports import Kind, ObjectKey, Tombstone
+from bridge.reconcile.ports import Kind, Ref, Tombstone
 
 
 @dataclass
@@ -22,25 +22,25 @@ class MemoryDesiredState:
     credentials_: dict[tuple[str, str], Credential] = field(default_factory=dict)
     pipelines_: dict[tuple[str, str], Pipeline] = field(default_factory=dict)
     tombstones_: list[Tombstone] = field(default_factory=list)
-    sync: dict[ObjectKey, SyncState] = field(default_factory=dict)
-    dirty: list[ObjectKey] = field(default_factory=list)
-    owned_: set[ObjectKey] = field(default_factory=set)
+    sync: dict[Ref, SyncState] = field(default_factory=dict)
+    dirty: list[Ref] = field(default_factory=list)
+    owned_: set[Ref] = field(default_factory=set)
     members_: dict[str, list[Member]] = field(default_factory=dict)
     records: int = 0
 
     def put(self, obj: Project | Credential | Pipeline) -> None:
         if isinstance(obj, Project):
             self.projects_[obj.name] = obj
-            key = ObjectKey(Kind.PROJECT, obj.name)
+            key = Ref(Kind.PROJECT, obj.name)
         elif isinstance(obj, Credential):
             self.credentials_[(obj.project, obj.id)] = obj
-            key = ObjectKey(Kind.CREDENTIAL, obj.project, obj.id)
+            key = Ref(Kind.CREDENTIAL, obj.project, obj.id)
         else:
             self.pipelines_[(obj.project, obj.name)] = obj
-            key = ObjectKey(Kind.PIPELINE, obj.project, obj.name)
+            key = Ref(Kind.PIPELINE, obj.project, obj.name)
         self._touch(key)
 
-    def delete(self, key: ObjectKey) -> None:
+    def delete(self, key: Ref) -> None:
         if key.kind is Kind.PROJECT:
             self.projects_.pop(key.project)
             for k in [k for k in self.credentials_ if k[0] == key.project]:
@@ -55,7 +55,7 @@ class MemoryDesiredState:
         self.tombstones_.append(Tombstone(key))
         self._touch(key)
 
-    def _touch(self, key: ObjectKey) -> None:
+    def _touch(self, key: Ref) -> None:
         if key not in self.dirty:
             self.dirty.append(key)
 
@@ -80,18 +80,22 @@ class MemoryDesiredState:
     def forget_tombstone(self, tombstone: Tombstone) -> None:
         self.tombstones_.remove(tombstone)
 
-    def record_sync(self, key: ObjectKey, state: SyncState) -> None:
+    def record_syncs(self, states: Sequence[tuple[Ref, SyncState]]) -> None:
+        for key, state in states:
+            self.record_sync(key, state)
+
+    def record_sync(self, key: Ref, state: SyncState) -> None:
         self.records += 1
         self.sync[key] = state
 
-    def take_dirty(self, limit: int = 100) -> Sequence[ObjectKey]:
+    def take_dirty(self, limit: int = 100) -> Sequence[Ref]:
         taken, self.dirty = self.dirty[:limit], self.dirty[limit:]
         return taken
 
-    def owned(self, projects: Collection[str]) -> Set[ObjectKey]:
+    def owned(self, projects: Collection[str]) -> Set[Ref]:
         return {k for k in self.owned_ if k.project in projects}
 
-    def record_owned(self, *, add: Iterable[ObjectKey] = (), remove: Iterable[ObjectKey] = ()) -> None:
+    def record_owned(self, *, add: Iterable[Ref] = (), remove: Iterable[Ref] = ()) -> None:
         self.owned_ -= set(remove)
         self.owned_ |= set(add)
 

@@ -14,9 +14,9 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from bridge.bootstrap import run_worker
 from bridge.domain.model import Project
 from bridge.reconcile.leader import LeaderLock
-from bridge.reconcile.runner import run_worker
 from tests.fixtures.app import make_settings
 from tests.reconcile.doubles import FakeJenkins, MemoryDesiredState
 from tests.waiting import wait_until

@@ -17,15 +17,15 @@ from bridge.domain.model import (
     SyncStatus,
 )
 from bridge.domain.plan import Op
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.reconcile.provision import Provisioner
 from tests.reconcile.doubles import FakeJenkins, Item, MemoryDesiredState
 
 KEY = b"o" * 32
 FOLDER_TAG = "com.cloudbees.hudson.plugins.folder.Folder"
-PROJECT = ObjectKey(Kind.PROJECT, "demo")
-CRED = ObjectKey(Kind.CREDENTIAL, "demo", "git")
-JOB = ObjectKey(Kind.PIPELINE, "demo", "build")
+PROJECT = Ref(Kind.PROJECT, "demo")
+CRED = Ref(Kind.CREDENTIAL, "demo", "git")
+JOB = Ref(Kind.PIPELINE, "demo", "build")
 NOT_MANAGED = "exists in Jenkins and is not managed by the bridge"
 
 
@@ -122,16 +122,16 @@ def test_items_never_created_by_the_bridge_are_conflicts_and_untouched(world: Wo
     for _ in range(2):
         assert world.run() == []
         for key in (
-            ObjectKey(Kind.PIPELINE, "demo", "extra"),
-            ObjectKey(Kind.CREDENTIAL, "demo", "other"),
-            ObjectKey(Kind.PROJECT, "team"),
+            Ref(Kind.PIPELINE, "demo", "extra"),
+            Ref(Kind.CREDENTIAL, "demo", "other"),
+            Ref(Kind.PROJECT, "team"),
         ):
             assert world.desired.sync[key].status is SyncStatus.ERROR
             assert (world.desired.sync[key].message or "").startswith(NOT_MANAGED)
     assert world.jenkins.root["demo"].children["extra"].config == foreign_job
     assert world.jenkins.root["demo"].credentials["other"] == foreign_cred
     assert world.jenkins.root["team"].config == foreign_folder
-    assert ObjectKey(Kind.PROJECT, "team") not in world.desired.owned_
+    assert Ref(Kind.PROJECT, "team") not in world.desired.owned_
 
 
 def test_a_same_named_item_created_after_ours_was_deleted_is_not_claimed(world: World) -> None:
@@ -195,7 +195,7 @@ def test_a_project_deleted_and_recreated_before_a_pass_starts_from_an_empty_fold
     assert world.run() == [(Op.REPLACE, "project demo"), (Op.CREATE, "pipeline demo/deploy")]
     folder = world.jenkins.root["demo"]
     assert folder.credentials == {} and set(folder.children) == {"deploy"}
-    deploy = ObjectKey(Kind.PIPELINE, "demo", "deploy")
+    deploy = Ref(Kind.PIPELINE, "demo", "deploy")
     assert world.desired.owned_ == {PROJECT, deploy} and world.desired.tombstones_ == []
     assert world.desired.sync[PROJECT].status is SyncStatus.SYNCED
     assert world.run() == []

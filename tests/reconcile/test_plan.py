@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bridge.domain.plan import CREDENTIAL, NOT_MANAGED, PIPELINE, PROJECT, Action, Op, Ref, Seen, plan
+from bridge.domain.plan import CREDENTIAL, PIPELINE, PROJECT, Action, Op, Reason, Ref, Seen, plan
+
+NOT_MANAGED = Reason.NOT_MANAGED
 
 P = Ref(PROJECT, "demo")
 C = Ref(CREDENTIAL, "demo", "git")

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import defusedxml.ElementTree as SafeET
 import pytest
 
+from bridge.clock import ManualClock
 from bridge.domain.model import (
     Credential,
     CredentialType,
@@ -20,26 +21,18 @@ from bridge.domain.model import (
     SyncStatus,
 )
 from bridge.domain.plan import Op
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.reconcile.provision import Provisioner
 from tests.reconcile.doubles import FakeJenkins, Item, MemoryDesiredState
 
 KEY = b"x" * 32
-PROJECT = ObjectKey(Kind.PROJECT, "demo")
-CRED = ObjectKey(Kind.CREDENTIAL, "demo", "git")
-JOB = ObjectKey(Kind.PIPELINE, "demo", "build")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+PROJECT = Ref(Kind.PROJECT, "demo")
+CRED = Ref(Kind.CREDENTIAL, "demo", "git")
+JOB = Ref(Kind.PIPELINE, "demo", "build")
 
 
 @pytest.fixture
-def world() -> tuple[MemoryDesiredState, FakeJenkins, Provisioner, Clock]:
+def world() -> tuple[MemoryDesiredState, FakeJenkins, Provisioner, ManualClock]:
     desired = MemoryDesiredState()
     desired.put(Project(name="demo", workspace="w", description="Demo project"))
     desired.put(
@@ -59,7 +52,7 @@ def world() -> tuple[MemoryDesiredState, FakeJenkins, Provisioner, Clock]:
         )
     )
     jenkins = FakeJenkins()
-    clock = Clock()
+    clock = ManualClock()
     provisioner = Provisioner(
         desired=desired, jenkins=jenkins, key=KEY, secret_repush_interval=100, clock=clock
     )
@@ -158,9 +151,9 @@ def test_config_edit_keeping_the_marker_is_found_by_the_deep_check(world) -> Non
 def test_secret_values_are_repushed_on_the_slow_interval(world) -> None:
     _, _, provisioner, clock = world
     provisioner.run()
-    clock.now = 50
+    clock.advance(50)
     assert provisioner.run().writes == 0
-    clock.now = 150
+    clock.advance(100)
     result = provisioner.run()
     assert [(a.op, a.ref.kind) for a in result.applied] == [(Op.UPDATE, "credential")]
     assert provisioner.run().writes == 0
@@ -242,7 +235,7 @@ def test_per_item_errors_do_not_abort_the_pass(world) -> None:
     jenkins.down = False
     del jenkins.root["other"].children["p"]
     result = provisioner.run()
-    assert desired.sync[ObjectKey(Kind.CREDENTIAL, "demo", "extra")].status is SyncStatus.ERROR
+    assert desired.sync[Ref(Kind.CREDENTIAL, "demo", "extra")].status is SyncStatus.ERROR
     assert [str(a.ref) for a in result.applied] == ["pipeline other/p"]
 
 

@@ -6,19 +6,24 @@ from pathlib import Path
 
 import pytest
 
+from bridge.clock import ManualClock
 from bridge.domain.model import Pipeline, Project, SyncStatus
 from bridge.errors import Conflict
+from bridge.reconcile.backoff import Backoff
 from bridge.reconcile.leader import LeaderLock
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.reconcile.provision import Provisioner
 from bridge.reconcile.runner import Worker
 from tests.reconcile.doubles import FakeJenkins, MemoryDesiredState
 
 
-def make() -> tuple[MemoryDesiredState, FakeJenkins, Worker]:
+def make(clock: ManualClock | None = None) -> tuple[MemoryDesiredState, FakeJenkins, Worker]:
     desired, jenkins = MemoryDesiredState(), FakeJenkins()
     worker = Worker(
-        provisioner=Provisioner(desired=desired, jenkins=jenkins, key=b"k"), desired=desired, batch=2
+        provisioner=Provisioner(desired=desired, jenkins=jenkins, key=b"k"),
+        desired=desired,
+        batch=2,
+        backoff=Backoff(initial=2.0, maximum=60.0, clock=clock or ManualClock(), jitter=lambda: 1.0),
     )
     return desired, jenkins, worker
 
@@ -38,14 +43,17 @@ def test_poll_reconciles_only_dirty_projects_and_drains_every_batch() -> None:
 
 
 def test_projects_left_by_an_outage_are_retried_without_new_events() -> None:
-    desired, jenkins, worker = make()
+    clock = ManualClock()
+    desired, jenkins, worker = make(clock)
     desired.put(Project(name="a", workspace="w"))
     jenkins.down = True
     worker.poll()
-    assert desired.sync[ObjectKey(Kind.PROJECT, "a")].status is SyncStatus.PENDING
+    assert desired.sync[Ref(Kind.PROJECT, "a")].status is SyncStatus.PENDING
     jenkins.down = False
+    assert worker.poll() is None  # not before its backoff is over
+    clock.advance(2.0)
     worker.poll()
-    assert desired.sync[ObjectKey(Kind.PROJECT, "a")].status is SyncStatus.SYNCED and "a" in jenkins.root
+    assert desired.sync[Ref(Kind.PROJECT, "a")].status is SyncStatus.SYNCED and "a" in jenkins.root
 
 
 def test_resync_repairs_what_no_event_announced() -> None:

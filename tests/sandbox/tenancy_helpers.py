@@ -78,8 +78,7 @@ def start(
         admin_user=BRIDGE,
         admin_token=BRIDGE_TOKEN,
         users=[UserSpec(u, tokens=(f"{u}-token",)) for u in users],
-        mounts=LIBRARY_MOUNT,
-        **options,
+        **{"mounts": LIBRARY_MOUNT, **options},
     )
     fast(j)
     return j

@@ -114,7 +114,7 @@ def test_agents_get_the_build_not_the_controller_environment(
 
 
 def test_unlabelled_blocks_run_on_a_pod_too(sandbox_jenkins_factory: Any, tmp_path: Path) -> None:
-    """``agent any`` and ``node {}`` go to the NORMAL-mode pod template (never to the controller)."""
+    """``agent any`` and ``node {}`` go to the NORMAL-mode pod template ``base`` (never the controller)."""
     j = start(sandbox_jenkins_factory, tmp_path)
     two_projects(j)
     job(j, "team-a", "any", "pipeline { agent any\n stages { stage('x') { steps { sh 'hostname' } } } }")
@@ -122,7 +122,7 @@ def test_unlabelled_blocks_run_on_a_pod_too(sandbox_jenkins_factory: Any, tmp_pa
     for name in ("any", "plain"):
         result, text = run(j, f"team-a/{name}")
         assert result == "SUCCESS", text
-        assert "Running on maven-" in text
+        assert "Running on base-" in text
 
 
 @pytest.mark.parametrize("trigger", [BRIDGE, "alice"], ids=["parameter-mode", "user-token-mode"])

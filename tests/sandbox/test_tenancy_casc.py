@@ -45,12 +45,14 @@ def test_shipped_file_loads_with_secrets_from_files_and_defaults(tmp_path: Path)
     assert config.strategy.kind == "projectMatrix"
     assert [a.kind for a in config.authenticators] == ["project", "global"]
     assert [(a.name, a.labels, a.template, a.mode) for a in config.agents] == [
-        ("maven", ("maven",), True, "NORMAL")
+        ("base", ("base",), True, "NORMAL"),
+        *((n, (n,), True, "EXCLUSIVE") for n in ("maven", "nodejs", "go", "python")),
     ]
     # what the file uses and the sandbox does not model is listed, not silently dropped
     assert "jenkins.remotingSecurity" in config.not_modelled
     assert "jenkins.clouds.kubernetes.templates.containers" in config.not_modelled
-    assert "security.globalJobDslSecurityConfiguration" in config.not_modelled
+    assert "unclassified.sonarGlobalConfiguration" in config.not_modelled
+    assert "credentials.system" in config.not_modelled
 
 
 def test_environment_wins_over_files_and_unresolved_variables_are_empty(tmp_path: Path) -> None:
@@ -95,7 +97,9 @@ def test_unknown_keys_and_values_are_refused(tmp_path: Path, text: str) -> None:
 def test_files_merge_like_a_casc_directory(tmp_path: Path) -> None:
     config = casc.load([SHIPPED, COMPOSE_AGENT], environ={}, secrets_dir=secrets_dir(tmp_path))
     static = [a for a in config.agents if not a.template]
-    assert [(a.name, a.labels, a.num_executors) for a in static] == [("static-agent", ("static", "linux"), 2)]
+    assert [(a.name, a.labels, a.num_executors) for a in static] == [
+        ("static-agent", ("static", "linux", "base", "maven"), 2)
+    ]
     conflict = tmp_path / "conflict.yaml"
     conflict.write_text("jenkins:\n  numExecutors: 3\n", encoding="utf-8")
     with pytest.raises(casc.CascError, match="conflicting"):

@@ -6,7 +6,7 @@ from bridge.domain.model import Project, Workspace
 from bridge.identity.bindings import BindingStore, Scope, SubjectKind
 from bridge.identity.roles import Role
 from bridge.identity.tenancy import Member
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.services.projects import ProjectService
 from bridge.services.workspaces import WorkspaceService
 from bridge.store import Store, StoreDesiredState
@@ -55,7 +55,7 @@ def test_members_are_the_project_and_workspace_bindings(store: Store) -> None:
 
 def test_binding_changes_queue_exactly_the_affected_projects(store: Store) -> None:
     desired, bindings = _world(store)
-    key = {name: ObjectKey(Kind.PROJECT, name) for name in ("a1", "a2", "b1")}
+    key = {name: Ref(Kind.PROJECT, name) for name in ("a1", "a2", "b1")}
     bindings.grant(
         scope=Scope.WORKSPACE,
         scope_name="ws-a",

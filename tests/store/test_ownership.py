@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.store import Store, StoreDesiredState
 from bridge.store.crypto import SecretBox
 from bridge.store.engine import make_engine
 
-A = ObjectKey(Kind.PROJECT, "a")
-A_JOB = ObjectKey(Kind.PIPELINE, "a", "build")
-A_CRED = ObjectKey(Kind.CREDENTIAL, "a", "build")  # same name, other kind: a different item
-B = ObjectKey(Kind.PROJECT, "b")
+A = Ref(Kind.PROJECT, "a")
+A_JOB = Ref(Kind.PIPELINE, "a", "build")
+A_CRED = Ref(Kind.CREDENTIAL, "a", "build")  # same name, other kind: a different item
+B = Ref(Kind.PROJECT, "b")
 
 
 def test_ledger_round_trip_and_survives_a_restart(store: Store, database_url: str, secret_key: str) -> None:

@@ -23,7 +23,7 @@ from bridge.domain.model import (
     Workspace,
 )
 from bridge.errors import ConfigurationError, Conflict, PreconditionFailed
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.services.credentials import CredentialService
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
@@ -114,10 +114,10 @@ def test_writes_enqueue_merged_dirty_keys_taken_once(store: Store) -> None:
     projects.update("demo", description="two")
     desired = StoreDesiredState(store)
     taken = desired.take_dirty()
-    assert sorted(taken) == [ObjectKey(Kind.CREDENTIAL, "demo", "git"), ObjectKey(Kind.PROJECT, "demo")]
+    assert sorted(taken) == [Ref(Kind.CREDENTIAL, "demo", "git"), Ref(Kind.PROJECT, "demo")]
     assert desired.take_dirty() == []
     projects.update("demo", description="three")
-    assert desired.take_dirty(limit=10) == [ObjectKey(Kind.PROJECT, "demo")]
+    assert desired.take_dirty(limit=10) == [Ref(Kind.PROJECT, "demo")]
 
 
 def test_take_dirty_respects_limit_and_order(store: Store) -> None:
@@ -127,14 +127,14 @@ def test_take_dirty_respects_limit_and_order(store: Store) -> None:
     first = desired.take_dirty(limit=2)
     rest = desired.take_dirty(limit=10)
     assert len(first) == 2 and len(rest) == 1
-    assert first[0] == ObjectKey(Kind.PROJECT, "demo")
+    assert first[0] == Ref(Kind.PROJECT, "demo")
     assert set(first).isdisjoint(rest)
 
 
 def test_sync_state_recorded_and_not_hiding_newer_writes(store: Store) -> None:
     seed(store)
     desired = StoreDesiredState(store)
-    key = ObjectKey(Kind.PROJECT, "demo")
+    key = Ref(Kind.PROJECT, "demo")
     assert ProjectService(store).get("demo").sync == SyncState()
     when = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     desired.record_sync(key, SyncState(SyncStatus.SYNCED, synced_at=when))
@@ -144,9 +144,9 @@ def test_sync_state_recorded_and_not_hiding_newer_writes(store: Store) -> None:
     assert ProjectService(store).get("demo").sync == SyncState(SyncStatus.SYNCED, synced_at=when)
     desired.record_sync(key, SyncState(SyncStatus.ERROR, message="folder exists and is not ours"))
     assert ProjectService(store).get("demo").sync.message == "folder exists and is not ours"
-    desired.record_sync(ObjectKey(Kind.PIPELINE, "demo", "gone"), SyncState(SyncStatus.SYNCED))
+    desired.record_sync(Ref(Kind.PIPELINE, "demo", "gone"), SyncState(SyncStatus.SYNCED))
     with store.read() as tx:
-        assert tx.sync.get(ObjectKey(Kind.PIPELINE, "demo", "gone")) is None
+        assert tx.sync.get(Ref(Kind.PIPELINE, "demo", "gone")) is None
 
 
 def test_project_delete_cascades_and_leaves_one_tombstone(store: Store) -> None:
@@ -154,11 +154,11 @@ def test_project_delete_cascades_and_leaves_one_tombstone(store: Store) -> None:
     PipelineService(store).create(full_pipeline())
     PipelineService(store).delete("demo", "build")
     desired = StoreDesiredState(store)
-    assert [t.key for t in desired.tombstones()] == [ObjectKey(Kind.PIPELINE, "demo", "build")]
+    assert [t.key for t in desired.tombstones()] == [Ref(Kind.PIPELINE, "demo", "build")]
     ProjectService(store).delete("demo")
-    assert [t.key for t in desired.tombstones()] == [ObjectKey(Kind.PROJECT, "demo")]
+    assert [t.key for t in desired.tombstones()] == [Ref(Kind.PROJECT, "demo")]
     assert desired.credentials("demo") == [] and desired.pipelines("demo") == []
-    assert desired.take_dirty() == [ObjectKey(Kind.PROJECT, "demo")]
+    assert desired.take_dirty() == [Ref(Kind.PROJECT, "demo")]
     with store.read() as tx:
         assert tx.sync.counts() == {}
     [tomb] = desired.tombstones()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bridge.domain.model import Pipeline, Project, ScmSource, Workspace
 from bridge.domain.validation import LintError, Validation, ValidationStatus
 from bridge.errors import Forbidden, UpstreamError, UpstreamUnavailable
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.services.jenkinsfiles import Jenkinsfiles
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
@@ -18,7 +18,7 @@ from bridge.store import Store, StoreDesiredState
 from bridge.store.tables import pipeline_validations
 
 GOOD, BAD = "pipeline { good }", "pipeline { bad }"
-KEY = ObjectKey(Kind.PIPELINE, "demo", "p")
+KEY = Ref(Kind.PIPELINE, "demo", "p")
 
 
 class Linter:

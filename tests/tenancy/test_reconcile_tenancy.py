@@ -22,7 +22,7 @@ from bridge.domain.plan import PROJECT, Op
 from bridge.identity.bindings import BindingStore, Scope, SubjectKind
 from bridge.identity.roles import Role
 from bridge.identity.tenancy import Member
-from bridge.reconcile.ports import Kind, ObjectKey
+from bridge.reconcile.ports import Kind, Ref
 from bridge.reconcile.provision import PassResult, Provisioner
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.sandbox.jenkins.model import User
@@ -65,7 +65,9 @@ class World:
 def make_world(tmp_path: Path, sandbox: SandboxJenkins) -> World:
     store = Store(make_engine(f"sqlite:///{tmp_path / 'b.db'}"), SecretBox(Fernet.generate_key().decode()))
     store.migrate()
-    adapter = JenkinsAdapter(sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token, retries=0)
+    adapter = JenkinsAdapter.connect(
+        sandbox.url, user=sandbox.admin_user, token=sandbox.admin_token, retries=0
+    )
     desired = StoreDesiredState(store)
     provisioner = Provisioner(
         desired=desired, jenkins=adapter, key=KEY, identities=JenkinsProjectIdentities(adapter)
@@ -151,11 +153,11 @@ def test_a_binding_change_shows_the_folder_pending_until_applied(world: World) -
     world.poll()
     world.grant(Scope.WORKSPACE, "ws-b", "carol", Role.VIEWER)
     with world.store.read() as tx:
-        assert tx.sync.get(ObjectKey(Kind.PROJECT, "b1")).status is SyncStatus.PENDING  # type: ignore[union-attr]
-        assert tx.sync.get(ObjectKey(Kind.PROJECT, "a1")).status is SyncStatus.SYNCED  # type: ignore[union-attr]
+        assert tx.sync.get(Ref(Kind.PROJECT, "b1")).status is SyncStatus.PENDING  # type: ignore[union-attr]
+        assert tx.sync.get(Ref(Kind.PROJECT, "a1")).status is SyncStatus.SYNCED  # type: ignore[union-attr]
     world.poll()
     with world.store.read() as tx:
-        assert tx.sync.get(ObjectKey(Kind.PROJECT, "b1")).status is SyncStatus.SYNCED  # type: ignore[union-attr]
+        assert tx.sync.get(Ref(Kind.PROJECT, "b1")).status is SyncStatus.SYNCED  # type: ignore[union-attr]
 
 
 def _post_config(world: World, path: str, root: SafeET.Element) -> None:
@@ -216,8 +218,8 @@ def test_a_realm_that_cannot_create_users_says_what_to_create(
     world = make_world(tmp_path, sandbox)
     result = world.provisioner.run(["b1"])
     with world.store.read() as tx:
-        project = tx.sync.get(ObjectKey(Kind.PROJECT, "b1"))
-        pipeline = tx.sync.get(ObjectKey(Kind.PIPELINE, "b1", "build"))
+        project = tx.sync.get(Ref(Kind.PROJECT, "b1"))
+        pipeline = tx.sync.get(Ref(Kind.PIPELINE, "b1", "build"))
     assert project is not None and project.status is SyncStatus.ERROR
     assert "create the user 'jb-project-b1'" in (project.message or "")
     assert pipeline is not None and pipeline.status is SyncStatus.ERROR
@@ -246,8 +248,8 @@ def test_an_identity_deleted_from_a_realm_without_account_creation_is_reported_b
     result = world.provisioner.run(deep=True)
     assert result.writes == 0
     with world.store.read() as tx:
-        a2 = tx.sync.get(ObjectKey(Kind.PROJECT, "a2"))
-        a1 = tx.sync.get(ObjectKey(Kind.PROJECT, "a1"))
+        a2 = tx.sync.get(Ref(Kind.PROJECT, "a2"))
+        a1 = tx.sync.get(Ref(Kind.PROJECT, "a1"))
     assert a2 is not None and a2.status is SyncStatus.ERROR
     assert "create the user 'jb-project-a2'" in (a2.message or "")
     assert a1 is not None and a1.status is SyncStatus.SYNCED
@@ -255,7 +257,7 @@ def test_an_identity_deleted_from_a_realm_without_account_creation_is_reported_b
 
 
 def test_identity_creation_refused_by_jenkins_is_an_actionable_error(sandbox_jenkins: SandboxJenkins) -> None:
-    admin = JenkinsAdapter(
+    admin = JenkinsAdapter.connect(
         sandbox_jenkins.url, user=sandbox_jenkins.admin_user, token=sandbox_jenkins.admin_token
     )
     with pytest.raises(IdentityUnavailable, match="form came back"):
@@ -266,7 +268,7 @@ def test_identity_creation_without_administer_says_so(sandbox_jenkins_factory: S
     from bridge.sandbox.jenkins.server import UserSpec
 
     sandbox = sandbox_jenkins_factory(users=[UserSpec("bot", "pw", ("11" + "ab" * 16,))])
-    bot = JenkinsAdapter(sandbox.url, user="bot", token="11" + "ab" * 16)
+    bot = JenkinsAdapter.connect(sandbox.url, user="bot", token="11" + "ab" * 16)
     with pytest.raises(IdentityUnavailable, match="Overall/Administer"):
         JenkinsProjectIdentities(bot).create("jb-project-x", full_name="x")
 

@@ -12,7 +12,7 @@ from bridge.adapters.jenkins.client import JenkinsAdapter
 from bridge.adapters.jenkins.configxml import folder_grants
 from bridge.adapters.jenkins.runs import JenkinsRuns, connect_runs
 from bridge.adapters.jenkins.usertokens import UserTokens
-from bridge.bootstrap import Container
+from bridge.bootstrap import Container, build_connections
 from bridge.errors import ConfigurationError, Forbidden
 from bridge.identity.roles import Role
 from bridge.identity.tables import role_bindings
@@ -147,7 +147,7 @@ def token_runs(start_jenkins, vault):  # type: ignore[no-untyped-def]  # noqa: F
     service = service_adapter(j)
 
     def connect(user: str, token: str) -> JenkinsAdapter:
-        return JenkinsAdapter(j.url, user=user, token=token, retries=0)
+        return JenkinsAdapter.connect(j.url, user=user, token=token, retries=0)
 
     reserved = ReservedNames.of(
         prefix="jb-project-", service_account="bridge-svc", reserved=["jenkins-admin"]
@@ -176,7 +176,7 @@ def test_user_token_mode_from_settings_uses_the_reserved_list(
         BRIDGE_JENKINS_ATTRIBUTION="user-token",
         BRIDGE_JENKINS_RESERVED_USERS="ops-root",
     )
-    runs = connect_runs(settings.jenkins, vault)
+    runs = connect_runs(build_connections(settings)["default"], settings.jenkins, vault)
     for user in ("OPS-ROOT", "Bridge-Svc", "jb-project-x"):
         with pytest.raises(Forbidden, match="reserved"):
             runs.trigger_run("app", {}, actor(user))

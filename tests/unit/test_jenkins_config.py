@@ -170,7 +170,7 @@ def test_controller_secrets_are_files_never_environment_variables() -> None:
     assert not [name for name in jenkins.get("environment", {}) if SECRETISH.search(name)]
     text = yaml.safe_dump(_casc())  # values only, not comments
     variables = set(re.findall(r"\$\{([^}:]+)\}", text))  # no default: must be provided
-    assert variables == {"jenkins-admin-password", "bridge-jenkins-password"}
+    assert variables == {"jenkins-admin-password", "bridge-jenkins-password", "sonar-token"}
     provided = set(jenkins["secrets"])
     assert variables <= provided and set(compose["secrets"]) == provided
     script = (CONFIG / "init.groovy.d" / "bridge-api-token.groovy").read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.errors import BridgeError
 
 log = logging.getLogger(__name__)
@@ -21,9 +22,7 @@ log = logging.getLogger(__name__)
 class CachedProbe:
     """``probe()`` → ``True`` (reachable), ``False`` (not), ``None`` (not known yet)."""
 
-    def __init__(
-        self, ping: Callable[[], object], *, ttl: float = 10.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, ping: Callable[[], object], *, ttl: float = 10.0, clock: Clock = SYSTEM_CLOCK) -> None:
         self._ping = ping
         self._ttl = ttl
         self._clock = clock
@@ -34,7 +33,7 @@ class CachedProbe:
 
     def __call__(self) -> bool | None:
         with self._lock:
-            stale = self._checked_at is None or self._clock() - self._checked_at >= self._ttl
+            stale = self._checked_at is None or self._clock.monotonic() - self._checked_at >= self._ttl
             if stale and not self._running:
                 self._running = True
                 threading.Thread(target=self._refresh, name="jenkins-probe", daemon=True).start()
@@ -42,9 +41,9 @@ class CachedProbe:
 
     def wait(self, timeout: float = 5.0) -> bool | None:
         """Block until a refresh has finished (for tools and tests; ``/readyz`` never calls it)."""
-        deadline = self._clock() + timeout
+        deadline = time.monotonic() + timeout  # real waiting, whatever clock ages the answers
         self()
-        while self._clock() < deadline:
+        while time.monotonic() < deadline:
             with self._lock:
                 if not self._running and self._checked_at is not None:
                     return self._result
@@ -62,4 +61,4 @@ class CachedProbe:
             log.warning("Jenkins reachability check failed", exc_info=True)
             ok = False
         with self._lock:
-            self._result, self._checked_at, self._running = ok, self._clock(), False
+            self._result, self._checked_at, self._running = ok, self._clock.monotonic(), False

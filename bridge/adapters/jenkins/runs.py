@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -27,13 +27,14 @@ import requests
 
 from bridge.adapters.jenkins import paths
 from bridge.adapters.jenkins.client import JenkinsAdapter
+from bridge.adapters.jenkins.connection import JenkinsConnection
 from bridge.adapters.jenkins.errors import BadCredentials, InputRefused
 from bridge.adapters.jenkins.port import QueuedRun
 from bridge.adapters.jenkins.usertokens import TokenVault, UserTokens
 from bridge.errors import BridgeError, NotFound, UpstreamError
 from bridge.identity.attribution import Actor
 from bridge.identity.tenancy import ReservedNames
-from bridge.settings import AttributionMode, JenkinsSettings, reveal
+from bridge.settings import AttributionMode, JenkinsSettings
 
 log = logging.getLogger(__name__)
 
@@ -42,27 +43,11 @@ T = TypeVar("T")
 
 
 def connect_runs(
-    settings: JenkinsSettings,
-    vault: TokenVault | None = None,
-    *,
-    observers: Sequence[Callable[[str, str, int | None], None]] = (),
+    connection: JenkinsConnection, settings: JenkinsSettings, vault: TokenVault | None = None
 ) -> JenkinsRuns:
-    """The run side for the configured Jenkins and attribution mode (``vault`` needed for user-token);
-    ``observers`` hear every request of every connection it opens (``RequestCounter.observers``)."""
-
-    def connect(user: str | None, token: str | None) -> JenkinsAdapter:
-        adapter = JenkinsAdapter(
-            settings.url,
-            user=user,
-            token=token,
-            timeout=settings.timeout,
-            retries=settings.retries,
-            verify_tls=settings.verify_tls,
-        )
-        adapter.counter.observers.extend(observers)
-        return adapter
-
-    service = connect(settings.user, reveal(settings.token))
+    """The run side of the controller behind ``connection``, attributed as ``settings.attribution``
+    says (``vault`` needed for user-token). Users' own sessions are opened on the same connection."""
+    service = JenkinsAdapter(connection)
     if settings.attribution == "parameter":
         return JenkinsRuns(service)
     if vault is None:
@@ -72,6 +57,10 @@ def connect_runs(
         service_account=settings.user,
         reserved=list(settings.reserved_users),
     )
+
+    def connect(user: str, token: str) -> JenkinsAdapter:
+        return JenkinsAdapter(connection.as_user(user, token))
+
     tokens = UserTokens(service, vault, connect, reserved=reserved)
     return JenkinsRuns(service, mode="user-token", tokens=tokens)
 

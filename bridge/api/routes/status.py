@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, RootModel
 
 from bridge.api.auth import PUBLIC
 from bridge.api.registry import Call, Registry
+from bridge.api.schemas.resync import ResyncOut
 from bridge.api.schemas.status import (
     ClusterReachabilityOut,
     HealthOut,
@@ -114,6 +115,7 @@ def sync_summary(call: Call) -> SyncSummaryOut:
         tombstones=s.tombstones,
         jenkins=_jenkins_state(call.container),  # type: ignore[arg-type]
         clusters=_clusters(call.container),
+        resyncs=[ResyncOut.of(r) for r in call.container.resyncs.latest()],
     )
 
 

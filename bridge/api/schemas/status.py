@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from bridge.api.schemas.resync import ResyncOut
+
 
 class SyncErrorOut(BaseModel):
     kind: str
@@ -33,6 +35,10 @@ class SyncSummaryOut(BaseModel):
     )
     clusters: ClusterReachabilityOut | None = Field(
         None, description="Reachability of the inventory's clusters (null: no cluster known)"
+    )
+    resyncs: list[ResyncOut] = Field(
+        default_factory=list,
+        description="The newest resyncs asked for (POST …/sync), newest first, at most 10",
     )
 
 

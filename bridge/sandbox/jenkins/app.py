@@ -105,9 +105,12 @@ class JenkinsApp:
                 return pages.page("Not Found", status=404)
             path = path[len(self.context_path) :]
         rel = path.lstrip("/")
-        injected = self.faults.before_request(rel)
+        injected = self.faults.before_request(rel, request.method)
         if injected is not None:
-            return pages.page("Service Unavailable", "injected fault", status=injected)
+            fault = pages.page("Service Unavailable", "injected fault", status=injected.status)
+            if injected.retry_after is not None:
+                fault.headers["Retry-After"] = str(injected.retry_after)
+            return fault
 
         principal = authenticate(request, self.state)
         route: Route | None = None

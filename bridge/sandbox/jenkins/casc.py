@@ -10,7 +10,7 @@ Modelled: ``jenkins.numExecutors``/``mode``/``systemMessage``, ``securityRealm.l
 ``authorizationStrategy`` (``globalMatrix``/``projectMatrix``, ``entries`` and legacy ``permissions``;
 ``loggedInUsersCanDoAnything``/``unsecured`` are refused), ``nodes[].permanent``,
 ``clouds[].kubernetes.templates`` (labels, ``nodeUsageMode``), ``security.queueItemAuthenticator``,
-``unclassified.globalLibraries`` (``casclibs``).
+``unclassified.globalLibraries`` (``casclibs``); the ``credentials`` root is read for its keys only.
 Keys the shipped file uses that the sandbox accepts without modelling are listed in ``NOT_MODELLED``;
 any other key is an error (JCasC refuses unknown attributes too), so nothing is ignored silently.
 """
@@ -47,12 +47,15 @@ NOT_MODELLED = frozenset(
         "jenkins.clouds.kubernetes.serverUrl",
         "jenkins.clouds.kubernetes.containerCapStr",
         "jenkins.clouds.kubernetes.containerCap",
+        "jenkins.clouds.kubernetes.webSocket",  # agents are not launched
         "jenkins.clouds.kubernetes.templates.containers",
         "jenkins.clouds.kubernetes.templates.idleMinutes",
         "jenkins.clouds.kubernetes.templates.instanceCap",
         "jenkins.clouds.kubernetes.templates.namespace",
-        "security.globalJobDslSecurityConfiguration",  # job-dsl is not emulated
         "unclassified.location",  # the sandbox answers with the URL clients address it by
+        # withSonarQubeEnv injects a fixed SONAR_HOST_URL; installations and their tokens are not modelled
+        "unclassified.sonarGlobalConfiguration",
+        "credentials.system",  # the system store is not seeded from JCasC
     }
 )
 CLASS_PREFIX = "org.jenkinsci.plugins.authorizeproject.strategy."
@@ -223,7 +226,8 @@ class _Reader:
 
     def read(self, root: Any) -> CascConfig:
         top = self._mapping(root, "")
-        self._check_keys(top, "", {"jenkins", "security", "unclassified"})
+        self._check_keys(top, "", {"jenkins", "security", "unclassified", "credentials"})
+        self._check_keys(self._mapping(top.get("credentials"), "credentials"), "credentials", set())
         jenkins = self._mapping(top.get("jenkins"), "jenkins")
         self._check_keys(
             jenkins,

@@ -7,6 +7,9 @@
 * ``hold(pattern)``: requests whose path matches wait until the test releases them (a request kept
   in flight on purpose: ``Hold.arrived`` says one is waiting); ``clear`` releases every hold;
 * outage and restart are handled by ``SandboxJenkins`` (the listener itself is closed).
+
+``requests`` counts every request that reached the instance, by method (what a client's own counters
+are checked against).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import random
 import re
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 
@@ -23,6 +27,7 @@ class ErrorRule:
     pattern: re.Pattern[str]
     rate: float
     status: int
+    retry_after: int | None = None  # sent as ``Retry-After`` (what a proxy or a throttled Jenkins says)
 
 
 class Hold:
@@ -51,6 +56,7 @@ class Faults:
         self._rules: list[ErrorRule] = []
         self._holds: list[Hold] = []
         self.latency: float = 0.0
+        self.requests: Counter[str] = Counter()
 
     def hold(self, pattern: str, *, timeout: float = 60.0) -> Hold:
         hold = Hold(pattern, timeout)
@@ -58,11 +64,13 @@ class Faults:
             self._holds.append(hold)
         return hold
 
-    def add_error(self, pattern: str, *, rate: float = 1.0, status: int = 503) -> None:
+    def add_error(
+        self, pattern: str, *, rate: float = 1.0, status: int = 503, retry_after: int | None = None
+    ) -> None:
         if not 0.0 <= rate <= 1.0:
             raise ValueError("rate must be within [0, 1]")
         with self._lock:
-            self._rules.append(ErrorRule(re.compile(pattern), rate, status))
+            self._rules.append(ErrorRule(re.compile(pattern), rate, status, retry_after))
 
     def clear(self) -> None:
         with self._lock:
@@ -72,8 +80,11 @@ class Faults:
         for hold in holds:
             hold.release()
 
-    def before_request(self, path: str) -> int | None:
-        """Sleep the configured latency, then return an injected status for this path, if any."""
+    def before_request(self, path: str, method: str = "GET") -> ErrorRule | None:
+        """Count the request, sleep the configured latency, then return the rule of an injected error
+        for this path, if any."""
+        with self._lock:
+            self.requests[method.upper()] += 1
         if self.latency > 0:
             time.sleep(self.latency)
         with self._lock:
@@ -83,5 +94,5 @@ class Faults:
         with self._lock:
             for rule in self._rules:
                 if rule.pattern.search(path) and self._random.random() < rule.rate:
-                    return rule.status
+                    return rule
         return None
