@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bridge.adapters.jenkins.port import JenkinsPort, RequestCounter, RunPort
+
+# the cluster part of the composition root, re-exported
+from bridge.bootstrap_clusters import build_inventory as build_inventory
+from bridge.bootstrap_clusters import build_kubeconfig_sync, build_kubeconfig_view
 from bridge.identity.token_review import TokenReviewer
 from bridge.identity.wiring import Identity, build_identity
 from bridge.reconcile.ports import DesiredState
@@ -34,13 +38,13 @@ from bridge.store.clusters import ClusterCatalog
 if TYPE_CHECKING:
     from bridge.adapters.jenkins.connection import JenkinsConnection
     from bridge.adapters.jenkins.linter import JenkinsfileLinter
-    from bridge.inventory.runner import InventoryRunner
     from bridge.metrics import Metrics
     from bridge.metrics.hooks import WorkerHooks
-    from bridge.reconcile.kubeconfigs import KubeconfigSync
     from bridge.reconcile.runner import WorkerHandle
+    from bridge.reconcile.runsync import RunFollower
     from bridge.reconcile.worker import Worker
     from bridge.services.kubeconfigs import KubeconfigSyncService
+    from bridge.services.runs import RunService
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
@@ -75,6 +79,8 @@ class Container:
     #: Where this process stands on the scheduler lock (``leader``, ``standby``, ``lost``); ``None``
     #: when it runs no worker. ``/readyz`` reports it and fails on ``lost``.
     leader_state: Callable[[], str] | None = None
+    #: The run index and run views and actions (``services/runs.py``).
+    run_service: RunService | None = None
     #: One connection per Jenkins controller, by name (``default``: ``settings.jenkins``).
     connections: dict[str, JenkinsConnection] = field(default_factory=dict)
 
@@ -114,7 +120,7 @@ def build_container(
         jenkins_probe=jenkins_probe,
     )
     # --- Jenkins adapter wiring -------------------------------------------------------------------
-    if jenkins is None or runs is None:
+    if jenkins is None or not _http_runs(runs):  # the run views and actions read Jenkins too
         container.connections = build_connections(settings)
     default = container.connections.get(DEFAULT_CONTROLLER)
     container.jenkins = jenkins or build_jenkins(settings, default)
@@ -124,6 +130,7 @@ def build_container(
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
     container.metrics = build_metrics(store, _counters(container))
     container.runs = runs or build_runs(settings, store, default)
+    container.run_service = build_run_service(settings, store, container.runs, default)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
     # ------------------------------------------------------------------------------------------------
@@ -198,17 +205,64 @@ def build_runs(settings: Settings, store: Store, connection: JenkinsConnection |
     return connect_runs(connection, settings.jenkins, JenkinsTokenStore(store.engine, store.box))
 
 
+def build_run_service(
+    settings: Settings, store: Store, runs: RunPort, connection: JenkinsConnection | None = None
+) -> RunService:
+    """Runs over the default controller's shared connection: reads through one coalescing cache,
+    actions attributed like runs (for a ``RunPort`` that is not the HTTP one, the run side is built
+    over ``connection``)."""
+    from bridge.adapters.jenkins.coalesce import CachedRunViews
+    from bridge.adapters.jenkins.runactions import JenkinsRunActions
+    from bridge.adapters.jenkins.runs import JenkinsRuns
+    from bridge.adapters.jenkins.runviews import JenkinsRunViews
+    from bridge.services.runs import RunService
+
+    http = runs if isinstance(runs, JenkinsRuns) else build_runs(settings, store, connection)
+    assert isinstance(http, JenkinsRuns)
+    views = CachedRunViews(JenkinsRunViews(http.service), ttl=settings.reconcile.run_cache_ttl)
+    return RunService(store, runs, views, JenkinsRunActions(http))
+
+
+def _http_runs(runs: RunPort | None) -> bool:
+    from bridge.adapters.jenkins.runs import JenkinsRuns
+
+    return isinstance(runs, JenkinsRuns)
+
+
+def build_run_follower(
+    settings: Settings,
+    store: Store,
+    service: RunService | None = None,
+    connection: JenkinsConnection | None = None,
+) -> RunFollower:
+    """The worker's side of the run index: reads through ``service`` (``serve --with-worker``: the API's
+    cache, so both share each Jenkins request), else over ``connection`` (the worker's adapter's)."""
+    from bridge.reconcile.runsync import RunFollower
+
+    service = service or build_run_service(settings, store, build_runs(settings, store, connection))
+    r = settings.reconcile
+    return RunFollower(
+        store,
+        service.views,
+        first=r.run_refresh_min,
+        most=r.run_refresh_max,
+        note=getattr(service.actions, "note", None),
+    )
+
+
 def build_worker(
     settings: Settings,
     *,
     desired: DesiredState | None = None,
     jenkins: JenkinsPort | None = None,
+    run_service: RunService | None = None,
 ) -> Worker:
     """The reconciliation worker: a provisioner over ``desired`` (the store) and ``jenkins``.
 
     ``serve --with-worker`` passes its container's pieces; ``worker`` and ``reconcile`` pass nothing
     and get their own store (migrated) and adapter.
     """
+    from bridge.adapters.jenkins.client import JenkinsAdapter
     from bridge.adapters.jenkins.configxml import KubeconfigMode
     from bridge.adapters.jenkins.identities import JenkinsProjectIdentities, JsonAndForms
     from bridge.identity.wiring import reserved_names
@@ -255,6 +309,8 @@ def build_worker(
     )
     if isinstance(desired, StoreDesiredState):
         worker.resyncs = ResyncQueue(desired.store)
+        connection = jenkins.connection if isinstance(jenkins, JenkinsAdapter) else None
+        worker.runs = build_run_follower(settings, desired.store, run_service, connection)
         desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
     return worker
 
@@ -264,6 +320,7 @@ def run_worker(
     *,
     desired: DesiredState | None = None,
     jenkins: JenkinsPort | None = None,
+    run_service: RunService | None = None,
     block: bool = True,
     stop: threading.Event | None = None,
     hooks: WorkerHooks | None = None,
@@ -285,7 +342,7 @@ def run_worker(
 
     handle = runner.run_worker(
         settings,
-        build=lambda: build_worker(settings, desired=desired, jenkins=jenkins),
+        build=lambda: build_worker(settings, desired=desired, jenkins=jenkins, run_service=run_service),
         block=block,
         stop=stop,
         changed=watcher.changed if watcher is not None else None,
@@ -297,87 +354,3 @@ def run_worker(
     else:
         handle.on_stop.append(close)
     return handle
-
-
-def build_kubeconfig_sync(settings: Settings, store: Store) -> KubeconfigSync:
-    """The kubeconfig sync over the store's inventory (``clusters.kubeconfig_*`` settings)."""
-    from bridge.domain.kubeconfigs import KubeconfigPolicy
-    from bridge.reconcile.kubeconfigs import KubeconfigSync
-    from bridge.store.kubeconfig_sync import KubeconfigSyncStore
-
-    return KubeconfigSync(
-        inventory=ClusterCatalog(store.engine, store.box),
-        book=KubeconfigSyncStore(store),
-        policy=KubeconfigPolicy(settings.clusters.kubeconfig_policy),
-        prefix=settings.clusters.kubeconfig_prefix,
-    )
-
-
-def build_kubeconfig_view(settings: Settings, store: Store) -> KubeconfigSyncService:
-    from bridge.domain.kubeconfigs import KubeconfigPolicy
-    from bridge.services.kubeconfigs import KubeconfigSyncService
-
-    return KubeconfigSyncService(
-        store,
-        ClusterCatalog(store.engine, store.box),
-        policy=KubeconfigPolicy(settings.clusters.kubeconfig_policy),
-        prefix=settings.clusters.kubeconfig_prefix,
-    )
-
-
-def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:
-    """The cluster inventory's sources (``BRIDGE_CLUSTERS_SOURCES``), writing into ``store``; None
-    when no source is configured. Call ``start()`` on it; ``stop()`` ends its threads."""
-    from bridge.domain.clusters import SourceKind
-    from bridge.inventory.inventory import Inventory
-    from bridge.inventory.ports import ClusterSource
-    from bridge.inventory.prober import Prober
-    from bridge.inventory.runner import InventoryRunner
-    from bridge.settings.clusters import parse_static_clusters
-
-    c = settings.clusters
-    kinds = [SourceKind(s) for s in c.source_names()]
-    if not kinds:
-        return None
-    catalog = ClusterCatalog(store.engine, store.box)
-    sources: list[ClusterSource] = []
-    if SourceKind.KUBESPHERE in kinds:
-        from bridge.adapters.kube.kubesphere import KubeSphereSource
-        from bridge.adapters.kube.token_review import host_api_client
-
-        sources.append(
-            KubeSphereSource(
-                host_api_client(c.kubesphere_kubeconfig),
-                relist_interval=c.relist_interval,
-                workspace_version=c.kubesphere_workspace_version,
-            )
-        )
-    if SourceKind.ARGOCD in kinds:
-        from bridge.adapters.kube.argocd import ArgoCdSource
-        from bridge.adapters.kube.token_review import host_api_client
-
-        sources.append(
-            ArgoCdSource(
-                host_api_client(c.argocd_kubeconfig),
-                namespace=c.argocd_namespace,
-                relist_interval=c.relist_interval,
-            )
-        )
-    if SourceKind.STATIC in kinds:
-        from bridge.adapters.kube.static import StaticSource
-
-        sources.append(
-            StaticSource(
-                parse_static_clusters(c.static),
-                devops=c.static_devops,
-                host=c.static_host,
-                relist_interval=c.relist_interval,
-            )
-        )
-    from bridge.adapters.kube.reachability import KubeVersionProbe
-
-    inventory = Inventory(catalog, sources=kinds, placements=SourceKind.KUBESPHERE in kinds)
-    # a cluster that joins, rotates or leaves queues the projects whose folders hold or get it
-    inventory.subscribe(build_kubeconfig_sync(settings, store).on_change)
-    prober = Prober(catalog, KubeVersionProbe(timeout=c.probe_timeout), interval=c.probe_interval)
-    return InventoryRunner(inventory=inventory, sources=sources, prober=prober)

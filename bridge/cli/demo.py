@@ -59,7 +59,11 @@ def demo(path: Path, timeout: float) -> None:
             threading.Thread(target=server.serve_forever, daemon=True).start()
             click.echo(f"bridge API at http://127.0.0.1:{server.server_port}/api/v1")
             handle = run_worker(
-                container.settings, desired=container.desired, jenkins=container.jenkins, block=False
+                container.settings,
+                desired=container.desired,
+                jenkins=container.jenkins,
+                run_service=container.run_service,
+                block=False,
             )
             try:
                 apply_objects(container, load(path, env), click.echo)

@@ -79,6 +79,7 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
                 settings,
                 desired=container.desired,
                 jenkins=container.jenkins,
+                run_service=container.run_service,  # one run cache for the API and the worker
                 block=False,
                 stop=stop,
                 hooks=hooks,

@@ -92,5 +92,7 @@ RULES: Mapping[str, Rule] = {
     "run.read": Rule(P, VIEWER),
     "run.trigger": Rule(P, OPERATOR),
     "run.stop": Rule(P, OPERATOR),
+    # runs a changed Jenkinsfile: as much power as editing the pipeline
+    "run.replay": Rule(P, ADMIN),
     "input.submit": Rule(P, OPERATOR),
 }

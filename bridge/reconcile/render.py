@@ -22,6 +22,7 @@ from bridge.adapters.jenkins.configxml import (
     render_pipeline,
 )
 from bridge.adapters.jenkins.configxml.xmltext import parse
+from bridge.domain.jenkinsfile_params import with_jenkinsfile_parameters
 from bridge.domain.model import ParameterType, Pipeline, Project
 from bridge.domain.plan import CREDENTIAL, PIPELINE, PROJECT, Ref
 from bridge.identity.tenancy import BUILT_IN_ONLY, DEFAULT_PREFIX, ReservedNames, project_identity
@@ -65,7 +66,8 @@ def render_project(
             credential, key=key, mode=mode
         )
     pipelines: dict[Ref, Pipeline] = {}
-    for pipeline in desired.pipelines(project.name):
+    for declared in desired.pipelines(project.name):
+        pipeline = with_jenkinsfile_parameters(declared)  # shown before the first run
         ref = Ref(PIPELINE, project.name, pipeline.name)
         rendered[ref] = render_pipeline(pipeline, key=key, requested_by=requested_by, run_as=run_as)
         pipelines[ref] = pipeline

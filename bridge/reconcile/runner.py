@@ -5,6 +5,9 @@
   and otherwise every ``reconcile.poll_interval`` (a worker in another process sees writes then);
 * APScheduler runs ``resync`` every ``reconcile.resync_interval`` (``max_instances=1``,
   ``coalesce=True``, so a slow Jenkins never piles up passes): a full pass, which repairs drift.
+* with a run index (``Worker.runs``, ``runsync.py``), APScheduler also follows active runs and looks
+  for runs started inside Jenkins, in jobs of their own (not the pass lock), so a long pass never
+  delays run status.
 
 Passes share one lock, so they never overlap. ``run_worker`` first takes the leader lock
 (``leader.py``): only one process per database runs the scheduler. Each scheduled pass first checks
@@ -135,6 +138,27 @@ def run_worker(
         name="reconcile resync",
         **common,
     )
+    if worker.runs is not None:
+        # the run index: its own jobs (not the pass lock), so a long pass never delays run status
+        follower = worker.runs
+        scheduler.add_job(
+            guarded(lambda: worker.check_leader_then(follower.follow)),
+            "interval",
+            seconds=min(1.0, settings.reconcile.run_refresh_min),
+            next_run_time=now,
+            id="runs-follow",
+            name="runs follow",
+            **common,
+        )
+        scheduler.add_job(
+            guarded(lambda: worker.check_leader_then(follower.discover)),
+            "interval",
+            seconds=settings.reconcile.run_discover_interval,
+            next_run_time=now,
+            id="runs-discover",
+            name="runs discover",
+            **common,
+        )
     scheduler.start()
     handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost, on_leader=held)
     poll = guarded(worker.poll)

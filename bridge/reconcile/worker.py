@@ -17,13 +17,16 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bridge.reconcile.backoff import Backoff
 from bridge.reconcile.leader import LeadershipLost
 from bridge.reconcile.outcome import PassResult
 from bridge.reconcile.ports import DesiredState, Ref
 from bridge.reconcile.provision import Provisioner
+
+if TYPE_CHECKING:
+    from bridge.reconcile.runsync import RunFollower
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ class Worker:
     #: Asks Jenkins about Jenkinsfiles left pending (``validate.PendingValidator.run``) before each pass.
     validate: Callable[[], object] | None = None
     resyncs: ResyncRequests | None = None
+    #: The run index's side (``runsync.py``): follows active runs and discovers runs started in Jenkins.
+    runs: RunFollower | None = None
     backoff: Backoff = field(default_factory=Backoff)
     #: Set when work was queued in this process (``Store.subscribe``): the poll loop runs at once.
     wake: threading.Event = field(default_factory=threading.Event)
@@ -68,6 +73,11 @@ class Worker:
     def _check_leader(self) -> None:
         if not self.still_leader():
             raise LeadershipLost("the scheduler lock was lost; another worker may hold it now")
+
+    def check_leader_then(self, run: Callable[[], object]) -> object:
+        """``run`` unless the scheduler lock is gone (then ``LeadershipLost``)."""
+        self._check_leader()
+        return run()
 
     def poll(self) -> PassResult | None:
         """Reconcile dirty keys, projects due for a retry and requested resyncs, in one pass."""

@@ -109,6 +109,15 @@ class ReconcileSettings(Group):
     #: Seconds between polls of the dirty-key table (a write through this process's API wakes the
     #: worker at once; a worker in another process sees it at its next poll).
     poll_interval: float = 1.0
+    #: Seconds a run's status and stage graph read from Jenkins is served to every reader (one Jenkins
+    #: request per run and resource per interval, however many clients poll).
+    run_cache_ttl: float = 1.0
+    #: Seconds between the worker's refreshes of an active run: the first, and the most it backs off to
+    #: while nothing changes.
+    run_refresh_min: float = 2.0
+    run_refresh_max: float = 30.0
+    #: Seconds between looks for runs started inside Jenkins (cron, replay, UI): one request per project.
+    run_discover_interval: float = 10.0
     #: Projects reconciled at the same time per Jenkins controller (a bounded pool; each project's
     #: folder still goes before its contents).
     concurrency: int = Field(default=4, ge=1, le=64)

@@ -159,6 +159,10 @@ class Settings(BaseSettings, Group):
             "RECONCILE_RESYNC_INTERVAL": self.reconcile.resync_interval,
             "RECONCILE_SECRET_REPUSH_INTERVAL": self.reconcile.secret_repush_interval,
             "RECONCILE_POLL_INTERVAL": self.reconcile.poll_interval,
+            "RECONCILE_RUN_CACHE_TTL": self.reconcile.run_cache_ttl,
+            "RECONCILE_RUN_REFRESH_MIN": self.reconcile.run_refresh_min,
+            "RECONCILE_RUN_REFRESH_MAX": self.reconcile.run_refresh_max,
+            "RECONCILE_RUN_DISCOVER_INTERVAL": self.reconcile.run_discover_interval,
         }
         found += [f"{PREFIX}{name} must be greater than 0" for name, v in positive.items() if v <= 0]
         found += _auth_problems(self.auth) + _api_problems(self.api) + cluster_problems(self.clusters)

@@ -13,12 +13,14 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 NAMING = {
@@ -151,6 +153,39 @@ owned_items = Table(
     *_key(),
     Column("jenkins", String(NAME), primary_key=True),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+#: The run index: every run of a pipeline the bridge started or found in Jenkins, so lists never ask
+#: Jenkins and history survives a Jenkins restart. ``number`` is empty while the run is queued.
+#: Finished rows keep their final stage ``graph``: Jenkins is never asked about them again.
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", String(NAME), nullable=False),
+    Column("pipeline", String(LONG_NAME), nullable=False),
+    Column("number", Integer, nullable=True),
+    Column("queue_id", Integer, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("result", String(16), nullable=True),
+    Column("branch", String(LONG_NAME), nullable=True),
+    Column("trigger", String(16), nullable=False),
+    Column("trigger_user", String(LONG_NAME), nullable=True),
+    Column("trigger_detail", JSON, nullable=False),
+    Column("parameters", JSON, nullable=False),
+    Column("graph", JSON, nullable=True),
+    Column("queued_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("duration_ms", Integer, nullable=True),
+    Column("next_refresh_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("unchanged", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["project", "pipeline"], ["pipelines.project", "pipelines.name"], ondelete="CASCADE"
+    ),
+    UniqueConstraint("project", "pipeline", "number", name="uq_runs_number"),
+    Index("ix_runs_pipeline_id", "project", "pipeline", "id"),
 )
 
 #: Resyncs asked for through the API (``POST /api/v1/sync``, ``POST /api/v1/projects/{project}/sync``):

@@ -27,6 +27,7 @@ from bridge.store.engine import make_engine, write_transaction
 from bridge.store.integrity import integrity_bug, is_duplicate
 from bridge.store.ownership import OwnedRepo
 from bridge.store.pipelines import PipelineRepo
+from bridge.store.runs import RunRepo
 from bridge.store.validations import ValidationRepo
 from bridge.store.workspaces import ProjectRepo, WorkspaceRepo
 
@@ -67,6 +68,10 @@ class Tx:
     @cached_property
     def validations(self) -> ValidationRepo:
         return ValidationRepo(self.conn, self.clock)
+
+    @cached_property
+    def runs(self) -> RunRepo:
+        return RunRepo(self.conn, self.clock)
 
     @cached_property
     def sync(self) -> SyncRepo:

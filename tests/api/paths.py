@@ -6,7 +6,7 @@ import re
 
 from bridge.api.registry import RULE_PARAM
 
-SAMPLES = {"project": "demo", "workspace": "ws", "credential": "c", "pipeline": "p"}
+SAMPLES = {"project": "demo", "workspace": "ws", "credential": "c", "pipeline": "p", "run": "1"}
 _ANY = re.compile(r"<any\(([^,)]+)[^>]*:(\w+)>")
 
 

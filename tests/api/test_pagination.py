@@ -16,6 +16,7 @@ from bridge.api.registry import Route
 from bridge.api.schemas.common import PageOut, PageQuery
 from bridge.bootstrap import Container
 from bridge.domain.clusters import ClusterRecord, SourceKind
+from bridge.domain.runs import Run, RunStatus, Trigger, TriggerKind
 from bridge.identity.token_store import TokenStore
 from tests.api.paths import concrete, openapi_path
 from tests.fixtures.app import ApiClient
@@ -56,6 +57,11 @@ def seeded(api: ApiClient, container: Container) -> ApiClient:
         assert api.post(f"{P}/demo/credentials", body).status_code == 201
     for name in ("b-3", "b-1", "b-5", "b-2", "b-4"):
         assert api.post(f"{P}/demo/pipelines", {"name": name, "jenkinsfile": "echo hi"}).status_code == 201
+    assert api.post(f"{P}/demo/pipelines", {"name": "p", "jenkinsfile": "echo hi"}).status_code == 201
+    with container.store.write() as tx:  # the run index is written by the run side, not by this API
+        for number in (1, 2, 3, 4, 5):
+            run = Run(project="demo", pipeline="p", trigger=Trigger(TriggerKind.JENKINS), number=number)
+            tx.runs.add(run.with_(status=RunStatus.SUCCEEDED, result="SUCCESS"))
     members = [("user", "zoe"), ("group", "team-b"), ("user", "al"), ("group", "team-a"), ("user", "mo")]
     for kind, subject in members:
         body = {"subject": subject, "kind": kind, "role": "viewer"}
@@ -89,6 +95,8 @@ def _key(path: str, item: dict[str, Any]) -> tuple[Any, ...]:
         return (item["id"],)
     if path.endswith("/audit"):
         return (-item["id"],)  # newest first
+    if path.endswith("/runs"):
+        return (-item["number"],)  # newest first (indexed in build order here)
     return (item["name"],)
 
 
@@ -162,7 +170,7 @@ def test_items_created_or_deleted_between_pages_move_nothing_else(seeded: ApiCli
         page = seeded.get(f"{P}/demo/pipelines?limit=2&continue={token}").json
         names += [i["name"] for i in page["items"]]
         token = page["continue"]
-    assert names == ["b-3", "b-4", "b-5"]
+    assert names == ["b-3", "b-4", "b-5", "p"]
 
 
 def test_pages_hold_only_what_the_caller_may_see_and_are_full(

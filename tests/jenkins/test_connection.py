@@ -12,7 +12,7 @@ import pytest
 from bridge.adapters.jenkins.client import JenkinsAdapter
 from bridge.adapters.jenkins.connection import JenkinsConnection
 from bridge.adapters.jenkins.errors import BadCredentials
-from bridge.bootstrap import build_connections, build_container, build_linter
+from bridge.bootstrap import build_connections, build_container, build_linter, build_worker
 from bridge.errors import NotFound, UpstreamError, UpstreamUnavailable
 from bridge.identity.attribution import Actor
 from bridge.sandbox.jenkins import SandboxJenkins
@@ -111,10 +111,15 @@ def test_every_port_of_the_controller_counts_into_one_connection(
         linter = build_linter(container.jenkins)
         assert linter is not None and linter.validate_jenkinsfile("pipeline { agent any }").status
         assert container.runs is not None
-        container.runs.trigger_run("p", {}, Actor(user="alice"))  # runs
+        queued = container.runs.trigger_run("p", {}, Actor(user="alice"))  # runs
         assert container.jenkins_probe is not None and container.jenkins_probe.wait() is True  # probe
+        assert container.run_service is not None  # the run index's reads, API side
+        assert container.run_service.views.queue_item(queued.number) is not None
+        worker = build_worker(container.settings, desired=container.desired, jenkins=container.jenkins)
+        assert worker.runs is not None and worker.runs.views is not container.run_service.views
+        worker.runs.views.queue_item(queued.number)  # the worker's side: its own cache, same connection
         sent = sum(sandbox.faults.requests.values()) - start
-        assert sent >= 4 and conn.counter.total == sent
+        assert sent >= 6 and conn.counter.total == sent
         operations = conn.operations.snapshot()
         assert operations["create_item"] == 1 and operations["ping"] == 1 and operations["form"] >= 2
         user = conn.as_user("alice", "t")

@@ -32,6 +32,7 @@ TABLES = {
     "workspace_placements",
     "pipeline_validations",
     "kubeconfig_sync",
+    "runs",
     "resync_requests",
 }
 

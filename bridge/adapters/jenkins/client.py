@@ -7,6 +7,7 @@ own: those belong to the connection, which the controller's other ports share.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ import requests
 from bridge.adapters.jenkins import paths
 from bridge.adapters.jenkins.connection import JenkinsConnection
 from bridge.adapters.jenkins.port import ObservedFolder, ObservedItem
-from bridge.errors import NotFound
+from bridge.errors import NotFound, UpstreamError
 
 FOLDER_TREE = "description,jobs[name,description]"
 CREDENTIALS_TREE = "credentials[id,description,typeName]"
@@ -144,6 +145,16 @@ class JenkinsAdapter:
     def get_json(self, path: str, **params: str) -> dict[str, Any]:
         """``GET path`` (relative to the root URL) as a JSON object; retried when Jenkins is unavailable."""
         return self.connection.get_json(path, **params)
+
+    def get_json_any(self, path: str, **params: str) -> Any:
+        """``GET path`` as any JSON value (Stage View answers some reads with a list)."""
+        response = self.connection.request(
+            "GET", path, operation="read", params=params or None, idempotent=True
+        )
+        try:
+            return json.loads(response.content)
+        except ValueError as e:
+            raise UpstreamError(f"Jenkins sent invalid JSON for GET {path}") from e
 
     def post_form(
         self, path: str, form: Mapping[str, str] | None = None, *, idempotent: bool = False

@@ -122,6 +122,24 @@ class JenkinsRuns:
         _settle(self._service, job_path, build, input_id, None)
         self._note(job_path, build, actor.approval_note(approved=False, input_id=input_id))
 
+    # -- for other run actions (``runactions.py``) ----------------------------------------------
+
+    @property
+    def service(self) -> JenkinsAdapter:
+        """The service account's session (reads, and notes in parameter mode)."""
+        return self._service
+
+    def act(self, actor: Actor, call: Callable[[JenkinsAdapter], T]) -> T:
+        """Run ``call`` with the session Jenkins will record: the user's own (user-token mode) or the
+        service account's (parameter mode; the caller then leaves a ``note``)."""
+        if self._mode == "user-token":
+            return self._as(actor, call)
+        return call(self._service)
+
+    def note(self, job_path: str, build: int, text: str) -> None:
+        """Append a line to a run's description (best effort)."""
+        self._note(job_path, build, text)
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _as(self, actor: Actor, call: Callable[[JenkinsAdapter], T]) -> T:

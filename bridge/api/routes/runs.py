@@ -1,8 +1,9 @@
-"""/api/v1/projects/<project>/pipelines/<pipeline>/runs
+"""/api/v1/projects/<project>/pipelines/<pipeline>/runs: start, list, view, stop, rerun, replay.
 
-Starting a run is an action, not desired state: it goes to Jenkins at once, for the real user
-(``current_actor``; ``jenkins.attribution`` decides how Jenkins records them), and fails fast with 503
-when Jenkins is unreachable instead of being queued by the bridge.
+Starting and acting on runs are actions, not desired state: they go to Jenkins at once, for the real
+user (``current_actor``; ``jenkins.attribution`` decides how Jenkins records them), and fail fast with
+503 when Jenkins is unreachable. Lists come from the run index only (``services/runs.py``), so they
+answer when Jenkins is down; a run's detail is read through the coalescing cache.
 """
 
 from __future__ import annotations
@@ -10,15 +11,32 @@ from __future__ import annotations
 from flask import request
 
 from bridge.api.access import current_actor
+from bridge.api.paging import Key, Pager, list_id
 from bridge.api.registry import Call, Registry
-from bridge.api.schemas.runs import RunIn, RunQueuedOut
-from bridge.domain.model import ParameterType, Pipeline, SyncStatus
-from bridge.errors import Conflict, NotFound
-from bridge.services.pipelines import RESERVED_PARAMETER_PREFIX
-from bridge.services.validation import Problems
+from bridge.api.schemas.runs import (
+    ReplayIn,
+    RunDetailOut,
+    RunIn,
+    RunList,
+    RunListQuery,
+    RunOut,
+    StageOut,
+    StageStepsOut,
+    StepOut,
+)
+from bridge.domain.runs import Run, Trigger, TriggerKind
+from bridge.services.runs import RunService
+from bridge.store.runs import RunFilter
 
 routes = Registry()
 RUNS = "/api/v1/projects/<project>/pipelines/<pipeline>/runs"
+RUN = RUNS + "/<int:run>"
+
+
+def _service(call: Call) -> RunService:
+    service = call.container.run_service
+    assert service is not None  # the composition root always builds it
+    return service
 
 
 @routes.route(
@@ -26,47 +44,114 @@ RUNS = "/api/v1/projects/<project>/pipelines/<pipeline>/runs"
     RUNS,
     permission="run.trigger",
     tag="runs",
-    summary="Start a run of a pipeline (as the caller, in Jenkins)",
+    summary="Start a run of a pipeline (as the caller, in Jenkins); it is indexed as queued",
     request=RunIn,
-    response=RunQueuedOut,
+    response=RunOut,
+    status=202,
+    errors=(400, 404, 409, 502, 503),
+)
+def trigger_run(call: Call, project: str, pipeline: str) -> RunOut:
+    actor = current_actor(request)
+    parameters = call.body_as(RunIn).parameters
+    run = _service(call).start(
+        project, pipeline, parameters, actor, Trigger(TriggerKind.USER, user=actor.user)
+    )
+    return RunOut.of(run)
+
+
+@routes.route(
+    "GET",
+    RUNS,
+    permission="run.read",
+    tag="runs",
+    summary="The pipeline's runs from the run index, newest first (never asks Jenkins)",
+    query=RunListQuery,
+    response=RunList,
+    errors=(400, 404),
+)
+def list_runs(call: Call, project: str, pipeline: str) -> RunList:
+    q = call.query_as(RunListQuery)
+    flt = RunFilter(status=q.status, branch=q.branch, trigger=q.trigger, user=q.user)
+    pager = Pager.of(q, list_id("runs", project, pipeline, q.status, q.branch, q.trigger, q.user), (int,))
+    service = _service(call)
+
+    def fetch(after: Key | None, n: int) -> list[Run]:
+        before = None if after is None else int(after[0])
+        return service.index(project, pipeline, flt, before_id=before, limit=n)
+
+    runs, token = pager.page(fetch, key=lambda r: (r.id or 0,))
+    return RunList(items=[RunOut.of(r) for r in runs], continue_=token)
+
+
+@routes.route(
+    "GET",
+    RUN,
+    permission="run.read",
+    tag="runs",
+    summary="A run: status, raw result, timings, parameters, trigger, stage graph, pending input",
+    response=RunDetailOut,
+    errors=(404,),
+)
+def get_run(call: Call, project: str, pipeline: str, run: int) -> RunDetailOut:
+    detail = _service(call).detail(project, pipeline, run)
+    return RunDetailOut.detail(detail.run, detail.graph, detail.live)
+
+
+@routes.route(
+    "GET",
+    RUN + "/stages/<stage>",
+    permission="run.read",
+    tag="runs",
+    summary="One stage of a run (by id or name) and its steps with status and durations",
+    response=StageStepsOut,
+    errors=(404, 502, 503),
+)
+def get_stage(call: Call, project: str, pipeline: str, run: int, stage: str) -> StageStepsOut:
+    found, steps = _service(call).stage(project, pipeline, run, stage)
+    return StageStepsOut(
+        stage=StageOut.model_validate(found), steps=[StepOut.model_validate(s) for s in steps]
+    )
+
+
+@routes.route(
+    "POST",
+    RUN + "/stop",
+    permission="run.stop",
+    tag="runs",
+    summary="Abort a running run (as the caller, in Jenkins)",
+    response=RunOut,
     status=202,
     errors=(404, 409, 502, 503),
 )
-def trigger_run(call: Call, project: str, pipeline: str) -> RunQueuedOut:
-    stored = call.container.pipelines.get(project, pipeline)
-    sync = stored.sync
-    if sync is None or sync.synced_at is None:
-        raise Conflict(f"pipeline {project}/{pipeline} is not in Jenkins yet; try again once it is synced")
-    if sync.status is SyncStatus.ERROR:
-        raise Conflict(f"pipeline {project}/{pipeline} cannot run: {sync.message}")
-    parameters = call.body_as(RunIn).parameters
-    _check_parameters(stored.obj, parameters)
-    runs = call.container.runs
-    assert runs is not None  # the composition root always builds it
-    actor = current_actor(request)
-    try:
-        queued = runs.trigger_run(f"{project}/{pipeline}", parameters, actor)
-    except NotFound:
-        raise Conflict(
-            f"pipeline {project}/{pipeline} is missing in Jenkins; the next reconcile pass restores it"
-        ) from None
-    return RunQueuedOut(project=project, pipeline=pipeline, queue_id=queued.number, requested_by=actor.user)
+def stop_run(call: Call, project: str, pipeline: str, run: int) -> RunOut:
+    return RunOut.of(_service(call).stop(project, pipeline, run, current_actor(request)))
 
 
-def _check_parameters(pipeline: Pipeline, values: dict[str, str]) -> None:
-    """What the bridge knows of the job's parameters; a Jenkinsfile's own are Jenkins's to check."""
-    problems = Problems()
-    declared = {p.name: p for p in pipeline.parameters}
-    for name, value in values.items():
-        where = f"parameters.{name}"
-        if name.upper().startswith(RESERVED_PARAMETER_PREFIX):
-            problems.add(where, "is set by the bridge")
-            continue
-        param = declared.get(name)
-        if param is None:
-            continue
-        if param.type is ParameterType.CHOICE and value not in param.choices:
-            problems.add(where, f"must be one of {list(param.choices)}")
-        if param.type is ParameterType.BOOLEAN and value not in ("true", "false"):
-            problems.add(where, "must be 'true' or 'false'")
-    problems.raise_if_any("run")
+@routes.route(
+    "POST",
+    RUN + "/rerun",
+    permission="run.trigger",
+    tag="runs",
+    summary="Start a new run with the same parameters (secret ones take their defaults)",
+    response=RunOut,
+    status=202,
+    errors=(400, 404, 409, 502, 503),
+)
+def rerun(call: Call, project: str, pipeline: str, run: int) -> RunOut:
+    return RunOut.of(_service(call).rerun(project, pipeline, run, current_actor(request)))
+
+
+@routes.route(
+    "POST",
+    RUN + "/replay",
+    permission="run.replay",
+    tag="runs",
+    summary="Replay a run with a changed Jenkinsfile (project admins; Groovy sandbox as always)",
+    request=ReplayIn,
+    response=RunOut,
+    status=202,
+    errors=(400, 403, 404, 409, 502, 503),
+)
+def replay(call: Call, project: str, pipeline: str, run: int) -> RunOut:
+    script = call.body_as(ReplayIn).jenkinsfile
+    return RunOut.of(_service(call).replay(project, pipeline, run, script, current_actor(request)))

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from bridge.api.schemas.common import Description, Input, MetaOut, PageOut, SyncOut, meta_fields
 from bridge.api.schemas.validation import ValidationOut
+from bridge.domain.jenkinsfile_params import conflicts, declared_parameters
 from bridge.domain.model import Discarder, Parameter, ParameterType, Pipeline, ScmSource
 from bridge.services.scm import shown_url
 from bridge.store import Stored
@@ -131,11 +132,22 @@ class PipelineOut(MetaOut):
         description="Jenkins's verdict on the inline Jenkinsfile (null for an SCM pipeline); an invalid or "
         "pending one is not synced"
     )
+    jenkinsfile_parameters: list[ParameterOut] = Field(
+        default_factory=list,
+        description="Parameters the inline Jenkinsfile's `parameters {}` declares; they are rendered into "
+        "the job, so they exist before the first run",
+    )
+    parameter_conflicts: list[str] = Field(
+        default_factory=list,
+        description="Parameters the Jenkinsfile and the API declare differently (the API's definition is "
+        "rendered; the Jenkinsfile's replaces it when a run executes the directive)",
+    )
 
     @classmethod
     def of(cls, s: Stored[Pipeline]) -> PipelineOut:
         p = s.obj
         scm = p.scm
+        declared = declared_parameters(p.jenkinsfile).parameters if scm is None else ()
         return cls(
             project=p.project,
             name=p.name,
@@ -157,6 +169,8 @@ class PipelineOut(MetaOut):
             cron=p.cron,
             sync=SyncOut.of(s.sync),
             validation=None if s.validation is None else ValidationOut.of(s.validation),
+            jenkinsfile_parameters=[ParameterOut.of(x) for x in declared],
+            parameter_conflicts=conflicts(declared, p.parameters),
             **meta_fields(s),  # type: ignore[arg-type]
         )
 

@@ -6,6 +6,8 @@
   made from a seeded ``random.Random``, so a test replays the same sequence;
 * ``hold(pattern)``: requests whose path matches wait until the test releases them (a request kept
   in flight on purpose: ``Hold.arrived`` says one is waiting); ``clear`` releases every hold;
+* ``seen``: how many requests reached each path (below the context path, without the query), so a
+  test or benchmark counts what a client really asked of Jenkins;
 * outage and restart are handled by ``SandboxJenkins`` (the listener itself is closed).
 
 ``requests`` counts every request that reached the instance, by method (what a client's own counters
@@ -56,6 +58,7 @@ class Faults:
         self._rules: list[ErrorRule] = []
         self._holds: list[Hold] = []
         self.latency: float = 0.0
+        self._seen: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
 
     def hold(self, pattern: str, *, timeout: float = 60.0) -> Hold:
@@ -63,6 +66,12 @@ class Faults:
         with self._lock:
             self._holds.append(hold)
         return hold
+
+    def seen(self, pattern: str = "") -> int:
+        """Requests received whose path matches the regular expression (all with the empty one)."""
+        compiled = re.compile(pattern)
+        with self._lock:
+            return sum(n for path, n in self._seen.items() if compiled.search(path))
 
     def add_error(
         self, pattern: str, *, rate: float = 1.0, status: int = 503, retry_after: int | None = None
@@ -84,6 +93,7 @@ class Faults:
         """Count the request, sleep the configured latency, then return the rule of an injected error
         for this path, if any."""
         with self._lock:
+            self._seen[path] += 1
             self.requests[method.upper()] += 1
         if self.latency > 0:
             time.sleep(self.latency)
