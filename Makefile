@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit venv k8s-bin postgres-bin clean compose-env
+.PHONY: demo test lint unit venv k8s-bin gitea-bin postgres-bin clean compose-env
 
 # constraints.txt pins every package to the version the tests pass with (CI treats warnings as errors,
 # so an unpinned upgrade that only adds a deprecation warning would fail it).
@@ -33,11 +33,15 @@ lint: $(STAMP)
 k8s-bin:
 	@bash tests/k8s/build.sh
 
+# A real Gitea (the webhook tests push to it), built from its Go module into a cache (minutes the first time).
+gitea-bin:
+	@bash tests/gitea/build.sh
+
 # PostgreSQL server binaries from Debian's packages, when the machine has none.
 postgres-bin:
 	@bash tests/fixtures/install-postgres.sh
 
-test: $(STAMP) k8s-bin postgres-bin lint
+test: $(STAMP) k8s-bin gitea-bin postgres-bin lint
 	$(VENV)/bin/pytest -q -ra
 
 clean:

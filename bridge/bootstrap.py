@@ -11,7 +11,7 @@ through the keyword arguments instead.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,16 +20,20 @@ from bridge.adapters.jenkins.port import JenkinsPort, RequestCounter, RunPort
 # the cluster part of the composition root, re-exported
 from bridge.bootstrap_clusters import build_inventory as build_inventory
 from bridge.bootstrap_clusters import build_kubeconfig_sync, build_kubeconfig_view
+from bridge.bootstrap_metrics import build_metrics as build_metrics
+from bridge.bootstrap_metrics import worker_hooks as worker_hooks
 from bridge.identity.token_review import TokenReviewer
 from bridge.identity.wiring import Identity, build_identity
 from bridge.reconcile.ports import DesiredState
 from bridge.services.clusters import ClusterService
 from bridge.services.credentials import CredentialService
+from bridge.services.deliveries import DeliveryService
 from bridge.services.jenkinsfiles import Jenkinsfiles
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
 from bridge.services.resyncs import ResyncService
 from bridge.services.sync import SyncService
+from bridge.services.webhooks import WebhookReceiver
 from bridge.services.workspaces import WorkspaceService
 from bridge.settings import Settings, reveal
 from bridge.store import Store, StoreDesiredState
@@ -43,7 +47,10 @@ if TYPE_CHECKING:
     from bridge.reconcile.runner import WorkerHandle
     from bridge.reconcile.runsync import RunFollower
     from bridge.reconcile.worker import Worker
+    from bridge.services.deliveries import DeliveryDispatcher
     from bridge.services.kubeconfigs import KubeconfigSyncService
+    from bridge.services.refpoll import RefPoller
+    from bridge.services.run_logs import RunLogs
     from bridge.services.runs import RunService
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
@@ -81,10 +88,17 @@ class Container:
     leader_state: Callable[[], str] | None = None
     #: The run index and run views and actions (``services/runs.py``).
     run_service: RunService | None = None
+    #: The push-webhook receiver and the deliveries' view.
+    webhooks: WebhookReceiver | None = None
+    deliveries: DeliveryService | None = None
     #: One connection per Jenkins controller, by name (``default``: ``settings.jenkins``).
     connections: dict[str, JenkinsConnection] = field(default_factory=dict)
+    #: Run logs: pass-through reads, one shared tail per running build, the stream slots.
+    run_logs: RunLogs | None = None
 
     def close(self) -> None:
+        if self.run_logs is not None:
+            self.run_logs.close()
         self.store.close()
         for connection in self.connections.values():
             connection.close()
@@ -133,6 +147,11 @@ def build_container(
     container.run_service = build_run_service(settings, store, container.runs, default)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
+    container.webhooks = WebhookReceiver(store)
+    container.deliveries = DeliveryService(store)
+    if default is None:  # Jenkins and runs are fakes: the logs still read the default controller
+        default = container.connections[DEFAULT_CONTROLLER] = build_connections(settings)[DEFAULT_CONTROLLER]
+    container.run_logs = build_run_logs(settings, default)
     # ------------------------------------------------------------------------------------------------
     return container
 
@@ -150,7 +169,8 @@ def build_connections(settings: Settings) -> dict[str, JenkinsConnection]:
             timeout=j.timeout,
             retries=j.retries,
             verify_tls=j.verify_tls,
-            pool_size=max(10, settings.reconcile.concurrency + 4),
+            # the worker's requests, the API's, and one streamed log page per run being followed
+            pool_size=max(10, settings.reconcile.concurrency + 4) + settings.api.max_streams,
         )
         for name, j in settings.controllers().items()
     }
@@ -163,30 +183,26 @@ def build_jenkins(settings: Settings, connection: JenkinsConnection | None = Non
     return JenkinsAdapter(connection or build_connections(settings)[DEFAULT_CONTROLLER])
 
 
-def worker_hooks(settings: Settings, metrics: Metrics | None) -> WorkerHooks:
-    """``run_worker``'s ``on_leader`` and ``on_pass``: the leader gauge, pass metrics, the summary line."""
-    from bridge.metrics.hooks import worker_hooks as hooks
-
-    return hooks(settings.log.worker_summary_interval, metrics)
-
-
-def build_metrics(store: Store, counters: Mapping[str, RequestCounter]) -> Metrics:
-    """The process's instruments: store gauges read at scrape time, and the requests of every
-    controller's connection (``counters`` by controller name, the label of its series)."""
-    from bridge.metrics import Metrics
-
-    metrics = Metrics()
-    metrics.watch_store(store.engine)
-    for name, counter in counters.items():
-        counter.observers.append(metrics.jenkins_observer(name))
-    return metrics
-
-
 def _counters(container: Container) -> dict[str, RequestCounter]:
     """Each connection's request counter by controller name (an injected adapter's: ``default``)."""
     if container.connections:
         return {name: c.counter for name, c in container.connections.items()}
     return {DEFAULT_CONTROLLER: container.jenkins.counter} if container.jenkins is not None else {}
+
+
+def build_run_logs(settings: Settings, connection: JenkinsConnection) -> RunLogs:
+    """Run logs of the default Jenkins over its shared ``connection`` (whose pool has room for the
+    streams: ``build_connections``), paced and bounded by ``api.*`` settings."""
+    from bridge.adapters.jenkins.logs import JenkinsLogs
+    from bridge.services.run_logs import RunLogs
+
+    api = settings.api
+    return RunLogs(
+        JenkinsLogs(connection),
+        interval=api.log_poll_interval,
+        heartbeat=api.stream_heartbeat,
+        max_streams=api.max_streams,
+    )
 
 
 def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
@@ -278,6 +294,8 @@ def build_worker(
         store.migrate()
         desired = StoreDesiredState(store)
     jenkins = jenkins or build_jenkins(settings)
+    # webhook deliveries start their runs over the provisioning adapter's connection (a test double has none)
+    connection = jenkins.connection if isinstance(jenkins, JenkinsAdapter) else None
     provisioner = Provisioner(
         desired=desired,
         jenkins=jenkins,
@@ -309,10 +327,33 @@ def build_worker(
     )
     if isinstance(desired, StoreDesiredState):
         worker.resyncs = ResyncQueue(desired.store)
-        connection = jenkins.connection if isinstance(jenkins, JenkinsAdapter) else None
         worker.runs = build_run_follower(settings, desired.store, run_service, connection)
         desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
+        # webhook deliveries and the ref poll live in the store
+        if connection is not None:
+            worker.deliveries = build_dispatcher(settings, desired.store, connection)
+        worker.refs = build_ref_poller(desired.store)
     return worker
+
+
+def build_ref_poller(store: Store) -> RefPoller:
+    """The missed-push safety net over ``git ls-remote``."""
+    from bridge.adapters.git.remote import ls_remote
+    from bridge.services.refpoll import RefPoller
+
+    return RefPoller(store, ls_remote)
+
+
+def build_dispatcher(settings: Settings, store: Store, connection: JenkinsConnection) -> DeliveryDispatcher:
+    """The worker job that starts the runs of webhook deliveries, over the default controller's
+    ``connection``. Runs are started by the service account (``parameter`` attribution:
+    ``BRIDGE_REQUESTED_BY`` names the provider and pusher), since no bridge user stands behind a push."""
+    from bridge.adapters.jenkins.runs import connect_runs
+    from bridge.services.deliveries import DeliveryDispatcher
+
+    runs = connect_runs(connection, settings.jenkins.model_copy(update={"attribution": "parameter"}))
+    w = settings.webhooks
+    return DeliveryDispatcher(store, runs, max_age=w.max_age, retry_base=w.retry_base, retry_max=w.retry_max)
 
 
 def run_worker(

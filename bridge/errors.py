@@ -60,6 +60,18 @@ class PreconditionFailed(BridgeError):
     title = "Precondition failed"
 
 
+class TooManyRequests(BridgeError):
+    """A client sent more than its share (unauthenticated push deliveries); ``retry_after`` seconds."""
+
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str = "", *, retry_after: float = 60.0, **extra: object) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
 class UpstreamUnavailable(BridgeError):
     """An upstream (Jenkins, Kubernetes) cannot be reached or asks us to come back later."""
 

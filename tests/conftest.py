@@ -4,6 +4,7 @@ pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.kube",
     "tests.fixtures.postgres",
+    "tests.fixtures.gitea",
     "tests.fixtures.app",
     "tests.fixtures.leaks",
     "tests.fixtures.audit_trail",

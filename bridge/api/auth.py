@@ -29,8 +29,14 @@ PLACES_PROJECT = frozenset({"project.create", "project.write"})
 
 
 def _is_public(permission: str) -> bool:
+    """No bearer token: public routes, and routes whose view verifies a signature instead."""
     rule = RULES.get(permission)
-    return rule is not None and rule.scope is RuleScope.PUBLIC
+    return rule is not None and rule.scope in (RuleScope.PUBLIC, RuleScope.SIGNATURE)
+
+
+def is_signed(permission: str) -> bool:
+    rule = RULES.get(permission)
+    return rule is not None and rule.scope is RuleScope.SIGNATURE
 
 
 def authenticate(req: Request, container: Container, permission: str) -> Principal:
@@ -38,7 +44,7 @@ def authenticate(req: Request, container: Container, permission: str) -> Princip
     g.permission = permission
     if _is_public(permission):
         access.strip_untrusted(req)
-        return Principal("anonymous", source=AuthSource.ANONYMOUS)
+        return Principal("webhook" if is_signed(permission) else "anonymous", source=AuthSource.ANONYMOUS)
     return access.authenticate(container.identity, req)
 
 

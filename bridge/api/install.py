@@ -19,12 +19,27 @@ from bridge.api.routes import (
     pipelines,
     projects,
     resync,
+    run_logs,
     runs,
     status,
+    webhooks,
     workspaces,
 )
 
-MODULES = (workspaces, projects, credentials, pipelines, runs, status, resync, members, audit, clusters)
+MODULES = (
+    workspaces,
+    projects,
+    credentials,
+    pipelines,
+    runs,
+    run_logs,
+    status,
+    resync,
+    members,
+    audit,
+    clusters,
+    webhooks,
+)
 
 
 def build_registry() -> Registry:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from bridge import __version__
-from bridge.api.auth import PUBLIC
+from bridge.api.auth import PUBLIC, is_signed
 from bridge.api.registry import CONDITIONAL_METHODS, RULE_PARAM, Registry, Route
 
 REF = "#/components/schemas/{model}"
@@ -25,6 +25,7 @@ ERROR_TEXT = {
     412: "If-Match names a stale resource_version (or a weak tag, which never matches)",
     413: "Body too large",
     415: "Body is not JSON",
+    429: "Too many deliveries from this address (see Retry-After)",
     502: "Jenkins answered in a way the bridge cannot use",
     503: "Jenkins cannot be reached now (see Retry-After)",
 }
@@ -67,7 +68,17 @@ def build_document(registry: Registry) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": defs.get("$defs", {}),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "webhookSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Hub-Signature-256",
+                    "description": "The provider's signature of the raw body with the pipeline's webhook "
+                    "secret (X-Hub-Signature-256, X-Gitea-Signature, X-Gogs-Signature, X-Hub-Signature "
+                    "sha256 for Bitbucket) or GitLab's X-Gitlab-Token",
+                },
+            },
         },
     }
 
@@ -96,11 +107,18 @@ def _operation(r: Route, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "OK" if r.status < 300 else "Accepted"}
     if r.response is not None:
         success["content"] = {"application/json": {"schema": refs[(r.response, "serialization")]}}
-    elif r.media is not None:
-        success["content"] = {r.media: {"schema": {"type": "string"}}}
+    elif r.media_type is not None:
+        success["content"] = {r.media_type: {"schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(r.status): success}
     errors = set(r.errors)
-    if r.permission != PUBLIC:
+    if is_signed(r.permission):
+        op["security"] = [{"webhookSignature": []}]
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+        errors |= {400, 401, 413, 429}
+    elif r.permission != PUBLIC:
         op["security"] = [{"bearer": []}]
         errors |= {401, 403}
     if r.request is not None or r.query is not None:

@@ -16,7 +16,7 @@ from flask import Flask, Response, g, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from bridge.errors import BridgeError, InvalidRequest, Unauthenticated, UpstreamUnavailable
+from bridge.errors import BridgeError, InvalidRequest, TooManyRequests, Unauthenticated, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,8 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(e, UpstreamUnavailable):  # tell clients when to retry (RFC 9110 §10.2.3)
             wait = DEFAULT_RETRY_AFTER if e.retry_after is None else max(1, math.ceil(e.retry_after))
             response.headers["Retry-After"] = str(wait)
+        if isinstance(e, TooManyRequests):
+            response.headers["Retry-After"] = str(max(1, math.ceil(e.retry_after)))
         return response
 
     @app.errorhandler(ValidationError)

@@ -59,10 +59,11 @@ class Route:
     response: type[BaseModel] | None = None
     status: int = 200
     errors: tuple[int, ...] = ()
-    #: Media type of a response that is not JSON (the view returns a ready ``Response``): ``/metrics``.
-    media: str | None = None
     #: The body may be left out (an empty body is the request model with its defaults).
     body_optional: bool = False
+    #: What a successful answer is, when it is not the JSON ``response`` model (a log, an event stream):
+    #: the view then returns the Flask ``Response`` itself.
+    media_type: str | None = None
 
     @property
     def path_params(self) -> list[str]:
@@ -110,8 +111,8 @@ class Registry:
         response: type[BaseModel] | None = None,
         status: int = 200,
         errors: tuple[int, ...] = (),
-        media: str | None = None,
         body_optional: bool = False,
+        media_type: str | None = None,
     ) -> Callable[[F], F]:
         def decorate(view: F) -> F:
             self.routes.append(
@@ -127,8 +128,8 @@ class Registry:
                     response=response,
                     status=status,
                     errors=errors,
-                    media=media,
                     body_optional=body_optional,
+                    media_type=media_type,
                 )
             )
             return view
@@ -157,12 +158,13 @@ def _handler(route: Route) -> Callable[..., Response]:
             query=route.query.model_validate(request.args.to_dict()) if route.query else None,
             expected_version=_if_match() if route.method in CONDITIONAL_METHODS else None,
         )
-        if route.method in SAFE_METHODS:
+        if route.method in SAFE_METHODS or auth.is_signed(route.permission):
+            # deliveries are not users' writes: their own table is their record (no audit entry)
             result = route.view(call, **params)
         else:  # the success entry commits with the change (bridge.api.auditing)
             with observing(auditing.recorder(request, principal, status=route.status)):
                 result = route.view(call, **params)
-        if isinstance(result, Response):  # a non-JSON body (route.media)
+        if isinstance(result, Response):  # a text or streamed answer shaped by the view
             return result
         status = route.status
         if isinstance(result, tuple):  # a view whose status depends on the outcome (readiness)

@@ -1,5 +1,8 @@
 """`jenkins-bridge serve`: the HTTP API (waitress), optionally with the reconciliation worker.
 
+Concurrency model (``http_server.py``): ``--threads`` request threads plus one thread per log-stream
+slot (``BRIDGE_API_MAX_STREAMS``); streams beyond the slots get 503, so they never starve other calls.
+
 Plain HTTP is served by waitress. With ``BRIDGE_API_TLS_CERT``/``KEY`` the bridge terminates TLS itself
 (waitress has no TLS), served by cheroot with the same bounded pool of ``--threads`` request threads.
 With ``BRIDGE_API_TLS_CLIENT_CA`` it also asks clients for a certificate and verifies it in the
@@ -43,13 +46,11 @@ log = logging.getLogger(__name__)
     default=8,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Request threads (plain HTTP and TLS alike).",
+    help="Request threads for ordinary calls (plain HTTP and TLS alike); log streams get their own.",
 )
 @click.option("--with-worker", is_flag=True, help="Also run the reconciliation worker in this process.")
 def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     """Serve the API; settings come from BRIDGE_* variables and BRIDGE_CONFIG."""
-    import waitress
-
     from bridge.app import create_app
     from bridge.bootstrap import build_container
     from bridge.log import configure_logging
@@ -111,25 +112,26 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
                 signal.signal(sig, lambda *_: draining.set())
     try:
         if settings.api.tls_cert:
-            from bridge.cli.tls_server import tls_server
+            from bridge.cli.http_server import pool_size
+            from bridge.cli.tls_server import run_until_interrupted, tls_server
 
-            server = tls_server(app, host=host, port=port, threads=threads, api=settings.api)
-            try:
-                server.safe_start()
-            finally:
-                server.stop()
+            server = tls_server(
+                app, host=host, port=port, threads=pool_size(threads, settings.api), api=settings.api
+            )
+            run_until_interrupted(server)
         else:
             from bridge.cli.graceful import serve_until_stopped
+            from bridge.cli.http_server import plain_server
 
-            server = waitress.create_server(
+            plain = plain_server(
                 app,
                 host=host,
                 port=port,
                 threads=threads,
-                ident="jenkins-bridge",
-                max_request_body_size=settings.api.max_body_bytes,
+                api=settings.api,
+                max_body=max(settings.api.max_body_bytes, settings.webhooks.max_body_bytes),
             )
-            serve_until_stopped(server, draining, grace=settings.api.shutdown_grace)
+            serve_until_stopped(plain, draining, grace=settings.api.shutdown_grace)
             log.info("stopping")
     except KeyboardInterrupt:
         log.info("stopping")

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import ssl
+import threading
 from typing import TYPE_CHECKING, Any
 
 from bridge.api.hardening import HEADERS
 
 if TYPE_CHECKING:
     from bridge.settings import ApiSettings
+
+log = logging.getLogger(__name__)
 
 #: Largest request head (request line and headers) accepted, like waitress's default order of size.
 MAX_HEADER_BYTES = 64 * 1024
@@ -57,6 +61,30 @@ def tls_server(app: Any, *, host: str, port: int, threads: int, api: ApiSettings
     server.max_request_body_size = api.max_body_bytes
     server.max_request_header_size = MAX_HEADER_BYTES
     return server
+
+
+#: Seconds ``run_until_interrupted`` gives cheroot to stop its threads before the process moves on.
+STOP_GRACE = 10.0
+
+
+def run_until_interrupted(server: Any) -> None:
+    """Serve until Ctrl-C/SIGTERM, then stop within ``STOP_GRACE`` seconds.
+
+    The server runs on a daemon thread, so its worker threads are daemons too (threads inherit it):
+    cheroot's ``stop`` can wait forever for a worker that missed its shutdown request (seen with a
+    large pool), and then the process still ends, after the grace, instead of hanging.
+    """
+    runner = threading.Thread(target=server.safe_start, name="tls-server", daemon=True)
+    runner.start()
+    try:
+        while runner.is_alive():
+            runner.join(0.5)  # Ctrl-C and SIGTERM arrive on the main thread, here
+    finally:
+        stopper = threading.Thread(target=server.stop, name="tls-server-stop", daemon=True)
+        stopper.start()
+        stopper.join(STOP_GRACE)
+        if stopper.is_alive():
+            log.warning("the TLS server did not stop its threads in %.0f s; exiting anyway", STOP_GRACE)
 
 
 def chunked_body_limit(app: Any, limit: int) -> Any:

@@ -134,6 +134,43 @@ class Discarder:
 
 
 @dataclass(frozen=True)
+class RefFilter:
+    """Glob patterns (``fnmatch``: ``*`` also crosses ``/``) a branch or tag name must match (any of
+    ``include``) and must not match (none of ``exclude``)."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, repr=False)
+class WebhookTrigger:
+    """Start the pipeline when its repository is pushed to (``bridge.webhooks``).
+
+    ``repo_url`` defaults to the SCM URL; ``branches`` (default every branch) and ``tags`` (default
+    none) filter the refs; the branch or tag name goes into the parameter ``branch_parameter``, with
+    ``parameters`` fixed besides. ``secret`` verifies deliveries (sealed at rest, write-only in the
+    API); ``allow_unsigned`` accepts deliveries without any signature, which anyone can forge.
+    """
+
+    repo_url: str | None = None
+    branches: RefFilter = field(default_factory=lambda: RefFilter(include=("*",)))
+    tags: RefFilter = field(default_factory=RefFilter)
+    branch_parameter: str = "BRANCH_NAME"
+    parameters: tuple[tuple[str, str], ...] = ()
+    secret: str | None = None
+    allow_unsigned: bool = False
+    #: Also list the repository's refs periodically and run commits no delivery announced (trigger ``poll``).
+    poll: bool = False
+
+    def __repr__(self) -> str:
+        return (
+            f"WebhookTrigger(repo_url={self.repo_url!r}, branches={self.branches!r}, tags={self.tags!r}, "
+            f"branch_parameter={self.branch_parameter!r}, secret={'***' if self.secret else None}, "
+            f"allow_unsigned={self.allow_unsigned!r})"
+        )
+
+
+@dataclass(frozen=True)
 class Pipeline:
     """A pipeline of one project; becomes a WorkflowJob in the project's folder.
 
@@ -149,3 +186,11 @@ class Pipeline:
     discarder: Discarder | None = None
     concurrent: bool = True
     cron: str | None = None
+    webhook: WebhookTrigger | None = None
+
+    @property
+    def webhook_repo(self) -> str | None:
+        """The repository whose pushes start this pipeline (the trigger's, else the SCM URL)."""
+        if self.webhook is None:
+            return None
+        return self.webhook.repo_url or (self.scm.url if self.scm else None)

@@ -77,7 +77,10 @@ class Grants:
         rule = RULES.get(permission)
         if rule is None:
             raise Forbidden(f"no access rule is defined for permission {permission!r}")
-        if rule.scope in (RuleScope.PUBLIC, RuleScope.AUTHENTICATED) or self.platform_admin:
+        if (
+            rule.scope in (RuleScope.PUBLIC, RuleScope.SIGNATURE, RuleScope.AUTHENTICATED)
+            or self.platform_admin
+        ):
             return
         if rule.scope is RuleScope.PLATFORM:
             raise Forbidden("this needs a platform administrator")

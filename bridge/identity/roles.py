@@ -39,6 +39,8 @@ class Role(enum.IntEnum):
 
 class RuleScope(enum.StrEnum):
     PUBLIC = "public"  # no authentication (health, OpenAPI document)
+    #: no bearer token: the request proves itself by a signature the view verifies (push webhooks)
+    SIGNATURE = "signature"
     AUTHENTICATED = "authenticated"  # any caller; the handler filters what it returns
     PROJECT = "project"  # a role on the project named by the route's {project}
     WORKSPACE = "workspace"  # a role on the workspace named by {workspace} or the body's "workspace"
@@ -57,6 +59,8 @@ VIEWER, OPERATOR, ADMIN = Role.VIEWER, Role.OPERATOR, Role.ADMIN
 RULES: Mapping[str, Rule] = {
     "public": Rule(RuleScope.PUBLIC),
     "authenticated": Rule(RuleScope.AUTHENTICATED),
+    # push deliveries: authenticated by the HMAC (or token) of a watching pipeline's secret
+    "webhook.deliver": Rule(RuleScope.SIGNATURE),
     # platform
     "audit.read": Rule(RuleScope.PLATFORM),
     "workspace.create": Rule(RuleScope.PLATFORM),
@@ -90,6 +94,8 @@ RULES: Mapping[str, Rule] = {
     # asks Jenkins's linter about posted text only: reveals nothing of the project, stores nothing
     "pipeline.validate": Rule(P, VIEWER),
     "run.read": Rule(P, VIEWER),
+    "webhook.read": Rule(P, VIEWER),
+    "webhook.redeliver": Rule(P, ADMIN),
     "run.trigger": Rule(P, OPERATOR),
     "run.stop": Rule(P, OPERATOR),
     # runs a changed Jenkinsfile: as much power as editing the pipeline

@@ -8,6 +8,9 @@
 * with a run index (``Worker.runs``, ``runsync.py``), APScheduler also follows active runs and looks
   for runs started inside Jenkins, in jobs of their own (not the pass lock), so a long pass never
   delays run status.
+  ``coalesce=True``, so a slow Jenkins never piles up passes): a full pass, which repairs drift;
+* APScheduler also runs ``dispatch`` every ``webhooks.poll_interval`` (the runs of webhook deliveries)
+  and ``poll_refs`` every ``webhooks.poll_refs_interval`` (the missed-push safety net).
 
 Passes share one lock, so they never overlap. ``run_worker`` first takes the leader lock
 (``leader.py``): only one process per database runs the scheduler. Each scheduled pass first checks
@@ -157,6 +160,24 @@ def run_worker(
             next_run_time=now,
             id="runs-discover",
             name="runs discover",
+            **common,
+        )
+    if worker.deliveries is not None:
+        scheduler.add_job(
+            guarded(worker.dispatch),
+            "interval",
+            seconds=settings.webhooks.poll_interval,
+            next_run_time=now,
+            id="webhooks",
+            **common,
+        )
+    if worker.refs is not None:
+        scheduler.add_job(
+            guarded(worker.poll_refs),
+            "interval",
+            seconds=settings.webhooks.poll_refs_interval,
+            next_run_time=now,
+            id="webhook-refs",
             **common,
         )
     scheduler.start()

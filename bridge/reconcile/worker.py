@@ -6,6 +6,9 @@ through the API (merged by the store), the projects whose backoff is over (``bac
 resync requests queued through the API (``POST /api/v1/sync``, ``POST /api/v1/projects/{p}/sync``),
 and reconciles them in one pass; ``resync`` is the periodic full pass that repairs drift.
 
+``dispatch`` (starts the runs of webhook deliveries) and ``poll_refs`` (the missed-push safety net)
+are jobs of their own: they take no pass lock, so a long pass never holds a push back.
+
 Passes share one lock, so they never overlap. A project the pass could not finish (Jenkins unreachable,
 429, 5xx) waits for its backoff, not for the next poll; a success clears it.
 """
@@ -50,6 +53,13 @@ class ResyncRequests(Protocol):
     def finish(self, ids: Sequence[int], *, ok: bool, message: str) -> None: ...
 
 
+class Job(Protocol):
+    """A worker job on its own schedule (``services.deliveries.DeliveryDispatcher``,
+    ``services.refpoll.RefPoller``)."""
+
+    def run(self) -> object: ...
+
+
 @dataclass
 class Worker:
     provisioner: Provisioner
@@ -62,6 +72,10 @@ class Worker:
     resyncs: ResyncRequests | None = None
     #: The run index's side (``runsync.py``): follows active runs and discovers runs started in Jenkins.
     runs: RunFollower | None = None
+    #: Starts the runs of queued webhook deliveries (``services.deliveries.DeliveryDispatcher``).
+    deliveries: Job | None = None
+    #: Lists watched repositories' refs for commits no delivery announced (``services.refpoll.RefPoller``).
+    refs: Job | None = None
     backoff: Backoff = field(default_factory=Backoff)
     #: Set when work was queued in this process (``Store.subscribe``): the poll loop runs at once.
     wake: threading.Event = field(default_factory=threading.Event)
@@ -113,6 +127,16 @@ class Worker:
             if not dry_run and not projects:
                 self.provisioner.invalidate(self._take_all_dirty())
             return self.provisioner.run(projects or None, dry_run=dry_run, deep=deep)
+
+    def dispatch(self) -> object:
+        """Start the runs of due webhook deliveries (its own job: never waits for a pass)."""
+        self._check_leader()
+        return None if self.deliveries is None else self.deliveries.run()
+
+    def poll_refs(self) -> object:
+        """The missed-push safety net (its own job, as slow as ``webhooks.poll_refs_interval``)."""
+        self._check_leader()
+        return None if self.refs is None else self.refs.run()
 
     def resync(self) -> PassResult:
         """A full pass over every project and tombstone."""

@@ -15,6 +15,7 @@ from bridge.services.jenkinsfiles import Jenkinsfiles, Verdict
 from bridge.services.scm import scm_url_problems
 from bridge.services.validation import Problems, check_subdomain, check_text
 from bridge.store import Store, Stored, Tx
+from bridge.webhooks.urls import repo_key
 
 #: Path segments of ``/pipelines/…`` that are actions, not pipelines (the API's ``<item:…>`` converter).
 RESERVED_NAMES = frozenset({"validate"})
@@ -83,12 +84,38 @@ def validate_pipeline(p: Pipeline, *, credentials: set[str], allow_http_scm: boo
     if p.cron is not None:
         for message in cron_problems(p.cron):
             problems.add("cron", message)
+    if p.webhook is not None:
+        webhook_problems(problems, p)
     problems.raise_if_any("pipeline")
+
+
+def webhook_problems(problems: Problems, p: Pipeline) -> None:
+    w = p.webhook
+    assert w is not None
+    if w.repo_url is not None and not repo_key(w.repo_url):
+        problems.add("webhook.repo_url", "is not a repository URL")
+    elif not repo_key(p.webhook_repo or ""):
+        problems.add("webhook.repo_url", "is required when the pipeline has no SCM URL to default to")
+    if w.branch_parameter and not PARAMETER_NAME.fullmatch(w.branch_parameter):
+        problems.add("webhook.branch_parameter", "must be letters, digits and '_', not starting with a digit")
+    for name, _ in w.parameters:
+        if not PARAMETER_NAME.fullmatch(name) or name.upper().startswith(RESERVED_PARAMETER_PREFIX):
+            problems.add(f"webhook.parameters.{name}", "is not a parameter name users may set")
+    for where, f in (("branches", w.branches), ("tags", w.tags)):
+        for i, pattern in enumerate((*f.include, *f.exclude)):
+            if not pattern or len(pattern) > 255 or "\x00" in pattern:
+                problems.add(f"webhook.{where}[{i}]", "must be a glob of 1 to 255 characters")
+    if not w.secret and not w.allow_unsigned:
+        problems.add(
+            "webhook.secret",
+            "is required: set the secret the provider signs with (or, unsafely, allow_unsigned)",
+        )
 
 
 def keep_secret_defaults(new: Pipeline, old: Pipeline) -> Pipeline:
     """Password defaults are write-only, so clients cannot send them back: a password parameter sent
     without a default keeps the one stored under its name (an empty string clears it)."""
+    new = _keep_webhook_secret(new, old)
     stored = {x.name: x.default for x in old.parameters if x.secret and x.default is not None}
     if not stored:
         return new
@@ -99,6 +126,16 @@ def keep_secret_defaults(new: Pipeline, old: Pipeline) -> Pipeline:
         for x in new.parameters
     )
     return dataclasses.replace(new, parameters=parameters)
+
+
+def _keep_webhook_secret(new: Pipeline, old: Pipeline) -> Pipeline:
+    """A webhook sent without a secret keeps the stored one; an empty string clears it."""
+    if new.webhook is None:
+        return new
+    secret = new.webhook.secret
+    if secret is None and old.webhook is not None:
+        secret = old.webhook.secret
+    return dataclasses.replace(new, webhook=dataclasses.replace(new.webhook, secret=secret or None))
 
 
 def _credential_ids(tx: Tx, project: str) -> set[str]:

@@ -27,6 +27,7 @@ from bridge.settings.groups import (
     LogSettings,
     MetricsSettings,
     ReconcileSettings,
+    WebhookSettings,
     reveal,
 )
 from bridge.settings.masking import MASK, mask_url_password, url_passwords
@@ -48,6 +49,7 @@ __all__ = [
     "MetricsSettings",
     "ReconcileSettings",
     "Settings",
+    "WebhookSettings",
     "env_names",
     "mask_url_password",
     "reveal",

@@ -127,6 +127,26 @@ class ReconcileSettings(Group):
     backoff_max: float = Field(default=300.0, gt=0)
 
 
+class WebhookSettings(Group):
+    """The push-webhook receiver (``/webhooks/*``) and the worker job that turns deliveries into runs."""
+
+    #: Largest delivery accepted (GitHub and GitLab send at most 25 MB; larger ones get 413).
+    max_body_bytes: int = 2 * 1024 * 1024
+    #: Seconds a delivery keeps being retried while Jenkins is down or refuses it; then ``failed``.
+    max_age: float = 86400.0
+    #: Seconds before the first retry; doubled each attempt up to ``retry_max``.
+    retry_base: float = 2.0
+    retry_max: float = 300.0
+    #: Seconds between the worker's looks for deliveries to run.
+    poll_interval: float = 1.0
+    #: Seconds between ``git ls-remote`` passes over the pipelines whose trigger sets ``poll``.
+    poll_refs_interval: float = 300.0
+    #: Deliveries accepted per client address per minute (0: unlimited); more get 429.
+    rate_limit: int = 600
+    #: Base URL providers reach the receiver at (shown on pipelines); empty: the request's own.
+    public_url: str = ""
+
+
 class ApiSettings(Group):
     #: Largest request body accepted; larger ones get 413.
     max_body_bytes: int = 1024 * 1024
@@ -142,6 +162,13 @@ class ApiSettings(Group):
     #: Seconds ``serve`` waits on SIGTERM for requests in flight before it stops (keep it below the
     #: orchestrator's kill deadline: Kubernetes' ``terminationGracePeriodSeconds``, 30 by default).
     shutdown_grace: Annotated[float, Field(ge=0)] = 20.0
+    #: Long-lived streams (log SSE) served at once, on threads of their own beside the request threads;
+    #: one more is answered 503 with ``Retry-After``.
+    max_streams: int = Field(default=64, ge=1, le=1024)
+    #: Seconds between reads of a running build's log (one read per build, whatever the readers).
+    log_poll_interval: float = Field(default=1.0, gt=0, le=60)
+    #: Seconds between SSE heartbeats (comments that keep proxies from closing an idle stream).
+    stream_heartbeat: float = Field(default=15.0, gt=0, le=300)
 
 
 class AuthSettings(Group):

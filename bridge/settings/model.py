@@ -27,6 +27,7 @@ from bridge.settings.groups import (
     MetricsSettings,
     ReconcileSettings,
     UrlWithPassword,
+    WebhookSettings,
     is_url_with_password,
 )
 from bridge.settings.masking import MASK, mask_url_password, url_passwords
@@ -65,6 +66,7 @@ class Settings(BaseSettings, Group):
     admin_token: SecretStr | None = None
     jenkins: JenkinsSettings = JenkinsSettings()
     reconcile: ReconcileSettings = ReconcileSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     api: ApiSettings = ApiSettings()
     auth: AuthSettings = AuthSettings()
     clusters: ClusterSettings = ClusterSettings()

@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bridge.domain.model import Discarder, Parameter, ParameterType, Pipeline, ScmSource
+from bridge.domain.model import (
+    Discarder,
+    Parameter,
+    ParameterType,
+    Pipeline,
+    RefFilter,
+    ScmSource,
+    WebhookTrigger,
+)
 
 Seal = Callable[[str], str]
 
@@ -35,7 +43,43 @@ def pipeline_spec(p: Pipeline, *, seal: Seal) -> dict[str, Any]:
         else {"days": p.discarder.days, "builds": p.discarder.builds},
         "concurrent": p.concurrent,
         "cron": p.cron,
+        "webhook": None if p.webhook is None else _webhook_spec(p.webhook, seal),
     }
+
+
+def _webhook_spec(w: WebhookTrigger, seal: Seal) -> dict[str, Any]:
+    """The trigger; its secret only sealed (``sealed_secret``)."""
+    return {
+        "repo_url": w.repo_url,
+        "branches": {"include": list(w.branches.include), "exclude": list(w.branches.exclude)},
+        "tags": {"include": list(w.tags.include), "exclude": list(w.tags.exclude)},
+        "branch_parameter": w.branch_parameter,
+        "parameters": [[k, v] for k, v in w.parameters],
+        "sealed_secret": seal(w.secret) if w.secret else None,
+        "allow_unsigned": w.allow_unsigned,
+        "poll": w.poll,
+    }
+
+
+def _filter_from(x: Any) -> RefFilter:
+    x = x or {}
+    return RefFilter(include=tuple(x.get("include", ())), exclude=tuple(x.get("exclude", ())))
+
+
+def webhook_from(w: dict[str, Any] | None, unseal: Seal) -> WebhookTrigger | None:
+    if w is None:
+        return None
+    sealed = w.get("sealed_secret")
+    return WebhookTrigger(
+        repo_url=w.get("repo_url"),
+        branches=_filter_from(w.get("branches")),
+        tags=_filter_from(w.get("tags")),
+        branch_parameter=w.get("branch_parameter", "BRANCH_NAME"),
+        parameters=tuple((str(k), str(v)) for k, v in w.get("parameters", ())),
+        secret=unseal(sealed) if sealed else None,
+        allow_unsigned=bool(w.get("allow_unsigned", False)),
+        poll=bool(w.get("poll", False)),
+    )
 
 
 def _parameter_spec(x: Parameter, seal: Seal) -> dict[str, Any]:
@@ -89,4 +133,5 @@ def pipeline_from(
         else Discarder(days=discarder.get("days"), builds=discarder.get("builds")),
         concurrent=spec.get("concurrent", True),
         cron=spec.get("cron"),
+        webhook=webhook_from(spec.get("webhook"), unseal),
     )

@@ -4,7 +4,7 @@ replaced on every write, dropped on delete) as they are written or opened."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,10 +16,24 @@ from bridge.log import SECRETS
 from bridge.store.codec import pipeline_from, pipeline_spec
 from bridge.store.crypto import SecretBox
 from bridge.store.records import Stored, meta_of, optional_sync, sync_columns, with_sync
-from bridge.store.tables import pipelines
+from bridge.store.tables import pipelines, webhook_triggers
 from bridge.store.validations import join_on, joined_columns, joined_validation
+from bridge.webhooks.urls import repo_key
 
 Clock = Callable[[], datetime]
+
+
+class TriggerGeneration:
+    """Bumped on every change of this process's push-trigger index (the receiver's cache key)."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+
+    def bump(self) -> None:
+        self.generation += 1
+
+
+TRIGGERS = TriggerGeneration()
 
 
 class PipelineRepo:
@@ -48,6 +62,7 @@ class PipelineRepo:
         now = self.clock()
         values = self._values(p) | {"created_at": now, "updated_at": now, "version": 1}
         self.conn.execute(insert(pipelines).values(**values))
+        self._index_trigger(p)
         _register(p)
 
     def update(self, p: Pipeline) -> None:
@@ -55,13 +70,59 @@ class PipelineRepo:
         where = (pipelines.c.project == p.project, pipelines.c.name == p.name)
         if self.conn.execute(update(pipelines).where(*where).values(**values)).rowcount != 1:
             raise NotFound(f"pipeline {p.name!r} does not exist in project {p.project!r}")
+        self._index_trigger(p)
         _register(p)  # a changed or cleared default is no longer a secret of this pipeline
 
     def delete(self, project: str, name: str) -> bool:
+        TRIGGERS.bump()
+        self.conn.execute(
+            delete(webhook_triggers).where(
+                webhook_triggers.c.project == project, webhook_triggers.c.pipeline == name
+            )
+        )
         where = (pipelines.c.project == project, pipelines.c.name == name)
         deleted = self.conn.execute(delete(pipelines).where(*where)).rowcount == 1
         SECRETS.discard(_owner(project, name))
         return deleted
+
+    def _index_trigger(self, p: Pipeline) -> None:
+        """The pipeline's row in the push-trigger index (none without a webhook or a repository)."""
+        t = webhook_triggers
+        TRIGGERS.bump()
+        self.conn.execute(delete(t).where(t.c.project == p.project, t.c.pipeline == p.name))
+        key = repo_key(p.webhook_repo or "")
+        if key:
+            self.conn.execute(insert(t).values(project=p.project, pipeline=p.name, repo_key=key))
+
+    def triggered_by(self, keys: Sequence[str]) -> Sequence[Pipeline]:
+        """Pipelines whose push trigger watches one of the repositories ``keys``: one query through the
+        ``repo_key`` index (no sync state or validation joined: the receiver needs the trigger only)."""
+        if not keys:
+            return []
+        t, p = webhook_triggers, pipelines
+        query = (
+            select(p.c.project, p.c.name, p.c.description, p.c.spec)
+            .select_from(t.join(p, (p.c.project == t.c.project) & (p.c.name == t.c.pipeline)))
+            .where(t.c.repo_key.in_(keys))
+            .order_by(p.c.project, p.c.name)
+        )
+        rows = self.conn.execute(query).all()
+        return [
+            pipeline_from(r.project, r.name, r.description, r.spec, unseal=self.box.open_text) for r in rows
+        ]
+
+    def with_triggers(self) -> Sequence[Pipeline]:
+        """Every pipeline that has a push trigger (the worker's ref poll; not a request path)."""
+        t, p = webhook_triggers, pipelines
+        query = (
+            select(p.c.project, p.c.name, p.c.description, p.c.spec)
+            .select_from(t.join(p, (p.c.project == t.c.project) & (p.c.name == t.c.pipeline)))
+            .order_by(p.c.project, p.c.name)
+        )
+        rows = self.conn.execute(query).all()
+        return [
+            pipeline_from(r.project, r.name, r.description, r.spec, unseal=self.box.open_text) for r in rows
+        ]
 
     def _values(self, p: Pipeline) -> dict[str, object]:
         spec = pipeline_spec(p, seal=self.box.seal_text)
@@ -80,9 +141,11 @@ def _owner(project: str, name: str) -> tuple[str, str, str]:
 
 def _register(p: Pipeline) -> None:
     """The pipeline's password-parameter defaults become its secrets (replacing earlier ones)."""
-    defaults = (
+    defaults = [
         x.default for x in p.parameters if x.type is ParameterType.PASSWORD and isinstance(x.default, str)
-    )
+    ]
+    if p.webhook is not None and p.webhook.secret:
+        defaults.append(p.webhook.secret)
     SECRETS.replace(_owner(p.project, p.name), defaults)
 
 

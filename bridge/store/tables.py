@@ -188,6 +188,55 @@ runs = Table(
     Index("ix_runs_pipeline_id", "project", "pipeline", "id"),
 )
 
+#: The index of pipeline push triggers (``bridge.webhooks``): one row per pipeline with a ``webhook``,
+#: keyed by the normalised repository URL (``bridge.webhooks.urls.repo_key``), written with the
+#: pipeline. The trigger itself (filters, sealed secret) is in the pipeline's ``spec``.
+webhook_triggers = Table(
+    "webhook_triggers",
+    metadata,
+    Column("project", String(NAME), primary_key=True),
+    Column("pipeline", String(LONG_NAME), primary_key=True),
+    Column("repo_key", String(512), nullable=False, index=True),
+    ForeignKeyConstraint(
+        ["project", "pipeline"], ["pipelines.project", "pipelines.name"], ondelete="CASCADE"
+    ),
+)
+
+#: Every delivery received, one row per (delivery, pipeline it concerns, ref): stored before the
+#: provider gets its 202, turned into a run by the worker. ``project``/``pipeline`` are empty for a
+#: delivery no trigger matched. ``(provider, delivery, project, pipeline, ref)`` is unique, so a
+#: delivery sent twice adds nothing.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("provider", String(16), nullable=False),
+    Column("delivery", String(128), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("project", String(NAME), nullable=False),
+    Column("pipeline", String(LONG_NAME), nullable=False),
+    Column("repo_url", Text, nullable=False),
+    Column("ref", String(512), nullable=False),
+    Column("commit", String(64), nullable=False),
+    Column("pusher", String(255), nullable=False),
+    Column("signed", Boolean, nullable=False),
+    Column("parameters", JSON, nullable=False),
+    #: queued → started, or failed (age bound passed, or the pipeline is gone); ignored / unmatched
+    #: are final at once.
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("queue_id", Integer, nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    #: When it was (re)queued: the retry age bound counts from here.
+    Column("queued_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("provider", "delivery", "project", "pipeline", "ref", name="uq_webhook_deliveries_key"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_pipeline", "project", "pipeline", "id"),
+)
+
 #: Resyncs asked for through the API (``POST /api/v1/sync``, ``POST /api/v1/projects/{project}/sync``):
 #: queued here for the worker, which marks them started and finished with what the pass did.
 resync_requests = Table(

@@ -29,6 +29,7 @@ from bridge.store.ownership import OwnedRepo
 from bridge.store.pipelines import PipelineRepo
 from bridge.store.runs import RunRepo
 from bridge.store.validations import ValidationRepo
+from bridge.store.webhooks import DeliveryRepo
 from bridge.store.workspaces import ProjectRepo, WorkspaceRepo
 
 Clock = Callable[[], datetime]
@@ -88,6 +89,10 @@ class Tx:
     @cached_property
     def owned(self) -> OwnedRepo:
         return OwnedRepo(self.conn, self.clock)
+
+    @cached_property
+    def deliveries(self) -> DeliveryRepo:
+        return DeliveryRepo(self.conn, self.clock)
 
 
 class Store:

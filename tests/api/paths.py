@@ -6,7 +6,14 @@ import re
 
 from bridge.api.registry import RULE_PARAM
 
-SAMPLES = {"project": "demo", "workspace": "ws", "credential": "c", "pipeline": "p", "run": "1"}
+SAMPLES = {
+    "project": "demo",
+    "workspace": "ws",
+    "credential": "c",
+    "pipeline": "p",
+    "run": "1",
+    "delivery": "1",
+}
 _ANY = re.compile(r"<any\(([^,)]+)[^>]*:(\w+)>")
 
 

@@ -20,6 +20,7 @@ from bridge.domain.runs import Run, RunStatus, Trigger, TriggerKind
 from bridge.identity.token_store import TokenStore
 from tests.api.paths import concrete, openapi_path
 from tests.fixtures.app import ApiClient
+from tests.webhooks.samples import SECRET, load
 
 P = "/api/v1/projects"
 W = "/api/v1/workspaces"
@@ -57,11 +58,15 @@ def seeded(api: ApiClient, container: Container) -> ApiClient:
         assert api.post(f"{P}/demo/credentials", body).status_code == 201
     for name in ("b-3", "b-1", "b-5", "b-2", "b-4"):
         assert api.post(f"{P}/demo/pipelines", {"name": name, "jenkinsfile": "echo hi"}).status_code == 201
-    assert api.post(f"{P}/demo/pipelines", {"name": "p", "jenkinsfile": "echo hi"}).status_code == 201
+    hook = {"name": "p", "scm": {"url": "https://github.com/acme/widget"}, "webhook": {"secret": SECRET}}
+    assert api.post(f"{P}/demo/pipelines", hook).status_code == 201
     with container.store.write() as tx:  # the run index is written by the run side, not by this API
         for number in (1, 2, 3, 4, 5):
             run = Run(project="demo", pipeline="p", trigger=Trigger(TriggerKind.JENKINS), number=number)
             tx.runs.add(run.with_(status=RunStatus.SUCCEEDED, result="SUCCESS"))
+    for n in range(5):  # deliveries: the project's list and the pipeline's
+        s = load("github-push").with_headers(X_GitHub_Delivery=f"d-{n}")
+        assert api.client.post("/webhooks/github", data=s.body, headers=s.headers).status_code == 202
     members = [("user", "zoe"), ("group", "team-b"), ("user", "al"), ("group", "team-a"), ("user", "mo")]
     for kind, subject in members:
         body = {"subject": subject, "kind": kind, "role": "viewer"}
@@ -93,7 +98,7 @@ def _key(path: str, item: dict[str, Any]) -> tuple[Any, ...]:
         return (item["cluster"],)
     if path.endswith("/credentials"):
         return (item["id"],)
-    if path.endswith("/audit"):
+    if path.endswith("/audit") or path.endswith("/webhook-deliveries"):
         return (-item["id"],)  # newest first
     if path.endswith("/runs"):
         return (-item["number"],)  # newest first (indexed in build order here)

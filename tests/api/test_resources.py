@@ -197,7 +197,7 @@ def test_health_and_readiness(api: ApiClient, container: Container, monkeypatch:
 
 
 def test_authentication_is_required_everywhere_but_public_routes(app: Any) -> None:
-    from bridge.api.auth import PUBLIC
+    from bridge.api.auth import PUBLIC, is_signed
 
     registry = app.extensions["bridge.registry"]
     for token in (None, "wrong-token-wrong-token"):
@@ -207,6 +207,8 @@ def test_authentication_is_required_everywhere_but_public_routes(app: Any) -> No
             r = client.request(route.method, path, json={} if route.request else None)
             if route.permission == PUBLIC:
                 assert r.status_code < 400, path
+            elif is_signed(route.permission):  # no bearer token: a request that is no delivery is refused
+                assert r.status_code in (400, 401), (route.method, path, r.status_code)
             else:
                 assert r.status_code == 401, (route.method, path)
                 assert r.headers["WWW-Authenticate"].startswith("Bearer")

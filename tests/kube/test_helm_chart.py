@@ -267,3 +267,25 @@ def test_a_secret_under_settings_fails_the_render(
     assert done.returncode != 0
     assert f"settings.{name} is secret" in done.stderr
     assert PROXY_TOKEN not in done.stdout
+
+
+def test_the_webhook_receiver_alone_can_be_exposed(kube_binaries: KubeBinaries, tmp_path: Path) -> None:
+    """``webhooks.ingress`` routes only the receiver's ``/webhooks/`` prefix to a Service of the serve
+    pods; the default chart exposes nothing."""
+    assert not [d for d in _docs(_template(kube_binaries, tmp_path)) if d["kind"] == "Ingress"]
+    text = _template(
+        kube_binaries, tmp_path, "webhooks.ingress.enabled=true", "webhooks.ingress.host=hooks.example.com"
+    )
+    docs = _docs(text)
+    [ingress] = [d for d in docs if d["kind"] == "Ingress"]
+    [rule] = ingress["spec"]["rules"]
+    assert rule["host"] == "hooks.example.com"
+    paths = rule["http"]["paths"]
+    assert [(p["path"], p["pathType"]) for p in paths] == [("/webhooks/", "Prefix")]
+    backends = {p["backend"]["service"]["name"] for p in paths}
+    services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
+    [name] = backends
+    assert name.endswith("-webhooks") and name in services
+    assert services[name]["spec"]["selector"]["app.kubernetes.io/component"] == "serve"
+    api = [n for n in services if n != name]
+    assert api and all(n not in backends for n in api), "the API Service is not behind the Ingress"

@@ -33,6 +33,8 @@ TABLES = {
     "pipeline_validations",
     "kubeconfig_sync",
     "runs",
+    "webhook_triggers",
+    "webhook_deliveries",
     "resync_requests",
 }
 

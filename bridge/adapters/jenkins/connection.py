@@ -139,14 +139,18 @@ class JenkinsConnection:
         xml: bytes | None = None,
         form: Mapping[str, str] | None = None,
         idempotent: bool = False,
+        stream: bool = False,
     ) -> requests.Response:
-        """Send one request (``path`` relative to the root URL); the error vocabulary on failure."""
+        """Send one request (``path`` relative to the root URL); the error vocabulary on failure.
+
+        ``stream``: the body is left unread (``iter_content`` it, then ``close`` the response, read or
+        not, so the pooled connection is given back)."""
         attempts = 1 + (self.retries if idempotent else 0)
         attempt = 0
         crumb_renewed = False
         while True:
             try:
-                return self._once(method, path, operation, params, xml, form)
+                return self._once(method, path, operation, params, xml, form, stream)
             except Forbidden:
                 # A crumb outlives a Jenkins restart in our cache but not in Jenkins: fetch a new one once.
                 if method != "POST" or crumb_renewed or not self._drop_crumb():
@@ -181,6 +185,12 @@ class JenkinsConnection:
             raise UpstreamError(f"Jenkins sent unexpected JSON for GET {path}")
         return data
 
+    def get_stream(self, path: str, *, operation: str = "stream", **params: str) -> requests.Response:
+        """``GET path`` with its body left unread (retried like reads); the caller closes the response."""
+        return self.request(
+            "GET", path, operation=operation, params=params or None, idempotent=True, stream=True
+        )
+
     def _once(
         self,
         method: str,
@@ -189,6 +199,7 @@ class JenkinsConnection:
         params: Mapping[str, str] | None,
         xml: bytes | None,
         form: Mapping[str, str] | None,
+        stream: bool = False,
     ) -> requests.Response:
         headers: dict[str, str] = {}
         if xml is not None:
@@ -196,7 +207,7 @@ class JenkinsConnection:
         if method == "POST":
             headers.update(self._crumb_header())
         data: bytes | dict[str, str] | None = xml if xml is not None else (dict(form) if form else None)
-        return self._send(method, path, operation, params=params, data=data, headers=headers)
+        return self._send(method, path, operation, params=params, data=data, headers=headers, stream=stream)
 
     def _send(
         self,
@@ -207,6 +218,7 @@ class JenkinsConnection:
         params: Mapping[str, str] | None = None,
         data: bytes | dict[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        stream: bool = False,
     ) -> requests.Response:
         url = self.url + path.lstrip("/")
         what = f"{method} {urlsplit(url).path}"
@@ -221,6 +233,7 @@ class JenkinsConnection:
                 headers=dict(headers or {}),
                 timeout=self.timeout,
                 allow_redirects=False,
+                stream=stream,
             )
         except requests.RequestException as e:
             self.counter.outcome(method, urlsplit(url).path, None)
@@ -228,6 +241,7 @@ class JenkinsConnection:
         self.counter.outcome(method, urlsplit(url).path, response.status_code)
         error = from_response(response, what=what)
         if error is not None:
+            response.close()  # a streamed error body is not read: give the connection back
             raise error
         return response
 

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from flask import request
+
 from bridge.api.paging import Pager, list_id, name_of
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.common import Accepted, PageQuery
 from bridge.api.schemas.pipelines import PipelineIn, PipelineList, PipelineOut, PipelinePatch, PipelinePut
 from bridge.api.schemas.validation import JenkinsfileIn, ValidationOut
+from bridge.domain.model import Pipeline
+from bridge.store import Stored
 
 routes = Registry()
+
+
+def _out(call: Call, stored: Stored[Pipeline]) -> PipelineOut:
+    """The pipeline as shown, its webhook URLs on the receiver's public base (or this request's)."""
+    base = call.container.settings.webhooks.public_url or request.host_url
+    return PipelineOut.of(stored, webhook_base=base)
+
+
 BASE = "/api/v1/projects/<project>/pipelines"
 ITEM = BASE + "/<item:pipeline>"  # never "validate": that is the action below
 
@@ -29,7 +41,7 @@ def list_pipelines(call: Call, project: str) -> PipelineList:
         lambda after, n: call.container.pipelines.list(project, after=name_of(after), limit=n),
         key=lambda p: (p.obj.name,),
     )
-    return PipelineList(items=[PipelineOut.of(p) for p in found], continue_=token)
+    return PipelineList(items=[_out(call, p) for p in found], continue_=token)
 
 
 @routes.route(
@@ -44,7 +56,7 @@ def list_pipelines(call: Call, project: str) -> PipelineList:
     errors=(404, 409),
 )
 def create_pipeline(call: Call, project: str) -> PipelineOut:
-    return PipelineOut.of(call.container.pipelines.create(call.body_as(PipelineIn).to_domain(project)))
+    return _out(call, call.container.pipelines.create(call.body_as(PipelineIn).to_domain(project)))
 
 
 @routes.route(
@@ -72,7 +84,7 @@ def validate_jenkinsfile(call: Call, project: str) -> ValidationOut:
     errors=(404,),
 )
 def get_pipeline(call: Call, project: str, pipeline: str) -> PipelineOut:
-    return PipelineOut.of(call.container.pipelines.get(project, pipeline))
+    return _out(call, call.container.pipelines.get(project, pipeline))
 
 
 @routes.route(
@@ -90,7 +102,7 @@ def put_pipeline(call: Call, project: str, pipeline: str) -> PipelineOut:
     updated = call.container.pipelines.update(
         project, pipeline, expected_version=call.expected_version, **changes
     )
-    return PipelineOut.of(updated)
+    return _out(call, updated)
 
 
 @routes.route(
@@ -108,7 +120,7 @@ def patch_pipeline(call: Call, project: str, pipeline: str) -> PipelineOut:
     updated = call.container.pipelines.update(
         project, pipeline, expected_version=call.expected_version, **changes
     )
-    return PipelineOut.of(updated)
+    return _out(call, updated)
 
 
 @routes.route(

@@ -84,7 +84,7 @@ def _jenkins_state(container: Container) -> str:
     permission="metrics.read",
     tag="health",
     summary="Prometheus metrics (text exposition format)",
-    media="text/plain",
+    media_type="text/plain",
 )
 def metrics(call: Call) -> Response:
     from bridge.metrics import CONTENT_TYPE

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from bridge.api.schemas.common import Description, Input, MetaOut, PageOut, SyncOut, meta_fields
 from bridge.api.schemas.validation import ValidationOut
+from bridge.api.schemas.webhooks import WebhookModel, WebhookOut
 from bridge.domain.jenkinsfile_params import conflicts, declared_parameters
 from bridge.domain.model import Discarder, Parameter, ParameterType, Pipeline, ScmSource
 from bridge.services.scm import shown_url
@@ -90,6 +91,9 @@ class PipelinePut(Input):
     discarder: DiscarderModel | None = None
     concurrent: bool = True
     cron: str | None = Field(default=None, max_length=4096, description="Jenkins cron spec (H allowed)")
+    webhook: WebhookModel | None = Field(
+        default=None, description="Start the pipeline on pushes to its repository (see docs: webhooks)"
+    )
 
     def changes(self, *, only_set: bool = False) -> dict[str, Any]:
         """Domain field values of this body (only the ones the client sent when ``only_set``)."""
@@ -102,6 +106,7 @@ class PipelinePut(Input):
             "discarder": self.discarder.to_domain() if self.discarder else None,
             "concurrent": self.concurrent,
             "cron": self.cron,
+            "webhook": self.webhook.to_domain() if self.webhook else None,
         }
         return {k: v for k, v in converted.items() if k in sent}
 
@@ -127,6 +132,9 @@ class PipelineOut(MetaOut):
     discarder: DiscarderModel | None
     concurrent: bool
     cron: str | None
+    webhook: WebhookOut | None = Field(
+        description="The push trigger, with the receiver's URL and set-up hints per provider"
+    )
     sync: SyncOut
     validation: ValidationOut | None = Field(
         description="Jenkins's verdict on the inline Jenkinsfile (null for an SCM pipeline); an invalid or "
@@ -144,7 +152,7 @@ class PipelineOut(MetaOut):
     )
 
     @classmethod
-    def of(cls, s: Stored[Pipeline]) -> PipelineOut:
+    def of(cls, s: Stored[Pipeline], webhook_base: str = "") -> PipelineOut:
         p = s.obj
         scm = p.scm
         declared = declared_parameters(p.jenkinsfile).parameters if scm is None else ()
@@ -167,6 +175,7 @@ class PipelineOut(MetaOut):
             else DiscarderModel(days=p.discarder.days, builds=p.discarder.builds),
             concurrent=p.concurrent,
             cron=p.cron,
+            webhook=None if p.webhook is None else WebhookOut.of(p.webhook, p.webhook_repo, webhook_base),
             sync=SyncOut.of(s.sync),
             validation=None if s.validation is None else ValidationOut.of(s.validation),
             jenkinsfile_parameters=[ParameterOut.of(x) for x in declared],

@@ -31,6 +31,7 @@ from bridge.sandbox.jenkins.pipeline import (
 )
 from bridge.sandbox.jenkins.pipeline.context import KUBERNETES_CD_SYMBOLS
 from bridge.sandbox.jenkins.pipeline.graph import now_ms
+from bridge.sandbox.jenkins.scmread import program_for
 
 SIMULATION = "pipeline.simulation"  # services key: a pipeline.Simulation (tests set a fast time scale)
 QUIET_PERIOD_SECONDS = 5.0
@@ -209,8 +210,7 @@ class BuildService:
         job = item.job
         number = job.next_build_number
         job.next_build_number += 1
-        script = item.script if item.script is not None else (job.script or "")
-        program = compile_program(script)
+        script, program, obtained = program_for(job, item.script, compile_program)
         if isinstance(program, Pipeline):
             self._apply_declarative_properties(job, program, SecretCipher(self.state.instance_salt))
         previous = max(
@@ -245,6 +245,8 @@ class BuildService:
         self._leave(item)
         for cause in item.causes:
             write_cause(run, cause)
+        for line in obtained:
+            run.console.write(line)
         run.on_checkpoint = self._checkpoint
         run.start()
         self._checkpoint(run)

@@ -156,13 +156,20 @@ class _Handler(BaseHTTPRequestHandler):
             return lambda data: None
 
         result = self.server.app(self._environ(body), start_response)
+        status, headers = status_headers
+        if (
+            self.command != "HEAD"
+            and self.request_version == "HTTP/1.1"
+            and not any(name.lower() == "content-length" for name, _ in headers)
+        ):
+            self._stream(result, status, headers)  # Jetty sends a body of unknown length chunked
+            return
         try:
             payload = b"".join(result)
         finally:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
-        status, headers = status_headers
         lines = [
             f"{self.protocol_version} {status}",
             f"Server: {self.version_string()}",
@@ -180,3 +187,25 @@ class _Handler(BaseHTTPRequestHandler):
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
         self.wfile.write(head if self.command == "HEAD" else head + payload)  # one write: no Nagle stall
+
+    def _stream(self, result: Iterable[bytes], status: str, headers: list[tuple[str, str]]) -> None:
+        """A body of unknown length (a growing log), sent chunk by chunk as the application yields it."""
+        lines = [
+            f"{self.protocol_version} {status}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+            *(f"{name}: {value}" for name, value in headers if name.lower() not in HOP_BY_HOP),
+            "Transfer-Encoding: chunked",
+        ]
+        if self.close_connection:
+            lines.append("Connection: close")
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace"))
+        try:
+            for data in result:
+                if data:
+                    self.wfile.write(b"%x\r\n%b\r\n" % (len(data), data))
+            self.wfile.write(b"0\r\n\r\n")
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()

@@ -78,6 +78,19 @@ class ConsoleLog:
                     node.log = bytearray()
                 node.log += data
 
+    def write_lines(self, lines: list[str], *, node: FlowNode, secrets: tuple[str, ...] = ()) -> None:
+        """Many output lines of one step at once (one lock, one masking pass: ``sh`` printing fast)."""
+        if not lines:
+            return
+        data = mask("\n".join(lines) + "\n", secrets).encode("utf-8")
+        with self._lock:
+            if self.frozen or self._replaying(data):
+                return
+            self._buffer += data
+            if node.log is None:
+                node.log = bytearray()
+            node.log += data
+
     def mark(self, text: str, node: FlowNode | None = None) -> None:
         """A ``[Pipeline] …`` line (with the new node's console note): console only, never a step's log."""
         self.write(f"[Pipeline] {text}", note=console_note(f"{node.id if node else ''}:{text}"))
@@ -102,6 +115,10 @@ class ConsoleLog:
     def raw(self, start: int = 0) -> bytes:
         with self._lock:
             return bytes(self._buffer[start:])
+
+    def raw_slice(self, start: int, end: int) -> bytes:
+        with self._lock:
+            return bytes(self._buffer[start:end])
 
     def read(self, start: int = 0) -> bytes:
         """The text from raw offset ``start`` with console notes stripped (what clients receive)."""

@@ -30,6 +30,15 @@ from bridge.sandbox.jenkins.pipeline.interpreter import Frame
 from bridge.sandbox.jenkins.pipeline.vm import VirtualMachine
 
 
+class StartFailure(CompileErrors):
+    """The flow definition could not produce a script (an SCM Jenkinsfile not obtained): the run
+    prints Jenkins's lines and fails before any step (no compile error to show)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__([])
+        self.lines = lines
+
+
 class PipelineRun:
     def __init__(
         self,
@@ -101,7 +110,11 @@ class PipelineRun:
 
     def _execute(self, execute: Callable[[RunHandle], None]) -> None:
         try:
-            if isinstance(self.program, CompileErrors):
+            if isinstance(self.program, StartFailure):
+                for line in self.program.lines:
+                    self.console.write(line)
+                self.current_result = "FAILURE"
+            elif isinstance(self.program, CompileErrors):
                 self.console.write(format_compile_errors(self.source, self.program.errors).rstrip("\n"))
                 self.current_result = "FAILURE"
             else:

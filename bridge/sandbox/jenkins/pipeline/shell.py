@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -97,3 +98,42 @@ def simulate(script: str, env: dict[str, str]) -> ShellTrace:
         if words == ["false"]:
             return ShellTrace(tuple(lines), 1)
     return ShellTrace(tuple(lines), 0)
+
+
+def generated(script: str, env: dict[str, str]) -> list[tuple[int, Iterator[str]]]:
+    """What the script's generators print, lazily, with line counts: ``seq [FIRST [INCR]] LAST`` and
+    ``yes [TEXT] | head -n N`` (how a test makes a pipeline print a large log fast)."""
+    out: list[tuple[int, Iterator[str]]] = []
+    for raw in script.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        commands = [shlex.split(c) if c else [] for c in _split_pipeline(expand(line, env))]
+        first = commands[0] if commands else []
+        if first[:1] == ["seq"] and all(_is_int(w) for w in first[1:]) and 2 <= len(first) <= 4:
+            numbers = [int(w) for w in first[1:]]
+            begin, step, last = (
+                (1, 1, numbers[0])
+                if len(numbers) == 1
+                else (numbers[0], 1, numbers[1])
+                if len(numbers) == 2
+                else (numbers[0], numbers[1], numbers[2])
+            )
+            span = range(begin, last + (1 if step > 0 else -1), step) if step else range(0)
+            out.append((len(span), (str(n) for n in span)))
+        elif first[:1] == ["yes"] and len(commands) == 2 and (count := _head_count(commands[1])) is not None:
+            text = " ".join(first[1:]) or "y"
+            out.append((count, (text for _ in range(count))))
+    return out
+
+
+def _is_int(word: str) -> bool:
+    return word.lstrip("-").isdigit()
+
+
+def _head_count(words: list[str]) -> int | None:
+    if words[:2] == ["head", "-n"] and len(words) == 3 and words[2].isdigit():
+        return int(words[2])
+    if len(words) == 2 and words[0] == "head" and words[1][:1] == "-" and words[1][1:].isdigit():
+        return int(words[1][1:])
+    return None

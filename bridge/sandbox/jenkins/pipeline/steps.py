@@ -24,7 +24,7 @@ from bridge.sandbox.jenkins.pipeline.interpreter import (
 from bridge.sandbox.jenkins.pipeline.nodestep import build_step, enter
 from bridge.sandbox.jenkins.pipeline.parallel import run_parallel
 from bridge.sandbox.jenkins.pipeline.results import worse
-from bridge.sandbox.jenkins.pipeline.shell import simulate
+from bridge.sandbox.jenkins.pipeline.shellrun import generated, print_while_running, simulate
 from bridge.sandbox.jenkins.pipeline.timeouts import run_timeout
 
 ATOM_NAMES = {
@@ -164,9 +164,8 @@ class Steps:
         if output and not named.get("returnStdout"):
             self.run.console.write(output, node=node, secrets=frame.secrets)
         try:
-            self.run.sleep(
-                rule.seconds if rule and rule.seconds is not None else self.run.sim.sh_seconds, frame
-            )
+            seconds = rule.seconds if rule and rule.seconds is not None else self.run.sim.sh_seconds
+            print_while_running(self.run, node, frame, generated(script, frame.env), seconds)
         except StepFailure as stopped:
             self.run.finish_node(node, stopped)
             raise

@@ -1,0 +1,1 @@
+"""Git remotes, through the ``git`` binary (``remote.py``)."""
