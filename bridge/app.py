@@ -34,6 +34,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from bridge.api.access import request_id
 
     install_api(app)
+    from bridge.api import telemetry
+
+    telemetry.install(app, access_log=settings.log.requests)
 
     @app.before_request
     def _request_id() -> None:

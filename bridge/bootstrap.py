@@ -15,7 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bridge.adapters.jenkins.port import JenkinsPort, RunPort
+from bridge.adapters.jenkins.port import JenkinsPort, RequestCounter, RunPort
+
+# the cluster part of the composition root, re-exported
+from bridge.bootstrap_clusters import build_inventory as build_inventory
+from bridge.bootstrap_clusters import build_kubeconfig_sync, build_kubeconfig_view, build_preflight
+from bridge.bootstrap_metrics import build_metrics as build_metrics
+from bridge.bootstrap_metrics import worker_hooks as worker_hooks
+from bridge.bootstrap_webhooks import build_dispatcher as build_dispatcher
+from bridge.bootstrap_webhooks import build_ref_poller as build_ref_poller
 from bridge.identity.token_review import TokenReviewer
 from bridge.identity.wiring import Identity, build_identity
 from bridge.reconcile.ports import DesiredState
@@ -36,15 +44,12 @@ from bridge.store.clusters import ClusterCatalog
 if TYPE_CHECKING:
     from bridge.adapters.jenkins.connection import JenkinsConnection
     from bridge.adapters.jenkins.linter import JenkinsfileLinter
-    from bridge.inventory.runner import InventoryRunner
-    from bridge.reconcile.kubeconfigs import KubeconfigSync
-    from bridge.reconcile.preflight import Preflight
+    from bridge.metrics import Metrics
+    from bridge.metrics.hooks import WorkerHooks
     from bridge.reconcile.runner import WorkerHandle
     from bridge.reconcile.runsync import RunFollower
     from bridge.reconcile.worker import Worker
-    from bridge.services.deliveries import DeliveryDispatcher
     from bridge.services.kubeconfigs import KubeconfigSyncService
-    from bridge.services.refpoll import RefPoller
     from bridge.services.run_logs import RunLogs
     from bridge.services.runs import RunService
 
@@ -76,6 +81,11 @@ class Container:
     runs: RunPort | None = None
     #: Kubeconfig sync state per (project, cluster).
     kubeconfigs: KubeconfigSyncService | None = None
+    #: This process's Prometheus instruments (``/metrics``).
+    metrics: Metrics | None = None
+    #: Where this process stands on the scheduler lock (``leader``, ``standby``, ``lost``); ``None``
+    #: when it runs no worker. ``/readyz`` reports it and fails on ``lost``.
+    leader_state: Callable[[], str] | None = None
     #: The run index and run views and actions (``services/runs.py``).
     run_service: RunService | None = None
     #: The push-webhook receiver and the deliveries' view.
@@ -132,6 +142,7 @@ def build_container(
         from bridge.adapters.jenkins.probe import CachedProbe
 
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
+    container.metrics = build_metrics(store, _counters(container))
     container.runs = runs or build_runs(settings, store, default)
     container.run_service = build_run_service(settings, store, container.runs, default)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
@@ -175,6 +186,13 @@ def build_jenkins(settings: Settings, connection: JenkinsConnection | None = Non
     from bridge.adapters.jenkins.client import JenkinsAdapter
 
     return JenkinsAdapter(connection or build_connections(settings)[DEFAULT_CONTROLLER])
+
+
+def _counters(container: Container) -> dict[str, RequestCounter]:
+    """Each connection's request counter by controller name (an injected adapter's: ``default``)."""
+    if container.connections:
+        return {name: c.counter for name, c in container.connections.items()}
+    return {DEFAULT_CONTROLLER: container.jenkins.counter} if container.jenkins is not None else {}
 
 
 def build_run_logs(settings: Settings, connection: JenkinsConnection) -> RunLogs:
@@ -324,26 +342,6 @@ def build_worker(
     return worker
 
 
-def build_ref_poller(store: Store) -> RefPoller:
-    """The missed-push safety net over ``git ls-remote``."""
-    from bridge.adapters.git.remote import ls_remote
-    from bridge.services.refpoll import RefPoller
-
-    return RefPoller(store, ls_remote)
-
-
-def build_dispatcher(settings: Settings, store: Store, connection: JenkinsConnection) -> DeliveryDispatcher:
-    """The worker job that starts the runs of webhook deliveries, over the default controller's
-    ``connection``. Runs are started by the service account (``parameter`` attribution:
-    ``BRIDGE_REQUESTED_BY`` names the provider and pusher), since no bridge user stands behind a push."""
-    from bridge.adapters.jenkins.runs import connect_runs
-    from bridge.services.deliveries import DeliveryDispatcher
-
-    runs = connect_runs(connection, settings.jenkins.model_copy(update={"attribution": "parameter"}))
-    w = settings.webhooks
-    return DeliveryDispatcher(store, runs, max_age=w.max_age, retry_base=w.retry_base, retry_max=w.retry_max)
-
-
 def run_worker(
     settings: Settings,
     *,
@@ -352,9 +350,11 @@ def run_worker(
     run_service: RunService | None = None,
     block: bool = True,
     stop: threading.Event | None = None,
+    hooks: WorkerHooks | None = None,
 ) -> WorkerHandle | None:
     """``reconcile.runner.run_worker`` with the worker built here (after the leader lock is held);
-    on SQLite, commits of other processes (``apply -f``, a separate ``serve``) start a pass at once."""
+    on SQLite, commits of other processes (``apply -f``, a separate ``serve``) start a pass at once;
+    ``hooks`` (``worker_hooks``): the pass metrics, the leader gauge and the summary line."""
     from bridge.reconcile import runner
     from bridge.store.changes import watch
 
@@ -373,108 +373,11 @@ def run_worker(
         block=block,
         stop=stop,
         changed=watcher.changed if watcher is not None else None,
+        on_pass=hooks.on_pass if hooks is not None else None,
+        on_leader=hooks.on_leader if hooks is not None else None,
     )
     if handle is None or block:
         close()
     else:
         handle.on_stop.append(close)
     return handle
-
-
-def build_preflight(settings: Settings, store: Store) -> Preflight:
-    """The deploy target preflight over the store's targets and inventory, asking Kubernetes."""
-    from bridge.adapters.kube.namespaces import KubeNamespaces
-    from bridge.reconcile.preflight import Preflight
-    from bridge.store.deploy_targets import DeployTargetBook
-
-    return Preflight(
-        book=DeployTargetBook(store),
-        inventory=ClusterCatalog(store.engine, store.box),
-        namespaces=KubeNamespaces(timeout=settings.clusters.probe_timeout),
-    )
-
-
-def build_kubeconfig_sync(settings: Settings, store: Store) -> KubeconfigSync:
-    """The kubeconfig sync over the store's inventory (``clusters.kubeconfig_*`` settings)."""
-    from bridge.domain.kubeconfigs import KubeconfigPolicy
-    from bridge.reconcile.kubeconfigs import KubeconfigSync
-    from bridge.store.kubeconfig_sync import KubeconfigSyncStore
-
-    return KubeconfigSync(
-        inventory=ClusterCatalog(store.engine, store.box),
-        book=KubeconfigSyncStore(store),
-        policy=KubeconfigPolicy(settings.clusters.kubeconfig_policy),
-        prefix=settings.clusters.kubeconfig_prefix,
-    )
-
-
-def build_kubeconfig_view(settings: Settings, store: Store) -> KubeconfigSyncService:
-    from bridge.domain.kubeconfigs import KubeconfigPolicy
-    from bridge.services.kubeconfigs import KubeconfigSyncService
-
-    return KubeconfigSyncService(
-        store,
-        ClusterCatalog(store.engine, store.box),
-        policy=KubeconfigPolicy(settings.clusters.kubeconfig_policy),
-        prefix=settings.clusters.kubeconfig_prefix,
-    )
-
-
-def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:
-    """The cluster inventory's sources (``BRIDGE_CLUSTERS_SOURCES``), writing into ``store``; None
-    when no source is configured. Call ``start()`` on it; ``stop()`` ends its threads."""
-    from bridge.domain.clusters import SourceKind
-    from bridge.inventory.inventory import Inventory
-    from bridge.inventory.ports import ClusterSource
-    from bridge.inventory.prober import Prober
-    from bridge.inventory.runner import InventoryRunner
-    from bridge.settings.clusters import parse_static_clusters
-
-    c = settings.clusters
-    kinds = [SourceKind(s) for s in c.source_names()]
-    if not kinds:
-        return None
-    catalog = ClusterCatalog(store.engine, store.box)
-    sources: list[ClusterSource] = []
-    if SourceKind.KUBESPHERE in kinds:
-        from bridge.adapters.kube.kubesphere import KubeSphereSource
-        from bridge.adapters.kube.token_review import host_api_client
-
-        sources.append(
-            KubeSphereSource(
-                host_api_client(c.kubesphere_kubeconfig),
-                relist_interval=c.relist_interval,
-                workspace_version=c.kubesphere_workspace_version,
-            )
-        )
-    if SourceKind.ARGOCD in kinds:
-        from bridge.adapters.kube.argocd import ArgoCdSource
-        from bridge.adapters.kube.token_review import host_api_client
-
-        sources.append(
-            ArgoCdSource(
-                host_api_client(c.argocd_kubeconfig),
-                namespace=c.argocd_namespace,
-                relist_interval=c.relist_interval,
-            )
-        )
-    if SourceKind.STATIC in kinds:
-        from bridge.adapters.kube.static import StaticSource
-
-        sources.append(
-            StaticSource(
-                parse_static_clusters(c.static),
-                devops=c.static_devops,
-                host=c.static_host,
-                relist_interval=c.relist_interval,
-            )
-        )
-    from bridge.adapters.kube.reachability import KubeVersionProbe
-
-    inventory = Inventory(catalog, sources=kinds, placements=SourceKind.KUBESPHERE in kinds)
-    # a cluster that joins, rotates or leaves queues the projects whose folders hold or get it
-    inventory.subscribe(build_kubeconfig_sync(settings, store).on_change)
-    # and the deploy targets on it are checked again
-    inventory.subscribe(build_preflight(settings, store).on_change)
-    prober = Prober(catalog, KubeVersionProbe(timeout=c.probe_timeout), interval=c.probe_interval)
-    return InventoryRunner(inventory=inventory, sources=sources, prober=prober)

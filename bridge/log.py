@@ -11,7 +11,9 @@ secrets (``secret_like``): otherwise a project admin could store ``ERROR`` as a 
 that word from every log line of every project.
 
 ``REQUEST_ID`` is the id of the API request being served (bound by the app for the request's
-duration); every log line written meanwhile carries it, whichever module logs.
+duration); every log line written meanwhile carries it, whichever module logs. The same holds for the
+other context variables (``CONTEXT``: project, pipeline, run, webhook delivery id), bound with
+``log_context`` by the API (from the route's path parameters) or by whoever works on one of them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -164,12 +167,43 @@ SECRETS = SecretRegistry()
 REQUEST_ID: ContextVar[str | None] = ContextVar("bridge_request_id", default=None)
 
 
+#: What a log line is about, besides the request: bound with ``log_context``.
+PROJECT: ContextVar[str | None] = ContextVar("bridge_log_project", default=None)
+PIPELINE: ContextVar[str | None] = ContextVar("bridge_log_pipeline", default=None)
+RUN: ContextVar[str | None] = ContextVar("bridge_log_run", default=None)
+DELIVERY_ID: ContextVar[str | None] = ContextVar("bridge_log_delivery_id", default=None)
+CONTEXT: dict[str, ContextVar[str | None]] = {
+    "project": PROJECT,
+    "pipeline": PIPELINE,
+    "run": RUN,
+    "delivery_id": DELIVERY_ID,
+}
+
+
+@contextmanager
+def log_context(**fields: str | None) -> Iterator[None]:
+    """Bind ``project``, ``pipeline``, ``run`` and/or ``delivery_id`` for the lines logged inside."""
+    tokens = [(CONTEXT[name], CONTEXT[name].set(value)) for name, value in fields.items()]
+    try:
+        yield
+    finally:
+        for var, token in reversed(tokens):
+            var.reset(token)
+
+
 class RequestIdFilter(logging.Filter):
-    """Puts the bound request id on every record (``request_id``; ``request_tag`` for plain lines)."""
+    """Puts the bound request id and context on every record (``request_id``, ``project``, …;
+    ``request_tag`` holds them for plain lines: `` [request <id> project=<p>]``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         bound = getattr(record, "request_id", None) or REQUEST_ID.get()
-        record.__dict__.update(request_id=bound, request_tag=f" [request {bound}]" if bound else "")
+        tags = [f"request {bound}"] if bound else []
+        for name, var in CONTEXT.items():
+            value = getattr(record, name, None) or var.get()
+            record.__dict__[name] = value
+            if value:
+                tags.append(f"{name}={value}")
+        record.__dict__.update(request_id=bound, request_tag=f" [{' '.join(tags)}]" if tags else "")
         return True
 
 
@@ -199,15 +233,26 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = getattr(record, "request_id", None)
-        if request_id:
-            entry["request_id"] = request_id
+        for name in ("request_id", *CONTEXT, *EXTRA_FIELDS):
+            value = getattr(record, name, None)
+            if value is not None and value != "":
+                entry[name] = value
         if record.exc_text:
             entry["exc"] = record.exc_text
         elif record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
+
+class SchedulerNoise(logging.Filter):
+    """Drops APScheduler's "skipped: maximum number of running instances reached" (expected)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+#: Structured fields a record may carry (``extra=``): the request line's (``bridge.api.telemetry``).
+EXTRA_FIELDS = ("method", "route", "path", "status", "duration_ms", "user")
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s%(request_tag)s: %(message)s"
 
@@ -225,3 +270,15 @@ def configure_logging(settings: LogSettings, *, secrets: list[str] | None = None
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.level)
+    # APScheduler logs two INFO lines per job run ("Running job …", "… executed successfully"): every
+    # second for the poll job. Its warnings and errors stay, except "skipped: maximum number of running
+    # instances reached", which is the design (one pass at a time: polls due during a long pass are
+    # skipped); DEBUG shows everything.
+    debug = settings.level == "DEBUG"
+    scheduler = logging.getLogger("apscheduler")
+    scheduler.setLevel(logging.DEBUG if debug else logging.WARNING)
+    noisy = logging.getLogger("apscheduler.scheduler")
+    for old_filter in [f for f in noisy.filters if isinstance(f, SchedulerNoise)]:
+        noisy.removeFilter(old_filter)
+    if not debug:
+        noisy.addFilter(SchedulerNoise())

@@ -24,6 +24,8 @@ COMMANDS = {
     "demo": ("bridge.cli.demo", "demo"),
     "audit": ("bridge.cli.audit", "audit"),
     "db": ("bridge.cli.db", "db"),
+    "backup": ("bridge.cli.maintenance", "backup"),
+    "rotate-key": ("bridge.cli.maintenance", "rotate_key"),
     "compose-env": ("bridge.cli.compose_env", "compose_env"),
 }
 

@@ -1,6 +1,11 @@
-"""`jenkins-bridge db migrate|grant-runtime-role`: schema upgrades and the runtime role, run as the owner.
+"""`jenkins-bridge db upgrade|current|downgrade|grant-runtime-role`: the schema and the runtime role.
 
-With PostgreSQL the database has two roles: the owner, who runs ``db migrate`` (and ``audit prune``),
+``db upgrade`` (alias ``db migrate``) brings the schema to this version's newest revision (what the
+Helm chart's pre-upgrade Job runs); ``db current`` prints the database's revision and this version's
+head; ``db downgrade REVISION`` goes back to an older one (take a backup first). Upgrades and
+downgrades are audited like other CLI changes.
+
+With PostgreSQL the database has two roles: the owner, who runs ``db upgrade`` (and ``audit prune``),
 and the runtime role that ``serve`` and ``worker`` connect as, which cannot change or remove audit rows
 (``bridge.store.grants``). Both commands read ``BRIDGE_DATABASE_URL``, which must name the owner here.
 """
@@ -10,7 +15,10 @@ from __future__ import annotations
 import os
 
 import click
+from alembic.util import CommandError
+from sqlalchemy import Engine, inspect
 
+from bridge.cli.operator_audit import append_cli_audit
 from bridge.errors import BridgeError
 from bridge.settings import Settings
 from bridge.store import grants as runtime
@@ -23,15 +31,64 @@ def db() -> None:
     """Database schema and roles (run with the owner's BRIDGE_DATABASE_URL)."""
 
 
+def _engine() -> Engine:
+    return make_engine(Settings.load(os.environ).database_url)
+
+
+def _audit(engine: Engine, action: str, revision: str | None) -> None:
+    """The CLI audit entry of a schema change (none when the audit table is gone: below 0002)."""
+    if "audit_log" in inspect(engine).get_table_names():
+        append_cli_audit(engine, action=action, path=f"db/{revision or 'base'}")
+
+
 @db.command()
-def migrate() -> None:
-    """Upgrade the schema to this version's newest revision."""
+def upgrade() -> None:
+    """Upgrade the schema to this version's newest revision (idempotent)."""
     try:
-        engine = make_engine(Settings.load(os.environ).database_url)
+        engine = _engine()
+        before = migrations.current_revision(engine)
         migrations.upgrade(engine)
+        after = migrations.current_revision(engine)
+        if after != before:
+            _audit(engine, "db.upgrade", after)
     except BridgeError as e:
         raise click.ClickException(e.detail) from None
-    click.echo(f"schema at {migrations.current_revision(engine)}")
+    click.echo(f"schema at {after}" + ("" if after != before else " (already)"))
+
+
+db.add_command(upgrade, "migrate")  # the earlier name, kept for scripts
+
+
+@db.command()
+def current() -> None:
+    """Print the database's schema revision and the newest one this version knows."""
+    try:
+        engine = _engine()
+        revision = migrations.current_revision(engine)
+    except BridgeError as e:
+        raise click.ClickException(e.detail) from None
+    head = migrations.head_revision()
+    state = "up to date" if revision == head else "needs 'jenkins-bridge db upgrade'"
+    click.echo(f"database: {revision or 'empty'}\nthis version: {head}\n{state}")
+
+
+@db.command()
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def downgrade(revision: str, yes: bool) -> None:
+    """Go back to schema REVISION (data of newer tables is lost: back up first)."""
+    if not yes:
+        click.confirm(f"downgrade the schema to {revision}? tables added since are dropped", abort=True)
+    try:
+        engine = _engine()
+        migrations.downgrade(engine, revision)
+        after = migrations.current_revision(engine)
+        _audit(engine, "db.downgrade", after)
+    except BridgeError as e:
+        raise click.ClickException(e.detail) from None
+    except CommandError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"schema at {after or 'base'}")
 
 
 @db.command("grant-runtime-role")

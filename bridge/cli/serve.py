@@ -15,8 +15,10 @@ limit, so nobody can make the server buffer or spool more than that (Flask's own
 second line).
 
 SIGTERM (what container runtimes and service managers send) ends the process like Ctrl-C: the server
-stops, the worker's scheduler is shut down (waiting for a running pass) and the scheduler lock
-released, the store is closed, and the exit status is 0.
+stops accepting connections and lets the requests in flight finish (at most
+``BRIDGE_API_SHUTDOWN_GRACE`` seconds, ``graceful.py``), then the worker's scheduler is shut down
+(waiting for a running pass) and the scheduler lock released, the store is closed, and the exit
+status is 0.
 """
 
 from __future__ import annotations
@@ -68,7 +70,10 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     handle: dict[str, Any] = {}
     if with_worker:
         # --- reconciliation worker call site (bridge.reconcile.runner) ---------------------------
-        from bridge.bootstrap import run_worker
+        from bridge.bootstrap import run_worker, worker_hooks
+        from bridge.reconcile.runner import leader_state
+
+        hooks = worker_hooks(settings, container.metrics)
 
         def _worker() -> None:
             handle["worker"] = run_worker(
@@ -78,7 +83,10 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
                 run_service=container.run_service,  # one run cache for the API and the worker
                 block=False,
                 stop=stop,
+                hooks=hooks,
             )
+
+        container.leader_state = lambda: leader_state(handle.get("worker"))
 
         threading.Thread(target=_worker, name="worker-start", daemon=True).start()
         from bridge.bootstrap import build_inventory
@@ -88,10 +96,20 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
             handle["inventory"] = inventory.start()
         # ------------------------------------------------------------------------------------------
     app = create_app(container=container)
+    if settings.metrics.port and container.metrics is not None:
+        from bridge.metrics.listener import serve_metrics
+
+        m = settings.metrics
+        handle["metrics"] = serve_metrics(container.metrics, host=m.host, port=m.port)
     scheme = "https" if settings.api.tls_cert else "http"
     log.info("serving on %s://%s:%d/ (OpenAPI at /api/v1/openapi.json)", scheme, host, port)
+    draining = threading.Event()
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+        if settings.api.tls_cert:  # cheroot stops on KeyboardInterrupt, waiting for its request threads
+            signal.signal(signal.SIGTERM, _terminate)
+        else:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: draining.set())
     try:
         if settings.api.tls_cert:
             from bridge.cli.http_server import pool_size
@@ -102,6 +120,7 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
             )
             run_until_interrupted(server)
         else:
+            from bridge.cli.graceful import serve_until_stopped
             from bridge.cli.http_server import plain_server
 
             plain = plain_server(
@@ -112,15 +131,13 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
                 api=settings.api,
                 max_body=max(settings.api.max_body_bytes, settings.webhooks.max_body_bytes),
             )
-            try:
-                plain.run()
-            finally:
-                plain.close()
+            serve_until_stopped(plain, draining, grace=settings.api.shutdown_grace)
+            log.info("stopping")
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
         stop.set()
-        for part in ("worker", "inventory"):
+        for part in ("worker", "inventory", "metrics"):
             running = handle.get(part)
             if running is not None:
                 running.stop()

@@ -19,25 +19,47 @@ from bridge.settings import Settings
 @click.command()
 def worker() -> None:
     """Keep Jenkins in step with the store: event-driven passes plus periodic full resyncs."""
-    from bridge.bootstrap import build_inventory, run_worker
-    from bridge.store import Store
+    from bridge.bootstrap import (
+        DEFAULT_CONTROLLER,
+        build_connections,
+        build_inventory,
+        build_jenkins,
+        build_metrics,
+        run_worker,
+        worker_hooks,
+    )
+    from bridge.store import Store, StoreDesiredState
 
-    inventory, store = None, None
+    inventory, store, listener = None, None, None
     try:
         settings = Settings.load(os.environ)
         configure_logging(settings.log, secrets=settings.secrets())
+        store = Store.from_settings(settings)
+        store.migrate()
+        connections = build_connections(settings)
+        jenkins = build_jenkins(settings, connections[DEFAULT_CONTROLLER])
+        metrics = build_metrics(store, {name: c.counter for name, c in connections.items()})
+        if settings.metrics.port:  # the worker has no API: its own /metrics listener
+            from bridge.metrics.listener import serve_metrics
+
+            listener = serve_metrics(metrics, host=settings.metrics.host, port=settings.metrics.port)
         if settings.clusters.source_names():  # the cluster inventory runs beside reconciliation
-            store = Store.from_settings(settings)
-            store.migrate()
             inventory = build_inventory(settings, store)
             if inventory is not None:
                 inventory.start()
-        handle = run_worker(settings)
+        handle = run_worker(
+            settings,
+            desired=StoreDesiredState(store),
+            jenkins=jenkins,
+            hooks=worker_hooks(settings, metrics),
+        )
     except BridgeError as e:
         raise click.ClickException(e.detail) from None
     finally:
         if inventory is not None:
             inventory.stop()
+        if listener is not None:
+            listener.stop()
         if store is not None:
             store.close()
     if handle is not None and handle.lost.is_set():

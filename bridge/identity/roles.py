@@ -66,6 +66,7 @@ RULES: Mapping[str, Rule] = {
     "workspace.create": Rule(RuleScope.PLATFORM),
     "workspace.delete": Rule(RuleScope.PLATFORM),
     "sync.read": Rule(RuleScope.PLATFORM),  # the summary names every project's errors
+    "metrics.read": Rule(RuleScope.PLATFORM),  # /metrics (or BRIDGE_METRICS_PORT, unauthenticated)
     "sync.request": Rule(RuleScope.PLATFORM),  # a full pass over every project
     # clusters: any caller; the handler shows only the clusters of the caller's workspaces (404 otherwise)
     "cluster.list": Rule(RuleScope.AUTHENTICATED),

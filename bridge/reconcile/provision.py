@@ -38,6 +38,7 @@ from bridge.domain.model import Pipeline, SyncState, SyncStatus
 from bridge.domain.plan import CREDENTIAL, PROJECT, Action, Op, Ref, plan
 from bridge.errors import BridgeError, NotFound
 from bridge.identity.tenancy import BUILT_IN_ONLY, DEFAULT_PREFIX, ReservedNames
+from bridge.log import log_context
 from bridge.reconcile.deep import drifted_items
 from bridge.reconcile.identities import IdentityKeeper
 from bridge.reconcile.kubeconfigs import KubeconfigSync, add_kubeconfigs
@@ -177,7 +178,7 @@ class Provisioner:
         try:  # projects side by side on the controller's pool, each project's actions in plan order
             in_order_per_group(
                 grouped(result.actions, lambda a: a.ref.project),
-                lambda action: self._apply(action, ok, tombstones, result, ledger),
+                lambda action: self._apply_logged(action, ok, tombstones, result, ledger),
                 workers=self._workers,
                 done=self._store_held,
             )
@@ -192,6 +193,17 @@ class Provisioner:
         return result
 
     # -- apply ---------------------------------------------------------------------------------
+
+    def _apply_logged(
+        self,
+        action: Action,
+        docs: dict[Ref, Rendered],
+        tombs: dict[Ref, list[Tombstone]],
+        result: PassResult,
+        ledger: Ledger,
+    ) -> None:
+        with log_context(project=action.ref.project):  # each line logged while applying names its project
+            self._apply(action, docs, tombs, result, ledger)
 
     def _apply(
         self,

@@ -36,9 +36,10 @@ from bridge.reconcile.leader import LeaderLock, LeadershipLost
 from bridge.reconcile.worker import Worker
 
 if TYPE_CHECKING:
+    from bridge.reconcile.outcome import PassResult
     from bridge.settings import Settings
 
-__all__ = ["Worker", "WorkerHandle", "run_worker"]
+__all__ = ["Worker", "WorkerHandle", "leader_state", "run_worker"]
 
 #: Longest wait for a burst of writes to pause before a pass starts anyway (seconds).
 SETTLE_MAX = 0.25
@@ -57,6 +58,8 @@ class WorkerHandle:
     poller: threading.Thread | None = None
     #: Called once the worker has stopped (resources its builder opened).
     on_stop: list[Callable[[], None]] = field(default_factory=list)
+    #: Told whether this process holds the scheduler lock (the ``bridge_leader`` gauge).
+    on_leader: Callable[[bool], None] = lambda held: None
 
     def stop(self) -> None:
         if self.stopped.is_set():
@@ -67,8 +70,17 @@ class WorkerHandle:
             self.poller.join()
         self.scheduler.shutdown(wait=True)
         self.leader.release()
+        self.on_leader(False)
+        log.info("reconciliation worker stopped; scheduler lock released")
         for close in self.on_stop:
             close()
+
+
+def leader_state(handle: WorkerHandle | None) -> str:
+    """For ``/readyz``: ``standby`` (waiting for the lock), ``leader``, or ``lost`` (stopped reconciling)."""
+    if handle is None:
+        return "standby"
+    return "lost" if handle.lost.is_set() else "leader"
 
 
 def run_worker(
@@ -79,13 +91,16 @@ def run_worker(
     stop: threading.Event | None = None,
     changed: Callable[[], bool] | None = None,
     watch_interval: float = 0.05,
+    on_leader: Callable[[bool], None] | None = None,
+    on_pass: Callable[[str, PassResult, float], None] | None = None,
 ) -> WorkerHandle | None:
     """Take the leader lock, build the worker (``build``: the composition root's), start the poll
     loop and the scheduler; with ``block`` run until SIGTERM/SIGINT or ``stop``.
 
     ``serve --with-worker`` calls it with ``block=False`` and stops the returned handle on exit.
     ``changed`` (every ``watch_interval`` between polls): whether another process committed to the
-    store (``store/changes.py``), which starts a poll at once.
+    store (``store/changes.py``), which starts a poll at once. ``on_leader`` hears whether the lock is
+    held, ``on_pass`` every pass that ran (``Worker.on_pass``): metrics and the summary line.
     Returns ``None`` when ``stop`` was set while standing by for the lock.
     """
     stop = stop or threading.Event()
@@ -94,6 +109,9 @@ def run_worker(
         return None
     worker = build()
     worker.still_leader = leader.verify
+    worker.on_pass = on_pass or worker.on_pass
+    held = on_leader or (lambda held: None)
+    held(True)
     scheduler = BackgroundScheduler(timezone=UTC)
     lost = threading.Event()
 
@@ -106,6 +124,7 @@ def run_worker(
             except LeadershipLost:
                 log.error("scheduler lock lost (database session ended): this process stops reconciling")
                 lost.set()
+                held(False)
                 stop.set()
                 scheduler.pause()  # not shutdown: that would wait for this very job
 
@@ -119,6 +138,7 @@ def run_worker(
         seconds=settings.reconcile.resync_interval,
         next_run_time=now,
         id="resync",
+        name="reconcile resync",
         **common,
     )
     if worker.runs is not None:
@@ -130,6 +150,7 @@ def run_worker(
             seconds=min(1.0, settings.reconcile.run_refresh_min),
             next_run_time=now,
             id="runs-follow",
+            name="runs follow",
             **common,
         )
         scheduler.add_job(
@@ -138,6 +159,7 @@ def run_worker(
             seconds=settings.reconcile.run_discover_interval,
             next_run_time=now,
             id="runs-discover",
+            name="runs discover",
             **common,
         )
     if worker.deliveries is not None:
@@ -175,7 +197,7 @@ def run_worker(
             **common,
         )
     scheduler.start()
-    handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost)
+    handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost, on_leader=held)
     poll = guarded(worker.poll)
 
     def poll_loop() -> None:
@@ -212,8 +234,10 @@ def run_worker(
     if not block:
         return handle
     if threading.current_thread() is threading.main_thread():
+        # Set from another thread: a handler runs on the main thread, which may be inside
+        # ``stop.wait()`` holding the event's lock (``set`` there would deadlock).
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, lambda *_: threading.Thread(target=stop.set, name="sigterm").start())
     try:
         stop.wait()
     finally:

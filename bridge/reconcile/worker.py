@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -83,6 +84,9 @@ class Worker:
     backoff: Backoff = field(default_factory=Backoff)
     #: Set when work was queued in this process (``Store.subscribe``): the poll loop runs at once.
     wake: threading.Event = field(default_factory=threading.Event)
+    #: Told about every pass that ran (trigger ``event`` or ``resync``, result, seconds): metrics and
+    #: the periodic summary (``summary.py``) hook in here.
+    on_pass: Callable[[str, PassResult, float], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _check_leader(self) -> None:
@@ -109,10 +113,12 @@ class Worker:
                 return None
             self.provisioner.invalidate(keys)
             deep = True if any(r.deep for r in requests) else None
+            started = time.monotonic()
             result = self.provisioner.run(None if everything else sorted(projects), deep=deep)
             self._settle(projects, result)
             self._answer(requests, result)
             _log_pass("event", result)
+            self._tell("event", result, started)
             return result
 
     def once(
@@ -143,9 +149,11 @@ class Worker:
             self._check_leader()
             if self.validate is not None:
                 self.validate()
+            started = time.monotonic()
             result = self.provisioner.run()
             self._settle({a.ref.project for a in result.actions}, result)
             _log_pass("resync", result)
+            self._tell("resync", result, started)
             return result
 
     def check_targets(self, *, every: bool = False) -> PreflightResult | None:
@@ -154,6 +162,13 @@ class Worker:
             return None
         self._check_leader()
         return self.preflight.run(every=every)
+
+    def _tell(self, trigger: str, result: PassResult, started: float) -> None:
+        if self.on_pass is not None:
+            try:
+                self.on_pass(trigger, result, time.monotonic() - started)
+            except Exception:  # a metrics problem must never stop reconciliation
+                log.exception("recording the %s pass failed", trigger)
 
     def _take_all_dirty(self) -> list[Ref]:
         keys: list[Ref] = []

@@ -159,6 +159,9 @@ class ApiSettings(Group):
     #: Reverse proxies in front of the bridge whose ``X-Forwarded-For``/``X-Forwarded-Proto`` are
     #: believed (0: none, the client address is the peer's); each proxy must append, not pass through.
     trusted_proxy_hops: int = 0
+    #: Seconds ``serve`` waits on SIGTERM for requests in flight before it stops (keep it below the
+    #: orchestrator's kill deadline: Kubernetes' ``terminationGracePeriodSeconds``, 30 by default).
+    shutdown_grace: Annotated[float, Field(ge=0)] = 20.0
     #: Long-lived streams (log SSE) served at once, on threads of their own beside the request threads;
     #: one more is answered 503 with ``Retry-After``.
     max_streams: int = Field(default=64, ge=1, le=1024)
@@ -198,3 +201,16 @@ class AuthSettings(Group):
 class LogSettings(Group):
     format: LogFormat = "plain"
     level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
+    #: One line per API request (method, route, status, duration, user) on the ``bridge.access`` logger.
+    requests: bool = True
+    #: Seconds between the worker's summary line (passes, writes, errors); 0: none. Passes that did
+    #: nothing are never logged.
+    worker_summary_interval: float = 3600.0
+
+
+class MetricsSettings(Group):
+    #: Serve ``/metrics`` also on this port, unauthenticated, on its own listener (0: no listener; the
+    #: API's ``/metrics`` is for platform admins). The way to scrape a ``worker``, which has no API.
+    port: Annotated[int, Field(ge=0, le=65535)] = 0
+    #: Address of that listener.
+    host: str = "127.0.0.1"

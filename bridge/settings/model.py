@@ -24,6 +24,7 @@ from bridge.settings.groups import (
     Group,
     JenkinsSettings,
     LogSettings,
+    MetricsSettings,
     ReconcileSettings,
     UrlWithPassword,
     WebhookSettings,
@@ -58,6 +59,9 @@ class Settings(BaseSettings, Group):
     database_url: UrlWithPassword = ""
     #: Fernet key encrypting credential data at rest; generated into ``<data_dir>/secret.key`` if unset.
     secret_key: SecretStr = SecretStr("")
+    #: Earlier Fernet keys (comma-separated), still accepted for decryption while ``rotate-key``
+    #: re-encrypts everything under ``secret_key``; remove once it reports done.
+    secret_key_previous: SecretStr | None = None
     #: Bootstrap admin bearer token for ``/api/v1``; without it every API call is refused.
     admin_token: SecretStr | None = None
     jenkins: JenkinsSettings = JenkinsSettings()
@@ -67,6 +71,7 @@ class Settings(BaseSettings, Group):
     auth: AuthSettings = AuthSettings()
     clusters: ClusterSettings = ClusterSettings()
     log: LogSettings = LogSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -102,6 +107,11 @@ class Settings(BaseSettings, Group):
         settings._validate()
         return settings
 
+    def previous_keys(self) -> tuple[str, ...]:
+        """``secret_key_previous`` as a list (decryption only)."""
+        raw = self.secret_key_previous.get_secret_value() if self.secret_key_previous else ""
+        return tuple(k.strip() for k in raw.split(",") if k.strip())
+
     def controllers(self) -> dict[str, JenkinsSettings]:
         """The Jenkins controllers by name: ``default`` is ``jenkins`` (the one controller until
         the multi-cluster work declares more)."""
@@ -118,7 +128,7 @@ class Settings(BaseSettings, Group):
         and decoded (how a driver's error message may show it).
         """
         held = [self.secret_key, self.admin_token, self.jenkins.token, self.auth.proxy_token]
-        values = [s.get_secret_value() for s in held if s is not None]
+        values = [s.get_secret_value() for s in held if s is not None] + list(self.previous_keys())
         values += url_passwords(self.database_url) + url_passwords(self.jenkins.url)
         return list(dict.fromkeys(v for v in values if v))
 
@@ -133,6 +143,8 @@ class Settings(BaseSettings, Group):
     def _validate(self) -> None:
         """Rules across fields and values no type can state; every broken one is reported."""
         found: list[str] = []
+        if not all(_is_fernet_key(k) for k in self.previous_keys()):
+            found.append(f"{PREFIX}SECRET_KEY_PREVIOUS must be Fernet keys, comma-separated")
         if not _is_fernet_key(self.secret_key.get_secret_value()):
             found.append(
                 f"{PREFIX}SECRET_KEY must be a Fernet key (32 url-safe base64-encoded bytes); "

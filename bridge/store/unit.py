@@ -112,7 +112,10 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
-        return cls(make_engine(settings.database_url), SecretBox(settings.secret_key.get_secret_value()))
+        return cls(
+            make_engine(settings.database_url),
+            SecretBox(settings.secret_key.get_secret_value(), settings.previous_keys()),
+        )
 
     def migrate(self) -> None:
         """Upgrade the schema to the newest revision (idempotent)."""

@@ -172,11 +172,21 @@ def test_sync_summary(seeded: ApiClient, container: Container) -> None:
 def test_health_and_readiness(api: ApiClient, container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
     anonymous = ApiClient(api.client, token=None)
     assert anonymous.get("/healthz").json == {"status": "ok"}
-    assert anonymous.get("/readyz").json == {"status": "ready", "store": "ok", "jenkins": "unknown"}
+    assert anonymous.get("/readyz").json == {
+        "status": "ready",
+        "store": "ok",
+        "jenkins": "unknown",
+        "leader": "none",
+    }
     container.jenkins_probe = lambda: False
     assert anonymous.get("/readyz").json["jenkins"] == "unreachable"
     container.jenkins_probe = lambda: 1 / 0 == 0  # a probe that fails is reported, never blocks
-    assert anonymous.get("/readyz").json == {"status": "ready", "store": "ok", "jenkins": "unreachable"}
+    assert anonymous.get("/readyz").json == {
+        "status": "ready",
+        "store": "ok",
+        "jenkins": "unreachable",
+        "leader": "none",
+    }
 
     def down() -> None:
         raise OSError("database gone")

@@ -44,7 +44,12 @@ def test_declared_objects_become_jenkins_items_and_show_synced(stack: Stack) -> 
     assert summary["errors"] == [] and summary["queued"] == 0
     assert stack.container.jenkins_probe is not None
     stack.container.jenkins_probe.wait()  # type: ignore[attr-defined]
-    assert stack.api.get("/readyz").json == {"status": "ready", "store": "ok", "jenkins": "ok"}
+    assert stack.api.get("/readyz").json == {
+        "status": "ready",
+        "store": "ok",
+        "jenkins": "ok",
+        "leader": "none",
+    }
 
     j = stack.jenkins
     folder = j.get_job_info("demo")

@@ -65,6 +65,11 @@ def test_container_and_worker_share_one_adapter_and_readyz_reports_it(tmp_path: 
         assert first.status_code == 200 and time.monotonic() - started < 1.0
         assert first.json["jenkins"] in ("unknown", "unreachable")
         assert isinstance(container.jenkins_probe, CachedProbe) and container.jenkins_probe.wait() is False
-        assert client.get("/readyz").json == {"status": "ready", "store": "ok", "jenkins": "unreachable"}
+        assert client.get("/readyz").json == {
+            "status": "ready",
+            "store": "ok",
+            "jenkins": "unreachable",
+            "leader": "none",
+        }
     finally:
         container.close()

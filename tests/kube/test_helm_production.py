@@ -21,6 +21,8 @@ pytestmark = pytest.mark.kube
 ADMIN = "admin-token-0123456789abcdef"
 JENKINS = "11aaaabbbbccccddddeeeeffff00001111"
 PROXY = "proxy-token-0123456789abcdef-0123456789"
+KEY = "GZtcw_CDS_Nu7hGYxjPXNUIVDjYFcR_7SU690eJ6HTA="
+PREVIOUS = ("fTS_tUG15kAW587QBnDugPwn4sfNlvXI7u-3MrYVrnY=", "h_meuXJ3yGDcRM8TKT0tI2cipBkHPec66ACcUgYORv4=")
 EVERYTHING = (
     "serve.replicas=3",
     f"database.url={DATABASE_URL}",
@@ -29,6 +31,8 @@ EVERYTHING = (
     f"secrets.adminToken={ADMIN}",
     f"secrets.jenkinsToken={JENKINS}",
     f"secrets.proxyToken={PROXY}",
+    f"secrets.secretKey={KEY}",
+    f"secrets.secretKeyPrevious={PREVIOUS[0]}\\,{PREVIOUS[1]}",
     "metrics.enabled=true",
     "metrics.serviceMonitor.enabled=true",
     "webhooks.ingress.enabled=true",
@@ -68,6 +72,7 @@ def _named(docs: list[dict[str, Any]], kind: str, suffix: str = "") -> dict[str,
         ("clusters.sources={aws}", "/clusters/sources/0"),
         ("secrets.adminToken=short", "/secrets/adminToken"),
         ("secrets.secretKey=not-a-fernet-key", "/secrets/secretKey"),
+        ("secrets.secretKeyPrevious=old-key", "/secrets/secretKeyPrevious"),
         ("secrets.proxyToken=too-short-for-a-proxy", "/secrets/proxyToken"),
         ("securityContext.readOnlyRootFilesystem=false", "/securityContext/readOnlyRootFilesystem"),
         ("securityContext.allowPrivilegeEscalation=true", "/securityContext/allowPrivilegeEscalation"),
@@ -117,7 +122,7 @@ def test_every_pod_is_hardened_and_sized(everything: list[dict[str, Any]]) -> No
 
 
 def test_secrets_are_only_in_secrets(everything: list[dict[str, Any]]) -> None:
-    values = [ADMIN, JENKINS, PROXY, DATABASE_URL, OWNER_URL]
+    values = [ADMIN, JENKINS, PROXY, DATABASE_URL, OWNER_URL, KEY, *PREVIOUS]
     for doc in everything:
         if doc["kind"] != "Secret":
             text = yaml.safe_dump(doc)
@@ -128,6 +133,7 @@ def test_secrets_are_only_in_secrets(everything: list[dict[str, Any]]) -> None:
         "BRIDGE_ADMIN_TOKEN": ADMIN,
         "BRIDGE_JENKINS_TOKEN": JENKINS,
         "BRIDGE_AUTH_PROXY_TOKEN": PROXY,
+        "BRIDGE_SECRET_KEY_PREVIOUS": ",".join(PREVIOUS),
     }
     config = _named(everything, "ConfigMap")["data"]
     secret_names = {
@@ -135,6 +141,7 @@ def test_secrets_are_only_in_secrets(everything: list[dict[str, Any]]) -> None:
         "BRIDGE_ADMIN_TOKEN",
         "BRIDGE_JENKINS_TOKEN",
         "BRIDGE_AUTH_PROXY_TOKEN",
+        "BRIDGE_SECRET_KEY_PREVIOUS",
     }
     assert not (secret_names | {"BRIDGE_DATABASE_URL"}) & set(config)
 
@@ -206,6 +213,23 @@ def test_metrics_port_on_every_pod_and_a_service_monitor(everything: list[dict[s
     assert monitor["spec"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "30s"}]
     labels = service["metadata"]["labels"]
     assert all(labels[k] == v for k, v in monitor["spec"]["selector"]["matchLabels"].items())
+
+
+def test_the_bridge_loads_the_charts_environment(everything: list[dict[str, Any]], tmp_path: Path) -> None:
+    """The ConfigMap and the Secret as a pod sees them, read by the bridge's own settings: the metrics
+    listener where the Service points, and the keys of a rotation in progress."""
+    from bridge.settings import Settings
+    from bridge.store.crypto import SecretBox
+
+    env = {**_named(everything, "ConfigMap")["data"], **_named(everything, "Secret", "-bridge")["stringData"]}
+    env["BRIDGE_DATA_DIR"] = str(tmp_path)  # the pod's volume
+    env = {k: v for k, v in env.items() if not k.startswith("BRIDGE_CLUSTERS_")}  # mounted files: not here
+    settings = Settings.load(env)
+    assert (settings.metrics.port, settings.metrics.host) == (9090, "0.0.0.0")
+    assert settings.secret_key.get_secret_value() == KEY and settings.previous_keys() == PREVIOUS
+    sealed = SecretBox(PREVIOUS[1]).seal_text("sealed before the rotation")
+    box = SecretBox(settings.secret_key.get_secret_value(), previous=settings.previous_keys())
+    assert box.open_text(sealed) == "sealed before the rotation"
 
 
 def test_a_disruption_budget_only_for_several_api_replicas(

@@ -236,7 +236,9 @@ class JenkinsConnection:
                 stream=stream,
             )
         except requests.RequestException as e:
+            self.counter.outcome(method, urlsplit(url).path, None)
             raise from_transport(e, what=what) from e
+        self.counter.outcome(method, urlsplit(url).path, response.status_code)
         error = from_response(response, what=what)
         if error is not None:
             response.close()  # a streamed error body is not read: give the connection back

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -43,10 +43,18 @@ class RequestCounter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        #: Called after every request with (method, URL path, status or ``None`` when Jenkins could
+        #: not be reached): the metrics (``bridge.metrics``) hook in here.
+        self.observers: list[Callable[[str, str, int | None], None]] = []
 
     def add(self, method: str) -> None:
         with self._lock:
             self._counts[method.upper()] += 1
+
+    def outcome(self, method: str, path: str, status: int | None) -> None:
+        """Tell the observers how a counted request ended."""
+        for observer in self.observers:
+            observer(method, path, status)
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:

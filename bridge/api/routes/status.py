@@ -1,4 +1,9 @@
-"""/healthz, /readyz, /api/v1/sync and the OpenAPI document."""
+"""/healthz, /readyz, /metrics, /api/v1/sync and the OpenAPI document.
+
+Readiness is the store and, in a process that runs the worker, the scheduler lock (a worker that lost
+it stopped reconciling: not ready). Jenkins and the clusters are reported (``/readyz``: Jenkins;
+``/api/v1/sync``: both), never fatal: the API works without them.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,20 @@ import concurrent.futures
 import logging
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app
 from pydantic import BaseModel, ConfigDict, RootModel
 
 from bridge.api.auth import PUBLIC
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.resync import ResyncOut
-from bridge.api.schemas.status import HealthOut, ReadyOut, SyncErrorOut, SyncSummaryOut
+from bridge.api.schemas.status import (
+    ClusterReachabilityOut,
+    HealthOut,
+    ReadyOut,
+    SyncErrorOut,
+    SyncSummaryOut,
+)
+from bridge.bootstrap import Container
 
 log = logging.getLogger(__name__)
 routes = Registry()
@@ -48,17 +60,38 @@ def readyz(call: Call) -> tuple[BaseModel, int]:
     except Exception:
         log.warning("readiness: the store is unreachable", exc_info=True)
         store = "unreachable"
-    jenkins = "unknown"
-    if call.container.jenkins_probe is not None:
-        future = _probe_pool.submit(call.container.jenkins_probe)
-        try:
-            reachable = future.result(timeout=JENKINS_PROBE_SECONDS)
-            jenkins = "unknown" if reachable is None else "ok" if reachable else "unreachable"
-        except Exception:
-            jenkins = "unreachable"
-    ready = store == "ok"
-    body = ReadyOut(status="ready" if ready else "not-ready", store=store, jenkins=jenkins)  # type: ignore[arg-type]
+    jenkins = _jenkins_state(call.container)
+    leader = call.container.leader_state() if call.container.leader_state is not None else "none"
+    ready = store == "ok" and leader != "lost"
+    body = ReadyOut(status="ready" if ready else "not-ready", store=store, jenkins=jenkins, leader=leader)  # type: ignore[arg-type]
     return body, 200 if ready else 503
+
+
+def _jenkins_state(container: Container) -> str:
+    if container.jenkins_probe is None:
+        return "unknown"
+    future = _probe_pool.submit(container.jenkins_probe)
+    try:
+        reachable = future.result(timeout=JENKINS_PROBE_SECONDS)
+    except Exception:
+        return "unreachable"
+    return "unknown" if reachable is None else "ok" if reachable else "unreachable"
+
+
+@routes.route(
+    "GET",
+    "/metrics",
+    permission="metrics.read",
+    tag="health",
+    summary="Prometheus metrics (text exposition format)",
+    media_type="text/plain",
+)
+def metrics(call: Call) -> Response:
+    from bridge.metrics import CONTENT_TYPE
+
+    registry = call.container.metrics
+    body = registry.render() if registry is not None else b""
+    return Response(body, status=200, headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
 
 
 @routes.route(
@@ -80,7 +113,22 @@ def sync_summary(call: Call) -> SyncSummaryOut:
         queued=s.queued,
         oldest_queued_at=s.oldest_queued_at,
         tombstones=s.tombstones,
+        jenkins=_jenkins_state(call.container),  # type: ignore[arg-type]
+        clusters=_clusters(call.container),
         resyncs=[ResyncOut.of(r) for r in call.container.resyncs.latest()],
+    )
+
+
+def _clusters(container: Container) -> ClusterReachabilityOut | None:
+    states = container.clusters.catalog.states()
+    if not states:
+        return None
+    seen = [s for s in states if s.reachability is not None]
+    return ClusterReachabilityOut(
+        total=len(states),
+        reachable=sum(1 for s in seen if s.reachability and s.reachability.reachable),
+        unreachable=[s.record.name for s in seen if s.reachability and not s.reachability.reachable],
+        unchecked=len(states) - len(seen),
     )
 
 

@@ -4,6 +4,8 @@
 * ``add_error(pattern, rate, status)``: a share of requests whose path (below the context path)
   matches the regular expression get ``status`` (503 by default) instead of an answer; the draw is
   made from a seeded ``random.Random``, so a test replays the same sequence;
+* ``hold(pattern)``: requests whose path matches wait until the test releases them (a request kept
+  in flight on purpose: ``Hold.arrived`` says one is waiting); ``clear`` releases every hold;
 * ``seen``: how many requests reached each path (below the context path, without the query), so a
   test or benchmark counts what a client really asked of Jenkins;
 * outage and restart are handled by ``SandboxJenkins`` (the listener itself is closed).
@@ -30,6 +32,23 @@ class ErrorRule:
     retry_after: int | None = None  # sent as ``Retry-After`` (what a proxy or a throttled Jenkins says)
 
 
+class Hold:
+    """Requests matching ``pattern`` wait in the sandbox until ``release`` (at most ``timeout``)."""
+
+    def __init__(self, pattern: str, timeout: float) -> None:
+        self.pattern = re.compile(pattern)
+        self.timeout = timeout
+        self.arrived = threading.Event()
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def wait(self) -> None:
+        self.arrived.set()
+        self._released.wait(self.timeout)
+
+
 class Faults:
     """Current fault settings of one instance; thread-safe, changed from tests at any time."""
 
@@ -37,9 +56,16 @@ class Faults:
         self._lock = threading.Lock()
         self._random = random.Random(seed)  # noqa: S311 - replayable fault draws, not cryptography
         self._rules: list[ErrorRule] = []
+        self._holds: list[Hold] = []
         self.latency: float = 0.0
         self._seen: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
+
+    def hold(self, pattern: str, *, timeout: float = 60.0) -> Hold:
+        hold = Hold(pattern, timeout)
+        with self._lock:
+            self._holds.append(hold)
+        return hold
 
     def seen(self, pattern: str = "") -> int:
         """Requests received whose path matches the regular expression (all with the empty one)."""
@@ -59,6 +85,9 @@ class Faults:
         with self._lock:
             self._rules.clear()
             self.latency = 0.0
+            holds, self._holds = self._holds, []
+        for hold in holds:
+            hold.release()
 
     def before_request(self, path: str, method: str = "GET") -> ErrorRule | None:
         """Count the request, sleep the configured latency, then return the rule of an injected error
@@ -68,6 +97,10 @@ class Faults:
             self.requests[method.upper()] += 1
         if self.latency > 0:
             time.sleep(self.latency)
+        with self._lock:
+            holds = [h for h in self._holds if h.pattern.search(path)]
+        for hold in holds:
+            hold.wait()
         with self._lock:
             for rule in self._rules:
                 if rule.pattern.search(path) and self._random.random() < rule.rate:

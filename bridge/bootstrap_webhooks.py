@@ -1,0 +1,34 @@
+"""The composition root's webhook part (``bridge.bootstrap`` re-exports it): the worker jobs that turn
+push deliveries into runs and poll watched repositories' refs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bridge.settings import Settings
+from bridge.store import Store
+
+if TYPE_CHECKING:
+    from bridge.adapters.jenkins.connection import JenkinsConnection
+    from bridge.services.deliveries import DeliveryDispatcher
+    from bridge.services.refpoll import RefPoller
+
+
+def build_ref_poller(store: Store) -> RefPoller:
+    """The missed-push safety net over ``git ls-remote``."""
+    from bridge.adapters.git.remote import ls_remote
+    from bridge.services.refpoll import RefPoller
+
+    return RefPoller(store, ls_remote)
+
+
+def build_dispatcher(settings: Settings, store: Store, connection: JenkinsConnection) -> DeliveryDispatcher:
+    """The worker job that starts the runs of webhook deliveries, over the default controller's
+    ``connection``. Runs are started by the service account (``parameter`` attribution:
+    ``BRIDGE_REQUESTED_BY`` names the provider and pusher), since no bridge user stands behind a push."""
+    from bridge.adapters.jenkins.runs import connect_runs
+    from bridge.services.deliveries import DeliveryDispatcher
+
+    runs = connect_runs(connection, settings.jenkins.model_copy(update={"attribution": "parameter"}))
+    w = settings.webhooks
+    return DeliveryDispatcher(store, runs, max_age=w.max_age, retry_base=w.retry_base, retry_max=w.retry_max)
