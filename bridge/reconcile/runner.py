@@ -132,69 +132,43 @@ def run_worker(
 
     now = datetime.now(UTC)
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    scheduler.add_job(
-        guarded(worker.resync),
-        "interval",
-        seconds=settings.reconcile.resync_interval,
-        next_run_time=now,
-        id="resync",
-        name="reconcile resync",
-        **common,
-    )
+
+    def every(
+        seconds: float, run: Callable[[], object], job_id: str, *, at_once: bool = True, **extra: Any
+    ) -> None:
+        """One guarded interval job, first run now unless ``at_once`` is off; ``extra`` adds its name."""
+        options: dict[str, Any] = {"id": job_id, **common, **extra}
+        if at_once:  # left out otherwise: APScheduler reads an explicit None as "added paused"
+            options["next_run_time"] = now
+        scheduler.add_job(guarded(run), "interval", seconds=seconds, **options)
+
+    every(settings.reconcile.resync_interval, worker.resync, "resync", name="reconcile resync")
     if worker.runs is not None:
         # the run index: its own jobs (not the pass lock), so a long pass never delays run status
         follower = worker.runs
-        scheduler.add_job(
-            guarded(lambda: worker.check_leader_then(follower.follow)),
-            "interval",
-            seconds=min(1.0, settings.reconcile.run_refresh_min),
-            next_run_time=now,
-            id="runs-follow",
+        every(
+            min(1.0, settings.reconcile.run_refresh_min),
+            lambda: worker.check_leader_then(follower.follow),
+            "runs-follow",
             name="runs follow",
-            **common,
         )
-        scheduler.add_job(
-            guarded(lambda: worker.check_leader_then(follower.discover)),
-            "interval",
-            seconds=settings.reconcile.run_discover_interval,
-            next_run_time=now,
-            id="runs-discover",
+        every(
+            settings.reconcile.run_discover_interval,
+            lambda: worker.check_leader_then(follower.discover),
+            "runs-discover",
             name="runs discover",
-            **common,
         )
     if worker.deliveries is not None:
-        scheduler.add_job(
-            guarded(worker.dispatch),
-            "interval",
-            seconds=settings.webhooks.poll_interval,
-            next_run_time=now,
-            id="webhooks",
-            **common,
-        )
+        every(settings.webhooks.poll_interval, worker.dispatch, "webhooks")
     if worker.refs is not None:
-        scheduler.add_job(
-            guarded(worker.poll_refs),
-            "interval",
-            seconds=settings.webhooks.poll_refs_interval,
-            next_run_time=now,
-            id="webhook-refs",
-            **common,
-        )
+        every(settings.webhooks.poll_refs_interval, worker.poll_refs, "webhook-refs")
     if worker.preflight is not None:  # deploy targets: Kubernetes only, beside the passes
-        scheduler.add_job(
-            guarded(worker.check_targets),
-            "interval",
-            seconds=settings.reconcile.poll_interval,
-            next_run_time=now,
-            id="preflight",
-            **common,
-        )
-        scheduler.add_job(
-            guarded(lambda: worker.check_targets(every=True)),
-            "interval",
-            seconds=settings.clusters.preflight_interval,
-            id="preflight-all",
-            **common,
+        every(settings.reconcile.poll_interval, worker.check_targets, "preflight")
+        every(
+            settings.clusters.preflight_interval,
+            lambda: worker.check_targets(every=True),
+            "preflight-all",
+            at_once=False,
         )
     scheduler.start()
     handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost, on_leader=held)
