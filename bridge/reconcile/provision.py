@@ -175,10 +175,15 @@ class Provisioner:
                 if action.ref.kind == PROJECT and action.op in (Op.NOOP, Op.UPDATE):
                     self._identity_ready(action.ref.project, result)
         self._held = {}
+
+        def apply(action: Action) -> None:
+            with log_context(project=action.ref.project):  # each line logged while applying names its project
+                self._apply(action, ok, tombstones, result, ledger)
+
         try:  # projects side by side on the controller's pool, each project's actions in plan order
             in_order_per_group(
                 grouped(result.actions, lambda a: a.ref.project),
-                lambda action: self._apply_logged(action, ok, tombstones, result, ledger),
+                apply,
                 workers=self._workers,
                 done=self._store_held,
             )
@@ -193,17 +198,6 @@ class Provisioner:
         return result
 
     # -- apply ---------------------------------------------------------------------------------
-
-    def _apply_logged(
-        self,
-        action: Action,
-        docs: dict[Ref, Rendered],
-        tombs: dict[Ref, list[Tombstone]],
-        result: PassResult,
-        ledger: Ledger,
-    ) -> None:
-        with log_context(project=action.ref.project):  # each line logged while applying names its project
-            self._apply(action, docs, tombs, result, ledger)
 
     def _apply(
         self,
