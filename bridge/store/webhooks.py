@@ -25,7 +25,9 @@ KEY = ("provider", "delivery", "project", "pipeline", "ref")
 
 
 @dataclass(frozen=True)
-class NewDelivery:
+class _Delivery:
+    """What a delivery row holds from the moment it is received."""
+
     provider: str
     delivery: str
     event: str
@@ -38,24 +40,16 @@ class NewDelivery:
     signed: bool
     parameters: dict[str, str]
     status: str
+
+
+@dataclass(frozen=True)
+class NewDelivery(_Delivery):
     error: str | None = None
 
 
 @dataclass(frozen=True)
-class DeliveryRow:
+class DeliveryRow(_Delivery):
     id: int
-    provider: str
-    delivery: str
-    event: str
-    project: str
-    pipeline: str
-    repo_url: str
-    ref: str
-    commit: str
-    pusher: str
-    signed: bool
-    parameters: dict[str, str]
-    status: str
     attempts: int
     error: str | None
     queue_id: int | None
