@@ -10,10 +10,13 @@ from bridge.store import Store
 from bridge.store.clusters import ClusterCatalog
 
 if TYPE_CHECKING:
+    from bridge.domain.clusters import SourceKind
+    from bridge.inventory.ports import ClusterSource
     from bridge.inventory.runner import InventoryRunner
     from bridge.reconcile.kubeconfigs import KubeconfigSync
     from bridge.reconcile.preflight import Preflight
     from bridge.services.kubeconfigs import KubeconfigSyncService
+    from bridge.settings.clusters import ClusterSettings
 
 
 def build_preflight(settings: Settings, store: Store) -> Preflight:
@@ -60,7 +63,6 @@ def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:
     when no source is configured. Call ``start()`` on it; ``stop()`` ends its threads."""
     from bridge.domain.clusters import SourceKind
     from bridge.inventory.inventory import Inventory
-    from bridge.inventory.ports import ClusterSource
     from bridge.inventory.prober import Prober
     from bridge.inventory.runner import InventoryRunner
     from bridge.settings.clusters import parse_static_clusters
@@ -70,29 +72,8 @@ def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:
     if not kinds:
         return None
     catalog = ClusterCatalog(store.engine, store.box)
-    sources: list[ClusterSource] = []
-    if SourceKind.KUBESPHERE in kinds:
-        from bridge.adapters.kube.kubesphere import KubeSphereSource
-        from bridge.adapters.kube.token_review import host_api_client
-
-        sources.append(
-            KubeSphereSource(
-                host_api_client(c.kubesphere_kubeconfig),
-                relist_interval=c.relist_interval,
-                workspace_version=c.kubesphere_workspace_version,
-            )
-        )
-    if SourceKind.ARGOCD in kinds:
-        from bridge.adapters.kube.argocd import ArgoCdSource
-        from bridge.adapters.kube.token_review import host_api_client
-
-        sources.append(
-            ArgoCdSource(
-                host_api_client(c.argocd_kubeconfig),
-                namespace=c.argocd_namespace,
-                relist_interval=c.relist_interval,
-            )
-        )
+    hosted = (SourceKind.KUBESPHERE, SourceKind.ARGOCD)
+    sources: list[ClusterSource] = [_host_source(kind, c) for kind in hosted if kind in kinds]
     if SourceKind.STATIC in kinds:
         from bridge.adapters.kube.static import StaticSource
 
@@ -113,3 +94,21 @@ def build_inventory(settings: Settings, store: Store) -> InventoryRunner | None:
     inventory.subscribe(build_preflight(settings, store).on_change)
     prober = Prober(catalog, KubeVersionProbe(timeout=c.probe_timeout), interval=c.probe_interval)
     return InventoryRunner(inventory=inventory, sources=sources, prober=prober)
+
+
+def _host_source(kind: SourceKind, c: ClusterSettings) -> ClusterSource:
+    """The source that lists a host cluster's member clusters: KubeSphere's or Argo CD's."""
+    from bridge.adapters.kube.token_review import host_api_client
+    from bridge.domain.clusters import SourceKind
+
+    if kind is SourceKind.KUBESPHERE:
+        from bridge.adapters.kube.kubesphere import KubeSphereSource
+
+        api = host_api_client(c.kubesphere_kubeconfig)
+        return KubeSphereSource(
+            api, relist_interval=c.relist_interval, workspace_version=c.kubesphere_workspace_version
+        )
+    from bridge.adapters.kube.argocd import ArgoCdSource
+
+    api = host_api_client(c.argocd_kubeconfig)
+    return ArgoCdSource(api, namespace=c.argocd_namespace, relist_interval=c.relist_interval)
