@@ -8,11 +8,13 @@ answer when Jenkins is down; a run's detail is read through the coalescing cache
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import request
 
 from bridge.api.access import current_actor
 from bridge.api.paging import Key, Pager, list_id
-from bridge.api.registry import Call, Registry
+from bridge.api.registry import Call, F, Registry
 from bridge.api.schemas.runs import (
     ReplayIn,
     RunDetailOut,
@@ -113,44 +115,44 @@ def get_stage(call: Call, project: str, pipeline: str, run: int, stage: str) -> 
     )
 
 
-@routes.route(
-    "POST",
-    RUN + "/stop",
-    permission="run.stop",
-    tag="runs",
-    summary="Abort a running run (as the caller, in Jenkins)",
-    response=RunOut,
-    status=202,
-    errors=(404, 409, 502, 503),
-)
+def _acting_on_run(
+    action: str, permission: str, summary: str, errors: tuple[int, ...], body: type[ReplayIn] | None = None
+) -> Callable[[F], F]:
+    """The route of a POST that acts on one run as the caller and answers 202 with the run."""
+    return routes.route(
+        "POST",
+        f"{RUN}/{action}",
+        permission=permission,
+        tag="runs",
+        summary=summary,
+        request=body,
+        response=RunOut,
+        status=202,
+        errors=errors,
+    )
+
+
+@_acting_on_run("stop", "run.stop", "Abort a running run (as the caller, in Jenkins)", (404, 409, 502, 503))
 def stop_run(call: Call, project: str, pipeline: str, run: int) -> RunOut:
     return RunOut.of(_service(call).stop(project, pipeline, run, current_actor(request)))
 
 
-@routes.route(
-    "POST",
-    RUN + "/rerun",
-    permission="run.trigger",
-    tag="runs",
-    summary="Start a new run with the same parameters (secret ones take their defaults)",
-    response=RunOut,
-    status=202,
-    errors=(400, 404, 409, 502, 503),
+@_acting_on_run(
+    "rerun",
+    "run.trigger",
+    "Start a new run with the same parameters (secret ones take their defaults)",
+    (400, 404, 409, 502, 503),
 )
 def rerun(call: Call, project: str, pipeline: str, run: int) -> RunOut:
     return RunOut.of(_service(call).rerun(project, pipeline, run, current_actor(request)))
 
 
-@routes.route(
-    "POST",
-    RUN + "/replay",
-    permission="run.replay",
-    tag="runs",
-    summary="Replay a run with a changed Jenkinsfile (project admins; Groovy sandbox as always)",
-    request=ReplayIn,
-    response=RunOut,
-    status=202,
-    errors=(400, 403, 404, 409, 502, 503),
+@_acting_on_run(
+    "replay",
+    "run.replay",
+    "Replay a run with a changed Jenkinsfile (project admins; Groovy sandbox as always)",
+    (400, 403, 404, 409, 502, 503),
+    body=ReplayIn,
 )
 def replay(call: Call, project: str, pipeline: str, run: int) -> RunOut:
     script = call.body_as(ReplayIn).jenkinsfile
