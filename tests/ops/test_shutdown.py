@@ -160,7 +160,8 @@ def test_worker_finishes_its_pass_then_releases_the_lock(
         output = _stop(process)
     assert process.returncode == 0, output
     assert _lock_free(tmp_path), output
-    assert re.search(r"event pass: [1-9]\d* writes", output) and "scheduler lock released" in output
+    # the first resync may start late on a busy machine and take the new project itself
+    assert re.search(r"(event|resync) pass: [1-9]\d* writes", output) and "scheduler lock released" in output
     after = create_app(settings)
     synced = ApiClient(after.test_client(), token=TOKEN).get("/api/v1/projects/demo").json["sync"]["status"]
     after.extensions["bridge"].close()
