@@ -41,7 +41,7 @@ def _validate(tx: Tx, p: Project, placement: Placement | None = None) -> Project
     workspace = tx.workspaces.get(p.workspace)
     if workspace is None:
         problems.add("workspace", f"workspace {p.workspace!r} does not exist")
-    elif placement is not None and not problems:
+    elif placement is not None and not problems.items:
         p = dataclasses.replace(p, cluster=placement.place(workspace.obj, p.cluster, problems))
     elif p.cluster is not None and workspace.obj.clusters and p.cluster not in workspace.obj.clusters:
         problems.add("cluster", f"cluster {p.cluster!r} is not one of workspace {p.workspace!r}'s clusters")
