@@ -3,7 +3,8 @@
 Only one process per database runs the scheduler: a second worker waits as a standby until the
 first exits (see ``bridge.reconcile.leader``). With ``BRIDGE_RECONCILE_LEASES`` (PostgreSQL) several
 workers run at once and share the Jenkins controllers, a lease each (``bridge.reconcile.leases``).
-A worker that loses the lock while running (its PostgreSQL session ended) stops and exits with status 3, so its supervisor restarts it as a standby.
+A worker that loses the lock while running (its PostgreSQL session ended) stops and exits with
+status 3, so its supervisor restarts it as a standby.
 """
 
 from __future__ import annotations
