@@ -173,3 +173,13 @@ def test_workers_share_the_controllers_and_take_over_a_killed_ones(
     for name in names:
         if name != victim:
             assert "Traceback" not in workers.log(name), workers.log(name)
+
+
+def test_readiness_lists_the_leases_held(app: Any, container: Any) -> None:
+    """``serve --with-worker`` with leases: /readyz says which controllers this process's worker holds."""
+    held = {"c", "b"}
+    container.leases = lambda: held
+    body = app.test_client().get("/readyz").json
+    assert body["leases"] == ["b", "c"] and body["leader"] == "none"
+    held.clear()
+    assert app.test_client().get("/readyz").json["leases"] == []
