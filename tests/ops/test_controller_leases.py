@@ -1,7 +1,8 @@
-"""Several worker processes share three Jenkins controllers through leases in one PostgreSQL: every
-controller is reconciled by exactly one worker (one holder in the store, and each folder and job
-created exactly once at its sandbox), ``kill -9`` of a worker moves its controllers to the others
-within the lease time, and still nothing is written twice."""
+"""Several worker processes share three Jenkins controllers through leases in one PostgreSQL: a lone
+worker takes them all; workers that join get theirs handed over; every controller is reconciled by
+exactly one worker (one holder in the store, each worker's lease gauge agreeing, and each folder and
+job created exactly once at its sandbox, across hand-overs); ``kill -9`` of a worker moves its
+controllers to the others within the lease time, and still nothing is written twice."""
 
 from __future__ import annotations
 
@@ -116,20 +117,14 @@ def test_workers_share_the_controllers_and_take_over_a_killed_ones(
     book = LeaseBook(container.store.engine)
     workers.env = environment
     names = [f"w{i}" for i in range(count)]
-    for name in names:
-        workers.start(name)
-    pids = {workers.pid(n): n for n in names}
-
-    def spread() -> Counter[str] | None:
-        held = holders(settings, book)
-        owners = [pids.get(pid_of(h) or -1) for h in held.values()]
-        if None in owners or len(set(owners)) != min(count, len(CLUSTERS)):
-            return None  # a controller nobody holds, or a worker holding none
-        return Counter(o for o in owners if o is not None)
-
-    share = wait_until(spread, what=f"{count} workers sharing 3 controllers", timeout=60)
-    assert sorted(share.values(), reverse=True) == ([2, 1] if count == 2 else [1, 1, 1])
-
+    workers.start(names[0])
+    pids = {workers.pid(names[0]): names[0]}
+    # alone, the first worker takes every controller and provisions every project
+    wait_until(
+        lambda: {pid_of(h) for h in holders(settings, book).values()} == set(pids),
+        what="the first worker holding every controller",
+        timeout=60,
+    )
     assert (
         api.post("/api/v1/workspaces", {"name": "ws", "clusters": list(CLUSTERS.values())}).status_code == 201
     )
@@ -147,8 +142,23 @@ def test_workers_share_the_controllers_and_take_over_a_killed_ones(
     wait_until(
         lambda: provisioned(3), what="every project's folder and job on its own controller", timeout=60
     )
-    # exactly one folder and one job created per project: no controller was reconciled twice
+    # exactly one folder and one job created per project, each on its own controller
     assert {c: s.faults.seen(CREATES) for c, s in sandboxes.items()} == {c: 6 for c in sandboxes}
+
+    # the others join: controllers are handed over until each worker has its share
+    for name in names[1:]:
+        workers.start(name)
+        pids[workers.pid(name)] = name
+
+    def spread() -> Counter[str] | None:
+        held = holders(settings, book)
+        owners = [pids.get(pid_of(h) or -1) for h in held.values()]
+        if None in owners or len(set(owners)) != min(count, len(CLUSTERS)):
+            return None  # a controller nobody holds, or a worker holding none
+        return Counter(o for o in owners if o is not None)
+
+    share = wait_until(spread, what=f"{count} workers sharing 3 controllers", timeout=60)
+    assert sorted(share.values(), reverse=True) == ([2, 1] if count == 2 else [1, 1, 1])
     held = holders(settings, book)
     for name in names:  # each worker's /metrics says which leases it holds
         mine = {c for c, h in held.items() if pids.get(pid_of(h) or -1) == name}
