@@ -24,19 +24,16 @@ from bridge.bootstrap_clusters import build_kubeconfig_view, build_preflight
 from bridge.bootstrap_metrics import build_metrics as build_metrics
 from bridge.bootstrap_metrics import worker_hooks as worker_hooks
 
-# the placement part (several controllers), re-exported
+# the placement part (one connection and provisioner per controller, leases), re-exported
+from bridge.bootstrap_placement import build_connections as build_connections
 from bridge.bootstrap_placement import (
+    build_controllers,
     build_followers,
-    build_lease_keeper,
-    build_passes,
     build_placement,
-    held_projects,
+    build_routed_api,
     several,
     start_leases,
 )
-from bridge.bootstrap_placement import build_routed_logs as build_routed_logs
-from bridge.bootstrap_placement import build_routed_run_service as build_routed_run_service
-from bridge.bootstrap_placement import build_routed_runs as build_routed_runs
 from bridge.bootstrap_webhooks import build_dispatcher as build_dispatcher
 from bridge.bootstrap_webhooks import build_ref_poller as build_ref_poller
 from bridge.identity.token_review import TokenReviewer
@@ -52,7 +49,7 @@ from bridge.services.resyncs import ResyncService
 from bridge.services.sync import SyncService
 from bridge.services.webhooks import WebhookReceiver
 from bridge.services.workspaces import WorkspaceService
-from bridge.settings import Settings, reveal
+from bridge.settings import Settings
 from bridge.store import Store, StoreDesiredState
 from bridge.store.clusters import ClusterCatalog
 
@@ -161,7 +158,7 @@ def build_container(
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
     container.metrics = build_metrics(store, _counters(container))
     if several(settings) and runs is None:  # each project's runs, inputs and logs on its controller
-        container.runs, container.run_service = build_routed_run_service(
+        container.runs, container.run_service, container.run_logs = build_routed_api(
             settings, store, container.connections
         )
     else:
@@ -173,12 +170,7 @@ def build_container(
     container.deliveries = DeliveryService(store)
     if default is None:  # Jenkins and runs are fakes: the logs still read the default controller
         default = container.connections[DEFAULT_CONTROLLER] = build_connections(settings)[DEFAULT_CONTROLLER]
-    routed = several(settings) and runs is None
-    container.run_logs = (
-        build_routed_logs(settings, store, container.connections)
-        if routed
-        else build_run_logs(settings, default)
-    )
+    container.run_logs = container.run_logs or build_run_logs(settings, default)
     # --- clusters: targets name a workspace's clusters; workspaces name the inventory's -----------
     clusters = container.clusters
     container.projects.placement = build_placement(settings, clusters)  # a project's cluster, controller
@@ -187,30 +179,6 @@ def build_container(
         container.workspaces.known_clusters = lambda: [s.record.name for s in clusters.catalog.states()]
     # ------------------------------------------------------------------------------------------------
     return container
-
-
-def build_connections(
-    settings: Settings, names: Collection[str] | None = None
-) -> dict[str, JenkinsConnection]:
-    """One connection per Jenkins controller named in the settings (``settings.controllers()``;
-    ``names``: only these)."""
-    from bridge.adapters.jenkins.connection import JenkinsConnection
-
-    return {
-        name: JenkinsConnection(
-            j.url,
-            name=name,
-            user=j.user,
-            token=reveal(j.token),
-            timeout=j.timeout,
-            retries=j.retries,
-            verify_tls=j.verify_tls,
-            # the worker's requests, the API's, and one streamed log page per run being followed
-            pool_size=max(10, settings.reconcile.concurrency + 4) + settings.api.max_streams,
-        )
-        for name, j in settings.controllers().items()
-        if names is None or name in names
-    }
 
 
 def build_jenkins(settings: Settings, connection: JenkinsConnection | None = None) -> JenkinsPort:
@@ -331,18 +299,8 @@ def build_worker(
     jenkins = jenkins or build_jenkins(settings, (connections or {}).get(DEFAULT_CONTROLLER))
     # webhook deliveries start their runs over the provisioning adapter's connection (a test double has none)
     connection = jenkins.connection if isinstance(jenkins, JenkinsAdapter) else None
-    if several(settings):  # the other controllers' connections: the container's, or new ones
-        others = set(settings.controllers()) - {DEFAULT_CONTROLLER}
-        connections = {n: c for n, c in (connections or {}).items() if n in others} or build_connections(
-            settings, others
-        )
-        if connection is not None:
-            connections = {DEFAULT_CONTROLLER: connection, **connections}
-    keeper = None
-    if settings.reconcile.leases and isinstance(desired, StoreDesiredState):  # several workers share them
-        keeper = build_lease_keeper(settings, desired.store)
-        desired.scope = held_projects(desired.store, settings, keeper)  # others' dirty keys stay queued
-    provisioner = build_passes(settings, desired, jenkins, connections or {}, keeper)
+    # a provisioner per controller (with leases: the ones this worker holds)
+    connections, keeper, provisioner = build_controllers(settings, desired, jenkins, connection, connections)
     linter = build_linter(jenkins)
     pending = (
         PendingValidator(desired, linter).run
@@ -359,11 +317,12 @@ def build_worker(
     )
     if isinstance(desired, StoreDesiredState):
         worker.resyncs = ResyncQueue(desired.store)
-        if several(settings) and connections and connection is not None:  # one follower per controller
-            service = run_service or build_routed_run_service(settings, desired.store, connections)[1]
-            worker.runs = build_followers(settings, desired.store, service, keeper)
-        else:
-            worker.runs = build_run_follower(settings, desired.store, run_service, connection)
+        several_ = several(settings) and connection is not None  # then one run follower per controller
+        worker.runs = (
+            build_followers(settings, desired.store, run_service, connections, keeper)
+            if several_
+            else build_run_follower(settings, desired.store, run_service, connection)
+        )
         worker.preflight = build_preflight(settings, desired.store)  # deploy targets: Kubernetes only
         desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
         # webhook deliveries and the ref poll live in the store
