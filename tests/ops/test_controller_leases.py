@@ -132,12 +132,15 @@ def test_workers_share_the_controllers_and_take_over_a_killed_ones(
         for i in range(3):
             declare(api, f"{controller}-p{i}", cluster)
 
-    def provisioned(expected: int) -> bool:
-        return all(
-            folders(s) == {f"{c}-p{i}" for i in range(expected)}
-            and all(s.state.find_item(f"{c}-p{i}/app") is not None for i in range(expected))
-            for c, s in sandboxes.items()
-        )
+    def provisioned(expected: int, moved: dict[str, str] | None = None) -> bool:
+        """``expected`` projects per controller, ``moved`` (project → controller) elsewhere."""
+        moved = moved or {}
+        for c, s in sandboxes.items():
+            want = {f"{c}-p{i}" for i in range(expected)} - set(moved)
+            want |= {p for p, to in moved.items() if to == c}
+            if folders(s) != want or any(s.state.find_item(f"{p}/app") is None for p in want):
+                return False
+        return True
 
     wait_until(
         lambda: provisioned(3), what="every project's folder and job on its own controller", timeout=60
@@ -165,6 +168,15 @@ def test_workers_share_the_controllers_and_take_over_a_killed_ones(
         metric = wait_until(lambda n=name: lease_metric(workers, n) or None, what="lease metrics")
         assert {c for c, v in metric.items() if v == 1} == mine, (name, metric, held)
 
+    # a project moved to a cluster of controller b (another worker's, with three): created there by
+    # b's holder, then its old folder deleted by c's holder once the new one is synced
+    r = api.patch(f"{P}/c-p0", {"cluster": CLUSTERS["b"]})
+    assert r.status_code == 200 and r.json["jenkins"] == "b", r.json
+    moved = {"c-p0": "b"}
+    wait_until(lambda: provisioned(3, moved), what="c-p0 moved from controller c to b", timeout=30)
+    assert sandboxes["c"].faults.seen(r"^job/c-p0/doDelete$") == 1
+    assert api.get(f"{P}/c-p0").json["sync"]["status"] == "synced"
+
     # kill -9 the worker holding the most controllers: the others take them over within the lease time
     victim = share.most_common(1)[0][0]
     orphaned = {c for c, h in held.items() if pids.get(pid_of(h) or -1) == victim}
@@ -178,8 +190,11 @@ def test_workers_share_the_controllers_and_take_over_a_killed_ones(
     wait_until(taken_over, what=f"{sorted(orphaned)} taken over", timeout=TTL + 4 * RENEW + 5)
     for controller, cluster in CLUSTERS.items():
         declare(api, f"{controller}-p3", cluster)
-    wait_until(lambda: provisioned(4), what="new projects on every controller after the takeover", timeout=60)
-    assert {c: s.faults.seen(CREATES) for c, s in sandboxes.items()} == {c: 8 for c in sandboxes}
+    wait_until(
+        lambda: provisioned(4, moved), what="new projects on every controller after the takeover", timeout=60
+    )
+    # one folder and one job per project, the moved one's twice (on c, then on b): nothing written twice
+    assert {c: s.faults.seen(CREATES) for c, s in sandboxes.items()} == {"default": 8, "b": 10, "c": 8}
     for name in names:
         if name != victim:
             assert "Traceback" not in workers.log(name), workers.log(name)
