@@ -14,8 +14,8 @@ from bridge.domain.model import Project, SyncState, SyncStatus
 from bridge.errors import Conflict, NotFound
 from bridge.identity.bindings import Scope, forget_scope_in
 from bridge.reconcile.ports import Kind, Ref
-from bridge.services.common import check_version, removed, touched
 from bridge.services.clusters import DEFAULT_JENKINS
+from bridge.services.common import check_version, removed, touched
 from bridge.services.placement import Placement
 from bridge.services.validation import Problems, check_label, check_text
 from bridge.store import Store, Stored, Tx
