@@ -1,7 +1,7 @@
 """Composition root: the only place that names concrete classes and wires them together.
 
 ``build_container(settings)`` opens the store, migrates it, and builds the services and one
-``JenkinsConnection`` per Jenkins controller (``build_connections``; today the one named ``default``),
+``JenkinsConnection`` per Jenkins controller (``build_connections``: ``default`` and ``BRIDGE_CONTROLLERS``),
 which every port of that controller shares: provisioning, runs and user tokens, the Declarative linter,
 build identities and the ``/readyz`` probe. ``build_worker`` builds the reconciliation worker from the
 same pieces, so ``serve --with-worker`` shares the container's store and connection. Tests pass fakes
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
-#: The controller named by ``settings.jenkins`` (the multi-cluster work adds others).
+#: The controller named by ``settings.jenkins`` (``settings.controllers()`` adds the named ones).
 DEFAULT_CONTROLLER = "default"
 #: Seconds a reachability answer is reused before the probe asks Jenkins again (in the background).
 PROBE_TTL = 10.0
