@@ -1,7 +1,7 @@
 """Composition root: the only place that names concrete classes and wires them together.
 
 ``build_container(settings)`` opens the store, migrates it, and builds the services and one
-``JenkinsConnection`` per Jenkins controller (``build_connections``; today the one named ``default``),
+``JenkinsConnection`` per Jenkins controller (``build_connections``: ``default`` and ``BRIDGE_CONTROLLERS``),
 which every port of that controller shares: provisioning, runs and user tokens, the Declarative linter,
 build identities and the ``/readyz`` probe. ``build_worker`` builds the reconciliation worker from the
 same pieces, so ``serve --with-worker`` shares the container's store and connection. Tests pass fakes
@@ -11,7 +11,7 @@ through the keyword arguments instead.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,9 +19,21 @@ from bridge.adapters.jenkins.port import JenkinsPort, RequestCounter, RunPort
 
 # the cluster part of the composition root, re-exported
 from bridge.bootstrap_clusters import build_inventory as build_inventory
-from bridge.bootstrap_clusters import build_kubeconfig_sync, build_kubeconfig_view, build_preflight
+from bridge.bootstrap_clusters import build_kubeconfig_sync as build_kubeconfig_sync
+from bridge.bootstrap_clusters import build_kubeconfig_view, build_preflight
 from bridge.bootstrap_metrics import build_metrics as build_metrics
 from bridge.bootstrap_metrics import worker_hooks as worker_hooks
+
+# the placement part (one connection and provisioner per controller, leases), re-exported
+from bridge.bootstrap_placement import build_connections as build_connections
+from bridge.bootstrap_placement import (
+    build_controllers,
+    build_followers,
+    build_placement,
+    build_routed_api,
+    several,
+    start_leases,
+)
 from bridge.bootstrap_webhooks import build_dispatcher as build_dispatcher
 from bridge.bootstrap_webhooks import build_ref_poller as build_ref_poller
 from bridge.identity.token_review import TokenReviewer
@@ -37,7 +49,7 @@ from bridge.services.resyncs import ResyncService
 from bridge.services.sync import SyncService
 from bridge.services.webhooks import WebhookReceiver
 from bridge.services.workspaces import WorkspaceService
-from bridge.settings import Settings, reveal
+from bridge.settings import Settings
 from bridge.store import Store, StoreDesiredState
 from bridge.store.clusters import ClusterCatalog
 
@@ -55,7 +67,7 @@ if TYPE_CHECKING:
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
-#: The controller named by ``settings.jenkins`` (the multi-cluster work adds others).
+#: The controller named by ``settings.jenkins`` (``settings.controllers()`` adds the named ones).
 DEFAULT_CONTROLLER = "default"
 #: Seconds a reachability answer is reused before the probe asks Jenkins again (in the background).
 PROBE_TTL = 10.0
@@ -95,6 +107,8 @@ class Container:
     connections: dict[str, JenkinsConnection] = field(default_factory=dict)
     #: Run logs: pass-through reads, one shared tail per running build, the stream slots.
     run_logs: RunLogs | None = None
+    #: The controllers whose lease this process's worker holds (``reconcile.leases``); /readyz shows them.
+    leases: Callable[[], Collection[str]] | None = None
 
     def close(self) -> None:
         if self.run_logs is not None:
@@ -129,7 +143,7 @@ def build_container(
         resyncs=ResyncService(store),
         identity=build_identity(settings, store.engine, reviewer=token_reviewer),
         clusters=ClusterService(
-            store, ClusterCatalog(store.engine, store.box), jenkins=settings.clusters.jenkins
+            store, ClusterCatalog(store.engine, store.box), controller_of=settings.controller_for
         ),
         jenkins_probe=jenkins_probe,
     )
@@ -143,42 +157,28 @@ def build_container(
 
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
     container.metrics = build_metrics(store, _counters(container))
-    container.runs = runs or build_runs(settings, store, default)
-    container.run_service = build_run_service(settings, store, container.runs, default)
+    if several(settings) and runs is None:  # each project's runs, inputs and logs on its controller
+        container.runs, container.run_service, container.run_logs = build_routed_api(
+            settings, store, container.connections
+        )
+    else:
+        container.runs = runs or build_runs(settings, store, default)
+        container.run_service = build_run_service(settings, store, container.runs, default)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
     container.webhooks = WebhookReceiver(store)
     container.deliveries = DeliveryService(store)
     if default is None:  # Jenkins and runs are fakes: the logs still read the default controller
         default = container.connections[DEFAULT_CONTROLLER] = build_connections(settings)[DEFAULT_CONTROLLER]
-    container.run_logs = build_run_logs(settings, default)
+    container.run_logs = container.run_logs or build_run_logs(settings, default)
     # --- clusters: targets name a workspace's clusters; workspaces name the inventory's -----------
     clusters = container.clusters
+    container.projects.placement = build_placement(settings, clusters)  # a project's cluster, controller
     container.pipelines.allowed_clusters = lambda ws: clusters.available_for([ws])[ws.name]
     if settings.clusters.source_names():
         container.workspaces.known_clusters = lambda: [s.record.name for s in clusters.catalog.states()]
     # ------------------------------------------------------------------------------------------------
     return container
-
-
-def build_connections(settings: Settings) -> dict[str, JenkinsConnection]:
-    """One connection per Jenkins controller named in the settings (``settings.controllers()``)."""
-    from bridge.adapters.jenkins.connection import JenkinsConnection
-
-    return {
-        name: JenkinsConnection(
-            j.url,
-            name=name,
-            user=j.user,
-            token=reveal(j.token),
-            timeout=j.timeout,
-            retries=j.retries,
-            verify_tls=j.verify_tls,
-            # the worker's requests, the API's, and one streamed log page per run being followed
-            pool_size=max(10, settings.reconcile.concurrency + 4) + settings.api.max_streams,
-        )
-        for name, j in settings.controllers().items()
-    }
 
 
 def build_jenkins(settings: Settings, connection: JenkinsConnection | None = None) -> JenkinsPort:
@@ -223,7 +223,8 @@ def build_runs(settings: Settings, store: Store, connection: JenkinsConnection |
     from bridge.store.jenkins_tokens import JenkinsTokenStore
 
     connection = connection or build_connections(settings)[DEFAULT_CONTROLLER]
-    return connect_runs(connection, settings.jenkins, JenkinsTokenStore(store.engine, store.box))
+    vault = JenkinsTokenStore(store.engine, store.box, jenkins=connection.name)
+    return connect_runs(connection, settings.jenkins, vault)
 
 
 def build_run_service(
@@ -277,19 +278,16 @@ def build_worker(
     desired: DesiredState | None = None,
     jenkins: JenkinsPort | None = None,
     run_service: RunService | None = None,
+    connections: Mapping[str, JenkinsConnection] | None = None,
 ) -> Worker:
-    """The reconciliation worker: a provisioner over ``desired`` (the store) and ``jenkins``.
+    """The reconciliation worker: a provisioner over ``desired`` (the store) and ``jenkins`` (the
+    default controller), and one per other controller over ``connections`` (built when not given).
 
     ``serve --with-worker`` passes its container's pieces; ``worker`` and ``reconcile`` pass nothing
     and get their own store (migrated) and adapter.
     """
     from bridge.adapters.jenkins.client import JenkinsAdapter
-    from bridge.adapters.jenkins.configxml import KubeconfigMode
-    from bridge.adapters.jenkins.identities import JenkinsProjectIdentities, JsonAndForms
-    from bridge.identity.wiring import reserved_names
     from bridge.reconcile.backoff import Backoff
-    from bridge.reconcile.provision import Provisioner
-    from bridge.reconcile.render import marker_key
     from bridge.reconcile.validate import PendingJenkinsfiles, PendingValidator
     from bridge.reconcile.worker import Worker
     from bridge.store.resyncs import ResyncQueue
@@ -298,25 +296,11 @@ def build_worker(
         store = Store.from_settings(settings)
         store.migrate()
         desired = StoreDesiredState(store)
-    jenkins = jenkins or build_jenkins(settings)
+    jenkins = jenkins or build_jenkins(settings, (connections or {}).get(DEFAULT_CONTROLLER))
     # webhook deliveries start their runs over the provisioning adapter's connection (a test double has none)
     connection = jenkins.connection if isinstance(jenkins, JenkinsAdapter) else None
-    provisioner = Provisioner(
-        desired=desired,
-        jenkins=jenkins,
-        key=marker_key(settings.secret_key.get_secret_value()),
-        kubeconfig_mode=KubeconfigMode(settings.jenkins.kubeconfig_credential_mode),
-        secret_repush_interval=settings.reconcile.secret_repush_interval,
-        requested_by=settings.jenkins.attribution == "parameter",
-        # project identities are created through the adapter's form primitive (a real JenkinsAdapter)
-        identities=JenkinsProjectIdentities(jenkins) if isinstance(jenkins, JsonAndForms) else None,
-        identity_prefix=settings.jenkins.project_identity_prefix,
-        reserved=reserved_names(settings.jenkins),
-        kubeconfigs=build_kubeconfig_sync(settings, desired.store)
-        if isinstance(desired, StoreDesiredState)
-        else None,
-        concurrency=settings.reconcile.concurrency,
-    )
+    # a provisioner per controller (with leases: the ones this worker holds)
+    connections, keeper, provisioner = build_controllers(settings, desired, jenkins, connection, connections)
     linter = build_linter(jenkins)
     pending = (
         PendingValidator(desired, linter).run
@@ -329,15 +313,23 @@ def build_worker(
         desired=desired,
         validate=pending,
         backoff=Backoff(initial=r.backoff_initial, maximum=r.backoff_max),
+        leases=keeper,
     )
     if isinstance(desired, StoreDesiredState):
         worker.resyncs = ResyncQueue(desired.store)
-        worker.runs = build_run_follower(settings, desired.store, run_service, connection)
+        several_ = several(settings) and connection is not None  # then one run follower per controller
+        worker.runs = (
+            build_followers(settings, desired.store, run_service, connections, keeper)
+            if several_
+            else build_run_follower(settings, desired.store, run_service, connection)
+        )
         worker.preflight = build_preflight(settings, desired.store)  # deploy targets: Kubernetes only
         desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
         # webhook deliveries and the ref poll live in the store
         if connection is not None:
-            worker.deliveries = build_dispatcher(settings, desired.store, connection)
+            dispatcher = build_dispatcher(settings, desired.store, connection, connections)
+            dispatcher.owns = desired.scope  # leases: the deliveries of its controllers' projects
+            worker.deliveries = dispatcher
         worker.refs = build_ref_poller(desired.store)
     return worker
 
@@ -351,17 +343,33 @@ def run_worker(
     block: bool = True,
     stop: threading.Event | None = None,
     hooks: WorkerHooks | None = None,
+    connections: Mapping[str, JenkinsConnection] | None = None,
 ) -> WorkerHandle | None:
     """``reconcile.runner.run_worker`` with the worker built here (after the leader lock is held);
     on SQLite, commits of other processes (``apply -f``, a separate ``serve``) start a pass at once;
-    ``hooks`` (``worker_hooks``): the pass metrics, the leader gauge and the summary line."""
+    ``hooks`` (``worker_hooks``): the pass metrics, the leader gauge and the summary line; with
+    ``reconcile.leases`` the worker's leases are kept from its first pass until it stops."""
     from bridge.reconcile import runner
     from bridge.store.changes import watch
 
     own = None if isinstance(desired, StoreDesiredState) else Store.from_settings(settings)
     watcher = watch(desired.store.engine if isinstance(desired, StoreDesiredState) else own.engine)  # type: ignore[union-attr]
 
+    built: list[Worker] = []
+
+    def build() -> Worker:
+        worker = build_worker(
+            settings, desired=desired, jenkins=jenkins, run_service=run_service, connections=connections
+        )
+        if worker.leases is not None:
+            start_leases(worker, hooks.on_leases if hooks is not None else None)
+        built.append(worker)
+        return worker
+
     def close() -> None:
+        for worker in built:  # after the scheduler stopped: no pass holds a controller any more
+            if worker.leases is not None:
+                worker.leases.stop()
         if watcher is not None:
             watcher.close()
         if own is not None:
@@ -369,7 +377,7 @@ def run_worker(
 
     handle = runner.run_worker(
         settings,
-        build=lambda: build_worker(settings, desired=desired, jenkins=jenkins, run_service=run_service),
+        build=build,
         block=block,
         stop=stop,
         changed=watcher.changed if watcher is not None else None,

@@ -25,12 +25,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from bridge.reconcile.backoff import Backoff
+from bridge.reconcile.controllers import ControllerPasses
 from bridge.reconcile.leader import LeadershipLost
 from bridge.reconcile.outcome import PassResult
 from bridge.reconcile.ports import DesiredState, Ref
 from bridge.reconcile.provision import Provisioner
 
 if TYPE_CHECKING:
+    from bridge.reconcile.controllers import ControllerFollowers
+    from bridge.reconcile.leases import LeaseKeeper
     from bridge.reconcile.preflight import Preflight, PreflightResult
     from bridge.reconcile.runsync import RunFollower
 
@@ -65,7 +68,8 @@ class Job(Protocol):
 
 @dataclass
 class Worker:
-    provisioner: Provisioner
+    #: One controller's provisioner, or one per controller (``controllers.py``).
+    provisioner: Provisioner | ControllerPasses
     desired: DesiredState
     batch: int = 500
     #: Asked inside the pass lock before each scheduled pass; False raises ``LeadershipLost``.
@@ -74,7 +78,7 @@ class Worker:
     validate: Callable[[], object] | None = None
     resyncs: ResyncRequests | None = None
     #: The run index's side (``runsync.py``): follows active runs and discovers runs started in Jenkins.
-    runs: RunFollower | None = None
+    runs: RunFollower | ControllerFollowers | None = None
     #: Starts the runs of queued webhook deliveries (``services.deliveries.DeliveryDispatcher``).
     deliveries: Job | None = None
     #: Lists watched repositories' refs for commits no delivery announced (``services.refpoll.RefPoller``).
@@ -84,6 +88,10 @@ class Worker:
     backoff: Backoff = field(default_factory=Backoff)
     #: Set when work was queued in this process (``Store.subscribe``): the poll loop runs at once.
     wake: threading.Event = field(default_factory=threading.Event)
+    #: The controller leases this worker keeps (``leases.py``; several workers on PostgreSQL).
+    leases: LeaseKeeper | None = None
+    #: Set when this worker took a controller's lease: the next poll is a full pass.
+    full_pass: threading.Event = field(default_factory=threading.Event)
     #: Told about every pass that ran (trigger ``event`` or ``resync``, result, seconds): metrics and
     #: the periodic summary (``summary.py``) hook in here.
     on_pass: Callable[[str, PassResult, float], None] | None = None
@@ -106,8 +114,11 @@ class Worker:
                 self.validate()  # what it releases is queued, so this very pass syncs it
             keys = self._take_all_dirty()
             projects = {k.project for k in keys} | self.backoff.due()
+            if isinstance(self.provisioner, ControllerPasses):  # moves whose new folder is ready
+                projects |= self.provisioner.due_moves()
             requests = list(self.resyncs.take()) if self.resyncs is not None else []
-            everything = any(r.project is None for r in requests)
+            everything = any(r.project is None for r in requests) or self.full_pass.is_set()
+            self.full_pass.clear()
             projects |= {r.project for r in requests if r.project is not None}
             if not projects and not everything:
                 return None

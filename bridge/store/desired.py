@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence, Set
+from collections.abc import Callable, Collection, Iterable, Sequence, Set
 
 from sqlalchemy import and_, or_, select
 
@@ -17,6 +17,9 @@ from bridge.store.unit import Store
 class StoreDesiredState(DesiredState):
     def __init__(self, store: Store) -> None:
         self.store = store
+        #: The projects whose dirty keys this worker takes (leases: those on the controllers it
+        #: holds; the others stay queued for their worker); None: every key.
+        self.scope: Callable[[], Collection[str]] | None = None
 
     def projects(self) -> Sequence[Project]:
         with self.store.read() as tx:
@@ -107,15 +110,30 @@ class StoreDesiredState(DesiredState):
                     continue
                 tx.sync.set(key, state)
 
-    def take_dirty(self, limit: int = 100) -> Sequence[Ref]:
-        with self.store.write() as tx:
-            return tx.dirty.take(limit)
-
-    def owned(self, projects: Collection[str]) -> Set[Ref]:
+    def synced_folders(self, projects: Collection[str]) -> set[str]:
+        """Of these projects, those whose folder is synced (where the project is placed now) and not
+        queued again: a moved project's old folder may go."""
         with self.store.read() as tx:
-            return tx.owned.list(projects)
+            return {
+                p
+                for p in projects
+                if (state := tx.sync.get(Ref(Kind.PROJECT, p))) is not None
+                and state.status is SyncStatus.SYNCED
+                and not tx.dirty.contains(Ref(Kind.PROJECT, p))
+            }
 
-    def record_owned(self, *, add: Iterable[Ref] = (), remove: Iterable[Ref] = ()) -> None:
+    def take_dirty(self, limit: int = 100) -> Sequence[Ref]:
+        projects = None if self.scope is None else set(self.scope())
         with self.store.write() as tx:
-            tx.owned.remove(remove)
-            tx.owned.add(add)
+            return tx.dirty.take(limit, projects=projects)
+
+    def owned(self, projects: Collection[str], *, jenkins: str = "default") -> Set[Ref]:
+        with self.store.read() as tx:
+            return tx.owned.list(projects, jenkins)
+
+    def record_owned(
+        self, *, add: Iterable[Ref] = (), remove: Iterable[Ref] = (), jenkins: str = "default"
+    ) -> None:
+        with self.store.write() as tx:
+            tx.owned.remove(remove, jenkins)
+            tx.owned.add(add, jenkins)

@@ -39,6 +39,8 @@ TABLES = {
     "webhook_deliveries",
     "resync_requests",
     "deploy_targets",
+    "controller_leases",
+    "lease_workers",
 }
 
 

@@ -21,6 +21,7 @@ from bridge.api.schemas.status import (
     ClusterReachabilityOut,
     HealthOut,
     ReadyOut,
+    ReadyWithLeasesOut,
     SyncErrorOut,
     SyncSummaryOut,
 )
@@ -64,6 +65,8 @@ def readyz(call: Call) -> tuple[BaseModel, int]:
     leader = call.container.leader_state() if call.container.leader_state is not None else "none"
     ready = store == "ok" and leader != "lost"
     body = ReadyOut(status="ready" if ready else "not-ready", store=store, jenkins=jenkins, leader=leader)  # type: ignore[arg-type]
+    if call.container.leases is not None:  # several workers share the controllers: which are this one's
+        body = ReadyWithLeasesOut(**body.model_dump(), leases=sorted(call.container.leases()))
     return body, 200 if ready else 503
 
 

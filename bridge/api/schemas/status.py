@@ -56,3 +56,9 @@ class ReadyOut(BaseModel):
         "none",
         description="This process's worker on the scheduler lock (none: runs no worker); lost: not ready",
     )
+
+
+class ReadyWithLeasesOut(ReadyOut):
+    """``/readyz`` of a worker sharing the controllers (``reconcile.leases``)."""
+
+    leases: list[str] = Field(description="The Jenkins controllers whose lease this process's worker holds")
