@@ -56,8 +56,17 @@ def test_the_build_records_the_analysis_the_server_received(
     assert info["result"] == "SUCCESS", console
     (action,) = [a for a in info["actions"] if a.get("_class") == ANALYSIS]
     assert sorted(action) == sorted(
-        ["_class", "ceTaskId", "credentialsId", "installationName", "installationUrl", "new", "serverUrl",
-         "skipped", "sonarqubeDashboardUrl"]
+        [
+            "_class",
+            "ceTaskId",
+            "credentialsId",
+            "installationName",
+            "installationUrl",
+            "new",
+            "serverUrl",
+            "skipped",
+            "sonarqubeDashboardUrl",
+        ]
     )
     assert action["installationName"] == "sonar" and action["new"] is True and action["skipped"] is False
     assert sandbox_sonarqube.seen("/api/ce/submit") == ["POST /api/ce/submit"]
@@ -70,9 +79,15 @@ def test_the_build_records_the_analysis_the_server_received(
     assert task["componentKey"] == "io.jenkins.sandbox:quality"
     assert action["sonarqubeDashboardUrl"].endswith("/dashboard?id=io.jenkins.sandbox%3Aquality")
     badge = [a for a in info["actions"] if a.get("_class", "").endswith("SonarBuildBadgeAction")]
-    assert badge == [{"_class": "hudson.plugins.sonar.action.SonarBuildBadgeAction",
-                      "url": action["sonarqubeDashboardUrl"]}]
-    assert f"More about the report processing at {sandbox_sonarqube.url.rstrip('/')}/api/ce/task?id=" in console
+    assert badge == [
+        {
+            "_class": "hudson.plugins.sonar.action.SonarBuildBadgeAction",
+            "url": action["sonarqubeDashboardUrl"],
+        }
+    ]
+    assert (
+        f"More about the report processing at {sandbox_sonarqube.url.rstrip('/')}/api/ce/task?id=" in console
+    )
     assert str(SECRETS["sonar-token"]) not in console
     # the action is what tree= queries (as clients ask for it) return too
     s = token_session(j)
@@ -111,4 +126,7 @@ def test_an_unknown_installation_aborts_the_build(sandbox_jenkins: SandboxJenkin
     base = f"{sandbox_jenkins.url}job/devops/job/quality/1/"
     info = wait_for(lambda: (i := s.get(base + "api/json").json())["result"] and i)
     assert info["result"] == "FAILURE"
-    assert "SonarQube installation defined in this job (other) does not match" in s.get(base + "consoleText").text
+    assert (
+        "SonarQube installation defined in this job (other) does not match"
+        in s.get(base + "consoleText").text
+    )
