@@ -22,6 +22,7 @@ from bridge.bootstrap_clusters import build_inventory as build_inventory
 from bridge.bootstrap_clusters import build_kubeconfig_sync, build_kubeconfig_view, build_preflight
 from bridge.bootstrap_metrics import build_metrics as build_metrics
 from bridge.bootstrap_metrics import worker_hooks as worker_hooks
+from bridge.bootstrap_quality import build_code_quality
 from bridge.bootstrap_webhooks import build_dispatcher as build_dispatcher
 from bridge.bootstrap_webhooks import build_ref_poller as build_ref_poller
 from bridge.identity.token_review import TokenReviewer
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from bridge.reconcile.runner import WorkerHandle
     from bridge.reconcile.runsync import RunFollower
     from bridge.reconcile.worker import Worker
+    from bridge.services.codequality import CodeQualityService
     from bridge.services.kubeconfigs import KubeconfigSyncService
     from bridge.services.run_logs import RunLogs
     from bridge.services.runs import RunService
@@ -95,6 +97,8 @@ class Container:
     connections: dict[str, JenkinsConnection] = field(default_factory=dict)
     #: Run logs: pass-through reads, one shared tail per running build, the stream slots.
     run_logs: RunLogs | None = None
+    #: Code quality of runs: their builds' SonarQube analyses (``services/codequality.py``).
+    code_quality: CodeQualityService | None = None
 
     def close(self) -> None:
         if self.run_logs is not None:
@@ -152,6 +156,7 @@ def build_container(
     if default is None:  # Jenkins and runs are fakes: the logs still read the default controller
         default = container.connections[DEFAULT_CONTROLLER] = build_connections(settings)[DEFAULT_CONTROLLER]
     container.run_logs = build_run_logs(settings, default)
+    container.code_quality = build_code_quality(settings, container.run_service, default)
     # --- clusters: targets name a workspace's clusters; workspaces name the inventory's -----------
     clusters = container.clusters
     container.pipelines.allowed_clusters = lambda ws: clusters.available_for([ws])[ws.name]

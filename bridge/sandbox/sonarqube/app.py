@@ -180,7 +180,7 @@ class SonarApp:
         elif sort == "SEVERITY":
             found.sort(
                 key=lambda ai: shapes.SEVERITIES.index(ai[1].severity),
-                reverse=req.values.get("asc") != "false",
+                reverse=req.values.get("asc") == "false",
             )
         shown = found[(page - 1) * size : page * size]
         issues = [shapes.issue(a, i, _issue_key(a, i)) for a, i in shown]
