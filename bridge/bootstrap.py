@@ -22,7 +22,7 @@ from bridge.bootstrap_clusters import build_inventory as build_inventory
 from bridge.bootstrap_clusters import build_kubeconfig_sync, build_kubeconfig_view, build_preflight
 from bridge.bootstrap_metrics import build_metrics as build_metrics
 from bridge.bootstrap_metrics import worker_hooks as worker_hooks
-from bridge.bootstrap_quality import build_code_quality
+from bridge.bootstrap_quality import build_code_quality, build_promotion_job, build_workloads
 from bridge.bootstrap_webhooks import build_dispatcher as build_dispatcher
 from bridge.bootstrap_webhooks import build_ref_poller as build_ref_poller
 from bridge.identity.token_review import TokenReviewer
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from bridge.services.kubeconfigs import KubeconfigSyncService
     from bridge.services.run_logs import RunLogs
     from bridge.services.runs import RunService
+    from bridge.services.workloads import WorkloadService
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
@@ -99,6 +100,8 @@ class Container:
     run_logs: RunLogs | None = None
     #: Code quality of runs: their builds' SonarQube analyses (``services/codequality.py``).
     code_quality: CodeQualityService | None = None
+    #: Workloads in deploy targets and the promotion history (``services/workloads.py``).
+    workloads: WorkloadService | None = None
 
     def close(self) -> None:
         if self.run_logs is not None:
@@ -157,6 +160,7 @@ def build_container(
         default = container.connections[DEFAULT_CONTROLLER] = build_connections(settings)[DEFAULT_CONTROLLER]
     container.run_logs = build_run_logs(settings, default)
     container.code_quality = build_code_quality(settings, container.run_service, default)
+    container.workloads = build_workloads(settings, store)
     # --- clusters: targets name a workspace's clusters; workspaces name the inventory's -----------
     clusters = container.clusters
     container.pipelines.allowed_clusters = lambda ws: clusters.available_for([ws])[ws.name]
@@ -339,6 +343,7 @@ def build_worker(
         worker.resyncs = ResyncQueue(desired.store)
         worker.runs = build_run_follower(settings, desired.store, run_service, connection)
         worker.preflight = build_preflight(settings, desired.store)  # deploy targets: Kubernetes only
+        worker.promotions = build_promotion_job(settings, desired.store)
         desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
         # webhook deliveries and the ref poll live in the store
         if connection is not None:

@@ -24,6 +24,7 @@ from bridge.api.routes import (
     runs,
     status,
     webhooks,
+    workloads,
     workspaces,
 )
 
@@ -41,6 +42,7 @@ MODULES = (
     audit,
     clusters,
     webhooks,
+    workloads,
 )
 
 
