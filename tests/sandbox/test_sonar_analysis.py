@@ -3,6 +3,9 @@ sandbox SonarQube over HTTP and the build records it as the sonar plugin's ``Son
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import requests
 
 from bridge.sandbox.jenkins import SandboxJenkins
@@ -13,6 +16,7 @@ from tests.sandbox.pipeline_helpers import SECRETS, create_job, fast, folder_wit
 from tests.sandbox.wire import token_session
 
 ANALYSIS = "hudson.plugins.sonar.action.SonarAnalysisAction"
+SAMPLES = Path(__file__).parent / "samples" / "sonarqube"
 JOB = "devops/quality"
 SCRIPT = """pipeline {
   agent any
@@ -69,6 +73,11 @@ def test_the_build_records_the_analysis_the_server_received(
         ]
     )
     assert action["installationName"] == "sonar" and action["new"] is True and action["skipped"] is False
+    documented = json.loads((SAMPLES / "jenkins-build-actions-sonar.json").read_text(encoding="utf-8"))
+    (sample,) = [a for a in documented["actions"] if a.get("_class") == ANALYSIS]
+    assert list(action) == list(sample)  # _class first, then Stapler's alphabetical order
+    classes = [a.get("_class") for a in info["actions"]]
+    assert classes.index(ANALYSIS) < classes.index("hudson.plugins.sonar.action.SonarBuildBadgeAction")
     assert sandbox_sonarqube.seen("/api/ce/submit") == ["POST /api/ce/submit"]
     task = requests.get(
         sandbox_sonarqube.url + "api/ce/task",
