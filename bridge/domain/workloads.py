@@ -44,7 +44,7 @@ def parse_image(reference: str) -> Image:
 
 
 @dataclass(frozen=True)
-class Container:
+class ImageContainer:
     name: str
     image: Image
 
@@ -62,7 +62,7 @@ class Condition:
 class Workload:
     kind: str  # one of KINDS
     name: str
-    containers: tuple[Container, ...]
+    containers: tuple[ImageContainer, ...]
     desired: int
     ready: int
     updated: int
@@ -107,7 +107,7 @@ class Match:
     """A container whose image tag carries values of a run."""
 
     workload: Workload
-    container: Container
+    container: ImageContainer
     values: tuple[str, ...]  # the names matched: "number" and/or parameter names
 
     @property

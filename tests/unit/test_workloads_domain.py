@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.domain.workloads import (
-    Container,
+    ImageContainer,
     TargetStatus,
     TargetWorkloads,
     Workload,
@@ -33,7 +33,7 @@ def test_image_references(reference: str, repository: str, tag: str | None, dige
 
 
 def _deployment(name: str, tag: str) -> Workload:
-    return Workload("Deployment", name, (Container("app", parse_image(f"repo/app:{tag}")),), 1, 1, 1)
+    return Workload("Deployment", name, (ImageContainer("app", parse_image(f"repo/app:{tag}")),), 1, 1, 1)
 
 
 def test_a_run_is_its_number_as_a_whole_token_of_the_tag() -> None:

@@ -20,7 +20,7 @@ from kubernetes.client.exceptions import ApiException
 from bridge.adapters.kube.reachability import api_client_for, describe
 from bridge.domain.workloads import (
     Condition,
-    Container,
+    ImageContainer,
     TargetStatus,
     TargetWorkloads,
     Workload,
@@ -89,7 +89,7 @@ def _time(value: Any) -> datetime | None:
 def _workload(kind: str, obj: Any) -> Workload:
     spec, status, meta = obj.spec, obj.status, obj.metadata
     containers = tuple(
-        Container(c.name, parse_image(c.image or "")) for c in (spec.template.spec.containers or ())
+        ImageContainer(c.name, parse_image(c.image or "")) for c in (spec.template.spec.containers or ())
     )
     conditions = tuple(
         Condition(

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from bridge.api.schemas.common import PageOut
-from bridge.domain.workloads import Container, Match, Promotion, TargetStatus, Workload
+from bridge.domain.workloads import ImageContainer, Match, Promotion, TargetStatus, Workload
 
 StatusField = Field(
     description="ok; unreachable (no usable kubeconfig or no answer), forbidden (the kubeconfig may "
@@ -23,7 +23,7 @@ class ImageOut(BaseModel):
     digest: str | None
 
     @classmethod
-    def of(cls, c: Container) -> ImageOut:
+    def of(cls, c: ImageContainer) -> ImageOut:
         i = c.image
         return cls(container=c.name, image=i.reference, repository=i.repository, tag=i.tag, digest=i.digest)
 
@@ -68,13 +68,13 @@ class WorkloadOut(BaseModel):
 
 
 class WorkloadList(PageOut):
-    """The target's workloads by (kind, name)."""
+    """The target's workloads."""
 
     cluster: str
     namespace: str
     status: TargetStatus = StatusField
     reason: str | None
-    items: list[WorkloadOut]
+    items: list[WorkloadOut] = Field(description="Ordered by kind, then name")
 
 
 class MatchOut(BaseModel):
@@ -105,9 +105,9 @@ class RunTargetOut(BaseModel):
 
 
 class RunTargetList(PageOut):
-    """Each deploy target of the pipeline, by (cluster, namespace)."""
+    """Each deploy target of the pipeline."""
 
-    items: list[RunTargetOut]
+    items: list[RunTargetOut] = Field(description="Ordered by cluster, then namespace")
 
 
 class PromotionOut(BaseModel):
@@ -135,6 +135,6 @@ class PromotionOut(BaseModel):
 
 
 class PromotionList(PageOut):
-    """Newest first."""
+    """The promotion history."""
 
-    items: list[PromotionOut]
+    items: list[PromotionOut] = Field(description="Newest first")
