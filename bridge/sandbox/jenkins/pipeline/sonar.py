@@ -50,7 +50,9 @@ def enter(run: RunHandle, inner: Frame, start: FlowNode, args: list[Any], named:
     run.console.write(
         f"Injecting SonarQube environment variables using the configuration: {server.name}", node=start
     )
-    token_key = "sonar.token" if _major(server.url) >= 10 else "sonar.login"
+    # SonarUtils.getTokenProperty asks the server's version (only a reachable sandbox SonarQube is asked)
+    reachable = run.context.sonar_scanner
+    token_key = "sonar.token" if reachable and _major(server.url) >= 10 else "sonar.login"
     params = (
         {"sonar.host.url": server.url, token_key: server.token}
         if server.token
