@@ -22,7 +22,13 @@ from tests.fixtures.app import ApiClient
 from tests.fixtures.kube import KubeCluster
 from tests.fixtures.leaks import register_secret
 from tests.kube.inventory_support import P, W, b64, cluster_object, eventually, uid
-from tests.kube.test_deploy_targets import SEED, ensure_namespace, settings, world  # noqa: F401 - fixtures
+from tests.kube.test_deploy_targets import (  # noqa: F401 - settings and world are fixtures
+    SEED,
+    ensure_namespace,
+    settings,
+    token_cluster,
+    world,
+)
 
 pytestmark = pytest.mark.kube
 DEMO = f"{P}/multicluster-demo/pipelines/deploy"
@@ -231,3 +237,68 @@ def test_seed_workloads_runs_and_promotions(
             (rohan, "not-a-target", "secret-app"),
         ):
             delete(cluster, namespace, name)
+
+
+def scoped_token(cluster: KubeCluster, namespace: str) -> str:
+    """A service account that may list apps workloads in ``namespace`` only (a Role, not a ClusterRole)."""
+    name = uid("workload-reader")
+    with cluster.api_client() as api:
+        core, rbac = k8s.CoreV1Api(api), k8s.RbacAuthorizationV1Api(api)
+        core.create_namespaced_service_account(
+            namespace, k8s.V1ServiceAccount(metadata=k8s.V1ObjectMeta(name=name))
+        )
+        rule = k8s.V1PolicyRule(
+            api_groups=["apps"], resources=["deployments", "statefulsets", "daemonsets"], verbs=["list"]
+        )
+        rbac.create_namespaced_role(namespace, k8s.V1Role(metadata=k8s.V1ObjectMeta(name=name), rules=[rule]))
+        binding = k8s.V1RoleBinding(
+            metadata=k8s.V1ObjectMeta(name=name),
+            role_ref=k8s.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=name),
+            subjects=[k8s.RbacV1Subject(kind="ServiceAccount", name=name, namespace=namespace)],
+        )
+        rbac.create_namespaced_role_binding(namespace, binding)
+        request = k8s.AuthenticationV1TokenRequest(spec=k8s.V1TokenRequestSpec(expiration_seconds=600))
+        token: str = core.create_namespaced_service_account_token(name, namespace, request).status.token
+    register_secret(token)
+    return token
+
+
+def test_an_rbac_limited_kubeconfig_reads_its_target_only(
+    world: tuple[Worker, list[str]],  # noqa: F811
+    api: ApiClient,
+    container: Container,
+    kube_host: KubeCluster,
+    kube_clusters: Mapping[str, KubeCluster],
+) -> None:
+    """The apiserver itself enforces it: the kubeconfig may list workloads in kubesphere-sample-dev only."""
+    _, extra = world
+    rohan = kube_clusters["rohan"]
+    ensure_namespace(rohan, "kubesphere-sample-dev")
+    ensure_namespace(rohan, "kubesphere-sample-prod")
+    scoped = uid("rohan-dev-only")
+    extra.append(scoped)
+    custom = k8s.CustomObjectsApi(kube_host.api_client())
+    custom.create_cluster_custom_object(
+        *CLUSTER_API, token_cluster(scoped, rohan, scoped_token(rohan, "kubesphere-sample-dev"))
+    )
+    eventually(lambda: container.clusters.catalog.state(scoped) is not None, what="the scoped cluster listed")
+    assert api.post(W, {"name": "multicluster", "clusters": [scoped]}).status_code == 201
+    assert api.post(P, {"name": "multicluster-demo", "workspace": "multicluster"}).status_code == 201
+    targets = [
+        {"cluster": scoped, "namespace": "kubesphere-sample-dev"},
+        {"cluster": scoped, "namespace": "kubesphere-sample-prod"},
+    ]
+    r = api.post(
+        f"{P}/multicluster-demo/pipelines", {"name": "deploy", "jenkinsfile": "echo", "targets": targets}
+    )
+    assert r.status_code == 201, r.json
+    put(rohan, "kubesphere-sample-dev", "devops-sample", f"{REPO}:SNAPSHOT-master-7")
+    try:
+        dev = workloads(api, scoped, "kubesphere-sample-dev")
+        assert dev["status"] == "ok"  # three namespaced lists, all the Role allows
+        assert [w["images"][0]["tag"] for w in dev["items"]] == ["SNAPSHOT-master-7"]
+        prod = workloads(api, scoped, "kubesphere-sample-prod")  # declared, but the apiserver refuses
+        assert prod["status"] == "forbidden" and "403" in prod["reason"] and prod["items"] == []
+        assert api.get(f"{DEMO}/targets/{scoped}/kube-system/workloads").status_code == 404
+    finally:
+        delete(rohan, "kubesphere-sample-dev", "devops-sample")
