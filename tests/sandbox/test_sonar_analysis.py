@@ -10,9 +10,9 @@ import requests
 
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.sandbox.jenkins.cascsonar import SonarInstallation
-from bridge.sandbox.sonarqube import SandboxSonarQube
+from bridge.sandbox.sonarqube import Account, SandboxSonarQube
 from tests.fixtures.sandbox import SandboxFactory
-from tests.sandbox.pipeline_helpers import SECRETS, create_job, fast, folder_with_credentials, wait_for
+from tests.sandbox.pipeline_helpers import SECRETS, SEED, create_job, fast, folder_with_credentials, wait_for
 from tests.sandbox.wire import token_session
 
 ANALYSIS = "hudson.plugins.sonar.action.SonarAnalysisAction"
@@ -139,3 +139,23 @@ def test_an_unknown_installation_aborts_the_build(sandbox_jenkins: SandboxJenkin
         "SonarQube installation defined in this job (other) does not match"
         in s.get(base + "consoleText").text
     )
+
+
+def test_the_seed_jenkinsfile_records_its_analysis(
+    sandbox_jenkins_factory: SandboxFactory, sandbox_sonarqube: SandboxSonarQube
+) -> None:
+    """The seed's `sonarqube analysis` stage, verbatim: `mvn sonar:sonar -Dsonar.login=$SONAR_TOKEN` with the
+    project's sonar-token credential; the action is on the build while it waits for the first approval."""
+    sandbox_sonarqube.state.tokens[str(SECRETS["sonar-token"])] = Account("jenkins", browse=False)
+    j = _jenkins(sandbox_jenkins_factory, sandbox_sonarqube, sonar_scanner=True)
+    fast(j)
+    s = folder_with_credentials(j, "devops", ["dockerhub-id", "sonar-token", "rohan", "gondor", "shire"])
+    create_job(j, "devops/build-and-deploy", SEED)
+    assert s.post(f"{j.url}job/devops/job/build-and-deploy/build").status_code == 201
+    base = f"{j.url}job/devops/job/build-and-deploy/1/"
+    wait_for(lambda: s.get(base + "wfapi/pendingInputActions").json())
+    actions = s.get(base + "api/json").json()["actions"]
+    (action,) = [a for a in actions if a.get("_class") == ANALYSIS]
+    assert action["ceTaskId"] in sandbox_sonarqube.state.tasks
+    assert sandbox_sonarqube.state.tasks[action["ceTaskId"]].submitter == "jenkins"
+    assert str(SECRETS["sonar-token"]) not in s.get(base + "consoleText").text
