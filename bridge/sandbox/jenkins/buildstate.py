@@ -15,16 +15,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.sandbox.jenkins import (
-    acl,
-    buildstep,
-    casclibs,
-    cascsonar,
-    identity,
-    itemjson,
-    nodes,
-    runcredentials,
-)
+from bridge.sandbox.jenkins import acl, buildstep, casclibs, identity, itemjson, nodes, runcredentials
+from bridge.sandbox.jenkins.cascsonar import lookup as sonar_lookup
 from bridge.sandbox.jenkins.credtypes import SecretCipher
 from bridge.sandbox.jenkins.itemxml import NO_CONCURRENT, PARAMS_PROPERTY, save_job_properties
 from bridge.sandbox.jenkins.model import Job, ParameterDefinition, SandboxState
@@ -274,7 +266,7 @@ class BuildService:
             plugin_symbols=KUBERNETES_CD_SYMBOLS if self.services.get("kubernetes_cd", True) else frozenset(),
             libraries=libraries,
             library_error=library_error,
-            sonar=functools.partial(cascsonar.lookup, sonar, functools.partial(self._resolve, job, who)),
+            sonar=functools.partial(sonar_lookup, sonar, functools.partial(self._resolve, job, who)),
             sonar_installations=len(sonar),
             sonar_scanner=bool(self.services.get("sonar_scanner")),
             job_full_name=job.full_name,
