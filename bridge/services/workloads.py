@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,6 +26,8 @@ from bridge.store.runs import RunFilter
 log = logging.getLogger(__name__)
 #: Runs of the index a promotion pass tries to recognise in the images (newest first).
 RECENT_RUNS = 100
+#: Targets read at the same time (a silent cluster costs its timeout once, not once per target in turn).
+PARALLEL_READS = 8
 
 
 class WorkloadPort(Protocol):
@@ -71,6 +74,12 @@ class WorkloadService:
             return TargetWorkloads(cluster, namespace, TargetStatus.UNREACHABLE, reason)
         return self.kube.read(cluster, kubeconfig, namespace)
 
+    def _read_all(self, states: Sequence[PreflightState]) -> list[TargetWorkloads]:
+        if len(states) <= 1:
+            return [self._read(s) for s in states]
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_READS, len(states))) as pool:
+            return list(pool.map(self._read, states))
+
     def target(self, project: str, pipeline: str, cluster: str, namespace: str) -> TargetWorkloads:
         """One declared target's workloads (404 for any other (cluster, namespace): never read)."""
         found = [s for s in self._targets(project, pipeline) if s.target.key == (cluster, namespace)]
@@ -86,11 +95,10 @@ class WorkloadService:
         targets = self._targets(project, pipeline)
         if run is None:
             raise NotFound(f"run {number} of pipeline {project}/{pipeline} is not in the run index")
-        out = []
-        for state in targets:
-            seen = self._read(state)
-            out.append(RunInTarget(seen, tuple(runs_in(number, run.parameters, seen.workloads))))
-        return out
+        return [
+            RunInTarget(seen, tuple(runs_in(number, run.parameters, seen.workloads)))
+            for seen in self._read_all(targets)
+        ]
 
     def history(self, project: str, pipeline: str, *, before_id: int | None, limit: int) -> list[Promotion]:
         self._targets(project, pipeline)
@@ -110,12 +118,13 @@ class WorkloadService:
                 (r.number, r.parameters) for r in runs if r.number is not None
             ]
             seen = []
-            for state in targets:
-                answer = self._read(state)
+            for answer in self._read_all(targets):
                 if answer.status is TargetStatus.OK:
                     seen += identify(numbered, answer)
                 else:
-                    log.info("promotions: %s/%s not read: %s", *state.target.key, answer.reason)
+                    log.info(
+                        "promotions: %s/%s not read: %s", answer.cluster, answer.namespace, answer.reason
+                    )
             opened += self.book.observe(project, pipeline, seen)
         return opened
 
