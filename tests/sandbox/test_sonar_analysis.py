@@ -159,3 +159,16 @@ def test_the_seed_jenkinsfile_records_its_analysis(
     assert action["ceTaskId"] in sandbox_sonarqube.state.tasks
     assert sandbox_sonarqube.state.tasks[action["ceTaskId"]].submitter == "jenkins"
     assert str(SECRETS["sonar-token"]) not in s.get(base + "consoleText").text
+
+
+def test_the_analysis_survives_a_restart(
+    sandbox_jenkins_factory: SandboxFactory, sandbox_sonarqube: SandboxSonarQube, tmp_path: Path
+) -> None:
+    sandbox_sonarqube.state.tokens[str(SECRETS["sonar-token"])] = Account("jenkins", browse=False)
+    j = _jenkins(sandbox_jenkins_factory, sandbox_sonarqube, sonar_scanner=True, state_dir=tmp_path)
+    info, _ = _run(j)
+    (before,) = [a for a in info["actions"] if a.get("_class") == ANALYSIS]
+    j.restart()
+    s = token_session(j)
+    after = s.get(f"{j.url}job/devops/job/quality/1/api/json").json()["actions"]
+    assert [a for a in after if a.get("_class") == ANALYSIS] == [before]
