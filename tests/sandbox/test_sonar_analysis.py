@@ -10,7 +10,7 @@ import requests
 
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.sandbox.jenkins.cascsonar import SonarInstallation
-from bridge.sandbox.sonarqube import Account, SandboxSonarQube
+from bridge.sandbox.sonarqube import Account, Condition, Profile, SandboxSonarQube
 from tests.fixtures.sandbox import SandboxFactory
 from tests.sandbox.pipeline_helpers import SECRETS, SEED, create_job, fast, folder_with_credentials, wait_for
 from tests.sandbox.wire import token_session
@@ -172,3 +172,46 @@ def test_the_analysis_survives_a_restart(
     s = token_session(j)
     after = s.get(f"{j.url}job/devops/job/quality/1/api/json").json()["actions"]
     assert [a for a in after if a.get("_class") == ANALYSIS] == [before]
+
+
+GATED = """pipeline {
+  agent any
+  stages {
+    stage('quality') {
+      steps {
+        withSonarQubeEnv('sonar') { sh 'mvn sonar:sonar -Dsonar.projectKey=demo' }
+        script {
+          def qg = waitForQualityGate()
+          echo "gate: ${qg.status}"
+        }
+        waitForQualityGate abortPipeline: true
+      }
+    }
+  }
+}
+"""
+
+
+def test_wait_for_quality_gate_reads_the_recorded_analysis(
+    sandbox_jenkins_factory: SandboxFactory, sandbox_sonarqube: SandboxSonarQube
+) -> None:
+    sandbox_sonarqube.state.tokens[str(SECRETS["sonar-token"])] = Account("jenkins")
+    sandbox_sonarqube.profile(
+        "demo",
+        Profile(new_measures={"new_coverage": "12.0"}, conditions=(Condition("new_coverage", "LT", "80"),)),
+    )
+    installation = SonarInstallation("sonar", sandbox_sonarqube.url.rstrip("/"), "sonar-token")
+    j = sandbox_jenkins_factory(sonar_installations=[installation], sonar_scanner=True)
+    fast(j)
+    s = folder_with_credentials(j, "devops", ["sonar-token"])
+    create_job(j, JOB, GATED)
+    assert s.post(f"{j.url}job/devops/job/quality/build").status_code == 201
+    base = f"{j.url}job/devops/job/quality/1/"
+    info = wait_for(lambda: (i := s.get(base + "api/json").json())["result"] and i, timeout=20)
+    console = s.get(base + "consoleText").text
+    assert info["result"] == "FAILURE", console
+    (action,) = [a for a in info["actions"] if a.get("_class") == ANALYSIS]
+    assert f"Checking status of SonarQube task '{action['ceTaskId']}' on server 'sonar'" in console
+    assert "gate: ERROR" in console
+    assert "Pipeline aborted due to quality gate failure: ERROR" in console
+    assert str(SECRETS["sonar-token"]) not in console

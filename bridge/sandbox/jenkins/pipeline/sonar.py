@@ -8,6 +8,10 @@
   ``.scannerwork/report-task.txt`` in the step's directory. It fails as Maven does when the server
   refuses the token or cannot be reached. Without ``sonar_scanner`` the agents reach no SonarQube: the
   step's output is simulated as any ``sh`` and no report is written.
+* ``waitForQualityGate`` (``WaitForQualityGateStep``): the newest recorded analysis with a task, its
+  installation's URL and token: ``api/ce/task`` until the task ended, then
+  ``api/qualitygates/project_status?analysisId=``; ``abortPipeline`` fails the build unless the gate is
+  ``OK``. Without ``sonar_scanner`` it answers ``OK`` at once (no server to ask).
 * Leaving the block (``AddBuildInfo.tearDown`` → ``SonarUtils.addBuildInfoTo``): the first
   ``**/report-task.txt`` under the block's directory becomes a ``SonarAnalysisAction`` on the run
   (none: a warning and an action without task, ``skipped`` since the build has no result yet).
@@ -18,6 +22,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -187,3 +192,74 @@ def leave(run: RunHandle, inner: Frame, credentials_id: str | None) -> None:
             sonarqubeDashboardUrl=report["dashboardUrl"],
         )
     run.analyses.append(action)
+
+
+def _get(url: str, token: str) -> dict[str, Any]:
+    request = urllib.request.Request(url)  # noqa: S310 - http(s) only (checked by the caller)
+    if token:
+        request.add_header("Authorization", "Basic " + base64.b64encode(f"{token}:".encode()).decode())
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        body: dict[str, Any] = json.loads(response.read())
+        return body
+
+
+def quality_gate(run: RunHandle, frame: Frame, node: FlowNode, named: dict[str, Any]) -> str:
+    """The gate of the run's newest analysis (``WaitForQualityGateStep.start``/``checkQualityGate``)."""
+
+    def write(line: str) -> None:
+        run.console.write(line, node=node, secrets=frame.secrets)
+
+    if not run.context.sonar_scanner:
+        write("Checking status of SonarQube task")
+        return "OK"
+    if not run.analyses:
+        raise StepFailure(
+            "No previous SonarQube analysis found on this pipeline execution. Please use the "
+            "'withSonarQubeEnv' wrapper to run your analysis.",
+            java_type="java.lang.IllegalStateException",
+        )
+    found = next((a for a in reversed(run.analyses) if a.get("ceTaskId")), None)
+    server = run.context.sonar(str(found.get("installationName") or "")) if found else None
+    if found is None or server is None or not str(found.get("installationUrl", "")).startswith("http"):
+        raise StepFailure(
+            "Unable to guess SonarQube task id and/or SQ server details. Please use the 'withSonarQubeEnv' "
+            "wrapper to run your analysis.",
+            java_type="java.lang.IllegalStateException",
+        )
+    task_id, base = str(found["ceTaskId"]), str(found["installationUrl"]).rstrip("/")
+    token = _property_of(named, "credentialsId", run) or server.token
+    write(f"Checking status of SonarQube task '{task_id}' on server '{server.name}'")
+    shown = ""
+    try:
+        while True:
+            task = _get(f"{base}/api/ce/task?id={urllib.parse.quote(task_id)}", token)["task"]
+            status = str(task.get("status"))
+            if status != shown:
+                write(f"SonarQube task '{task_id}' status is '{status}'")
+                shown = status
+            if status in ("FAILED", "CANCELED"):
+                raise StepFailure(f"SonarQube analysis '{task_id}' failed: {status}")
+            if status == "SUCCESS":
+                analysis = urllib.parse.quote(str(task.get("analysisId", "")))
+                gate = _get(f"{base}/api/qualitygates/project_status?analysisId={analysis}", token)
+                break
+            run.check_interrupt()
+            time.sleep(0.05)  # the plugin waits for SonarQube's webhook; the sandbox polls
+    except (OSError, ValueError, KeyError) as e:
+        raise StepFailure(f"SonarQube did not answer: {e}", java_type="java.io.IOException") from None
+    result = str(gate.get("projectStatus", {}).get("status", "NONE"))
+    write(f"SonarQube task '{task_id}' completed. Quality gate is '{result}'")
+    if named.get("abortPipeline") and result != "OK":
+        raise StepFailure(
+            f"Pipeline aborted due to quality gate failure: {result}", java_type="hudson.AbortException"
+        )
+    return result
+
+
+def _property_of(named: dict[str, Any], key: str, run: RunHandle) -> str:
+    """The step's ``credentialsId`` (a Secret text credential) resolved to its secret, or empty."""
+    credentials_id = named.get(key)
+    if not credentials_id:
+        return ""
+    value = run.context.credentials(to_text(credentials_id))
+    return value.secret if value is not None and value.kind == "string" else ""

@@ -135,9 +135,13 @@ class Steps:
         self, interp: Interpreter, frame: Frame, call: s.Call, args: list[Any], named: dict[str, Any]
     ) -> Any:
         node = self._atom(frame, call.name)
-        self.run.console.write("Checking status of SonarQube task", node=node, secrets=frame.secrets)
+        try:
+            status = sonar.quality_gate(self.run, frame, node, named)
+        except StepFailure as failure:
+            self.run.finish_node(node, failure)
+            raise
         self.run.finish_node(node)
-        return {"status": "OK"}
+        return {"status": status}
 
     def echo(
         self, interp: Interpreter, frame: Frame, call: s.Call, args: list[Any], named: dict[str, Any]
