@@ -67,14 +67,14 @@ class CodeQualityService:
         hit, value = self._cached(key)
         if hit:
             return value
+        if self.sonar is None:  # nothing to read a report from: Jenkins is not asked either
+            raise NotFound("no SonarQube is configured for this Jenkins (BRIDGE_JENKINS_SONAR_URL)")
         refs = self.actions.analyses(job_path(run.project, run.pipeline), run.number)
         chosen = newest_with_task(refs)
         if chosen is None or chosen.task_id is None:
             if run.finished:
                 self._keep(key, None)
             return None
-        if self.sonar is None:
-            raise NotFound("no SonarQube is configured for this Jenkins (BRIDGE_JENKINS_SONAR_URL)")
         quality = RunQuality(run, chosen, self.sonar.report(chosen.task_id, issues=self.issues))
         if run.finished and quality.report.complete:
             self._keep(key, quality)
