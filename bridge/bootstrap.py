@@ -34,6 +34,7 @@ from bridge.bootstrap_placement import (
     several,
     start_leases,
 )
+from bridge.bootstrap_quality import build_code_quality, build_promotion_job, build_workloads
 from bridge.bootstrap_webhooks import build_dispatcher as build_dispatcher
 from bridge.bootstrap_webhooks import build_ref_poller as build_ref_poller
 from bridge.identity.token_review import TokenReviewer
@@ -61,9 +62,11 @@ if TYPE_CHECKING:
     from bridge.reconcile.runner import WorkerHandle
     from bridge.reconcile.runsync import RunFollower
     from bridge.reconcile.worker import Worker
+    from bridge.services.codequality import CodeQualityService
     from bridge.services.kubeconfigs import KubeconfigSyncService
     from bridge.services.run_logs import RunLogs
     from bridge.services.runs import RunService
+    from bridge.services.workloads import WorkloadService
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
@@ -109,6 +112,10 @@ class Container:
     run_logs: RunLogs | None = None
     #: The controllers whose lease this process's worker holds (``reconcile.leases``); /readyz shows them.
     leases: Callable[[], Collection[str]] | None = None
+    #: Code quality of runs: their builds' SonarQube analyses (``services/codequality.py``).
+    code_quality: CodeQualityService | None = None
+    #: Workloads in deploy targets and the promotion history (``services/workloads.py``).
+    workloads: WorkloadService | None = None
 
     def close(self) -> None:
         if self.run_logs is not None:
@@ -171,6 +178,8 @@ def build_container(
     if default is None:  # Jenkins and runs are fakes: the logs still read the default controller
         default = container.connections[DEFAULT_CONTROLLER] = build_connections(settings)[DEFAULT_CONTROLLER]
     container.run_logs = container.run_logs or build_run_logs(settings, default)
+    container.code_quality = build_code_quality(settings, container.run_service, default)
+    container.workloads = build_workloads(settings, store)
     # --- clusters: targets name a workspace's clusters; workspaces name the inventory's -----------
     clusters = container.clusters
     container.projects.placement = build_placement(settings, clusters)  # a project's cluster, controller
@@ -324,6 +333,7 @@ def build_worker(
             else build_run_follower(settings, desired.store, run_service, connection)
         )
         worker.preflight = build_preflight(settings, desired.store)  # deploy targets: Kubernetes only
+        worker.promotions = build_promotion_job(settings, desired.store)
         desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
         # webhook deliveries and the ref poll live in the store
         if connection is not None:

@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.fixtures.kube",
     "tests.fixtures.postgres",
     "tests.fixtures.gitea",
+    "tests.fixtures.sonarqube",
     "tests.fixtures.app",
     "tests.fixtures.leaks",
     "tests.fixtures.audit_trail",

@@ -18,11 +18,13 @@ from bridge.api.routes import (
     members,
     pipelines,
     projects,
+    quality,
     resync,
     run_logs,
     runs,
     status,
     webhooks,
+    workloads,
     workspaces,
 )
 
@@ -33,12 +35,14 @@ MODULES = (
     pipelines,
     runs,
     run_logs,
+    quality,
     status,
     resync,
     members,
     audit,
     clusters,
     webhooks,
+    workloads,
 )
 
 

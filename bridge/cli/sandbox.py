@@ -1,4 +1,4 @@
-"""`jenkins-bridge sandbox ...`: the test doubles the project ships (sandbox Jenkins)."""
+"""`jenkins-bridge sandbox ...`: the test doubles the project ships (sandbox Jenkins, sandbox SonarQube)."""
 
 from __future__ import annotations
 
@@ -56,6 +56,12 @@ def sandbox() -> None:
     metavar="NAME=VALUE",
     help="A Jenkins system property (repeatable), e.g. -D jenkins.install.runSetupWizard=false.",
 )
+@click.option(
+    "--sonar-scanner",
+    is_flag=True,
+    help="Scanners in withSonarQubeEnv reach the installation's server (a sandbox SonarQube): they "
+    "submit the analysis and the build records it. Without it no report is written.",
+)
 def jenkins(
     host: str,
     port: int,
@@ -68,6 +74,7 @@ def jenkins(
     casc: tuple[str, ...],
     mounts: tuple[str, ...],
     properties: tuple[str, ...],
+    sonar_scanner: bool,
 ) -> None:
     """Serve a sandbox Jenkins until interrupted (Ctrl-C)."""
     import os
@@ -91,14 +98,9 @@ def jenkins(
             url_prefix,
             mounts,
         )
+        server.services["sonar_scanner"] = sonar_scanner
     except CascError as e:
         raise click.ClickException(str(e)) from None
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
     server.start()
     click.echo(f"Sandbox Jenkins {server.version} at {server.url}")
     click.echo(f"user: {server.admin_user}")
@@ -106,6 +108,43 @@ def jenkins(
         click.echo(f"API token: {server.admin_token}")
     if password is None and not casc:  # with --casc the realm's password (from the file) stays
         click.echo(f"password: {server.admin_password}")
+    _serve_until_interrupted(server)
+
+
+@sandbox.command("sonarqube")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=9000, show_default=True, type=int, help="Port (0 picks a free one).")
+@click.option("--token", default=None, help="An administrator's user token (generated when omitted).")
+@click.option(
+    "--scanner-token",
+    "scanner_tokens",
+    multiple=True,
+    help="A token that may submit analyses but not browse them (repeatable), as a CI user's.",
+)
+def sonarqube(host: str, port: int, token: str | None, scanner_tokens: tuple[str, ...]) -> None:
+    """Serve a sandbox SonarQube (the Web API a scanner and the bridge use) until interrupted."""
+    from bridge.sandbox.sonarqube import Account, SandboxSonarQube
+
+    server = SandboxSonarQube(
+        admin_token=token,
+        host=host,
+        port=port,
+        tokens={t: Account("scanner", browse=False) for t in scanner_tokens},
+    )
+    server.start()
+    click.echo(f"Sandbox SonarQube at {server.url}")
+    if token is None:
+        click.echo(f"token: {server.admin_token}")
+    _serve_until_interrupted(server)
+
+
+def _serve_until_interrupted(server: Any) -> None:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
     try:
         while not stop.wait(0.5):
             pass

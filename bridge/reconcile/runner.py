@@ -175,6 +175,8 @@ def run_worker(
             "preflight-all",
             at_once=False,
         )
+    if worker.promotions is not None:  # Kubernetes only: which run's images the targets run
+        every(settings.clusters.promotion_interval, worker.observe_promotions, "promotions", at_once=False)
     scheduler.start()
     handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost, on_leader=held)
     poll = guarded(worker.poll)

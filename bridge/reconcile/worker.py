@@ -85,6 +85,8 @@ class Worker:
     refs: Job | None = None
     #: Checks deploy targets' namespaces (``preflight.py``); runs beside passes, under its own lock.
     preflight: Preflight | None = None
+    #: Records which run's images the deploy targets run (``services.workloads.PromotionJob``).
+    promotions: Job | None = None
     backoff: Backoff = field(default_factory=Backoff)
     #: Set when work was queued in this process (``Store.subscribe``): the poll loop runs at once.
     wake: threading.Event = field(default_factory=threading.Event)
@@ -148,6 +150,11 @@ class Worker:
         """Start the runs of due webhook deliveries (its own job: never waits for a pass)."""
         self._check_leader()
         return None if self.deliveries is None else self.deliveries.run()
+
+    def observe_promotions(self) -> object:
+        """The promotion history: each target's workloads matched to the pipeline's runs."""
+        self._check_leader()
+        return None if self.promotions is None else self.promotions.run()
 
     def poll_refs(self) -> object:
         """The missed-push safety net (its own job, as slow as ``webhooks.poll_refs_interval``)."""

@@ -62,6 +62,8 @@ class ClusterSettings(Group):
     #: Seconds between full preflights of every deploy target (new or changed ones, and the targets
     #: of a changed cluster, are checked at the next poll).
     preflight_interval: float = 300.0
+    #: Seconds between promotion observations (which run's images each deploy target runs).
+    promotion_interval: float = 60.0
 
     def source_names(self) -> list[str]:
         return [s.strip() for s in self.sources.split(",") if s.strip()]
@@ -109,6 +111,7 @@ def cluster_problems(c: ClusterSettings) -> list[str]:
         ("PROBE_INTERVAL", c.probe_interval),
         ("PROBE_TIMEOUT", c.probe_timeout),
         ("PREFLIGHT_INTERVAL", c.preflight_interval),
+        ("PROMOTION_INTERVAL", c.promotion_interval),
     ):
         if value <= 0:
             problems.append(f"{PREFIX}CLUSTERS_{name} must be greater than 0")

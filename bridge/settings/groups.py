@@ -98,6 +98,13 @@ class JenkinsSettings(Group):
     reserved_users: Names = ("admin",)
     #: Accept plain ``http://`` SCM URLs for pipelines (code and credentials then travel unencrypted).
     allow_http_scm: bool = False
+    #: The SonarQube this controller's ``withSonarQubeEnv`` analyses go to, as the bridge reaches it
+    #: (code-quality views); unset: builds' analyses are not read.
+    sonar_url: str | None = None
+    #: A SonarQube user token with Browse on the analysed projects (sent as the Basic user).
+    sonar_token: SecretStr | None = None
+    #: Seconds per SonarQube request.
+    sonar_timeout: float = 10.0
 
 
 class ReconcileSettings(Group):

@@ -150,10 +150,12 @@ class Settings(BaseSettings, Group):
         """
         held = [self.secret_key, self.admin_token, self.jenkins.token, self.auth.proxy_token]
         held += [c.token for c in self.controllers_.values()]
+        held.append(self.jenkins.sonar_token)
         values = [s.get_secret_value() for s in held if s is not None] + list(self.previous_keys())
         values += url_passwords(self.database_url) + url_passwords(self.jenkins.url)
         for c in self.controllers_.values():
             values += url_passwords(c.url)
+        values += url_passwords(self.jenkins.sonar_url or "")
         return list(dict.fromkeys(v for v in values if v))
 
     def _complete(self) -> Settings:
@@ -210,6 +212,10 @@ def _jenkins_problems(j: JenkinsSettings) -> list[str]:
         found.append(f"{PREFIX}JENKINS_USER and {PREFIX}JENKINS_TOKEN must be set together")
     if j.retries < 0:
         found.append(f"{PREFIX}JENKINS_RETRIES must be 0 or more")
+    if j.sonar_url is not None and not j.sonar_url.startswith(("http://", "https://")):
+        found.append(f"{PREFIX}JENKINS_SONAR_URL must start with http:// or https://")
+    if j.sonar_timeout <= 0:
+        found.append(f"{PREFIX}JENKINS_SONAR_TIMEOUT must be greater than 0")
     return found + _identity_problems(j)
 
 

@@ -9,6 +9,7 @@ that saw the row's current ``revision``). Created by Alembic revision ``0012_dep
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -116,6 +117,11 @@ class DeployTargetRepo:
         if after is not None:
             query = query.where(tuple_(_T.cluster, _T.namespace) > tuple_(*after))
         query = query.order_by(_T.cluster, _T.namespace).limit(limit)
+        return [_state(r) for r in self.conn.execute(query)]
+
+    def every(self) -> builtins.list[PreflightState]:
+        """Every pipeline's targets, by (project, pipeline, cluster, namespace)."""
+        query = select(deploy_targets).order_by(_T.project, _T.pipeline, _T.cluster, _T.namespace)
         return [_state(r) for r in self.conn.execute(query)]
 
     def request_workspace(self, workspace: str) -> None:

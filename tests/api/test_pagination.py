@@ -17,7 +17,16 @@ from bridge.api.schemas.common import PageOut, PageQuery
 from bridge.bootstrap import Container
 from bridge.domain.clusters import ClusterRecord, SourceKind
 from bridge.domain.runs import Run, RunStatus, Trigger, TriggerKind
+from bridge.domain.workloads import (
+    ImageContainer,
+    Observation,
+    TargetStatus,
+    TargetWorkloads,
+    Workload,
+    parse_image,
+)
 from bridge.identity.token_store import TokenStore
+from bridge.store.promotions import PromotionBook
 from tests.api.paths import concrete, openapi_path
 from tests.fixtures.app import ApiClient
 from tests.webhooks.samples import SECRET, load
@@ -26,6 +35,28 @@ P = "/api/v1/projects"
 W = "/api/v1/workspaces"
 #: Items of each list the walk needs at least, so that a page of 2 leaves several pages.
 AT_LEAST = 5
+
+
+class FiveWorkloads:
+    """The cluster side of the workloads lists (what is walked here is the paging): five per namespace."""
+
+    def read(self, cluster: str, kubeconfig: str, namespace: str) -> TargetWorkloads:
+        found = tuple(
+            Workload(kind, f"w-{n}", (ImageContainer("app", parse_image(f"app:{n}")),), 1, 1, 1)
+            for kind, n in (
+                ("StatefulSet", 3),
+                ("Deployment", 1),
+                ("Deployment", 5),
+                ("DaemonSet", 2),
+                ("Deployment", 4),
+            )
+        )
+        return TargetWorkloads(cluster, namespace, TargetStatus.OK, None, found)
+
+
+def _concrete(rule: str) -> str:
+    """The sample pipeline's target ``k-2``/``web`` for the routes under a target."""
+    return concrete(rule).replace("/targets/x/x/", "/targets/k-2/web/")
 
 
 def _list_routes(app: Flask) -> list[Route]:
@@ -69,6 +100,11 @@ def seeded(api: ApiClient, container: Container) -> ApiClient:
     for n in range(5):  # deliveries: the project's list and the pipeline's
         s = load("github-push").with_headers(X_GitHub_Delivery=f"d-{n}")
         assert api.client.post("/webhooks/github", data=s.body, headers=s.headers).status_code == 202
+    assert container.workloads is not None
+    container.workloads.kube = FiveWorkloads()
+    book = PromotionBook(container.store)
+    for n in (1, 2, 3, 4, 5):
+        book.observe("demo", "p", [Observation("k-2", "web", f"Deployment/w-{n}", n, f"app:{n}")])
     members = [("user", "zoe"), ("group", "team-b"), ("user", "al"), ("group", "team-a"), ("user", "mo")]
     for kind, subject in members:
         body = {"subject": subject, "kind": kind, "role": "viewer"}
@@ -102,7 +138,9 @@ def _key(path: str, item: dict[str, Any]) -> tuple[Any, ...]:
         return (item["id"],)
     if path.endswith("/targets"):
         return (item["cluster"], item["namespace"])
-    if path.endswith("/audit") or path.endswith("/webhook-deliveries"):
+    if path.endswith("/workloads"):
+        return (item["kind"], item["name"])
+    if path.endswith("/audit") or path.endswith("/webhook-deliveries") or path.endswith("/promotions"):
         return (-item["id"],)  # newest first
     if path.endswith("/runs"):
         return (-item["number"],)  # newest first (indexed in build order here)
@@ -113,7 +151,7 @@ def test_every_list_route_pages_through_its_whole_list_in_its_stated_order(
     seeded: ApiClient, app: Flask
 ) -> None:
     for route in _list_routes(app):
-        path = concrete(route.path)
+        path = _concrete(route.path)
         whole = seeded.get(f"{path}?limit=500").json
         assert whole["continue"] is None, path
         items = whole["items"]
@@ -149,7 +187,7 @@ def test_bad_limits_and_tokens_are_400_problems_on_every_list(
     seeded: ApiClient, app: Flask, query: str
 ) -> None:
     for route in _list_routes(app):
-        r = seeded.get(f"{concrete(route.path)}?{query}")
+        r = seeded.get(f"{_concrete(route.path)}?{query}")
         assert r.status_code == 400, (route.path, query, r.status_code)
         assert r.mimetype == "application/problem+json"
         assert r.json["errors"][0]["field"].startswith(query.split("=")[0])

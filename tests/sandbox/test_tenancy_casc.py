@@ -51,7 +51,10 @@ def test_shipped_file_loads_with_secrets_from_files_and_defaults(tmp_path: Path)
     # what the file uses and the sandbox does not model is listed, not silently dropped
     assert "jenkins.remotingSecurity" in config.not_modelled
     assert "jenkins.clouds.kubernetes.templates.containers" in config.not_modelled
-    assert "unclassified.sonarGlobalConfiguration" in config.not_modelled
+    assert "unclassified.sonarGlobalConfiguration" not in config.not_modelled  # modelled: cascsonar
+    assert [(i.name, i.server_url, i.credentials_id) for i in config.sonar] == [
+        ("sonar", "http://sonarqube:9000", "sonar-server-token")  # ${SONAR_URL:-http://sonarqube:9000}
+    ]
     assert "credentials.system" in config.not_modelled
 
 

@@ -41,6 +41,7 @@ TABLES = {
     "deploy_targets",
     "controller_leases",
     "lease_workers",
+    "promotions",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bridge.sandbox.jenkins.buildstate import Cause, ParamValue
 from bridge.sandbox.jenkins.export import Bean
 from bridge.sandbox.jenkins.model import Job
@@ -22,6 +24,23 @@ def actions_beans(causes: list[Cause], parameters: list[ParamValue]) -> list[Bea
         ]
         out.append(Bean("hudson.model.ParametersAction").add("parameters", values, 2))
     return out
+
+
+def sonar_beans(analyses: list[dict[str, Any]]) -> list[Bean]:
+    """The sonar plugin's actions on a run: per ``withSonarQubeEnv`` block a ``SonarMarkerAction`` (not
+    exported: ``{}``) and a ``SonarAnalysisAction`` (``@ExportedBean(defaultVisibility = 2)``, properties
+    sorted by name); then the transient ``SonarBuildBadgeAction`` (the common dashboard URL, or null)."""
+    if not analyses:
+        return []
+    out: list[Bean] = []
+    for analysis in analyses:
+        bean = Bean("hudson.plugins.sonar.action.SonarAnalysisAction")
+        for key in sorted(analysis):
+            bean.add(key, analysis[key], 2)
+        out += [Bean(None), bean]
+    urls = {a.get("sonarqubeDashboardUrl") for a in analyses}
+    badge = Bean("hudson.plugins.sonar.action.SonarBuildBadgeAction")
+    return [*out, badge.add("url", urls.pop() if len(urls) == 1 else None, 2)]
 
 
 def color(job: Job) -> str:

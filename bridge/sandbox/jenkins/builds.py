@@ -16,7 +16,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from bridge.sandbox.jenkins import buildpersist, computers, itemjson, pages
-from bridge.sandbox.jenkins.buildbeans import actions_beans, color
+from bridge.sandbox.jenkins.buildbeans import actions_beans, color, sonar_beans
 from bridge.sandbox.jenkins.buildstate import Build, Cause, ParamValue, QueueItem, service
 from bridge.sandbox.jenkins.computers import RUN_CLASS as RUN_CLASS  # re-exported
 from bridge.sandbox.jenkins.computers import build_url as build_url  # re-exported
@@ -206,6 +206,7 @@ def build_bean(ctx: RequestContext, build: Build) -> Bean:
         for u in build.run.approvers
     ]
     actions += [Bean(None), Bean("org.jenkinsci.plugins.workflow.job.views.FlowGraphAction"), Bean(None)]
+    actions += sonar_beans(build.run.analyses)
     previous = max(
         (b for b in job.builds.values() if b.number < build.number), key=lambda b: b.number, default=None
     )

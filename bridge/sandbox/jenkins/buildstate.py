@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.sandbox.jenkins import acl, buildstep, casclibs, identity, itemjson, nodes, runcredentials
+from bridge.sandbox.jenkins.cascsonar import lookup as sonar_lookup
 from bridge.sandbox.jenkins.credtypes import SecretCipher
 from bridge.sandbox.jenkins.itemxml import NO_CONCURRENT, PARAMS_PROPERTY, save_job_properties
 from bridge.sandbox.jenkins.model import Job, ParameterDefinition, SandboxState
@@ -257,6 +258,7 @@ class BuildService:
         who = acl.SYSTEM if name is None else acl.identity_of_user(self.state, name)
         number = saved["build_number"]
         config = self.state.extensions.get("casc")
+        sonar = tuple(self.services.get("sonar_installations") or ()) + (config.sonar if config else ())
         libraries, library_error = casclibs.retrieve(
             config.libraries if config is not None else (), self.services.get("mounts") or {}
         )
@@ -264,6 +266,9 @@ class BuildService:
             plugin_symbols=KUBERNETES_CD_SYMBOLS if self.services.get("kubernetes_cd", True) else frozenset(),
             libraries=libraries,
             library_error=library_error,
+            sonar=functools.partial(sonar_lookup, sonar, functools.partial(self._resolve, job, who)),
+            sonar_installations=len(sonar),
+            sonar_scanner=bool(self.services.get("sonar_scanner")),
             job_full_name=job.full_name,
             credentials=functools.partial(self._resolve, job, who),
             allocate=functools.partial(self._allocate, job, number, who),

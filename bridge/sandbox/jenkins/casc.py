@@ -10,7 +10,8 @@ Modelled: ``jenkins.numExecutors``/``mode``/``systemMessage``, ``securityRealm.l
 ``authorizationStrategy`` (``globalMatrix``/``projectMatrix``, ``entries`` and legacy ``permissions``;
 ``loggedInUsersCanDoAnything``/``unsecured`` are refused), ``nodes[].permanent``,
 ``clouds[].kubernetes.templates`` (labels, ``nodeUsageMode``), ``security.queueItemAuthenticator``,
-``unclassified.globalLibraries`` (``casclibs``); the ``credentials`` root is read for its keys only.
+``unclassified.globalLibraries`` (``casclibs``),
+``unclassified.sonarGlobalConfiguration`` (``cascsonar``); the ``credentials`` root is read for its keys only.
 Keys the shipped file uses that the sandbox accepts without modelling are listed in ``NOT_MODELLED``;
 any other key is an error (JCasC refuses unknown attributes too), so nothing is ignored silently.
 """
@@ -27,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from bridge.sandbox.jenkins import acl, casclibs
+from bridge.sandbox.jenkins import acl, casclibs, cascsonar
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,6 @@ NOT_MODELLED = frozenset(
         "jenkins.clouds.kubernetes.templates.instanceCap",
         "jenkins.clouds.kubernetes.templates.namespace",
         "unclassified.location",  # the sandbox answers with the URL clients address it by
-        # withSonarQubeEnv injects a fixed SONAR_HOST_URL; installations and their tokens are not modelled
-        "unclassified.sonarGlobalConfiguration",
         "credentials.system",  # the system store is not seeded from JCasC
     }
 )
@@ -111,6 +110,7 @@ class CascConfig:
     authenticators: tuple[Authenticator, ...] = ()
     not_modelled: tuple[str, ...] = ()  # the NOT_MODELLED paths this file uses
     libraries: tuple[casclibs.GlobalLibrary, ...] = ()  # unclassified.globalLibraries
+    sonar: tuple[cascsonar.SonarInstallation, ...] = ()  # unclassified.sonarGlobalConfiguration
 
 
 def load(
@@ -245,7 +245,7 @@ class _Reader:
         security = self._mapping(top.get("security"), "security")
         self._check_keys(security, "security", {"queueItemAuthenticator"})
         unclassified = self._mapping(top.get("unclassified"), "unclassified")
-        self._check_keys(unclassified, "unclassified", {"globalLibraries"})
+        self._check_keys(unclassified, "unclassified", {"globalLibraries", "sonarGlobalConfiguration"})
         return CascConfig(
             num_executors=int(jenkins.get("numExecutors", 2)),
             mode=_mode(jenkins.get("mode", "NORMAL"), "jenkins.mode"),
@@ -256,6 +256,7 @@ class _Reader:
             authenticators=self._authenticators(security.get("queueItemAuthenticator")),
             not_modelled=tuple(sorted(set(self.used_not_modelled))),
             libraries=casclibs.read(self, unclassified.get("globalLibraries"), CascError),
+            sonar=cascsonar.read(self, unclassified.get("sonarGlobalConfiguration")),
         )
 
     def _users(self, node: Any) -> tuple[CascUser, ...]:

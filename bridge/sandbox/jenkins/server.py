@@ -21,6 +21,7 @@ from bridge.sandbox.jenkins import acl, buildpersist, persistence, root
 from bridge.sandbox.jenkins.app import JenkinsApp
 from bridge.sandbox.jenkins.casc import CascConfig
 from bridge.sandbox.jenkins.casc import load as casc_load
+from bridge.sandbox.jenkins.cascsonar import SonarInstallation
 from bridge.sandbox.jenkins.faults import Faults
 from bridge.sandbox.jenkins.httpserver import WSGIServer
 from bridge.sandbox.jenkins.model import SandboxState, User
@@ -28,6 +29,7 @@ from bridge.sandbox.jenkins.model import SandboxState, User
 log = logging.getLogger(__name__)
 
 DEFAULT_VERSION = "2.479.3"
+DEFAULT_SONAR = (SonarInstallation("sonar", "http://sonarqube.sandbox:9000"),)
 STATE_SECTIONS = (
     buildpersist.SECTION,
     root.REALM_SECTION,
@@ -70,6 +72,8 @@ class SandboxJenkins:
         user_database: bool = True,
         mounts: Mapping[str, str | Path] | None = None,
         kubernetes_cd: bool | None = None,
+        sonar_installations: Sequence[SonarInstallation] = (),
+        sonar_scanner: bool = False,
     ) -> None:
         self.admin_user = admin_user
         self.admin_password = admin_password or secrets.token_hex(8)
@@ -88,6 +92,11 @@ class SandboxJenkins:
             # kubernetes-cd (suspended; its kubeconfigFile/kubeconfigContent bindings): by default only
             # without a JCasC file, since the shipped image (jenkins-config/plugins.txt) lacks it.
             "kubernetes_cd": casc is None if kubernetes_cd is None else kubernetes_cd,
+            # SonarQube installations besides JCasC's, and whether scanners reach them (they submit the
+            # analysis and the build records it; otherwise no report is written: pipeline/sonar.py).
+            # (permissive defaults without JCasC: an installation named "sonar", as the seed expects)
+            "sonar_installations": tuple(sonar_installations) or (() if casc else DEFAULT_SONAR),
+            "sonar_scanner": sonar_scanner,
         }
         # JCasC: the controller's environment (what builds on the built-in node inherit) and secrets dir
         self.casc: CascConfig | None = None

@@ -41,6 +41,18 @@ CredentialResolver = Callable[[str], CredentialValue | None]
 
 
 @dataclass(frozen=True)
+class SonarServer:
+    """A SonarQube installation of the sonar plugin's global configuration, its token resolved."""
+
+    name: str
+    url: str
+    token: str = ""
+
+    def __repr__(self) -> str:  # never print the token
+        return f"SonarServer(name={self.name!r}, url={self.url!r})"
+
+
+@dataclass(frozen=True)
 class ShellRule:
     """Canned result for ``sh`` scripts matching ``pattern`` (a regular expression, searched)."""
 
@@ -121,3 +133,8 @@ class RunContext:
     plugin_symbols: frozenset[str] = KUBERNETES_CD_SYMBOLS
     libraries: tuple[Library, ...] = ()
     library_error: str | None = None
+    # The SonarQube installations (``withSonarQubeEnv``), token resolved; ``sonar_scanner``: whether a
+    # scanner on this controller's agents reaches the server (else no report is produced).
+    sonar: Callable[[str], SonarServer | None] = lambda _name: None
+    sonar_installations: int = 0
+    sonar_scanner: bool = False

@@ -52,6 +52,8 @@ class RunHandle(Protocol):
     approvers: list[str]
     cond: threading.Condition
     settled: dict[str, dict[str, Any]]
+    analyses: list[dict[str, Any]]  # SonarAnalysisAction fields, in the order the blocks ended
+    report_tasks: dict[str, dict[str, str]]  # report-task.txt written by scanners: path -> properties
 
     @property
     def hard_killed(self) -> bool: ...

@@ -38,6 +38,7 @@ def snapshot(run: PipelineRun) -> dict[str, Any]:
         "started_ms": run.started_ms,
         "finished_ms": run.finished_ms,
         "approvers": list(run.approvers),
+        "analyses": [dict(a) for a in run.analyses],
     }
 
 
@@ -63,6 +64,7 @@ def restore(
         run.result = run.current_result = data["result"]
         run.finished_ms = data["finished_ms"]
         run.approvers = list(data["approvers"])
+        run.analyses = [dict(a) for a in data.get("analyses", ())]
         return run
     run.settled = dict(data["settled"])
     run.console.restore(raw, replay_from=data["console_start"])

@@ -70,6 +70,8 @@ class PipelineRun:
             lambda: self._interrupt is not None or self.suspended,
             fast_forward=lambda: self.console.replaying,
         )
+        self.analyses: list[dict[str, Any]] = []  # SonarAnalysisAction fields (pipeline/sonar.py)
+        self.report_tasks: dict[str, dict[str, str]] = {}
         self.settled: dict[str, dict[str, Any]] = {}  # input node id -> decision (replayed on resume)
         self.console_start = 0  # where the program's own output begins (after the causes)
         self.suspended = False  # controller shutting down: the thread ends without touching the run

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from bridge.sandbox.jenkins.pipeline import sonar
 from bridge.sandbox.jenkins.pipeline import syntax as s
 from bridge.sandbox.jenkins.pipeline.bindings import bind
 from bridge.sandbox.jenkins.pipeline.errors import StepFailure, actual_interruption
@@ -66,7 +67,6 @@ BLOCK_NAMES = {
     "catchError": "Catch error and set build result to failure",
     "parallel": "Execute in parallel",
 }
-SONAR_HOST_URL = "http://sonarqube.sandbox:9000"
 
 
 def _first(args: list[Any], named: dict[str, Any], key: str, default: Any = None) -> Any:
@@ -135,9 +135,13 @@ class Steps:
         self, interp: Interpreter, frame: Frame, call: s.Call, args: list[Any], named: dict[str, Any]
     ) -> Any:
         node = self._atom(frame, call.name)
-        self.run.console.write("Checking status of SonarQube task", node=node, secrets=frame.secrets)
+        try:
+            status = sonar.quality_gate(self.run, frame, node, named)
+        except StepFailure as failure:
+            self.run.finish_node(node, failure)
+            raise
         self.run.finish_node(node)
-        return {"status": "OK"}
+        return {"status": status}
 
     def echo(
         self, interp: Interpreter, frame: Frame, call: s.Call, args: list[Any], named: dict[str, Any]
@@ -155,7 +159,7 @@ class Steps:
         node = self._atom(frame, "sh", script)
         trace = simulate(script, frame.env)
         rule = self.run.sim.shell_rule(script)
-        code = rule.exit_code if rule else trace.exit_code
+        code = rule.exit_code if rule else sonar.scan(self.run, frame, script, node, trace.exit_code)
         output = rule.output if rule else ""
         for line in trace.lines:
             self.run.console.write(line, node=node, secrets=frame.secrets)
@@ -294,13 +298,17 @@ class Steps:
                     return self._retry(interp, inner, body, int(_first(args, named, "count", 1)))
                 if name == "catchError":
                     return self._catch_error(interp, inner, body)
+                if name == "withSonarQubeEnv":
+                    try:
+                        return interp.call_closure(body, inner)
+                    finally:
+                        sonar.leave(self.run, inner, named.get("credentialsId"))
                 return interp.call_closure(body, inner)
         finally:
             for lease in leases:
                 lease.release()
 
     def _prepare(self, inner: Frame, start: Any, name: str, args: list[Any], named: dict[str, Any]) -> None:
-        console = self.run.console
         if name == "dir":
             path = to_text(_first(args, named, "path", ""))
             inner.workspace = path if path.startswith("/") else f"{inner.workspace}/{path}"
@@ -310,12 +318,7 @@ class Steps:
                 key, _, value = to_text(pair).partition("=")
                 inner.env[key] = value
         elif name == "withSonarQubeEnv":
-            installation = to_text(_first(args, named, "installationName", ""))
-            console.write(
-                f"Injecting SonarQube environment variables using the configuration: {installation}",
-                node=start,
-            )
-            inner.env.update({"SONAR_HOST_URL": SONAR_HOST_URL, "SONAR_CONFIG_NAME": installation})
+            sonar.enter(self.run, inner, start, args, named)
         elif name == "withCredentials":
             self._bind(inner, start, _first(args, named, "bindings", []) or [])
 
