@@ -170,6 +170,8 @@ def run_worker(
             "preflight-all",
             at_once=False,
         )
+    if worker.scoped is not None:  # scoped deploy credentials: Kubernetes only, beside the passes
+        every(settings.reconcile.poll_interval, worker.rotate_credentials, "scoped")
     scheduler.start()
     handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost, on_leader=held)
     poll = guarded(worker.poll)

@@ -33,6 +33,7 @@ from bridge.reconcile.provision import Provisioner
 if TYPE_CHECKING:
     from bridge.reconcile.preflight import Preflight, PreflightResult
     from bridge.reconcile.runsync import RunFollower
+    from bridge.reconcile.scoped import ScopedCredentials, ScopedResult
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,8 @@ class Worker:
     refs: Job | None = None
     #: Checks deploy targets' namespaces (``preflight.py``); runs beside passes, under its own lock.
     preflight: Preflight | None = None
+    #: Grants, mints, rotates and revokes scoped deploy credentials (``scoped.py``); Kubernetes only.
+    scoped: ScopedCredentials | None = None
     backoff: Backoff = field(default_factory=Backoff)
     #: Set when work was queued in this process (``Store.subscribe``): the poll loop runs at once.
     wake: threading.Event = field(default_factory=threading.Event)
@@ -162,6 +165,13 @@ class Worker:
             return None
         self._check_leader()
         return self.preflight.run(every=every)
+
+    def rotate_credentials(self) -> ScopedResult | None:
+        """The scoped deploy credentials' job: grants, tokens due, revocations."""
+        if self.scoped is None:
+            return None
+        self._check_leader()
+        return self.scoped.run()
 
     def _tell(self, trigger: str, result: PassResult, started: float) -> None:
         if self.on_pass is not None:

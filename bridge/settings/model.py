@@ -31,6 +31,7 @@ from bridge.settings.groups import (
     is_url_with_password,
 )
 from bridge.settings.masking import MASK, mask_url_password, url_passwords
+from bridge.settings.scoped import ScopedSettings, scoped_problems
 from bridge.settings.sources import PREFIX, EnvironmentSource, YamlFileSource, problems, read_yaml
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class Settings(BaseSettings, Group):
     api: ApiSettings = ApiSettings()
     auth: AuthSettings = AuthSettings()
     clusters: ClusterSettings = ClusterSettings()
+    scoped: ScopedSettings = ScopedSettings()
     log: LogSettings = LogSettings()
     metrics: MetricsSettings = MetricsSettings()
 
@@ -168,6 +170,7 @@ class Settings(BaseSettings, Group):
         }
         found += [f"{PREFIX}{name} must be greater than 0" for name, v in positive.items() if v <= 0]
         found += _auth_problems(self.auth) + _api_problems(self.api) + cluster_problems(self.clusters)
+        found += scoped_problems(self.scoped)
         if found:
             raise ConfigurationError("invalid settings: " + "; ".join(found))
 

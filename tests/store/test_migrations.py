@@ -39,6 +39,7 @@ TABLES = {
     "webhook_deliveries",
     "resync_requests",
     "deploy_targets",
+    "scoped_credentials",
 }
 
 
