@@ -9,6 +9,10 @@ the provisioner applies like a tombstone: deleted when it still carries our mark
 otherwise. The bookkeeping rows (``SyncBook``) name exactly what was put where, and are the sync state
 the API shows.
 
+For a cluster whose credential policy is ``scoped`` (``ScopedSource``, ``bridge.reconcile.scoped``) the
+folder holds the project's own short-lived kubeconfig from there instead, under the same id, and nothing
+at all until it was granted: never the cluster's own kubeconfig.
+
 A credential declared through the API with the same id wins: it is never overwritten, the
 kubeconfig is not synced into that folder, and the row says why (status ``conflict``). An item in
 Jenkins without our marker is a conflict of the plan, as for any credential, and is never touched.

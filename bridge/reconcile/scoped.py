@@ -257,12 +257,12 @@ class ScopedCredentials:
             except Refused as e:
                 errors.append(str(e))
         if minted is not None:
-            rotate = rotation_time(
-                project, cluster, minted.issued_at, minted.expires_at, self._config.rotation
-            )
+            # the real lifetime (the apiserver may have shortened it), counted on this job's clock
+            lifetime = minted.expires_at - minted.issued_at
+            rotate = rotation_time(project, cluster, now, now + lifetime, self._config.rotation)
             after = dataclasses.replace(
                 after,
-                issued_at=minted.issued_at,
+                issued_at=now,
                 expires_at=minted.expires_at,
                 rotate_at=rotate,
                 rotated_at=now if before.has_token else before.rotated_at,

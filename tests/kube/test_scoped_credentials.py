@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -245,10 +246,15 @@ def test_a_policy_switch_revokes_and_a_refused_grant_names_the_verb_and_the_reso
     limited = uid("limited")
     with rohan.api_client() as admin:
         rbac, core = k8s.RbacAuthorizationV1Api(admin), k8s.CoreV1Api(admin)
-        rule = k8s.V1PolicyRule(
-            api_groups=[""], resources=["namespaces", "serviceaccounts"], verbs=["get", "create"]
-        )
-        rbac.create_cluster_role(k8s.V1ClusterRole(metadata=k8s.V1ObjectMeta(name=limited), rules=[rule]))
+        rules = [
+            k8s.V1PolicyRule(
+                api_groups=[""], resources=["namespaces", "serviceaccounts"], verbs=["get", "create"]
+            ),
+            k8s.V1PolicyRule(
+                api_groups=["rbac.authorization.k8s.io"], resources=["rolebindings"], verbs=["get"]
+            ),
+        ]
+        rbac.create_cluster_role(k8s.V1ClusterRole(metadata=k8s.V1ObjectMeta(name=limited), rules=rules))
         core.create_namespaced_service_account(
             "default", k8s.V1ServiceAccount(metadata=k8s.V1ObjectMeta(name=limited))
         )
@@ -309,3 +315,43 @@ def test_a_policy_switch_revokes_and_a_refused_grant_names_the_verb_and_the_reso
             k8s.CoreV1Api(admin).read_namespace(DEPLOYERS).metadata.labels[MANAGED_BY_LABEL]
             == MANAGED_BY_VALUE
         )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_after_expiry_the_old_token_is_refused_and_the_folder_already_holds_a_fresh_one(
+    seeded: KubeSync, kube_clusters: Mapping[str, KubeCluster]
+) -> None:
+    """Tokens of 600 s (the apiserver's minimum, not configurable: ``MinTokenAgeSec``), rotated by the
+    worker's own clock at half their life ± 60 s: about eleven minutes of real time."""
+    sync = seeded
+    declare_demo(sync, kube_clusters)
+    first = converge(sync, lambda: folder_kubeconfigs(sync, DEMO, SEED), "scoped kubeconfigs in the folder")
+    old = first["rohan"]
+    expires = datetime.fromisoformat(sync.clusters_of(DEMO)["rohan"]["token_expires_at"])
+    assert 500 < (expires - datetime.now(UTC)).total_seconds() <= 600
+    result = sync.worker.rotate_credentials()
+    assert result is not None and result.minted == 0  # nothing due long before the rotation time
+
+    writes = sync.writes
+
+    def rotated() -> dict[str, str] | None:
+        sync.worker.rotate_credentials()
+        sync.worker.poll()
+        now = folder_kubeconfigs(sync, DEMO, SEED)
+        return now if now and all(token_of(now[c]) != token_of(first[c]) for c in SEED) else None
+
+    fresh = wait_until(rotated, timeout=420, interval=5, what="every folder credential rotated")
+    assert sync.writes - writes == 3  # one Jenkins write per rotated credential
+    item = sync.clusters_of(DEMO)["rohan"]
+    rotated_at = datetime.fromisoformat(item["rotated_at"])
+    assert (expires - rotated_at).total_seconds() >= float(SCOPED_ENV["BRIDGE_SCOPED_MIN_VALIDITY"])
+    # a run that read the old credential just before keeps deploying with it until it expires
+    assert create_deployment(old, DEV, uid("old")) == 201
+
+    # the old token expires (the apiserver allows 60 s of clock skew): refused; the folder's works
+    wait_until(
+        lambda: create_deployment(old, DEV, uid("old")) == 401, timeout=480, interval=10, what="expiry"
+    )
+    assert folder_kubeconfigs(sync, DEMO, SEED) == fresh
+    assert create_deployment(fresh["rohan"], DEV, uid("fresh")) == 201

@@ -313,8 +313,13 @@ def _refusal(
             f"the kubeconfig of cluster {cluster!r} may not bind ClusterRole {role!r} {where}: it needs "
             f"'bind' on clusterroles.{RBAC} {role!r}, or every permission of that role (HTTP 403)"
         )
-    if e.status in (401, 403):
-        return f"the kubeconfig of cluster {cluster!r} may not {verb} {resource} {where} ({describe(e)})"
+    if e.status == 401:
+        return f"the kubeconfig of cluster {cluster!r} was refused (HTTP 401): its credentials are not valid"
+    if e.status == 403:
+        return (
+            f"the kubeconfig of cluster {cluster!r} may not {verb} {resource} {where} (HTTP 403): grant it "
+            f"'{verb}' on {resource} there, or set the cluster's credential policy to full"
+        )
     if e.status == 404 and resource.startswith("rolebindings"):
         return f"namespace {namespace!r} does not exist on cluster {cluster!r} (see the target's preflight)"
     return f"{verb} {resource} {where} on cluster {cluster!r} failed: {describe(e)}"
