@@ -80,7 +80,9 @@ class ScopedBook:
             ]
 
     def states(self, projects_: Collection[str] | None = None) -> dict[tuple[str, str], ScopedState]:
-        query = select(scoped_credentials).order_by(_S.project, _S.cluster)
+        columns = [c for c in scoped_credentials.c if c.name != "kubeconfig_sealed"]
+        has_token = _S.kubeconfig_sealed.is_not(None).label("has_token")
+        query = select(*columns, has_token).order_by(_S.project, _S.cluster)  # never the sealed blobs
         if projects_ is not None:
             query = query.where(_S.project.in_(sorted(projects_)))
         with self._store.engine.connect() as conn:
@@ -204,5 +206,5 @@ def _state(row: Any) -> ScopedState:
         rotated_at=utc(row.rotated_at),
         error=row.error,
         error_at=utc(row.error_at),
-        has_token=row.kubeconfig_sealed is not None,
+        has_token=bool(row.has_token),
     )
