@@ -116,7 +116,7 @@ class KubeDeployers:
         )
 
     def remove_account(self, cluster: str, kubeconfig: str, project: str) -> None:
-        """Delete the project's ServiceAccount (every token it was issued stops working at once)."""
+        """Delete the project's ServiceAccount: every token it was issued stops authenticating."""
         core = k8s.CoreV1Api(self._client(cluster, kubeconfig))
         ns, name = self._namespace, account_name(project)
         found = self._get(
