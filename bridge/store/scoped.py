@@ -169,7 +169,7 @@ def _audit(
     conn: Connection, now: datetime, action: str, method: str, project: str, cluster: str, grant: Grant | None
 ) -> None:
     if grant is None:
-        path = f"/clusters/{cluster}/namespaces/{{deployers}}/serviceaccounts/{project}"
+        path = f"/clusters/{cluster}/serviceaccounts/{project}"  # the ServiceAccount and all its tokens
     else:
         path = (
             f"/clusters/{cluster}/namespaces/{grant.namespace}/rolebindings/{project}"
