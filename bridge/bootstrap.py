@@ -20,7 +20,7 @@ from bridge.adapters.jenkins.port import JenkinsPort, RequestCounter, RunPort
 # the cluster part of the composition root, re-exported
 from bridge.bootstrap_clusters import build_inventory as build_inventory
 from bridge.bootstrap_clusters import build_kubeconfig_sync as build_kubeconfig_sync
-from bridge.bootstrap_clusters import build_kubeconfig_view, build_preflight
+from bridge.bootstrap_clusters import build_kubeconfig_view, build_preflight, build_scoped
 from bridge.bootstrap_metrics import build_metrics as build_metrics
 from bridge.bootstrap_metrics import worker_hooks as worker_hooks
 
@@ -334,6 +334,7 @@ def build_worker(
         )
         worker.preflight = build_preflight(settings, desired.store)  # deploy targets: Kubernetes only
         worker.promotions = build_promotion_job(settings, desired.store)
+        worker.scoped = build_scoped(settings, desired.store)  # scoped deploy credentials: Kubernetes only
         desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
         # webhook deliveries and the ref poll live in the store
         if connection is not None:

@@ -1,8 +1,11 @@
 """The composition root's cluster part (``bridge.bootstrap`` re-exports it): the kubeconfig sync,
-its read view for the API, and the cluster inventory with the Kubernetes sources its settings name."""
+the scoped deploy credentials' job, the sync's read view for the API, and the cluster inventory with
+the Kubernetes sources its settings name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bridge.settings import Settings
@@ -15,6 +18,7 @@ if TYPE_CHECKING:
     from bridge.inventory.runner import InventoryRunner
     from bridge.reconcile.kubeconfigs import KubeconfigSync
     from bridge.reconcile.preflight import Preflight
+    from bridge.reconcile.scoped import ScopedCredentials
     from bridge.services.kubeconfigs import KubeconfigSyncService
     from bridge.settings.clusters import ClusterSettings
 
@@ -32,6 +36,40 @@ def build_preflight(settings: Settings, store: Store) -> Preflight:
     )
 
 
+def build_scoped(
+    settings: Settings, store: Store, *, clock: Callable[[], datetime] | None = None
+) -> ScopedCredentials:
+    """The scoped deploy credentials' job (``BRIDGE_SCOPED_*``); with no cluster scoped, a run only
+    revokes what an earlier policy granted."""
+    from datetime import UTC, timedelta
+
+    from bridge.adapters.kube.deployers import KubeDeployers
+    from bridge.domain.kubeconfigs import KubeconfigPolicy
+    from bridge.domain.scoped import CredentialPolicy, Rotation
+    from bridge.reconcile.scoped import ScopedConfig, ScopedCredentials
+    from bridge.store.scoped import ScopedBook
+
+    s = settings.scoped
+    policies = {c: CredentialPolicy(p) for c, p in s.overrides().items()}
+    config = ScopedConfig(
+        default=CredentialPolicy(s.policy),
+        policies=policies,
+        cluster_role=s.cluster_role,
+        audiences=s.audience_list(),
+        lifetime=int(s.token_lifetime),
+        rotation=Rotation(fraction=s.rotate_at, jitter=s.jitter, min_validity=s.min_validity),
+        retry_after=timedelta(seconds=s.retry_interval),
+        entitlement=KubeconfigPolicy(settings.clusters.kubeconfig_policy),
+    )
+    return ScopedCredentials(
+        book=ScopedBook(store),
+        inventory=ClusterCatalog(store.engine, store.box),
+        deployers=KubeDeployers(namespace=s.namespace, timeout=settings.clusters.probe_timeout),
+        config=config,
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
+
+
 def build_kubeconfig_sync(settings: Settings, store: Store) -> KubeconfigSync:
     """The kubeconfig sync over the store's inventory (``clusters.kubeconfig_*`` settings)."""
     from bridge.domain.kubeconfigs import KubeconfigPolicy
@@ -43,6 +81,7 @@ def build_kubeconfig_sync(settings: Settings, store: Store) -> KubeconfigSync:
         book=KubeconfigSyncStore(store),
         policy=KubeconfigPolicy(settings.clusters.kubeconfig_policy),
         prefix=settings.clusters.kubeconfig_prefix,
+        scoped=build_scoped(settings, store),
     )
 
 
@@ -55,6 +94,7 @@ def build_kubeconfig_view(settings: Settings, store: Store) -> KubeconfigSyncSer
         ClusterCatalog(store.engine, store.box),
         policy=KubeconfigPolicy(settings.clusters.kubeconfig_policy),
         prefix=settings.clusters.kubeconfig_prefix,
+        scoped=build_scoped(settings, store),
     )
 
 

@@ -28,6 +28,8 @@ class DeployTarget:
     cluster: str
     namespace: str
     create_namespace: bool = False
+    #: The ClusterRole a scoped credential binds in the namespace (None: ``BRIDGE_SCOPED_CLUSTER_ROLE``).
+    cluster_role: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:

@@ -9,6 +9,10 @@ the provisioner applies like a tombstone: deleted when it still carries our mark
 otherwise. The bookkeeping rows (``SyncBook``) name exactly what was put where, and are the sync state
 the API shows.
 
+For a cluster whose credential policy is ``scoped`` (``ScopedSource``, ``bridge.reconcile.scoped``) the
+folder holds the project's own short-lived kubeconfig from there instead, under the same id, and nothing
+at all until it was granted: never the cluster's own kubeconfig.
+
 A credential declared through the API with the same id wins: it is never overwritten, the
 kubeconfig is not synced into that folder, and the row says why (status ``conflict``). An item in
 Jenkins without our marker is a conflict of the plan, as for any credential, and is never touched.
@@ -82,6 +86,15 @@ class SyncBook(Protocol):
     def projects_in(self, workspace_names: Collection[str]) -> list[str]: ...
 
 
+class ScopedSource(Protocol):
+    """Scoped deploy credentials (``bridge.reconcile.scoped.ScopedCredentials``): for a scoped cluster
+    the folder holds the project's own kubeconfig from there, never the cluster's."""
+
+    def is_scoped(self, cluster: str) -> bool: ...
+
+    def kubeconfigs(self, projects: Collection[str]) -> dict[tuple[str, str], str]: ...
+
+
 @dataclass(frozen=True)
 class Wanted:
     cluster: str
@@ -128,8 +141,10 @@ class KubeconfigSync:
         book: SyncBook,
         policy: KubeconfigPolicy = KubeconfigPolicy.DEVOPS,
         prefix: str = "",
+        scoped: ScopedSource | None = None,
     ) -> None:
         self._inventory, self._book, self._policy, self._prefix = inventory, book, policy, prefix
+        self._scoped = scoped
         self._current = KubeconfigPass()
         #: (project, credential id) → what the book last got, so a no-op pass writes no row
         self._recorded: dict[tuple[str, str], tuple[KubeconfigSyncStatus, str | None, int | None]] = {}
@@ -153,10 +168,14 @@ class KubeconfigSync:
         )
         rows = {(r.project, r.credential_id): r for r in self._book.states(list(entitled))}
         kubeconfigs: dict[str, str | None] = {}
+        scoped = self._scoped.kubeconfigs(list(entitled)) if self._scoped is not None else {}
         result = KubeconfigPass()
         keep: set[tuple[str, str]] = set()
         for project, clusters in entitled.items():
             for cluster in clusters:
+                own = self._scoped is not None and self._scoped.is_scoped(cluster)
+                if own and (project, cluster) not in scoped:
+                    continue  # scoped, and not granted (yet): never the cluster's own kubeconfig
                 cid = credential_id(self._prefix, cluster)
                 keep.add((project, cid))
                 row = rows.get((project, cid))
@@ -164,9 +183,12 @@ class KubeconfigSync:
                     message = SHADOWED.format(id=cid, cluster=cluster)
                     self._put_row(project, cluster, cid, KubeconfigSyncStatus.CONFLICT, message, row)
                     continue
-                if cluster not in kubeconfigs:
-                    kubeconfigs[cluster] = self._inventory.kubeconfig(cluster)
-                kubeconfig = kubeconfigs[cluster]
+                if own:
+                    kubeconfig: str | None = scoped[(project, cluster)]
+                else:
+                    if cluster not in kubeconfigs:
+                        kubeconfigs[cluster] = self._inventory.kubeconfig(cluster)
+                    kubeconfig = kubeconfigs[cluster]
                 if not kubeconfig:
                     continue  # gone between the two reads: the next pass sees it
                 ref = Ref(CREDENTIAL, project, cid)

@@ -177,6 +177,8 @@ def run_worker(
         )
     if worker.promotions is not None:  # Kubernetes only: which run's images the targets run
         every(settings.clusters.promotion_interval, worker.observe_promotions, "promotions", at_once=False)
+    if worker.scoped is not None:  # scoped deploy credentials: Kubernetes only, beside the passes
+        every(settings.reconcile.poll_interval, worker.rotate_credentials, "scoped")
     scheduler.start()
     handle = WorkerHandle(worker=worker, scheduler=scheduler, leader=leader, lost=lost, on_leader=held)
     poll = guarded(worker.poll)

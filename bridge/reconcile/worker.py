@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from bridge.reconcile.leases import LeaseKeeper
     from bridge.reconcile.preflight import Preflight, PreflightResult
     from bridge.reconcile.runsync import RunFollower
+    from bridge.reconcile.scoped import ScopedCredentials, ScopedResult
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,8 @@ class Worker:
     preflight: Preflight | None = None
     #: Records which run's images the deploy targets run (``services.workloads.PromotionJob``).
     promotions: Job | None = None
+    #: Grants, mints, rotates and revokes scoped deploy credentials (``scoped.py``); Kubernetes only.
+    scoped: ScopedCredentials | None = None
     backoff: Backoff = field(default_factory=Backoff)
     #: Set when work was queued in this process (``Store.subscribe``): the poll loop runs at once.
     wake: threading.Event = field(default_factory=threading.Event)
@@ -180,6 +183,13 @@ class Worker:
             return None
         self._check_leader()
         return self.preflight.run(every=every)
+
+    def rotate_credentials(self) -> ScopedResult | None:
+        """The scoped deploy credentials' job: grants, tokens due, revocations."""
+        if self.scoped is None:
+            return None
+        self._check_leader()
+        return self.scoped.run()
 
     def _tell(self, trigger: str, result: PassResult, started: float) -> None:
         if self.on_pass is not None:

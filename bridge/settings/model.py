@@ -32,6 +32,7 @@ from bridge.settings.groups import (
     is_url_with_password,
 )
 from bridge.settings.masking import MASK, mask_url_password, url_passwords
+from bridge.settings.scoped import ScopedSettings, scoped_problems
 from bridge.settings.sources import PREFIX, EnvironmentSource, YamlFileSource, problems, read_yaml
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class Settings(BaseSettings, Group):
     api: ApiSettings = ApiSettings()
     auth: AuthSettings = AuthSettings()
     clusters: ClusterSettings = ClusterSettings()
+    scoped: ScopedSettings = ScopedSettings()
     log: LogSettings = LogSettings()
     metrics: MetricsSettings = MetricsSettings()
     #: Named Jenkins controllers beside ``jenkins`` (``bridge/settings/controllers.py``): URL,
@@ -200,6 +202,7 @@ class Settings(BaseSettings, Group):
             found.append(f"{PREFIX}RECONCILE_LEASES needs PostgreSQL (SQLite keeps one worker per database)")
         if r.leases and r.lease_ttl < 2 * r.lease_renew:
             found.append(f"{PREFIX}RECONCILE_LEASE_TTL must be at least twice {PREFIX}RECONCILE_LEASE_RENEW")
+        found += scoped_problems(self.scoped)
         if found:
             raise ConfigurationError("invalid settings: " + "; ".join(found))
 

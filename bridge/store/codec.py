@@ -47,6 +47,7 @@ def pipeline_spec(p: Pipeline, *, seal: Seal) -> dict[str, Any]:
         "webhook": None if p.webhook is None else _webhook_spec(p.webhook, seal),
         "targets": [
             {"cluster": t.cluster, "namespace": t.namespace, "create_namespace": t.create_namespace}
+            | ({"cluster_role": t.cluster_role} if t.cluster_role else {})
             for t in p.targets
         ],
     }
@@ -140,7 +141,9 @@ def pipeline_from(
         cron=spec.get("cron"),
         webhook=webhook_from(spec.get("webhook"), unseal),
         targets=tuple(
-            DeployTarget(t["cluster"], t["namespace"], bool(t.get("create_namespace", False)))
+            DeployTarget(
+                t["cluster"], t["namespace"], bool(t.get("create_namespace", False)), t.get("cluster_role")
+            )
             for t in spec.get("targets", ())
         ),
     )

@@ -52,6 +52,8 @@ deploy_targets = Table(
     Column("cluster", String(NAME), primary_key=True),
     Column("namespace", String(NAME), primary_key=True),
     Column("create_namespace", Boolean, nullable=False),
+    #: The ClusterRole a scoped credential binds in this namespace (None: the default); revision 0017.
+    Column("cluster_role", String(LONG_NAME), nullable=True),
     Column("status", String(16), nullable=False),
     Column("checked_at", DateTime(timezone=True), nullable=True),
     Column("error", Text, nullable=True),
@@ -91,6 +93,7 @@ class DeployTargetRepo:
                     "cluster": t.cluster,
                     "namespace": t.namespace,
                     "create_namespace": t.create_namespace,
+                    "cluster_role": t.cluster_role,
                     "status": PreflightStatus.PENDING.value,
                     "namespace_created": False,
                     "requested": True,
@@ -98,10 +101,16 @@ class DeployTargetRepo:
                     "updated_at": now,
                 }
                 self.conn.execute(insert(deploy_targets).values(**values))
+            elif row.cluster_role != t.cluster_role and row.create_namespace == t.create_namespace:
+                where = (*mine, _T.cluster == t.cluster, _T.namespace == t.namespace)
+                self.conn.execute(
+                    update(deploy_targets).where(*where).values(cluster_role=t.cluster_role, updated_at=now)
+                )
             elif row.create_namespace != t.create_namespace:
                 where = (*mine, _T.cluster == t.cluster, _T.namespace == t.namespace)
                 changed = {
                     "create_namespace": t.create_namespace,
+                    "cluster_role": t.cluster_role,
                     "status": PreflightStatus.PENDING.value,
                     "requested": True,
                     "revision": _T.revision + 1,
@@ -198,7 +207,7 @@ def _state(row: Any) -> PreflightState:
     return PreflightState(
         project=row.project,
         pipeline=row.pipeline,
-        target=DeployTarget(row.cluster, row.namespace, bool(row.create_namespace)),
+        target=DeployTarget(row.cluster, row.namespace, bool(row.create_namespace), row.cluster_role),
         status=PreflightStatus(row.status),
         checked_at=utc(row.checked_at),
         error=row.error,

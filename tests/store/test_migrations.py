@@ -42,6 +42,7 @@ TABLES = {
     "controller_leases",
     "lease_workers",
     "promotions",
+    "scoped_credentials",
 }
 
 

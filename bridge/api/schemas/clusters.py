@@ -116,6 +116,23 @@ class ProjectClusterOut(BaseModel):
     synced_generation: int | None = Field(description="The generation last written into the folder")
     synced_at: datetime | None = None
     message: str | None = None
+    policy: Literal["full", "scoped"] = Field(
+        default="full",
+        description="full: the cluster's own kubeconfig; scoped: a ServiceAccount of this project bound "
+        "only in its deploy target namespaces, with a short-lived token",
+    )
+    namespaces: list[str] = Field(
+        default_factory=list, description="scoped: the namespaces the project's credential may deploy to"
+    )
+    token_expires_at: datetime | None = Field(default=None, description="scoped: when the token expires")
+    rotated_at: datetime | None = Field(
+        default=None, description="scoped: when the folder last received a fresh token"
+    )
+    error: str | None = Field(
+        default=None,
+        description="scoped: what the cluster refused last, naming the verb and the resource the "
+        "cluster's kubeconfig lacks",
+    )
 
     @classmethod
     def of(cls, item: ClusterSync) -> ProjectClusterOut:
@@ -127,6 +144,11 @@ class ProjectClusterOut(BaseModel):
             synced_generation=item.synced_generation,
             synced_at=item.synced_at,
             message=item.message,
+            policy=item.policy.value,
+            namespaces=list(item.namespaces),
+            token_expires_at=item.token_expires_at,
+            rotated_at=item.rotated_at,
+            error=item.error,
         )
 
 

@@ -25,18 +25,33 @@ class TargetModel(Input):
         "jenkins-bridge.io/created-by=jenkins-bridge)",
     )
 
+    cluster_role: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9:._-]*$",
+        description="On a cluster whose credential policy is scoped: the ClusterRole bound to the "
+        "project's ServiceAccount in this namespace (default: BRIDGE_SCOPED_CLUSTER_ROLE, edit)",
+    )
+
     def to_domain(self) -> DeployTarget:
-        return DeployTarget(self.cluster, self.namespace, self.create_namespace)
+        return DeployTarget(self.cluster, self.namespace, self.create_namespace, self.cluster_role)
 
     @classmethod
     def of(cls, t: DeployTarget) -> TargetModel:
-        return cls(cluster=t.cluster, namespace=t.namespace, create_namespace=t.create_namespace)
+        return cls(
+            cluster=t.cluster,
+            namespace=t.namespace,
+            create_namespace=t.create_namespace,
+            cluster_role=t.cluster_role,
+        )
 
 
 class TargetOut(BaseModel):
     cluster: str
     namespace: str
     create_namespace: bool
+    cluster_role: str | None = Field(default=None, description="null: the default ClusterRole")
     status: PreflightStatus = Field(
         description="pending (not checked yet), ok (the namespace exists), missing, forbidden (the "
         "cluster's kubeconfig may not read or create it), unreachable, not_allowed (the cluster is not "
@@ -53,6 +68,7 @@ class TargetOut(BaseModel):
             cluster=t.cluster,
             namespace=t.namespace,
             create_namespace=t.create_namespace,
+            cluster_role=t.cluster_role,
             status=s.status,
             checked_at=s.checked_at,
             error=s.error,

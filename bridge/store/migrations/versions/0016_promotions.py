@@ -1,7 +1,7 @@
 """Promotions: per pipeline target and workload, which run's image was observed running, since when.
 
 Revision ID: 0016_promotions
-Revises: 0012_deploy_targets
+Revises: 0015_controller_leases
 
 Written by the promotion worker job (``services/workloads.py``, ``PromotionJob``); starts empty.
 """
