@@ -80,7 +80,8 @@ class Story:
     jobs: ApprovalJobs
     people: dict[str, ApiClient]
     kubeconfigs: dict[str, str] = field(default_factory=dict)
-    requests_seen: list[str] = field(default_factory=list)
+    #: the seed project's pipeline runs the seed's Jenkinsfile (with its BRANCH_NAME parameter)
+    seed: bool = True
 
     def tick(self) -> None:
         """What the worker's jobs do on their schedules: follow runs, record inputs, expire, notify."""
@@ -110,7 +111,9 @@ class Story:
         return wait_until(look, what=f"run {number} to be {status}", timeout=30)
 
     def start(self, who: str, path: str = PIPE, parameters: dict[str, str] | None = None) -> int:
-        r = self.people[who].post(f"{path}/runs", {"parameters": parameters or {"BRANCH_NAME": "master"}})
+        if parameters is None:  # the seed's one parameter, for the seed's pipeline
+            parameters = {"BRANCH_NAME": "master"} if path == PIPE and self.seed else {}
+        r = self.people[who].post(f"{path}/runs", {"parameters": parameters})
         assert r.status_code == 202, r.json
         queue_id = r.json["queue_id"]
 
@@ -165,4 +168,26 @@ def declare_story(
     follower = build_run_follower(settings, container.store, container.run_service)
     assert container.approvals is not None
     jobs = build_approval_jobs(container.approvals)
-    return Story(api, container, sandbox, kube, follower, jobs, people, configs)
+    return Story(api, container, sandbox, kube, follower, jobs, people, configs, seed=jenkinsfile == SEED)
+
+
+def gate(submitter: str | None = None, input_id: str = "ship") -> str:
+    """A pipeline that stops at one input (with ``submitter`` when given) and then says so."""
+    extra = f", submitter: '{submitter}'" if submitter else ""
+    return (
+        "pipeline { agent any\n stages {\n"
+        "  stage('build') { steps { echo 'built' } }\n"
+        f"  stage('gate') {{ steps {{ input(id: '{input_id}', message: 'Ship it?'{extra}) }} }}\n"
+        "  stage('ship') { steps { echo 'shipped' } }\n } }"
+    )
+
+
+def add_pipeline(story: Story, name: str, jenkinsfile: str, project: str = PROJECT, **body: Any) -> str:
+    """A pipeline declared by carol and synced by one worker pass; its API path."""
+    r = story.people["carol"].post(
+        f"{P}/{project}/pipelines", {"name": name, "jenkinsfile": jenkinsfile, **body}
+    )
+    assert r.status_code == 201, r.json
+    result = story.kube.worker.poll()
+    assert result is not None and not result.errors, result.errors
+    return f"{P}/{project}/pipelines/{name}"

@@ -7,6 +7,8 @@ from bridge.api.paging import Pager, list_id, name_of
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.common import Accepted
 from bridge.api.schemas.projects import ProjectIn, ProjectList, ProjectOut, ProjectPatch, ProjectQuery
+from bridge.domain.model import Project
+from bridge.store import Stored
 
 routes = Registry()
 BASE = "/api/v1/projects"
@@ -32,7 +34,8 @@ def list_projects(call: Call) -> ProjectList:
         key=lambda p: (p.obj.name,),
         keep=lambda p: grants.can_see_project(p.obj.name, p.obj.workspace),
     )
-    return ProjectList(items=[ProjectOut.of(p) for p in found], continue_=token)
+    hooks = projects.notifications([p.obj.name for p in found])
+    return ProjectList(items=[ProjectOut.of(p, hooks.get(p.obj.name)) for p in found], continue_=token)
 
 
 @routes.route(
@@ -47,7 +50,13 @@ def list_projects(call: Call) -> ProjectList:
     errors=(409,),
 )
 def create_project(call: Call) -> ProjectOut:
-    return ProjectOut.of(call.container.projects.create(call.body_as(ProjectIn).to_domain()))
+    body = call.body_as(ProjectIn)
+    created = call.container.projects.create(body.to_domain(), notification=body.notification())
+    return _out(call, created)
+
+
+def _out(call: Call, s: Stored[Project]) -> ProjectOut:
+    return ProjectOut.of(s, call.container.projects.notifications([s.obj.name]).get(s.obj.name))
 
 
 @routes.route(
@@ -60,7 +69,7 @@ def create_project(call: Call) -> ProjectOut:
     errors=(404,),
 )
 def get_project(call: Call, project: str) -> ProjectOut:
-    return ProjectOut.of(call.container.projects.get(project))
+    return _out(call, call.container.projects.get(project))
 
 
 @routes.route(
@@ -74,9 +83,11 @@ def get_project(call: Call, project: str) -> ProjectOut:
     errors=(404, 409),
 )
 def patch_project(call: Call, project: str) -> ProjectOut:
-    changes = call.body_as(ProjectPatch).changes()
-    updated = call.container.projects.update(project, expected_version=call.expected_version, **changes)
-    return ProjectOut.of(updated)
+    body = call.body_as(ProjectPatch)
+    updated = call.container.projects.update(
+        project, expected_version=call.expected_version, notification=body.notification(), **body.changes()
+    )
+    return _out(call, updated)
 
 
 @routes.route(
