@@ -31,7 +31,14 @@ from bridge.domain.approvals import (
     verdict,
 )
 from bridge.domain.runs import Run
-from bridge.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from bridge.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    UpstreamError,
+    UpstreamUnavailable,
+)
 from bridge.identity.attribution import Actor
 from bridge.services.common import project_must_exist
 from bridge.services.runs import Views, job_path
@@ -144,10 +151,14 @@ class ApprovalService:
             return tx.approvals.for_run(project, pipeline, number)
 
     def run_inputs(self, project: str, pipeline: str, number: int, caller: Caller) -> list[Assessed]:
+        """The run's inputs, asked of Jenkins first; what the bridge recorded when Jenkins cannot answer."""
         rules = self.rules(project, pipeline)
-        return [
-            Assessed(p, rules, verdict(caller, p, rules)) for p in self.observe(project, pipeline, number)
-        ]
+        try:
+            found = self.observe(project, pipeline, number)
+        except (UpstreamError, UpstreamUnavailable):
+            with self.store.read() as tx:
+                found = tx.approvals.for_run(project, pipeline, number)
+        return [Assessed(p, rules, verdict(caller, p, rules)) for p in found]
 
     def inbox(
         self, projects: Mapping[str, bool], caller_user: Caller, *, after_id: int, limit: int
