@@ -30,7 +30,7 @@ from bridge.domain.approvals import (
     explain,
     verdict,
 )
-from bridge.domain.runs import Run
+from bridge.domain.runs import Run, Trigger, TriggerKind
 from bridge.errors import (
     Conflict,
     Forbidden,
@@ -113,11 +113,12 @@ class ApprovalService:
     def observe(self, project: str, pipeline: str, number: int) -> list[PendingInput]:
         """Ask Jenkins which inputs the run waits on; record new ones (a ``waiting`` event each) and
         close recorded ones Jenkins no longer waits on (``gone``). Every input of the run, oldest first."""
+        rules = self.rules(project, pipeline)
         with self.store.read() as tx:
             run = tx.runs.get(project, pipeline, number)
-        if run is None:
+        if run is None:  # retention or Jenkins forgot it: nothing of it waits any more
+            self._record(Run(project, pipeline, Trigger(TriggerKind.JENKINS), number=number), [], rules)
             raise NotFound(f"run {number} of pipeline {project}/{pipeline} is not in the run index")
-        rules = self.rules(project, pipeline)
         steps = [] if run.finished else list(self.views.input_steps(job_path(project, pipeline), number))
         return self._record(run, steps, rules)
 
