@@ -241,3 +241,20 @@ def test_with_jenkins_down_inputs_and_the_inbox_still_answer_and_a_decision_is_a
         story.sandbox.recover()
     assert story.people["bob"].post(f"{PIPE}/runs/{number}/inputs/Ship/approve").status_code == 200
     story.wait_status(number, "succeeded")
+
+
+@pytest.mark.parametrize("attribution", ["parameter"])
+def test_an_input_answered_in_jenkins_itself_is_closed_as_gone(story: Story) -> None:
+    from tests.e2e.approvals_support import PIPE
+
+    number = story.start("alice")
+    story.wait_input(number, "Ship")
+    s = requests.Session()
+    s.auth = (story.sandbox.admin_user, story.sandbox.admin_token)
+    base = f"{story.sandbox.url}job/{PROJECT}/job/build-and-deploy-application/{number}/"
+    assert s.post(base + "input/Ship/proceedEmpty").status_code == 200
+    story.wait_status(number, "succeeded")
+    item = story.api.get(f"{PIPE}/runs/{number}/inputs").json["items"][0]
+    assert (item["state"], item["decided_by"], item["approvable"]) == ("gone", None, False)
+    assert story.api.get("/api/v1/approvals").json["items"] == []
+    assert story.people["bob"].post(f"{PIPE}/runs/{number}/inputs/Ship/approve").status_code == 409
