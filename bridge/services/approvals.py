@@ -221,7 +221,9 @@ class ApprovalService:
                 now = tx.approvals.get(project, pipeline, number, input_id) or pending
                 record_event(tx, "approval", now, rules, user=caller.user, comment=comment)
             return Assessed(now, rules, Reason.ALREADY_APPROVED)
-        self.runs.proceed_input(job_path(project, pipeline), number, input_id, parameters, actor)
+        self.runs.proceed_input(
+            job_path(project, pipeline), number, input_id, parameters, actor, earlier=pending.approvals
+        )
         return self._decided(pending, rules, InputState.APPROVED, caller.user, comment, vote=True)
 
     def reject(
