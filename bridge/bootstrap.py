@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bridge.adapters.jenkins.port import JenkinsPort, RequestCounter, RunPort
+from bridge.bootstrap_approvals import build_approval_jobs as build_approval_jobs
+from bridge.bootstrap_approvals import build_approvals as build_approvals
 
 # the cluster part of the composition root, re-exported
 from bridge.bootstrap_clusters import build_inventory as build_inventory
@@ -35,6 +37,12 @@ from bridge.bootstrap_placement import (
     start_leases,
 )
 from bridge.bootstrap_quality import build_code_quality, build_promotion_job, build_workloads
+
+# the run side (runs, their views and actions, logs, the worker's follower), re-exported
+from bridge.bootstrap_runs import build_run_follower as build_run_follower
+from bridge.bootstrap_runs import build_run_logs as build_run_logs
+from bridge.bootstrap_runs import build_run_service as build_run_service
+from bridge.bootstrap_runs import build_runs as build_runs
 from bridge.bootstrap_webhooks import build_dispatcher as build_dispatcher
 from bridge.bootstrap_webhooks import build_ref_poller as build_ref_poller
 from bridge.identity.token_review import TokenReviewer
@@ -60,8 +68,8 @@ if TYPE_CHECKING:
     from bridge.metrics import Metrics
     from bridge.metrics.hooks import WorkerHooks
     from bridge.reconcile.runner import WorkerHandle
-    from bridge.reconcile.runsync import RunFollower
     from bridge.reconcile.worker import Worker
+    from bridge.services.approvals import ApprovalService
     from bridge.services.codequality import CodeQualityService
     from bridge.services.kubeconfigs import KubeconfigSyncService
     from bridge.services.run_logs import RunLogs
@@ -103,6 +111,8 @@ class Container:
     leader_state: Callable[[], str] | None = None
     #: The run index and run views and actions (``services/runs.py``).
     run_service: RunService | None = None
+    #: Pending inputs, the inbox and decisions (``services/approvals.py``).
+    approvals: ApprovalService | None = None
     #: The push-webhook receiver and the deliveries' view.
     webhooks: WebhookReceiver | None = None
     deliveries: DeliveryService | None = None
@@ -171,6 +181,7 @@ def build_container(
     else:
         container.runs = runs or build_runs(settings, store, default)
         container.run_service = build_run_service(settings, store, container.runs, default)
+    container.approvals = build_approvals(store, container.runs, container.run_service)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
     container.webhooks = WebhookReceiver(store)
@@ -204,21 +215,6 @@ def _counters(container: Container) -> dict[str, RequestCounter]:
     return {DEFAULT_CONTROLLER: container.jenkins.counter} if container.jenkins is not None else {}
 
 
-def build_run_logs(settings: Settings, connection: JenkinsConnection) -> RunLogs:
-    """Run logs of the default Jenkins over its shared ``connection`` (whose pool has room for the
-    streams: ``build_connections``), paced and bounded by ``api.*`` settings."""
-    from bridge.adapters.jenkins.logs import JenkinsLogs
-    from bridge.services.run_logs import RunLogs
-
-    api = settings.api
-    return RunLogs(
-        JenkinsLogs(connection),
-        interval=api.log_poll_interval,
-        heartbeat=api.stream_heartbeat,
-        max_streams=api.max_streams,
-    )
-
-
 def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
     """Jenkins's Declarative linter, through the adapter's connection (None for an adapter without one)."""
     from bridge.adapters.jenkins.linter import FormPoster, JenkinsLinter
@@ -226,59 +222,10 @@ def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
     return JenkinsLinter(jenkins) if isinstance(jenkins, FormPoster) else None
 
 
-def build_runs(settings: Settings, store: Store, connection: JenkinsConnection | None = None) -> RunPort:
-    """The run side of the default Jenkins, attributed as ``jenkins.attribution`` says."""
-    from bridge.adapters.jenkins.runs import connect_runs
-    from bridge.store.jenkins_tokens import JenkinsTokenStore
-
-    connection = connection or build_connections(settings)[DEFAULT_CONTROLLER]
-    vault = JenkinsTokenStore(store.engine, store.box, jenkins=connection.name)
-    return connect_runs(connection, settings.jenkins, vault)
-
-
-def build_run_service(
-    settings: Settings, store: Store, runs: RunPort, connection: JenkinsConnection | None = None
-) -> RunService:
-    """Runs over the default controller's shared connection: reads through one coalescing cache,
-    actions attributed like runs (for a ``RunPort`` that is not the HTTP one, the run side is built
-    over ``connection``)."""
-    from bridge.adapters.jenkins.coalesce import CachedRunViews
-    from bridge.adapters.jenkins.runactions import JenkinsRunActions
-    from bridge.adapters.jenkins.runs import JenkinsRuns
-    from bridge.adapters.jenkins.runviews import JenkinsRunViews
-    from bridge.services.runs import RunService
-
-    http = runs if isinstance(runs, JenkinsRuns) else build_runs(settings, store, connection)
-    assert isinstance(http, JenkinsRuns)
-    views = CachedRunViews(JenkinsRunViews(http.service), ttl=settings.reconcile.run_cache_ttl)
-    return RunService(store, runs, views, JenkinsRunActions(http))
-
-
 def _http_runs(runs: RunPort | None) -> bool:
     from bridge.adapters.jenkins.runs import JenkinsRuns
 
     return isinstance(runs, JenkinsRuns)
-
-
-def build_run_follower(
-    settings: Settings,
-    store: Store,
-    service: RunService | None = None,
-    connection: JenkinsConnection | None = None,
-) -> RunFollower:
-    """The worker's side of the run index: reads through ``service`` (``serve --with-worker``: the API's
-    cache, so both share each Jenkins request), else over ``connection`` (the worker's adapter's)."""
-    from bridge.reconcile.runsync import RunFollower
-
-    service = service or build_run_service(settings, store, build_runs(settings, store, connection))
-    r = settings.reconcile
-    return RunFollower(
-        store,
-        service.views,
-        first=r.run_refresh_min,
-        most=r.run_refresh_max,
-        note=getattr(service.actions, "note", None),
-    )
 
 
 def build_worker(
@@ -327,11 +274,20 @@ def build_worker(
     if isinstance(desired, StoreDesiredState):
         worker.resyncs = ResyncQueue(desired.store)
         several_ = several(settings) and connection is not None  # then one run follower per controller
+        if run_service is None:  # the approvals job reads and answers inputs on each project's controller
+            run_service = (
+                build_routed_api(settings, desired.store, connections)[1]
+                if several_
+                else build_run_service(
+                    settings, desired.store, build_runs(settings, desired.store, connection)
+                )
+            )
         worker.runs = (
             build_followers(settings, desired.store, run_service, connections, keeper)
             if several_
             else build_run_follower(settings, desired.store, run_service, connection)
         )
+        worker.approvals = build_approval_jobs(build_approvals(desired.store, run_service.runs, run_service))
         worker.preflight = build_preflight(settings, desired.store)  # deploy targets: Kubernetes only
         worker.promotions = build_promotion_job(settings, desired.store)
         worker.scoped = build_scoped(settings, desired.store)  # scoped deploy credentials: Kubernetes only

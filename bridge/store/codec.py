@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bridge.domain.approvals import ApprovalRules
 from bridge.domain.model import (
     Discarder,
     Parameter,
@@ -50,6 +51,11 @@ def pipeline_spec(p: Pipeline, *, seal: Seal) -> dict[str, Any]:
             | ({"cluster_role": t.cluster_role} if t.cluster_role else {})
             for t in p.targets
         ],
+        "approvals": {
+            "separation_of_duties": p.approvals.separation_of_duties,
+            "expiry_hours": p.approvals.expiry_hours,
+            "required": p.approvals.required,
+        },
     }
 
 
@@ -146,4 +152,14 @@ def pipeline_from(
             )
             for t in spec.get("targets", ())
         ),
+        approvals=_approvals_from(spec.get("approvals")),
+    )
+
+
+def _approvals_from(a: dict[str, Any] | None) -> ApprovalRules:
+    a = a or {}
+    return ApprovalRules(
+        separation_of_duties=bool(a.get("separation_of_duties", False)),
+        expiry_hours=a.get("expiry_hours"),
+        required=int(a.get("required", 1)),
     )

@@ -1,10 +1,11 @@
 """Re-sealing every secret at rest under the current key (``jenkins-bridge rotate-key``).
 
-Sealed values live in five places: credential data (``credentials.sealed``), password-parameter
+Sealed values live in seven places: credential data (``credentials.sealed``), password-parameter
 defaults inside pipeline specs (``pipelines.spec`` → ``parameters[].sealed_default``), Jenkins API
-tokens minted for users (``jenkins_user_tokens.token_sealed``) and cluster kubeconfigs
+tokens minted for users (``jenkins_user_tokens.token_sealed``), cluster kubeconfigs
 (``cluster_inventory.kubeconfig_sealed``), scoped deploy kubeconfigs
-(``scoped_credentials.kubeconfig_sealed``). Each row is re-sealed in a write transaction of its own
+(``scoped_credentials.kubeconfig_sealed``) and approval notification secrets
+(``project_notifications.sealed_secret``). Each row is re-sealed in a write transaction of its own
 that reads it again first (``FOR UPDATE`` on PostgreSQL; SQLite's write transactions are immediate),
 so API writes running meanwhile are never overwritten, and a run that stops halfway (crash, Ctrl-C)
 leaves every row readable under the current key or a previous one: running again finishes the job.
@@ -26,7 +27,7 @@ from bridge.store.crypto import SecretBox
 from bridge.store.engine import write_transaction
 from bridge.store.jenkins_tokens import jenkins_user_tokens
 from bridge.store.scoped import scoped_credentials
-from bridge.store.tables import credentials, pipelines
+from bridge.store.tables import credentials, pipelines, project_notifications
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ SEALED = (
     Sealed(jenkins_user_tokens, "token_sealed"),
     Sealed(cluster_inventory, "kubeconfig_sealed"),
     Sealed(scoped_credentials, "kubeconfig_sealed"),
+    Sealed(project_notifications, "sealed_secret"),
 )
 
 

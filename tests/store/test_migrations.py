@@ -43,6 +43,10 @@ TABLES = {
     "lease_workers",
     "promotions",
     "scoped_credentials",
+    "approval_inputs",
+    "approval_votes",
+    "approval_events",
+    "project_notifications",
 }
 
 

@@ -49,7 +49,8 @@ def list_projects(call: Call) -> ProjectList:
     errors=(409,),
 )
 def create_project(call: Call) -> ProjectOut:
-    created = call.container.projects.create(call.body_as(ProjectIn).to_domain())
+    body = call.body_as(ProjectIn)
+    created = call.container.projects.create(body.to_domain(), notification=body.notification())
     return ProjectOut.of(created, call.container.projects.controller(created.obj))
 
 
@@ -78,8 +79,10 @@ def get_project(call: Call, project: str) -> ProjectOut:
     errors=(404, 409),
 )
 def patch_project(call: Call, project: str) -> ProjectOut:
-    changes = call.body_as(ProjectPatch).changes()
-    updated = call.container.projects.update(project, expected_version=call.expected_version, **changes)
+    body = call.body_as(ProjectPatch)
+    updated = call.container.projects.update(
+        project, expected_version=call.expected_version, notification=body.notification(), **body.changes()
+    )
     return ProjectOut.of(updated, call.container.projects.controller(updated.obj))
 
 

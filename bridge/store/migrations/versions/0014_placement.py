@@ -1,7 +1,7 @@
 """Placement: projects are found by the cluster they are placed on.
 
 Revision ID: 0014_placement
-Revises: 0012_deploy_targets
+Revises: 0013_approvals
 
 A project's ``cluster`` (present since the first revision) now decides which Jenkins controller holds
 its folder (``bridge/services/placement.py``); the cluster view counts the projects placed on each
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0014_placement"
-down_revision = "0012_deploy_targets"
+down_revision = "0013_approvals"
 branch_labels = None
 depends_on = None
 
