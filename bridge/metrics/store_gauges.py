@@ -82,9 +82,10 @@ def cluster_reachable(conn: Connection) -> Rows:
     return [((n, src), -1 if seen is None else int(bool(ok))) for n, src, ok, seen in rows]
 
 
-@gauge("bridge_pending_approvals", "Input steps waiting for an answer", (), "pending_approvals")
+@gauge("bridge_pending_approvals", "Input steps waiting for an answer", ("project",), "approval_inputs")
 def pending_approvals(conn: Connection) -> Rows:
-    return [((), conn.execute(text("SELECT count(*) FROM pending_approvals")).scalar_one())]
+    waiting = "SELECT project, count(*) FROM approval_inputs WHERE state = 'waiting' GROUP BY project"
+    return conn.execute(text(waiting))
 
 
 @gauge("bridge_webhook_deliveries", "Webhook deliveries by status", ("status",), "webhook_deliveries")

@@ -29,6 +29,7 @@ from tests.e2e.approvals_support import (
 from tests.e2e.conftest import P
 from tests.fixtures.app import ApiClient
 from tests.fixtures.leaks import register_secret
+from tests.ops.test_metrics import value
 from tests.waiting import wait_until
 
 __all__ = ["attribution", "sandbox_jenkins", "settings"]  # fixtures, used by name
@@ -134,6 +135,8 @@ def test_two_required_approvals_proceed_only_with_the_second_distinct_approver(
     assert not [s for s in seen if not s.startswith("GET")], "a partial approval writes nothing to Jenkins"
     again = story.people["bob"].post(f"{path}/runs/{number}/inputs/Ship/approve")
     assert again.status_code == 403 and "approved already" in again.json["detail"]
+    waiting = value(story.api.get("/metrics").text, "bridge_pending_approvals", project=PROJECT)
+    assert waiting == 1, "the operator's gauge counts the input still waiting"
     story.tick()
     assert story.run(number, path)["status"] == "paused"
     inbox = story.people["bob"].get("/api/v1/approvals").json["items"]
@@ -144,6 +147,7 @@ def test_two_required_approvals_proceed_only_with_the_second_distinct_approver(
     assert second.status_code == 200, second.json
     assert (second.json["state"], second.json["approvals"]) == ("approved", ["bob", "alice"])
     story.wait_status(number, "succeeded", path)
+    assert value(story.api.get("/metrics").text, "bridge_pending_approvals", project=PROJECT) is None
     build = _build(story, path, number)
     assert "Input Ship also approved by bob via jenkins-bridge" in str(build["description"])
     if attribution == "user-token":
