@@ -211,7 +211,12 @@ def test_the_seed_story_shows_its_code_quality_and_the_workloads_it_deployed_wit
     def deploy(stage: str) -> None:
         """The stage's ``kubectl apply``, with the kubeconfig the run bound from the folder."""
         cluster, manifest = DEPLOYS[stage]
-        assert _stages(story.run(number))[stage] == "succeeded"
+
+        def done() -> bool:
+            story.tick()
+            return _stages(story.run(number)).get(stage) == "succeeded"
+
+        wait_until(done, what=f"the run's '{stage}' stage to succeed", timeout=30)
         kubeconfig = folder_kubeconfig(sync, cluster)
         assert kubeconfig is not None and token_of(kubeconfig) == token_of(kubeconfigs[cluster])
         assert apply(kubeconfig, manifest, image) == "created"

@@ -16,6 +16,7 @@ from kubernetes.client.rest import ApiException
 from bridge.adapters.kube.kubesphere import CLUSTER_API, KubeSphereSource
 from bridge.adapters.kube.reachability import api_client_for
 from bridge.bootstrap import Container
+from bridge.cli.kube_roles import aggregate_cluster_roles as fill_aggregated_roles
 from bridge.inventory.runner import InventoryRunner
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.sandbox.jenkins.buildstate import SIMULATION
@@ -24,6 +25,7 @@ from bridge.settings import Settings
 from tests.clusters.kubesync_support import KubeSync, start_kubesync
 from tests.fixtures.app import ApiClient
 from tests.fixtures.kube import KubeCluster
+from tests.fixtures.leaks import register_secret
 from tests.kube.inventory_support import WINDOW, cluster_object, eventually, register_kubeconfigs
 
 SEED = ("rohan", "gondor", "shire")
@@ -83,33 +85,11 @@ def seeded(
 
 
 def aggregate_cluster_roles(cluster: KubeCluster) -> None:
-    """What kube-controller-manager's clusterrole-aggregation controller does (no controller-manager
-    runs here): fill each aggregated ClusterRole (``edit``, ``view``, ``admin``) with the rules of the
-    ClusterRoles its selectors match, so a RoleBinding to ``edit`` grants what it grants on a real
-    cluster."""
-    with cluster.api_client() as admin:
-        rbac = k8s.RbacAuthorizationV1Api(admin)
-        changed = True
-        while changed:  # until nothing changes: ``edit`` aggregates ``view``, ``admin`` aggregates ``edit``
-            changed = False
-            roles = rbac.list_cluster_role().items
-            for role in roles:
-                rule = role.aggregation_rule
-                if rule is None or not rule.cluster_role_selectors:
-                    continue
-                rules: list[Any] = []
-                for selector in rule.cluster_role_selectors:
-                    wanted = selector.match_labels or {}
-                    for other in roles:
-                        labels = other.metadata.labels or {}
-                        if other.metadata.name != role.metadata.name and all(
-                            labels.get(k) == v for k, v in wanted.items()
-                        ):
-                            rules += [r for r in other.rules or [] if r not in rules]
-                if rules != (role.rules or []):
-                    body = {"rules": [admin.sanitize_for_serialization(r) for r in rules]}
-                    rbac.patch_cluster_role(role.metadata.name, body)
-                    changed = True
+    """The clusterrole-aggregation controller's work (no controller-manager runs here), as the demo does
+    it: a RoleBinding to ``edit`` grants what it grants on a real cluster."""
+    text = yaml.safe_dump(dict(cluster.kubeconfig_dict))
+    register_secret(text)
+    fill_aggregated_roles(text)
 
 
 def converge(sync: KubeSync, check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
