@@ -10,10 +10,14 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
+import requests
 
 from bridge.cli.demo.kube import find_binaries
 
@@ -173,3 +177,38 @@ def test_demo_real_clusters_without_binaries_says_how_to_get_them(tmp_path: Path
     )
     assert done.returncode == 1
     assert "no kube-apiserver and etcd were found: run `make k8s-bin`" in done.stderr
+
+
+def test_demo_keeps_the_api_running_until_interrupted() -> None:
+    """Without --once: the URL and a token are printed, the API answers with them, Ctrl-C stops cleanly."""
+    process = subprocess.Popen(
+        [str(CLI), "demo", "--port", "0", "--speed", "0", "--clusters", "static"],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.strip().startswith("try "):
+                break
+        out = "".join(lines)
+        found = re.search(r'curl -s -H "Authorization: Bearer (\S+)" (http://\S+)', out)
+        assert found, out
+        answer = requests.get(found[2], headers={"Authorization": f"Bearer {found[1]}"}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        assert any(e["action"] for e in answer.json()["items"])
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, out + rest
+    assert "stopping" in rest
+    with pytest.raises(requests.ConnectionError):
+        requests.get(found[2], timeout=5)

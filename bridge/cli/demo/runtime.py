@@ -5,6 +5,7 @@ embedded defaults with a temporary data directory. ``stop()`` undoes it all, in 
 
 from __future__ import annotations
 
+import errno
 import logging
 import secrets
 import tempfile
@@ -149,7 +150,13 @@ def _start(
         stops.append(running.stop)
 
     app = create_app(container=container)
-    server = plain_server(app, host="127.0.0.1", port=port, threads=8, api=settings.api)
+    try:
+        server = plain_server(app, host="127.0.0.1", port=port, threads=8, api=settings.api)
+    except OSError as e:
+        if e.errno != errno.EADDRINUSE or port == 0:
+            raise
+        say(f"port {port} is taken: the API listens on a free port instead")
+        server = plain_server(app, host="127.0.0.1", port=0, threads=8, api=settings.api)
     closing = threading.Event()
     thread = threading.Thread(
         target=serve_until_stopped,
