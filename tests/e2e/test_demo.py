@@ -74,7 +74,17 @@ def _assert_names_each_step(out: str) -> None:
     assert len(re.findall(rf"{re.escape(RUNS)}/stages/[^/\s]+/log", out)) == len(STAGES)
     assert "no secret in any of them" in out
     assert "Audit trail of multicluster-demo" in out
-    assert re.search(r"^\s+\d\d:\d\d:\d\d\s+bob\s+\S*approve\S*\s+success", out, re.M)
+    for stage in ("staging", "production"):
+        assert re.search(
+            rf"^\s+\d\d:\d\d:\d\d\s+bob\s+input\.submit\s+runs/1/inputs/Deploy-to-{stage}/approve\s+success 20",
+            out,
+            re.M,
+        ), stage
+        assert re.search(
+            rf"^\s+\d\d:\d\d:\d\d\s+carol\s+\S+\s+runs/1/inputs/Deploy-to-{stage}/approve\s+denied 403",
+            out,
+            re.M,
+        ), stage
     assert "both approvals recorded with the approver's name: bob" in out
     assert "The seed story ran end to end" in out
 

@@ -73,21 +73,22 @@ class RunStory:
         p, story = self.p, self.story
         pending = run.get("pending_input") or {}
         story.begin("approval", f"Approval: '{stage}' waits for a person (deploys to {cluster})")
-        inputs = self._inputs(APPROVER)
-        waiting = next((i for i in inputs if i["id"] == pending.get("id")), inputs[0] if inputs else None)
-        if waiting is None:
-            raise StoryFailed("approval", f"the run is paused at '{stage}' but lists no pending input")
-        submitters = waiting.get("submitters") or waiting.get("submitter") or []
-        rule = ", ".join(submitters) if submitters else "no submitter list: project operators and admins"
-        p.fact(f'input {waiting["id"]}: "{waiting.get("message")}"')
+
+        def listed() -> dict[str, Any] | None:
+            waiting = [i for i in self._inputs(APPROVER) if i.get("state", "waiting") == "waiting"]
+            return next((i for i in waiting if i["id"] == pending.get("id")), None)
+
+        waiting = story.wait(f"the bridge to list the input {pending.get('id')} as waiting", listed)
+        submitters = waiting.get("submitter") or []
+        rule = (
+            ", ".join(submitters) if submitters else "no submitter list: the project's operators and admins"
+        )
+        p.fact(f'input {waiting["id"]}: "{waiting.get("message")}", waiting since {_clock(waiting["since"])}')
         p.fact(f"who may approve: {rule}")
         for user in (APPROVER, OUTSIDER):
             mine = next((i for i in self._inputs(user) if i["id"] == waiting["id"]), {})
-            reason = mine.get("reason") or ""
-            p.fact(
-                f"  {user}: approvable={str(mine.get('approvable')).lower()}"
-                + (f" ({reason})" if reason else "")
-            )
+            why = mine.get("reason_text") or mine.get("reason") or ""
+            p.fact(f"  {user:<6} approvable: {'yes' if mine.get('approvable') else 'no'}  {why}".rstrip())
         url = runs_path(self.number, "inputs", waiting["id"], "approve")
         try:
             story.as_(OUTSIDER).post(url, {"comment": "looks fine to me"})
@@ -100,8 +101,8 @@ class RunStory:
         else:
             raise StoryFailed("approval", f"{OUTSIDER} (a viewer) was allowed to approve '{stage}'")
         comment = f"ship it to {cluster}"
-        story.as_(APPROVER).post(url, {"comment": comment})
-        p.good(f'approved by {APPROVER}: "{comment}"')
+        decided = story.as_(APPROVER).post(url, {"comment": comment})
+        p.good(f'approved by {decided.get("decided_by") or APPROVER}: "{comment}"')
 
     def _inputs(self, user: str) -> list[dict[str, Any]]:
         client = self.story.as_(user)
@@ -148,11 +149,13 @@ class RunStory:
         p, story = self.p, self.story
         story.begin("audit", f"Audit trail of {PROJECT}")
         entries = list(story.as_("alice").items(path("projects", PROJECT, "audit")))
-        rows = [["when", "who", "what", "outcome"]]
+        rows = [["when", "who", "action", "on", "outcome"]]
+        project, pipeline = path("projects", PROJECT), path("projects", PROJECT, "pipelines", PIPELINE)
         for e in sorted(entries, key=lambda e: e["id"]):
-            rows.append([_clock(e["at"]), e["actor"], e["action"], f"{e['outcome']} {e['status']}"])
+            on = e["path"].removeprefix(pipeline).removeprefix(project).removeprefix("/") or PROJECT
+            rows.append([_clock(e["at"]), e["actor"], e["action"], on, f"{e['outcome']} {e['status']}"])
         p.table(rows)
-        approvals = [e for e in entries if "approve" in e["action"] and e["outcome"] == "success"]
+        approvals = [e for e in entries if e["path"].endswith("/approve") and e["outcome"] == "success"]
         if len(approvals) < len(APPROVALS):
             raise StoryFailed("audit", f"{len(approvals)} approvals audited, {len(APPROVALS)} expected")
         names = ", ".join(sorted({e["actor"] for e in approvals}))
