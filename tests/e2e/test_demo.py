@@ -76,7 +76,7 @@ def _assert_names_each_step(out: str) -> None:
     assert "Audit trail of multicluster-demo" in out
     for stage in ("staging", "production"):
         assert re.search(
-            rf"^\s+\d\d:\d\d:\d\d\s+bob\s+input\.submit\s+runs/1/inputs/Deploy-to-{stage}/approve\s+success 20",
+            rf"^\s+\S+\s+bob\s+input\.submit\s+runs/1/inputs/Deploy-to-{stage}/approve\s+success 20",
             out,
             re.M,
         ), stage
