@@ -11,7 +11,7 @@ through the keyword arguments instead.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,9 +19,16 @@ from bridge.adapters.jenkins.port import JenkinsPort, RequestCounter, RunPort
 
 # the cluster part of the composition root, re-exported
 from bridge.bootstrap_clusters import build_inventory as build_inventory
-from bridge.bootstrap_clusters import build_kubeconfig_sync, build_kubeconfig_view, build_preflight
+from bridge.bootstrap_clusters import build_kubeconfig_sync as build_kubeconfig_sync
+from bridge.bootstrap_clusters import build_kubeconfig_view, build_preflight
 from bridge.bootstrap_metrics import build_metrics as build_metrics
 from bridge.bootstrap_metrics import worker_hooks as worker_hooks
+
+# the placement part (several controllers), re-exported
+from bridge.bootstrap_placement import build_followers, build_passes, build_placement, several
+from bridge.bootstrap_placement import build_routed_logs as build_routed_logs
+from bridge.bootstrap_placement import build_routed_run_service as build_routed_run_service
+from bridge.bootstrap_placement import build_routed_runs as build_routed_runs
 from bridge.bootstrap_webhooks import build_dispatcher as build_dispatcher
 from bridge.bootstrap_webhooks import build_ref_poller as build_ref_poller
 from bridge.identity.token_review import TokenReviewer
@@ -129,7 +136,7 @@ def build_container(
         resyncs=ResyncService(store),
         identity=build_identity(settings, store.engine, reviewer=token_reviewer),
         clusters=ClusterService(
-            store, ClusterCatalog(store.engine, store.box), jenkins=settings.clusters.jenkins
+            store, ClusterCatalog(store.engine, store.box), controller_of=settings.controller_for
         ),
         jenkins_probe=jenkins_probe,
     )
@@ -143,17 +150,28 @@ def build_container(
 
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
     container.metrics = build_metrics(store, _counters(container))
-    container.runs = runs or build_runs(settings, store, default)
-    container.run_service = build_run_service(settings, store, container.runs, default)
+    if several(settings) and runs is None:  # each project's runs, inputs and logs on its controller
+        container.runs, container.run_service = build_routed_run_service(
+            settings, store, container.connections
+        )
+    else:
+        container.runs = runs or build_runs(settings, store, default)
+        container.run_service = build_run_service(settings, store, container.runs, default)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
     container.webhooks = WebhookReceiver(store)
     container.deliveries = DeliveryService(store)
     if default is None:  # Jenkins and runs are fakes: the logs still read the default controller
         default = container.connections[DEFAULT_CONTROLLER] = build_connections(settings)[DEFAULT_CONTROLLER]
-    container.run_logs = build_run_logs(settings, default)
+    routed = several(settings) and runs is None
+    container.run_logs = (
+        build_routed_logs(settings, store, container.connections)
+        if routed
+        else build_run_logs(settings, default)
+    )
     # --- clusters: targets name a workspace's clusters; workspaces name the inventory's -----------
     clusters = container.clusters
+    container.projects.placement = build_placement(settings, clusters)  # a project's cluster, controller
     container.pipelines.allowed_clusters = lambda ws: clusters.available_for([ws])[ws.name]
     if settings.clusters.source_names():
         container.workspaces.known_clusters = lambda: [s.record.name for s in clusters.catalog.states()]
@@ -161,8 +179,11 @@ def build_container(
     return container
 
 
-def build_connections(settings: Settings) -> dict[str, JenkinsConnection]:
-    """One connection per Jenkins controller named in the settings (``settings.controllers()``)."""
+def build_connections(
+    settings: Settings, names: Collection[str] | None = None
+) -> dict[str, JenkinsConnection]:
+    """One connection per Jenkins controller named in the settings (``settings.controllers()``;
+    ``names``: only these)."""
     from bridge.adapters.jenkins.connection import JenkinsConnection
 
     return {
@@ -178,6 +199,7 @@ def build_connections(settings: Settings) -> dict[str, JenkinsConnection]:
             pool_size=max(10, settings.reconcile.concurrency + 4) + settings.api.max_streams,
         )
         for name, j in settings.controllers().items()
+        if names is None or name in names
     }
 
 
@@ -223,7 +245,8 @@ def build_runs(settings: Settings, store: Store, connection: JenkinsConnection |
     from bridge.store.jenkins_tokens import JenkinsTokenStore
 
     connection = connection or build_connections(settings)[DEFAULT_CONTROLLER]
-    return connect_runs(connection, settings.jenkins, JenkinsTokenStore(store.engine, store.box))
+    vault = JenkinsTokenStore(store.engine, store.box, jenkins=connection.name)
+    return connect_runs(connection, settings.jenkins, vault)
 
 
 def build_run_service(
@@ -277,19 +300,16 @@ def build_worker(
     desired: DesiredState | None = None,
     jenkins: JenkinsPort | None = None,
     run_service: RunService | None = None,
+    connections: Mapping[str, JenkinsConnection] | None = None,
 ) -> Worker:
-    """The reconciliation worker: a provisioner over ``desired`` (the store) and ``jenkins``.
+    """The reconciliation worker: a provisioner over ``desired`` (the store) and ``jenkins`` (the
+    default controller), and one per other controller over ``connections`` (built when not given).
 
     ``serve --with-worker`` passes its container's pieces; ``worker`` and ``reconcile`` pass nothing
     and get their own store (migrated) and adapter.
     """
     from bridge.adapters.jenkins.client import JenkinsAdapter
-    from bridge.adapters.jenkins.configxml import KubeconfigMode
-    from bridge.adapters.jenkins.identities import JenkinsProjectIdentities, JsonAndForms
-    from bridge.identity.wiring import reserved_names
     from bridge.reconcile.backoff import Backoff
-    from bridge.reconcile.provision import Provisioner
-    from bridge.reconcile.render import marker_key
     from bridge.reconcile.validate import PendingJenkinsfiles, PendingValidator
     from bridge.reconcile.worker import Worker
     from bridge.store.resyncs import ResyncQueue
@@ -298,25 +318,17 @@ def build_worker(
         store = Store.from_settings(settings)
         store.migrate()
         desired = StoreDesiredState(store)
-    jenkins = jenkins or build_jenkins(settings)
+    jenkins = jenkins or build_jenkins(settings, (connections or {}).get(DEFAULT_CONTROLLER))
     # webhook deliveries start their runs over the provisioning adapter's connection (a test double has none)
     connection = jenkins.connection if isinstance(jenkins, JenkinsAdapter) else None
-    provisioner = Provisioner(
-        desired=desired,
-        jenkins=jenkins,
-        key=marker_key(settings.secret_key.get_secret_value()),
-        kubeconfig_mode=KubeconfigMode(settings.jenkins.kubeconfig_credential_mode),
-        secret_repush_interval=settings.reconcile.secret_repush_interval,
-        requested_by=settings.jenkins.attribution == "parameter",
-        # project identities are created through the adapter's form primitive (a real JenkinsAdapter)
-        identities=JenkinsProjectIdentities(jenkins) if isinstance(jenkins, JsonAndForms) else None,
-        identity_prefix=settings.jenkins.project_identity_prefix,
-        reserved=reserved_names(settings.jenkins),
-        kubeconfigs=build_kubeconfig_sync(settings, desired.store)
-        if isinstance(desired, StoreDesiredState)
-        else None,
-        concurrency=settings.reconcile.concurrency,
-    )
+    if several(settings):  # the other controllers' connections: the container's, or new ones
+        others = set(settings.controllers()) - {DEFAULT_CONTROLLER}
+        connections = {n: c for n, c in (connections or {}).items() if n in others} or build_connections(
+            settings, others
+        )
+        if connection is not None:
+            connections = {DEFAULT_CONTROLLER: connection, **connections}
+    provisioner = build_passes(settings, desired, jenkins, connections or {})
     linter = build_linter(jenkins)
     pending = (
         PendingValidator(desired, linter).run
@@ -332,12 +344,16 @@ def build_worker(
     )
     if isinstance(desired, StoreDesiredState):
         worker.resyncs = ResyncQueue(desired.store)
-        worker.runs = build_run_follower(settings, desired.store, run_service, connection)
+        if several(settings) and connections and connection is not None:  # one follower per controller
+            service = run_service or build_routed_run_service(settings, desired.store, connections)[1]
+            worker.runs = build_followers(settings, desired.store, service)
+        else:
+            worker.runs = build_run_follower(settings, desired.store, run_service, connection)
         worker.preflight = build_preflight(settings, desired.store)  # deploy targets: Kubernetes only
         desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
         # webhook deliveries and the ref poll live in the store
         if connection is not None:
-            worker.deliveries = build_dispatcher(settings, desired.store, connection)
+            worker.deliveries = build_dispatcher(settings, desired.store, connection, connections)
         worker.refs = build_ref_poller(desired.store)
     return worker
 

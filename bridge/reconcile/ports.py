@@ -64,14 +64,17 @@ class DesiredState(Protocol):
         """Keys written through the API since they were last taken; each key appears once (merged)."""
         ...
 
-    def owned(self, projects: Collection[str]) -> Set[Ref]:
-        """Items in these projects the bridge created in Jenkins (or saw carrying its marker).
+    def owned(self, projects: Collection[str], *, jenkins: str = "default") -> Set[Ref]:
+        """Items in these projects the bridge created in the controller ``jenkins`` (or saw carrying
+        its marker there).
 
         A ledger that survives restarts. The marker in Jenkins stays the source of truth; the ledger
         only lets the bridge recognise its own item after someone stripped the marker.
         """
         ...
 
-    def record_owned(self, *, add: Iterable[Ref] = (), remove: Iterable[Ref] = ()) -> None:
-        """Update the ledger in one transaction (removals first)."""
+    def record_owned(
+        self, *, add: Iterable[Ref] = (), remove: Iterable[Ref] = (), jenkins: str = "default"
+    ) -> None:
+        """Update the controller's ledger in one transaction (removals first)."""
         ...

@@ -28,13 +28,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from bridge.adapters.jenkins.configxml import FolderGrants, KubeconfigMode, Rendered, update_folder
 from bridge.adapters.jenkins.identities import ProjectIdentities
 from bridge.adapters.jenkins.port import JenkinsPort
 from bridge.clock import SYSTEM_CLOCK, Clock
-from bridge.domain.model import Pipeline, SyncState, SyncStatus
+from bridge.domain.model import Pipeline, Project, SyncState, SyncStatus
 from bridge.domain.plan import CREDENTIAL, PROJECT, Action, Op, Ref, plan
 from bridge.errors import BridgeError, NotFound
 from bridge.identity.tenancy import BUILT_IN_ONLY, DEFAULT_PREFIX, ReservedNames
@@ -70,12 +70,18 @@ class Provisioner:
         identity_prefix: str = DEFAULT_PREFIX,
         reserved: ReservedNames = BUILT_IN_ONLY,
         kubeconfigs: KubeconfigSync | None = None,
+        controller: str = "default",
+        placed: Callable[[Project], str | None] | None = None,
     ) -> None:
-        """``requested_by``: jobs define ``BRIDGE_REQUESTED_BY`` (``jenkins.attribution = "parameter"``);
+        """``controller``: the Jenkins ``jenkins`` is; ``placed``: the controller of a project (its
+        folder is provisioned only there; ``None``: every project is here);
+        ``requested_by``: jobs define ``BRIDGE_REQUESTED_BY`` (``jenkins.attribution = "parameter"``);
         ``identities``: creates project identities (``None``: an operator provides them);
         ``kubeconfigs``: keeps the entitled clusters' kubeconfigs in each folder (``kubeconfigs.py``);
         ``concurrency``: projects observed and applied at the same time (``pool.py``)."""
         self._kubeconfigs = kubeconfigs
+        self.controller = controller
+        self._placed = placed or (lambda p: controller)
         self._desired = desired
         self._prefix = identity_prefix
         self._reserved = reserved
@@ -100,14 +106,29 @@ class Provisioner:
             self._recorded.pop(key, None)
 
     def run(
-        self, projects: Iterable[str] | None = None, *, dry_run: bool = False, deep: bool | None = None
+        self,
+        projects: Iterable[str] | None = None,
+        *,
+        dry_run: bool = False,
+        deep: bool | None = None,
+        leaving: Collection[str] = (),
     ) -> PassResult:
-        """One pass over ``projects`` (all when ``None``); ``deep`` defaults to 'when due'."""
+        """One pass over ``projects`` (all when ``None``) of this controller; ``deep`` defaults to
+        'when due'; ``leaving``: projects placed elsewhere whose folder here goes (if ours)."""
         wanted = None if projects is None else set(projects)
-        live = {p.name: p for p in self._desired.projects() if wanted is None or p.name in wanted}
-        tombstones: dict[Ref, list[Tombstone]] = {}
+        every = self._desired.projects()
+        everywhere = {p.name: self._placed(p) for p in every}
+        live = {
+            p.name: p
+            for p in every
+            if (wanted is None or p.name in wanted) and everywhere[p.name] == self.controller
+        }
+        tombstones: dict[Ref, list[Tombstone]] = {Ref(PROJECT, name): [] for name in leaving}
         for tombstone in self._desired.tombstones():
-            if wanted is None or tombstone.key.project in wanted:
+            # a folder's tombstone names its controller; an item's goes wherever its project is
+            place = everywhere.get(tombstone.key.project, tombstone.jenkins)
+            here = (tombstone.jenkins if tombstone.key.kind == PROJECT else place) == self.controller
+            if here and (wanted is None or tombstone.key.project in wanted):
                 tombstones.setdefault(tombstone.key, []).append(tombstone)
         result = PassResult(dry_run=dry_run)
         rendered: dict[Ref, Rendered] = {}
@@ -137,7 +158,7 @@ class Provisioner:
                 dry_run=dry_run,
             )
         names = sorted(set(live) | {ref.project for ref in tombstones})
-        ledger = Ledger(set(self._desired.owned(names)))
+        ledger = Ledger(set(self._desired.owned(names, jenkins=self.controller)))
         observation = observe(self._jenkins, names, owned_folders=ledger.folders(), workers=self._workers)
         seen = ledger.apply(observation.seen, observed={n for n in names if n not in observation.failed})
         for name, error in observation.failed.items():
@@ -192,7 +213,7 @@ class Provisioner:
                 self._store_held(name)
             self._held = None
             if ledger.added or ledger.removed:
-                self._desired.record_owned(add=ledger.added, remove=ledger.removed)
+                self._desired.record_owned(add=ledger.added, remove=ledger.removed, jenkins=self.controller)
         if due and not result.retry:
             self._last_repush = self._clock.monotonic()
         return result

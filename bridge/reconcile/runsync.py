@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
 from bridge.adapters.jenkins.runport import BuildInfo, RunViewPort
@@ -47,9 +47,12 @@ class RunFollower:
         most: float = 30.0,
         note: Noter | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        owns: Callable[[], Collection[str]] | None = None,
     ) -> None:
+        """``owns``: the projects on this follower's controller (``None``: every project)."""
         self.store, self.views, self.first, self.most, self.clock = store, views, first, most, clock
         self.note = note
+        self.owns = owns
         self._lock = threading.Lock()
 
     # -- follow --------------------------------------------------------------------------------
@@ -59,6 +62,9 @@ class RunFollower:
         with self._lock:
             with self.store.read() as tx:
                 due = tx.runs.due(self.clock())
+            if self.owns is not None and due:
+                mine = set(self.owns())
+                due = [r for r in due if r.project in mine]
             done = 0
             for run in due:
                 try:
@@ -141,6 +147,9 @@ class RunFollower:
         with self._lock:
             with self.store.read() as tx:
                 projects = [p.obj.name for p in tx.projects.list()]
+                if self.owns is not None:
+                    mine = set(self.owns())
+                    projects = [p for p in projects if p in mine]
                 pipelines = {name: {s.obj.name: s.obj for s in tx.pipelines.list(name)} for name in projects}
                 newest = {name: tx.runs.newest_numbers(name) for name in projects}
             added = 0

@@ -31,6 +31,7 @@ from bridge.reconcile.ports import DesiredState, Ref
 from bridge.reconcile.provision import Provisioner
 
 if TYPE_CHECKING:
+    from bridge.reconcile.controllers import ControllerFollowers, ControllerPasses
     from bridge.reconcile.preflight import Preflight, PreflightResult
     from bridge.reconcile.runsync import RunFollower
 
@@ -65,7 +66,8 @@ class Job(Protocol):
 
 @dataclass
 class Worker:
-    provisioner: Provisioner
+    #: One controller's provisioner, or one per controller (``controllers.py``).
+    provisioner: Provisioner | ControllerPasses
     desired: DesiredState
     batch: int = 500
     #: Asked inside the pass lock before each scheduled pass; False raises ``LeadershipLost``.
@@ -74,7 +76,7 @@ class Worker:
     validate: Callable[[], object] | None = None
     resyncs: ResyncRequests | None = None
     #: The run index's side (``runsync.py``): follows active runs and discovers runs started in Jenkins.
-    runs: RunFollower | None = None
+    runs: RunFollower | ControllerFollowers | None = None
     #: Starts the runs of queued webhook deliveries (``services.deliveries.DeliveryDispatcher``).
     deliveries: Job | None = None
     #: Lists watched repositories' refs for commits no delivery announced (``services.refpoll.RefPoller``).

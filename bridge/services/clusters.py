@@ -2,14 +2,15 @@
 and whether a Jenkins serves it.
 
 A workspace may use the clusters it declares (``Workspace.clusters``) plus, on a KubeSphere host, the
-clusters of its ``WorkspaceTemplate`` placement (matched by workspace name). Until several Jenkins
-controllers exist, "Jenkins attached" is a setting (``BRIDGE_CLUSTERS_JENKINS``): the DevOps-enabled
-clusters it names are served by the default Jenkins.
+clusters of its ``WorkspaceTemplate`` placement (matched by workspace name). "Jenkins attached" is
+the controller the settings map a DevOps-enabled cluster to (``Settings.controller_for``: a named
+controller of ``BRIDGE_CONTROLLERS`` that lists it, else the default one when
+``BRIDGE_CLUSTERS_JENKINS`` does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bridge.domain.clusters import ClusterState
@@ -20,6 +21,8 @@ from bridge.store import Store
 from bridge.store.clusters import ClusterCatalog
 
 DEFAULT_JENKINS = "default"
+#: cluster name → the controller serving it, or None (``Settings.controller_for``).
+ControllerOf = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -29,13 +32,20 @@ class ClusterView:
     jenkins: str | None
     #: Workspaces whose projects may use this cluster.
     workspaces: tuple[str, ...]
+    #: Projects placed on this cluster (their folders are on its Jenkins).
+    projects: int = 0
 
 
 class ClusterService:
-    def __init__(self, store: Store, catalog: ClusterCatalog, *, jenkins: str = "*") -> None:
+    def __init__(
+        self,
+        store: Store,
+        catalog: ClusterCatalog,
+        *,
+        controller_of: ControllerOf = lambda c: DEFAULT_JENKINS,
+    ) -> None:
         self._store, self.catalog = store, catalog
-        names = {n.strip() for n in jenkins.split(",") if n.strip()}
-        self._jenkins_all, self._jenkins = "*" in names, names
+        self.controller_of = controller_of
 
     def workspace_clusters(self) -> dict[str, tuple[str, ...]]:
         """Every workspace's available clusters."""
@@ -51,13 +61,18 @@ class ClusterService:
     def list(self) -> list[ClusterView]:
         states = self.catalog.states()
         using = self._users(self._workspace_clusters(states))
-        return [self._view(s, using) for s in states]
+        placed = self._placed()
+        return [self._view(s, using, placed) for s in states]
 
     def get(self, name: str) -> ClusterView:
         state = self.catalog.state(name)
         if state is None:
             raise NotFound(f"cluster {name!r} does not exist")
-        return self._view(state, self._users(self.workspace_clusters()))
+        return self._view(state, self._users(self.workspace_clusters()), self._placed())
+
+    def _placed(self) -> dict[str, int]:
+        with self._store.read() as tx:
+            return tx.projects.placed()
 
     def _workspace_clusters(self, states: Sequence[ClusterState]) -> dict[str, tuple[str, ...]]:
         with self._store.read() as tx:
@@ -73,9 +88,11 @@ class ClusterService:
                 users.setdefault(cluster, []).append(workspace)
         return {c: tuple(ws) for c, ws in users.items()}
 
-    def _view(self, state: ClusterState, using: Mapping[str, tuple[str, ...]]) -> ClusterView:
+    def _view(
+        self, state: ClusterState, using: Mapping[str, tuple[str, ...]], placed: Mapping[str, int]
+    ) -> ClusterView:
         name = state.record.name
-        served = state.record.devops and (self._jenkins_all or name in self._jenkins)
+        served = self.controller_of(name) if state.record.devops else None
         return ClusterView(
-            state=state, jenkins=DEFAULT_JENKINS if served else None, workspaces=using.get(name, ())
+            state=state, jenkins=served, workspaces=using.get(name, ()), projects=placed.get(name, 0)
         )

@@ -16,10 +16,11 @@ def touched(tx: Tx, key: Ref) -> None:
     tx.dirty.add(key)
 
 
-def removed(tx: Tx, key: Ref) -> None:
-    """The object is gone from the store: forget its sync state, leave a tombstone, queue its key."""
+def removed(tx: Tx, key: Ref, *, jenkins: str = "default") -> None:
+    """The object is gone from the store: forget its sync state, leave a tombstone (for the controller
+    holding a project's folder; a child's goes to wherever its project is), queue its key."""
     tx.sync.forget(key)
-    tx.tombstones.add(key)
+    tx.tombstones.add(key, jenkins)
     tx.dirty.add(key)
 
 

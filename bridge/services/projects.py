@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from bridge.domain.model import Project
+from bridge.domain.model import Project, SyncState, SyncStatus
 from bridge.errors import Conflict, NotFound
 from bridge.identity.bindings import Scope, forget_scope_in
 from bridge.reconcile.ports import Kind, Ref
 from bridge.services.common import check_version, removed, touched
+from bridge.services.placement import Placement
 from bridge.services.validation import Problems, check_label, check_text
 from bridge.store import Store, Stored, Tx
 
@@ -30,7 +31,8 @@ def project_key(name: str) -> Ref:
     return Ref(Kind.PROJECT, name)
 
 
-def _validate(tx: Tx, p: Project) -> None:
+def _validate(tx: Tx, p: Project, placement: Placement | None = None) -> Project:
+    """``p`` checked, and placed when ``placement`` is given (its cluster chosen or checked)."""
     problems = Problems()
     check_label(problems, "name", p.name)
     check_text(problems, "description", p.description)
@@ -39,14 +41,27 @@ def _validate(tx: Tx, p: Project) -> None:
     workspace = tx.workspaces.get(p.workspace)
     if workspace is None:
         problems.add("workspace", f"workspace {p.workspace!r} does not exist")
+    elif placement is not None and not problems.items:
+        p = dataclasses.replace(p, cluster=placement.place(workspace.obj, p.cluster, problems))
     elif p.cluster is not None and workspace.obj.clusters and p.cluster not in workspace.obj.clusters:
         problems.add("cluster", f"cluster {p.cluster!r} is not one of workspace {p.workspace!r}'s clusters")
     problems.raise_if_any("project")
+    return p
+
+
+def moving(old: str | None, new: str | None) -> str:
+    return (
+        f"moving from Jenkins controller {old!r} to {new!r}: the folder is created there, then the "
+        f"bridge's folder on {old!r} is deleted"
+    )
 
 
 class ProjectService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, placement: Placement | None = None) -> None:
         self.store = store
+        #: Which clusters a project may be placed on, and the controller of each (None: any cluster
+        #: of the workspace, one controller).
+        self.placement = placement
 
     def list(
         self, *, workspace: str | None = None, after: str | None = None, limit: int | None = None
@@ -65,7 +80,7 @@ class ProjectService:
         with self.store.write() as tx:
             if tx.projects.get(p.name) is not None:
                 raise Conflict(name_unavailable(p.name))
-            _validate(tx, p)
+            p = _validate(tx, p, self.placement)
             tx.projects.insert(p)
             touched(tx, project_key(p.name))
             created = tx.projects.get(p.name)
@@ -79,15 +94,28 @@ class ProjectService:
                 raise NotFound(f"project {name!r} does not exist")
             check_version(current, expected_version)
             p = dataclasses.replace(current.obj, **changes)  # type: ignore[arg-type]
-            _validate(tx, p)
+            placed = "cluster" in changes or p.workspace != current.obj.workspace
+            p = _validate(tx, p, self.placement if placed else None)
             if p != current.obj:
                 tx.projects.update(p)
                 touched(tx, project_key(name))
+                self._moved(tx, current.obj, p)
             if p.workspace != current.obj.workspace:  # other clusters allowed: check its deploy targets
                 tx.targets.request_project(name)
             updated = tx.projects.get(name)
         assert updated is not None
         return updated
+
+    def controller(self, p: Project) -> str | None:
+        """The Jenkins controller holding ``p``'s folder."""
+        return "default" if self.placement is None else self.placement.controller(p)
+
+    def _moved(self, tx: Tx, old: Project, new: Project) -> None:
+        """A project placed on another controller shows the move in its sync state until the worker
+        has created its folder there (the old folder goes once everything is there)."""
+        before, after = self.controller(old), self.controller(new)
+        if before != after:
+            tx.sync.set(project_key(new.name), SyncState(SyncStatus.PENDING, message=moving(before, after)))
 
     def delete(self, name: str, *, expected_version: int | None = None) -> None:
         with self.store.write() as tx:
@@ -100,4 +128,6 @@ class ProjectService:
             tx.tombstones.forget_children(name)
             tx.dirty.remove_children(name)
             forget_scope_in(tx.conn, Scope.PROJECT, name)  # members go with it
-            removed(tx, project_key(name))
+            removed(tx, project_key(name), jenkins=self.controller(current.obj) or "default")
+            for other in tx.owned.holders(name):  # a move not finished: the old folder goes too
+                tx.tombstones.add(project_key(name), jenkins=other)

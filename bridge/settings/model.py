@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bridge.errors import ConfigurationError
 from bridge.settings.clusters import ClusterSettings, cluster_problems
+from bridge.settings.controllers import ControllerSettings, controller_for, controller_problems
 from bridge.settings.groups import (
     ApiSettings,
     AuthSettings,
@@ -72,6 +73,9 @@ class Settings(BaseSettings, Group):
     clusters: ClusterSettings = ClusterSettings()
     log: LogSettings = LogSettings()
     metrics: MetricsSettings = MetricsSettings()
+    #: Named Jenkins controllers beside ``jenkins`` (``bridge/settings/controllers.py``): URL,
+    #: credentials and the clusters each serves; ``BRIDGE_CONTROLLERS`` holds them as JSON.
+    controllers_: dict[str, ControllerSettings] = Field(default_factory=dict, alias="controllers")
 
     @classmethod
     def settings_customise_sources(
@@ -113,9 +117,26 @@ class Settings(BaseSettings, Group):
         return tuple(k.strip() for k in raw.split(",") if k.strip())
 
     def controllers(self) -> dict[str, JenkinsSettings]:
-        """The Jenkins controllers by name: ``default`` is ``jenkins`` (the one controller until
-        the multi-cluster work declares more)."""
-        return {"default": self.jenkins}
+        """The Jenkins controllers by name: ``default`` is ``jenkins``; each named one is ``jenkins``
+        with its own URL, credentials, timeout, retries and TLS check (everything else is shared)."""
+        named = {
+            name: self.jenkins.model_copy(
+                update={
+                    "url": c.url,
+                    "user": c.user,
+                    "token": c.token,
+                    "timeout": c.timeout,
+                    "retries": c.retries,
+                    "verify_tls": c.verify_tls,
+                }
+            )
+            for name, c in sorted(self.controllers_.items())
+        }
+        return {"default": self.jenkins, **named}
+
+    def controller_for(self, cluster: str) -> str | None:
+        """The controller serving ``cluster`` (``None``: no Jenkins serves it)."""
+        return controller_for(cluster, self.controllers_, self.clusters.jenkins)
 
     def masked(self) -> dict[str, Any]:
         """Every setting as plain data, secrets replaced by ``***`` (for the start-up log line)."""
@@ -128,8 +149,11 @@ class Settings(BaseSettings, Group):
         and decoded (how a driver's error message may show it).
         """
         held = [self.secret_key, self.admin_token, self.jenkins.token, self.auth.proxy_token]
+        held += [c.token for c in self.controllers_.values()]
         values = [s.get_secret_value() for s in held if s is not None] + list(self.previous_keys())
         values += url_passwords(self.database_url) + url_passwords(self.jenkins.url)
+        for c in self.controllers_.values():
+            values += url_passwords(c.url)
         return list(dict.fromkeys(v for v in values if v))
 
     def _complete(self) -> Settings:
@@ -168,6 +192,7 @@ class Settings(BaseSettings, Group):
         }
         found += [f"{PREFIX}{name} must be greater than 0" for name, v in positive.items() if v <= 0]
         found += _auth_problems(self.auth) + _api_problems(self.api) + cluster_problems(self.clusters)
+        found += controller_problems(self.controllers_, self.clusters.jenkins)
         if found:
             raise ConfigurationError("invalid settings: " + "; ".join(found))
 
@@ -272,6 +297,8 @@ def _masked(model: BaseModel) -> dict[str, Any]:
         value = getattr(model, name)
         if isinstance(value, BaseModel):
             out[name] = _masked(value)
+        elif isinstance(value, dict):
+            out[info.alias or name] = {k: _masked(v) for k, v in value.items()}
         elif isinstance(value, SecretStr):
             out[name] = MASK if value.get_secret_value() else None
         elif is_url_with_password(info):

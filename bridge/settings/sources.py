@@ -35,6 +35,7 @@ def env_names(settings_cls: type[BaseModel]) -> list[str]:
     """Every setting's environment name (what the README's configuration table lists)."""
     names: list[str] = []
     for name, info in settings_cls.model_fields.items():
+        name = info.alias or name
         group = group_model(info)
         names += [env_name(name, sub) for sub in group.model_fields] if group else [env_name(name)]
     return names
@@ -53,10 +54,13 @@ class EnvironmentSource(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for name, info in self.settings_cls.model_fields.items():
+            name = info.alias or name
             group = group_model(info)
             if group is None:
                 if env_name(name) in self.environ:
-                    values[name] = self.environ[env_name(name)]
+                    raw = self.environ[env_name(name)]
+                    # a mapping (``BRIDGE_CONTROLLERS``) is JSON, as pydantic-settings reads complex fields
+                    values[name] = self._json(name, info, raw) if self.field_is_complex(info) else raw
                 continue
             found = {
                 sub: self.environ[env_name(name, sub)]
@@ -66,6 +70,12 @@ class EnvironmentSource(PydanticBaseSettingsSource):
             if found:
                 values[name] = found
         return values
+
+    def _json(self, name: str, info: FieldInfo, raw: str) -> Any:
+        try:
+            return self.decode_complex_value(name, info, raw)
+        except ValueError as e:
+            raise ConfigurationError(f"{env_name(name)} must be a JSON object: {e}") from None
 
 
 class YamlFileSource(PydanticBaseSettingsSource):
@@ -115,9 +125,13 @@ def problems(e: ValidationError, environ: Mapping[str, str]) -> list[str]:
     """One line per problem, naming the environment variable or YAML key that holds the bad value."""
     out: list[str] = []
     for err in e.errors(include_url=False):
-        path = [str(p) for p in err["loc"] if not isinstance(p, int)][:2]
+        full = [str(p) for p in err["loc"] if not isinstance(p, int)]
+        path = full[:2]
         dotted = ".".join(path)
         kind = err["type"]
+        if len(full) > 2 and env_name(full[0]) in environ:  # inside a JSON mapping (BRIDGE_CONTROLLERS)
+            out.append(f"{env_name(full[0])}: {'.'.join(full[1:])}: {_EXPECTED.get(kind, str(err['msg']))}")
+            continue
         if kind == "extra_forbidden":
             out.append(f"unknown setting {dotted!r} in the YAML file")
             continue

@@ -107,15 +107,29 @@ class StoreDesiredState(DesiredState):
                     continue
                 tx.sync.set(key, state)
 
+    def synced_folders(self, projects: Collection[str]) -> set[str]:
+        """Of these projects, those whose folder is synced (where the project is placed now) and not
+        queued again: a moved project's old folder may go."""
+        with self.store.read() as tx:
+            return {
+                p
+                for p in projects
+                if (state := tx.sync.get(Ref(Kind.PROJECT, p))) is not None
+                and state.status is SyncStatus.SYNCED
+                and not tx.dirty.contains(Ref(Kind.PROJECT, p))
+            }
+
     def take_dirty(self, limit: int = 100) -> Sequence[Ref]:
         with self.store.write() as tx:
             return tx.dirty.take(limit)
 
-    def owned(self, projects: Collection[str]) -> Set[Ref]:
+    def owned(self, projects: Collection[str], *, jenkins: str = "default") -> Set[Ref]:
         with self.store.read() as tx:
-            return tx.owned.list(projects)
+            return tx.owned.list(projects, jenkins)
 
-    def record_owned(self, *, add: Iterable[Ref] = (), remove: Iterable[Ref] = ()) -> None:
+    def record_owned(
+        self, *, add: Iterable[Ref] = (), remove: Iterable[Ref] = (), jenkins: str = "default"
+    ) -> None:
         with self.store.write() as tx:
-            tx.owned.remove(remove)
-            tx.owned.add(add)
+            tx.owned.remove(remove, jenkins)
+            tx.owned.add(add, jenkins)

@@ -28,6 +28,12 @@ class OwnedRepo:
             query = query.where(owned_items.c.project.in_(sorted(wanted)))
         return {key_of(r) for r in self.conn.execute(query) if r.project in wanted}
 
+    def holders(self, project: str) -> set[str]:
+        """The controllers whose ledger holds ``project``'s folder."""
+        c = owned_items.c
+        query = select(c.jenkins).where(c.kind == "project", c.project == project, c.name == "")
+        return {r.jenkins for r in self.conn.execute(query)}
+
     def add(self, keys: Iterable[Ref], jenkins: str = "default") -> None:
         now = self.clock()
         rows = [key_values(key) | {"jenkins": jenkins, "recorded_at": now} for key in keys]

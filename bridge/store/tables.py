@@ -65,7 +65,8 @@ projects = Table(
         nullable=False,
         index=True,
     ),
-    Column("cluster", String(LONG_NAME), nullable=True),
+    #: The cluster the project is placed on; its Jenkins controller holds the folder.
+    Column("cluster", String(LONG_NAME), nullable=True, index=True),
     Column("description", Text, nullable=False),
     *_stamps(),
 )

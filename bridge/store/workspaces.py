@@ -77,6 +77,11 @@ class ProjectRepo:
             query = query.where(projects.c.name > after)
         return [_project(r) for r in self.conn.execute(query)]
 
+    def placed(self) -> dict[str, int]:
+        """The number of projects placed on each cluster (``ix_projects_cluster``)."""
+        query = select(projects.c.cluster, func.count()).where(projects.c.cluster.is_not(None))
+        return {c: int(n) for c, n in self.conn.execute(query.group_by(projects.c.cluster))}
+
     def count_in(self, workspace: str) -> int:
         query = select(func.count()).select_from(projects).where(projects.c.workspace == workspace)
         return int(self.conn.execute(query).scalar_one())

@@ -92,10 +92,14 @@ class MemoryDesiredState:
         taken, self.dirty = self.dirty[:limit], self.dirty[limit:]
         return taken
 
-    def owned(self, projects: Collection[str]) -> Set[Ref]:
-        return {k for k in self.owned_ if k.project in projects}
+    def owned(self, projects: Collection[str], *, jenkins: str = "default") -> Set[Ref]:
+        """One controller's ledger (these doubles provision into ``default`` only)."""
+        return {k for k in self.owned_ if k.project in projects} if jenkins == "default" else set()
 
-    def record_owned(self, *, add: Iterable[Ref] = (), remove: Iterable[Ref] = ()) -> None:
+    def record_owned(
+        self, *, add: Iterable[Ref] = (), remove: Iterable[Ref] = (), jenkins: str = "default"
+    ) -> None:
+        assert jenkins == "default"
         self.owned_ -= set(remove)
         self.owned_ |= set(add)
 

@@ -32,7 +32,9 @@ def list_projects(call: Call) -> ProjectList:
         key=lambda p: (p.obj.name,),
         keep=lambda p: grants.can_see_project(p.obj.name, p.obj.workspace),
     )
-    return ProjectList(items=[ProjectOut.of(p) for p in found], continue_=token)
+    return ProjectList(
+        items=[ProjectOut.of(p, call.container.projects.controller(p.obj)) for p in found], continue_=token
+    )
 
 
 @routes.route(
@@ -47,7 +49,8 @@ def list_projects(call: Call) -> ProjectList:
     errors=(409,),
 )
 def create_project(call: Call) -> ProjectOut:
-    return ProjectOut.of(call.container.projects.create(call.body_as(ProjectIn).to_domain()))
+    created = call.container.projects.create(call.body_as(ProjectIn).to_domain())
+    return ProjectOut.of(created, call.container.projects.controller(created.obj))
 
 
 @routes.route(
@@ -60,7 +63,8 @@ def create_project(call: Call) -> ProjectOut:
     errors=(404,),
 )
 def get_project(call: Call, project: str) -> ProjectOut:
-    return ProjectOut.of(call.container.projects.get(project))
+    found = call.container.projects.get(project)
+    return ProjectOut.of(found, call.container.projects.controller(found.obj))
 
 
 @routes.route(
@@ -76,7 +80,7 @@ def get_project(call: Call, project: str) -> ProjectOut:
 def patch_project(call: Call, project: str) -> ProjectOut:
     changes = call.body_as(ProjectPatch).changes()
     updated = call.container.projects.update(project, expected_version=call.expected_version, **changes)
-    return ProjectOut.of(updated)
+    return ProjectOut.of(updated, call.container.projects.controller(updated.obj))
 
 
 @routes.route(

@@ -35,7 +35,11 @@ class ClusterOut(BaseModel):
     ready: bool | None = Field(
         description="Readiness as the source reports it (KubeSphere's Ready condition)"
     )
-    jenkins: str | None = Field(description="The Jenkins serving this cluster's projects; null: none")
+    jenkins: str | None = Field(
+        description="The Jenkins controller serving this cluster's projects (a DevOps-enabled cluster "
+        "the settings map to one); null: none, so no project may be placed on it"
+    )
+    projects: int = Field(description="Projects placed on this cluster (their folders are on its Jenkins)")
     problem: str | None = Field(
         description="Why the cluster cannot be used (name clash, unusable kubeconfig); the details, "
         "which name objects and files of the platform, are for platform admins"
@@ -73,6 +77,7 @@ class ClusterOut(BaseModel):
             devops_enabled=record.devops,
             ready=record.ready,
             jenkins=view.jenkins,
+            projects=view.projects,
             problem=problem,
             kubernetes_version=seen.version if seen else None,
             reachability=ReachabilityOut(

@@ -1,0 +1,212 @@
+"""The composition root's placement part (``bridge.bootstrap`` re-exports it): projects placed on
+clusters, each cluster's Jenkins controller, and everything of a project sent to its controller.
+
+With one controller (``BRIDGE_CONTROLLERS`` empty) the worker has one ``Provisioner`` and the API one
+run service over the default connection, as before. With several, the worker reconciles through
+``ControllerPasses`` (a provisioner, pool and kubeconfig sync per controller; moves finished after),
+follows runs with one follower per controller, and the API's runs, run views, actions, inputs and
+logs go through routed ports that pick the project's controller (``adapters/jenkins/routed.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from bridge.adapters.jenkins.port import JenkinsPort, RunPort
+from bridge.services.clusters import DEFAULT_JENKINS, ClusterService
+from bridge.services.placement import Placement
+from bridge.settings import Settings
+from bridge.store import Store, StoreDesiredState
+
+if TYPE_CHECKING:
+    from bridge.adapters.jenkins.connection import JenkinsConnection
+    from bridge.reconcile.controllers import ControllerFollowers, ControllerPasses
+    from bridge.reconcile.ports import DesiredState
+    from bridge.reconcile.provision import Provisioner
+    from bridge.services.run_logs import RunLogs
+    from bridge.services.runs import RunService
+
+
+def build_placement(settings: Settings, clusters: ClusterService | None = None) -> Placement:
+    """Which clusters a project may be placed on (the inventory, when a source is configured) and
+    the controller serving each (``Settings.controller_for``)."""
+    inventory = bool(settings.clusters.source_names())
+    return Placement(settings.controller_for, clusters=clusters, inventory=inventory)
+
+
+def several(settings: Settings) -> bool:
+    return len(settings.controllers()) > 1
+
+
+def project_route(store: Store, placement: Placement) -> Callable[[str], str | None]:
+    """project name → its controller, read from the store at each call (a move takes effect at once)."""
+
+    def route(project: str) -> str | None:
+        with store.read() as tx:
+            found = tx.projects.get(project)
+        return DEFAULT_JENKINS if found is None else placement.controller(found.obj)
+
+    return route
+
+
+def projects_on(store: Store, placement: Placement, controller: str) -> Callable[[], list[str]]:
+    """The names of the projects whose folder ``controller`` holds."""
+
+    def names() -> list[str]:
+        with store.read() as tx:
+            return [s.obj.name for s in tx.projects.list() if placement.controller(s.obj) == controller]
+
+    return names
+
+
+def build_provisioner(
+    settings: Settings,
+    desired: DesiredState,
+    jenkins: JenkinsPort,
+    *,
+    controller: str = DEFAULT_JENKINS,
+    placement: Placement | None = None,
+) -> Provisioner:
+    """The provisioner of one controller (its own pool, identities and kubeconfig sync)."""
+    from bridge.adapters.jenkins.configxml import KubeconfigMode
+    from bridge.adapters.jenkins.identities import JenkinsProjectIdentities, JsonAndForms
+    from bridge.bootstrap_clusters import build_kubeconfig_sync
+    from bridge.identity.wiring import reserved_names
+    from bridge.reconcile.provision import Provisioner
+    from bridge.reconcile.render import marker_key
+
+    return Provisioner(
+        desired=desired,
+        jenkins=jenkins,
+        key=marker_key(settings.secret_key.get_secret_value()),
+        kubeconfig_mode=KubeconfigMode(settings.jenkins.kubeconfig_credential_mode),
+        secret_repush_interval=settings.reconcile.secret_repush_interval,
+        requested_by=settings.jenkins.attribution == "parameter",
+        # project identities are created through the adapter's form primitive (a real JenkinsAdapter)
+        identities=JenkinsProjectIdentities(jenkins) if isinstance(jenkins, JsonAndForms) else None,
+        identity_prefix=settings.jenkins.project_identity_prefix,
+        reserved=reserved_names(settings.jenkins),
+        kubeconfigs=build_kubeconfig_sync(settings, desired.store)
+        if isinstance(desired, StoreDesiredState)
+        else None,
+        concurrency=settings.reconcile.concurrency,
+        controller=controller,
+        placed=placement.controller if placement is not None else None,
+    )
+
+
+def build_passes(
+    settings: Settings,
+    desired: DesiredState,
+    jenkins: JenkinsPort,
+    connections: Mapping[str, JenkinsConnection],
+) -> Provisioner | ControllerPasses:
+    """One provisioner (one controller), or one per controller: ``jenkins`` for the default one, an
+    adapter over ``connections[name]`` for each other."""
+    if not several(settings):
+        return build_provisioner(settings, desired, jenkins)
+    from bridge.adapters.jenkins.client import JenkinsAdapter
+    from bridge.reconcile.controllers import ControllerPasses
+
+    assert isinstance(desired, StoreDesiredState), "several controllers need the store"
+    placement = build_placement(settings)
+    adapters = {DEFAULT_JENKINS: jenkins} | {
+        name: JenkinsAdapter(c) for name, c in connections.items() if name != DEFAULT_JENKINS
+    }
+    return ControllerPasses(
+        {
+            n: build_provisioner(settings, desired, a, controller=n, placement=placement)
+            for n, a in adapters.items()
+        },
+        desired=desired,
+        placed=placement.controller,
+        arrived=desired.synced_folders,
+    )
+
+
+def build_routed_runs(
+    settings: Settings,
+    store: Store,
+    connections: Mapping[str, JenkinsConnection],
+    *,
+    parameter: bool = False,
+) -> RunPort:
+    """Runs and inputs sent to each project's controller (``parameter``: attributed by parameter,
+    as webhook deliveries are, whatever ``jenkins.attribution`` says)."""
+    from bridge.adapters.jenkins.routed import RoutedRuns
+    from bridge.adapters.jenkins.runs import connect_runs
+    from bridge.store.jenkins_tokens import JenkinsTokenStore
+
+    j = settings.jenkins.model_copy(update={"attribution": "parameter"}) if parameter else settings.jenkins
+    ports: dict[str, RunPort] = {
+        name: connect_runs(c, j, JenkinsTokenStore(store.engine, store.box, jenkins=name))
+        for name, c in connections.items()
+    }
+    return RoutedRuns(ports, project_route(store, build_placement(settings)))
+
+
+def build_routed_run_service(
+    settings: Settings, store: Store, connections: Mapping[str, JenkinsConnection]
+) -> tuple[RunPort, RunService]:
+    """The API's runs over every controller: one coalescing cache per controller, routed by project."""
+    from bridge.adapters.jenkins.coalesce import CachedRunViews
+    from bridge.adapters.jenkins.routed import RoutedActions, RoutedViews
+    from bridge.adapters.jenkins.runactions import JenkinsRunActions
+    from bridge.adapters.jenkins.runs import JenkinsRuns
+    from bridge.adapters.jenkins.runviews import JenkinsRunViews
+    from bridge.services.runs import RunService
+
+    runs = build_routed_runs(settings, store, connections)
+    route = project_route(store, build_placement(settings))
+    http = {n: p for n, p in runs.ports.items() if isinstance(p, JenkinsRuns)}  # type: ignore[attr-defined]
+    views = {
+        n: CachedRunViews(JenkinsRunViews(r.service), ttl=settings.reconcile.run_cache_ttl)
+        for n, r in http.items()
+    }
+    actions = {n: JenkinsRunActions(r) for n, r in http.items()}
+    return runs, RunService(store, runs, RoutedViews(views, route), RoutedActions(actions, route))
+
+
+def build_routed_logs(
+    settings: Settings, store: Store, connections: Mapping[str, JenkinsConnection]
+) -> RunLogs:
+    """Run logs read from each project's controller, one shared tail per build."""
+    from bridge.adapters.jenkins.logs import JenkinsLogs
+    from bridge.adapters.jenkins.routed import RoutedLogs
+    from bridge.services.run_logs import RunLogs
+
+    api = settings.api
+    route = project_route(store, build_placement(settings))
+    ports = {n: JenkinsLogs(c) for n, c in connections.items()}
+    return RunLogs(
+        RoutedLogs(ports, route, counter=connections[DEFAULT_JENKINS].counter),
+        interval=api.log_poll_interval,
+        heartbeat=api.stream_heartbeat,
+        max_streams=api.max_streams,
+    )
+
+
+def build_followers(settings: Settings, store: Store, service: RunService) -> ControllerFollowers:
+    """One run follower per controller over that controller's views (the API's caches with
+    ``serve --with-worker``), each following the runs of the projects placed there."""
+    from bridge.adapters.jenkins.routed import RoutedActions, RoutedViews
+    from bridge.reconcile.controllers import ControllerFollowers
+    from bridge.reconcile.runsync import RunFollower
+
+    assert isinstance(service.views, RoutedViews) and isinstance(service.actions, RoutedActions)
+    placement = build_placement(settings)
+    r = settings.reconcile
+    return ControllerFollowers(
+        {
+            name: RunFollower(
+                store,
+                views,
+                first=r.run_refresh_min,
+                most=r.run_refresh_max,
+                note=getattr(service.actions.ports.get(name), "note", None),
+                owns=projects_on(store, placement, name),
+            )
+            for name, views in service.views.ports.items()
+        }
+    )

@@ -1,0 +1,127 @@
+"""A pass over several Jenkins controllers: one ``Provisioner`` (and bounded pool) per controller.
+
+Each controller's provisioner reconciles the projects placed on it (``Placement.controller``) and the
+tombstones meant for it; the controllers run side by side, one thread each, so a slow or unreachable
+controller never holds another up. Their results are merged into one ``PassResult`` (the worker's
+backoff and resync answers see one pass).
+
+**Moves.** A project placed on another cluster may move to another controller. Its folder is created
+on the new controller by that controller's pass; the folder on the old one goes only afterwards: once
+the new folder is synced (its sync state, in the store), each controller whose ownership ledger still
+holds the folder of a project placed elsewhere deletes it, if it is ours (marker or ledger), with
+everything in it. Pipelines and credentials are store rows, so nothing is lost: the new folder gets
+them all. A new controller that cannot be reached leaves the old folder where it is.
+
+``held`` (leases, several workers): only the controllers this worker holds are reconciled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from bridge.domain.model import Project
+from bridge.domain.plan import PROJECT, Ref
+from bridge.reconcile.outcome import PassResult
+from bridge.reconcile.ports import DesiredState
+from bridge.reconcile.provision import Provisioner
+from bridge.reconcile.runsync import RunFollower
+
+log = logging.getLogger(__name__)
+
+#: project → the controller holding its folder (``None``: no Jenkins serves its cluster).
+Placed = Callable[[Project], str | None]
+#: Of these projects, the ones whose folder is synced where they are placed now.
+Arrived = Callable[[Collection[str]], Collection[str]]
+
+
+class ControllerPasses:
+    def __init__(
+        self,
+        provisioners: Mapping[str, Provisioner],
+        *,
+        desired: DesiredState,
+        placed: Placed,
+        arrived: Arrived,
+        held: Callable[[], Collection[str]] | None = None,
+    ) -> None:
+        self.provisioners = dict(provisioners)
+        self._desired, self._placed, self._arrived = desired, placed, arrived
+        self.held = held
+
+    def active(self) -> dict[str, Provisioner]:
+        """The controllers this worker reconciles now (all of them without leases)."""
+        held = None if self.held is None else set(self.held())
+        return {n: p for n, p in self.provisioners.items() if held is None or n in held}
+
+    def invalidate(self, keys: Iterable[Ref]) -> None:
+        keys = list(keys)
+        for provisioner in self.provisioners.values():
+            provisioner.invalidate(keys)
+
+    def run(
+        self, projects: Iterable[str] | None = None, *, dry_run: bool = False, deep: bool | None = None
+    ) -> PassResult:
+        wanted = None if projects is None else sorted(set(projects))
+        active = self.active()
+        if len(active) == 1:
+            (only,) = active.values()
+            results = [only.run(wanted, dry_run=dry_run, deep=deep)]
+        else:
+            with ThreadPoolExecutor(max_workers=max(1, len(active)), thread_name_prefix="controller") as pool:
+                futures = [pool.submit(p.run, wanted, dry_run=dry_run, deep=deep) for p in active.values()]
+                results = [f.result() for f in futures]
+        if not dry_run:
+            results += self._finish_moves(active, wanted)
+        return merge(results, dry_run=dry_run)
+
+    def _finish_moves(self, active: Mapping[str, Provisioner], wanted: list[str] | None) -> list[PassResult]:
+        """Delete the old folders of projects that moved and are synced where they are now."""
+        every = [p for p in self._desired.projects() if wanted is None or p.name in wanted]
+        results: list[PassResult] = []
+        for name, provisioner in active.items():
+            elsewhere = [p.name for p in every if self._placed(p) not in (None, name)]
+            if not elsewhere:
+                continue
+            owned = self._desired.owned(elsewhere, jenkins=name)
+            left = {r.project for r in owned if r.kind == PROJECT}
+            leaving = sorted(set(self._arrived(left))) if left else []
+            if leaving:
+                log.info("moved projects leave controller %s: %s", name, ", ".join(leaving))
+                results.append(provisioner.run(leaving, leaving=leaving))
+        return results
+
+
+def merge(results: Iterable[PassResult], *, dry_run: bool = False) -> PassResult:
+    """The controllers' results as one pass's."""
+    merged = PassResult(dry_run=dry_run)
+    for r in results:
+        merged.actions += r.actions
+        merged.applied += r.applied
+        merged.errors.update(r.errors)
+        merged.retry |= r.retry
+        for project, after in r.retry_after.items():
+            merged.retry_after[project] = max(merged.retry_after.get(project, 0.0), after)
+    return merged
+
+
+class ControllerFollowers:
+    """The run index's worker side over several controllers: one ``RunFollower`` each (a queue id
+    means something on its own controller only), each following the runs of its projects."""
+
+    def __init__(
+        self, followers: Mapping[str, RunFollower], held: Callable[[], Collection[str]] | None = None
+    ) -> None:
+        self.followers = dict(followers)
+        self.held = held
+
+    def _active(self) -> list[RunFollower]:
+        held = None if self.held is None else set(self.held())
+        return [f for n, f in self.followers.items() if held is None or n in held]
+
+    def follow(self) -> int:
+        return sum(f.follow() for f in self._active())
+
+    def discover(self) -> int:
+        return sum(f.discover() for f in self._active())
