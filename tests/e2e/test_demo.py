@@ -52,7 +52,7 @@ def _assert_names_each_step(out: str) -> None:
     for cluster in ("rohan", "gondor", "shire"):
         assert re.search(rf"^\s+{cluster}\s+(member|host)\s", out, re.M), cluster
     assert "workspace devops-multicluster: clusters rohan, gondor, shire" in out
-    assert "project multicluster-demo in devops-multicluster" in out
+    assert "project multicluster-demo in devops-multicluster, placed on cluster gondor" in out
     assert "credential dockerhub-id (basic-auth)" in out and "credential sonar-token (secret-text)" in out
     assert "pipeline build-and-deploy-application: the seed's Jenkinsfile" in out
     # the sync, with the three kubeconfigs

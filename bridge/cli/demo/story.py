@@ -132,11 +132,21 @@ class Story:
             },
         )
         p.good(f"workspace {WORKSPACE}: clusters {', '.join(CLUSTERS)}")
-        self.admin.post(
+        made = self.admin.post(
             path("projects"),
-            {"name": PROJECT, "workspace": WORKSPACE, "description": "Build once, deploy to three clusters"},
+            {
+                "name": PROJECT,
+                "workspace": WORKSPACE,
+                "cluster": HOST_CLUSTER,
+                "description": "Build once, deploy to three clusters",
+            },
         )
-        p.good(f"project {PROJECT} in {WORKSPACE} (DevOps on {HOST_CLUSTER}, the host: its Jenkins runs it)")
+        if made.get("cluster") != HOST_CLUSTER:
+            raise StoryFailed("workspace", f"project {PROJECT} was placed on {made.get('cluster')}")
+        p.good(
+            f"project {PROJECT} in {WORKSPACE}, placed on cluster {made['cluster']} "
+            f"(DevOps-enabled host; Jenkins controller {made.get('jenkins')!r} runs it)"
+        )
 
     def people_and_tokens(self) -> None:
         p = self.printer
