@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bridge.adapters.jenkins.port import JenkinsPort, RequestCounter, RunPort
+from bridge.bootstrap_approvals import build_approval_jobs as build_approval_jobs
+from bridge.bootstrap_approvals import build_approvals as build_approvals
 
 # the cluster part of the composition root, re-exported
 from bridge.bootstrap_clusters import build_inventory as build_inventory
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from bridge.reconcile.runner import WorkerHandle
     from bridge.reconcile.runsync import RunFollower
     from bridge.reconcile.worker import Worker
+    from bridge.services.approvals import ApprovalService
     from bridge.services.kubeconfigs import KubeconfigSyncService
     from bridge.services.run_logs import RunLogs
     from bridge.services.runs import RunService
@@ -95,6 +98,8 @@ class Container:
     leader_state: Callable[[], str] | None = None
     #: The run index and run views and actions (``services/runs.py``).
     run_service: RunService | None = None
+    #: Pending inputs, the inbox and decisions (``services/approvals.py``).
+    approvals: ApprovalService | None = None
     #: The push-webhook receiver and the deliveries' view.
     webhooks: WebhookReceiver | None = None
     deliveries: DeliveryService | None = None
@@ -157,6 +162,7 @@ def build_container(
     else:
         container.runs = runs or build_runs(settings, store, default)
         container.run_service = build_run_service(settings, store, container.runs, default)
+    container.approvals = build_approvals(store, container.runs, container.run_service)
     container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
     container.webhooks = WebhookReceiver(store)
@@ -348,7 +354,11 @@ def build_worker(
             service = run_service or build_routed_run_service(settings, desired.store, connections)[1]
             worker.runs = build_followers(settings, desired.store, service)
         else:
-            worker.runs = build_run_follower(settings, desired.store, run_service, connection)
+            service = run_service or build_run_service(
+                settings, desired.store, build_runs(settings, desired.store, connection)
+            )
+            worker.runs = build_run_follower(settings, desired.store, service, connection)
+        worker.approvals = build_approval_jobs(build_approvals(desired.store, service.runs, service))
         worker.preflight = build_preflight(settings, desired.store)  # deploy targets: Kubernetes only
         desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
         # webhook deliveries and the ref poll live in the store

@@ -12,6 +12,7 @@ from bridge.api.openapi import build_document
 from bridge.api.problems import register_error_handlers
 from bridge.api.registry import Registry
 from bridge.api.routes import (
+    approvals,
     audit,
     clusters,
     credentials,
@@ -32,6 +33,7 @@ MODULES = (
     credentials,
     pipelines,
     runs,
+    approvals,
     run_logs,
     status,
     resync,

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bridge.domain.approvals import ApprovalRules
 from bridge.domain.targets import DeployTarget
 
 
@@ -199,3 +200,5 @@ class Pipeline:
 
     #: Where it deploys (``bridge.domain.targets``); checked by the preflight, never by Jenkins.
     targets: tuple[DeployTarget, ...] = ()
+    #: Who may approve its input steps beyond the submitter rule (``bridge.domain.approvals``).
+    approvals: ApprovalRules = field(default_factory=ApprovalRules)

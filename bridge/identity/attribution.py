@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bridge.domain.approvals import is_submitter
 from bridge.identity.principal import AuthSource, Principal
 
 #: Job parameter every managed job defines in "parameter" mode and the adapter fills on every run.
@@ -52,12 +53,10 @@ class Actor:
         """Jenkins's ``submitter`` rule applied to the real user instead of the service account.
 
         ``submitter`` is the input step's comma-separated list of user ids and group names; empty
-        means anyone allowed to run the job (the bridge's operator role, checked before this). User ids
-        compare case-insensitively, groups exactly, as with Jenkins's default id strategies.
+        means anyone allowed to run the job (the bridge's operator role, checked before this). Ids and
+        groups compare case-insensitively, as with Jenkins's default id strategies
+        (``bridge.domain.approvals.is_submitter``).
         """
         if not submitter or not submitter.strip():
             return True
-        names = {s.strip() for s in submitter.split(",") if s.strip()}
-        if self.user.casefold() in {n.casefold() for n in names}:
-            return True
-        return not self.groups.isdisjoint(names)
+        return is_submitter(self.user, self.groups, submitter)

@@ -104,4 +104,6 @@ RULES: Mapping[str, Rule] = {
     # runs a changed Jenkinsfile: as much power as editing the pipeline
     "run.replay": Rule(P, ADMIN),
     "input.submit": Rule(P, OPERATOR),
+    # the approval inbox and its event stream: any caller; only the projects the caller may see
+    "approval.list": Rule(RuleScope.AUTHENTICATED),
 }

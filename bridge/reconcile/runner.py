@@ -9,6 +9,8 @@
   for runs started inside Jenkins, in jobs of their own (not the pass lock), so a long pass never
   delays run status.
   ``coalesce=True``, so a slow Jenkins never piles up passes): a full pass, which repairs drift;
+* APScheduler runs ``approvals`` every ``reconcile.poll_interval`` (inputs of paused runs recorded,
+  expired inputs rejected, notifications sent: ``services.approval_jobs``).
 * APScheduler also runs ``dispatch`` every ``webhooks.poll_interval`` (the runs of webhook deliveries)
   and ``poll_refs`` every ``webhooks.poll_refs_interval`` (the missed-push safety net).
 
@@ -160,6 +162,9 @@ def run_worker(
         )
     if worker.deliveries is not None:
         every(settings.webhooks.poll_interval, worker.dispatch, "webhooks")
+    if worker.approvals is not None:  # inputs of paused runs, expiry, notifications
+        approvals = worker.approvals
+        every(settings.reconcile.poll_interval, lambda: worker.check_leader_then(approvals.run), "approvals")
     if worker.refs is not None:
         every(settings.webhooks.poll_refs_interval, worker.poll_refs, "webhook-refs")
     if worker.preflight is not None:  # deploy targets: Kubernetes only, beside the passes

@@ -79,6 +79,8 @@ class Worker:
     runs: RunFollower | ControllerFollowers | None = None
     #: Starts the runs of queued webhook deliveries (``services.deliveries.DeliveryDispatcher``).
     deliveries: Job | None = None
+    #: Records paused runs' inputs, expires old ones, sends notifications (``services.approval_jobs``).
+    approvals: Job | None = None
     #: Lists watched repositories' refs for commits no delivery announced (``services.refpoll.RefPoller``).
     refs: Job | None = None
     #: Checks deploy targets' namespaces (``preflight.py``); runs beside passes, under its own lock.

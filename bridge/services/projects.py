@@ -9,6 +9,8 @@ pending, both exist: the worker applies the tombstone first (the old folder goes
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from bridge.domain.model import Project, SyncState, SyncStatus
 from bridge.errors import Conflict, NotFound
@@ -18,6 +20,17 @@ from bridge.services.common import check_version, removed, touched
 from bridge.services.placement import Placement
 from bridge.services.validation import Problems, check_label, check_text
 from bridge.store import Store, Stored, Tx
+from bridge.store.notifications import Notification
+
+
+@dataclass(frozen=True)
+class NotificationChange:
+    """A change of the project's approval notification webhook (``url`` ``None``: remove it)."""
+
+    url: str | None
+    secret: str | None = field(default=None, repr=False)
+    #: the secret was not sent: keep the stored one
+    keep_secret: bool = False
 
 
 def name_unavailable(name: str) -> str:
@@ -76,23 +89,41 @@ class ProjectService:
             raise NotFound(f"project {name!r} does not exist")
         return found
 
-    def create(self, p: Project) -> Stored[Project]:
+    def notifications(self, names: Sequence[str]) -> dict[str, Notification]:
+        """The approval notification webhooks of these projects (those that have one)."""
+        with self.store.read() as tx:
+            found = {name: tx.notifications.get(name) for name in names}
+        return {name: n for name, n in found.items() if n is not None}
+
+    def create(self, p: Project, *, notification: NotificationChange | None = None) -> Stored[Project]:
         with self.store.write() as tx:
             if tx.projects.get(p.name) is not None:
                 raise Conflict(name_unavailable(p.name))
             p = _validate(tx, p, self.placement)
             tx.projects.insert(p)
+            if notification is not None:
+                tx.notifications.put(p.name, notification.url, notification.secret, keep_secret=False)
             touched(tx, project_key(p.name))
             created = tx.projects.get(p.name)
         assert created is not None
         return created
 
-    def update(self, name: str, *, expected_version: int | None = None, **changes: object) -> Stored[Project]:
+    def update(
+        self,
+        name: str,
+        *,
+        expected_version: int | None = None,
+        notification: NotificationChange | None = None,
+        **changes: object,
+    ) -> Stored[Project]:
         with self.store.write() as tx:
             current = tx.projects.get(name)
             if current is None:
                 raise NotFound(f"project {name!r} does not exist")
             check_version(current, expected_version)
+            if notification is not None:
+                n = notification
+                tx.notifications.put(name, n.url, n.secret, keep_secret=n.keep_secret)
             p = dataclasses.replace(current.obj, **changes)  # type: ignore[arg-type]
             placed = "cluster" in changes or p.workspace != current.obj.workspace
             p = _validate(tx, p, self.placement if placed else None)

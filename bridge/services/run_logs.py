@@ -80,6 +80,13 @@ class RunLogs:
             raise
         return SlotStream(self._events(tail, resume), self._slots)
 
+    def slot_stream(self, events: Generator[bytes]) -> SlotStream:
+        """Any SSE stream (the approval events) holding one of the same bounded slots as log streams."""
+        if not self._slots.acquire(blocking=False):
+            events.close()
+            raise TooManyStreams("every stream slot is in use; retry shortly", retry_after=5)
+        return SlotStream(events, self._slots)
+
     def close(self) -> None:
         self.tails.close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bridge.domain.approvals import ApprovalRules
 from bridge.domain.model import (
     Discarder,
     Parameter,
@@ -49,6 +50,11 @@ def pipeline_spec(p: Pipeline, *, seal: Seal) -> dict[str, Any]:
             {"cluster": t.cluster, "namespace": t.namespace, "create_namespace": t.create_namespace}
             for t in p.targets
         ],
+        "approvals": {
+            "separation_of_duties": p.approvals.separation_of_duties,
+            "expiry_hours": p.approvals.expiry_hours,
+            "required": p.approvals.required,
+        },
     }
 
 
@@ -143,4 +149,14 @@ def pipeline_from(
             DeployTarget(t["cluster"], t["namespace"], bool(t.get("create_namespace", False)))
             for t in spec.get("targets", ())
         ),
+        approvals=_approvals_from(spec.get("approvals")),
+    )
+
+
+def _approvals_from(a: dict[str, Any] | None) -> ApprovalRules:
+    a = a or {}
+    return ApprovalRules(
+        separation_of_duties=bool(a.get("separation_of_duties", False)),
+        expiry_hours=a.get("expiry_hours"),
+        required=int(a.get("required", 1)),
     )

@@ -1,9 +1,10 @@
 """Re-sealing every secret at rest under the current key (``jenkins-bridge rotate-key``).
 
-Sealed values live in four places: credential data (``credentials.sealed``), password-parameter
+Sealed values live in five places: credential data (``credentials.sealed``), password-parameter
 defaults inside pipeline specs (``pipelines.spec`` → ``parameters[].sealed_default``), Jenkins API
 tokens minted for users (``jenkins_user_tokens.token_sealed``) and cluster kubeconfigs
-(``cluster_inventory.kubeconfig_sealed``). Each row is re-sealed in a write transaction of its own
+(``cluster_inventory.kubeconfig_sealed``) and approval notification secrets
+(``project_notifications.sealed_secret``). Each row is re-sealed in a write transaction of its own
 that reads it again first (``FOR UPDATE`` on PostgreSQL; SQLite's write transactions are immediate),
 so API writes running meanwhile are never overwritten, and a run that stops halfway (crash, Ctrl-C)
 leaves every row readable under the current key or a previous one: running again finishes the job.
@@ -24,7 +25,7 @@ from bridge.store.clusters import cluster_inventory
 from bridge.store.crypto import SecretBox
 from bridge.store.engine import write_transaction
 from bridge.store.jenkins_tokens import jenkins_user_tokens
-from bridge.store.tables import credentials, pipelines
+from bridge.store.tables import credentials, pipelines, project_notifications
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ SEALED = (
     Sealed(pipelines, "spec", spec=True),
     Sealed(jenkins_user_tokens, "token_sealed"),
     Sealed(cluster_inventory, "kubeconfig_sealed"),
+    Sealed(project_notifications, "sealed_secret"),
 )
 
 

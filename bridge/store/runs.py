@@ -140,6 +140,13 @@ class RunRepo:
         )
         return [_run(r) for r in self.conn.execute(query).all()]
 
+    def paused(self, limit: int = 1000) -> list[Run]:
+        """Runs the index last saw waiting for input (the approvals job asks Jenkins which inputs)."""
+        query = (
+            select(table).where(table.c.status == RunStatus.PAUSED.value).order_by(table.c.id).limit(limit)
+        )
+        return [_run(r) for r in self.conn.execute(query).all()]
+
     def newest_numbers(self, project: str) -> dict[str, int]:
         """Per pipeline of the project, the highest build number indexed."""
         query = (

@@ -253,3 +253,69 @@ resync_requests = Table(
     Column("status", String(16), nullable=False),
     Column("message", Text, nullable=True),
 )
+
+#: Every input a paused run waited on, as the bridge saw it (``bridge.store.approvals``): the inbox
+#: reads this table only. ``state``: waiting → approved, rejected, expired or gone (decided in Jenkins).
+approval_inputs = Table(
+    "approval_inputs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", String(NAME), nullable=False),
+    Column("pipeline", String(LONG_NAME), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("input_id", String(LONG_NAME), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("ok", String(LONG_NAME), nullable=False),
+    Column("submitter", Text, nullable=True),
+    Column("parameters", JSON, nullable=False),
+    Column("started_by", String(LONG_NAME), nullable=True),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("decided_by", String(LONG_NAME), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["project", "pipeline"], ["pipelines.project", "pipelines.name"], ondelete="CASCADE"
+    ),
+    UniqueConstraint("project", "pipeline", "number", "input_id", name="uq_approval_inputs_project"),
+    Index("ix_approval_inputs_state", "state", "id"),
+)
+
+#: The approvals given so far to a waiting input that needs more than one (one per distinct user).
+approval_votes = Table(
+    "approval_votes",
+    metadata,
+    Column("input", Integer, ForeignKey("approval_inputs.id", ondelete="CASCADE"), primary_key=True),
+    Column("user", String(LONG_NAME), primary_key=True),
+    Column("comment", Text, nullable=True),
+    Column("voted_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Approval events (waiting, approved, approval, rejected, expired), in order: the SSE stream reads
+#: them by id; the worker delivers each to the project's notification URL (``notify_*``).
+approval_events = Table(
+    "approval_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", String(NAME), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    #: none (no URL configured), queued, delivered, failed (retries exhausted)
+    Column("notify_status", String(16), nullable=False),
+    Column("notify_attempts", Integer, nullable=False),
+    Column("notify_next_at", DateTime(timezone=True), nullable=True),
+    Column("notify_error", Text, nullable=True),
+    Index("ix_approval_events_notify", "notify_status", "notify_next_at"),
+)
+
+#: A project's outgoing approval notification webhook: the URL and its HMAC secret, sealed.
+project_notifications = Table(
+    "project_notifications",
+    metadata,
+    Column("project", String(NAME), ForeignKey("projects.name", ondelete="CASCADE"), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("sealed_secret", LargeBinary, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

@@ -20,12 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from bridge.errors import Conflict
 from bridge.settings import Settings
 from bridge.store import migrate as migrations
+from bridge.store.approvals import ApprovalRepo
 from bridge.store.bookkeeping import DirtyRepo, SyncRepo, TombstoneRepo
 from bridge.store.credentials import CredentialRepo
 from bridge.store.crypto import SecretBox
 from bridge.store.deploy_targets import DeployTargetRepo
 from bridge.store.engine import make_engine, write_transaction
 from bridge.store.integrity import integrity_bug, is_duplicate
+from bridge.store.notifications import NotificationRepo
 from bridge.store.ownership import OwnedRepo
 from bridge.store.pipelines import PipelineRepo
 from bridge.store.runs import RunRepo
@@ -98,6 +100,14 @@ class Tx:
     @cached_property
     def deliveries(self) -> DeliveryRepo:
         return DeliveryRepo(self.conn, self.clock)
+
+    @cached_property
+    def approvals(self) -> ApprovalRepo:
+        return ApprovalRepo(self.conn, self.clock)
+
+    @cached_property
+    def notifications(self) -> NotificationRepo:
+        return NotificationRepo(self.conn, self.clock, self.box)
 
 
 class Store:

@@ -6,6 +6,7 @@ later without pagination (or without seeded items here) fails it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from bridge.api.paging import encode
 from bridge.api.registry import Route
 from bridge.api.schemas.common import PageOut, PageQuery
 from bridge.bootstrap import Container
+from bridge.domain.approvals import InputState, PendingInput
 from bridge.domain.clusters import ClusterRecord, SourceKind
 from bridge.domain.runs import Run, RunStatus, Trigger, TriggerKind
 from bridge.identity.token_store import TokenStore
@@ -66,6 +68,11 @@ def seeded(api: ApiClient, container: Container) -> ApiClient:
         for number in (1, 2, 3, 4, 5):
             run = Run(project="demo", pipeline="p", trigger=Trigger(TriggerKind.JENKINS), number=number)
             tx.runs.add(run.with_(status=RunStatus.SUCCEEDED, result="SUCCESS"))
+        # inputs: five decided ones of run 1 (its inputs list) and five waiting ones (the inbox)
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        for i, (number, state) in enumerate([(1, InputState.APPROVED)] * 5 + [(2, InputState.WAITING)] * 5):
+            since = start + timedelta(minutes=i)
+            tx.approvals.add(PendingInput("demo", "p", number, f"In-{i}", "ok?", since, state=state))
     for n in range(5):  # deliveries: the project's list and the pipeline's
         s = load("github-push").with_headers(X_GitHub_Delivery=f"d-{n}")
         assert api.client.post("/webhooks/github", data=s.body, headers=s.headers).status_code == 202
@@ -104,6 +111,8 @@ def _key(path: str, item: dict[str, Any]) -> tuple[Any, ...]:
         return (item["cluster"], item["namespace"])
     if path.endswith("/audit") or path.endswith("/webhook-deliveries"):
         return (-item["id"],)  # newest first
+    if path.endswith("/inputs") or path.endswith("/approvals"):
+        return (item["since"],)  # oldest first (seeded one minute apart)
     if path.endswith("/runs"):
         return (-item["number"],)  # newest first (indexed in build order here)
     return (item["name"],)

@@ -39,6 +39,10 @@ TABLES = {
     "webhook_deliveries",
     "resync_requests",
     "deploy_targets",
+    "approval_inputs",
+    "approval_votes",
+    "approval_events",
+    "project_notifications",
 }
 
 

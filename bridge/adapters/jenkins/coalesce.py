@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bridge.adapters.jenkins.runport import BuildInfo, QueueState, RunViewPort
+from bridge.adapters.jenkins.runport import BuildInfo, InputStep, QueueState, RunViewPort
 
 T = TypeVar("T")
 
@@ -118,11 +118,15 @@ class CachedRunViews:
         key = ("inputs", job_path, number)
         return self.cache.get(key, lambda: self._views.pending_inputs(job_path, number))
 
+    def input_steps(self, job_path: str, number: int) -> Sequence[InputStep]:
+        key = ("input_steps", job_path, number)
+        return self.cache.get(key, lambda: self._views.input_steps(job_path, number))
+
     def stage(self, job_path: str, number: int, node_id: str) -> Mapping[str, Any]:
         key = ("stage", job_path, number, node_id)
         return self.cache.get(key, lambda: self._views.stage(job_path, number, node_id))
 
     def changed(self, job_path: str, number: int) -> None:
         """The bridge just acted on the run (stop, input): the next read asks Jenkins again."""
-        for kind in ("build", "describe", "inputs"):
+        for kind in ("build", "describe", "inputs", "input_steps"):
             self.cache.forget((kind, job_path, number))

@@ -133,6 +133,11 @@ class RunPort(Protocol):
         """Reject a pending ``input`` step (the run ends ABORTED, "Rejected by <user>")."""
         ...
 
+    def expire_input(self, job_path: str, build: int, input_id: str, note: str) -> None:
+        """Reject a pending input for nobody (it waited too long): the service account aborts it and
+        ``note`` is appended to the run's description, in either mode."""
+        ...
+
     def forget(self, user: str) -> bool:
         """The user lost their access to the bridge: drop their Jenkins identity, if the mode keeps one.
 

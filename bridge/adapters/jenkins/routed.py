@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bridge.adapters.jenkins.port import QueuedRun, RequestCounter, RunPort
-from bridge.adapters.jenkins.runport import BuildInfo, QueueState, RunActionPort, RunViewPort
+from bridge.adapters.jenkins.runport import BuildInfo, InputStep, QueueState, RunActionPort, RunViewPort
 from bridge.errors import Conflict
 
 if TYPE_CHECKING:
@@ -48,6 +48,9 @@ class RoutedRuns(_Routed[RunPort], RunPort):
     def abort_input(self, job_path: str, build: int, input_id: str, actor: Actor) -> None:
         self._to(job_path).abort_input(job_path, build, input_id, actor)
 
+    def expire_input(self, job_path: str, build: int, input_id: str, note: str) -> None:
+        self._to(job_path).expire_input(job_path, build, input_id, note)
+
     def forget(self, user: str) -> bool:
         """Every controller forgets the user (each may hold a token of theirs)."""
         return all([port.forget(user) for port in self.ports.values()])
@@ -77,6 +80,10 @@ class RoutedViews(_Routed[Any], RunViewPort):
 
     def pending_inputs(self, job_path: str, number: int) -> Sequence[Mapping[str, Any]]:
         result: Sequence[Mapping[str, Any]] = self._to(job_path).pending_inputs(job_path, number)
+        return result
+
+    def input_steps(self, job_path: str, number: int) -> Sequence[InputStep]:
+        result: Sequence[InputStep] = self._to(job_path).input_steps(job_path, number)
         return result
 
     def stage(self, job_path: str, number: int, node_id: str) -> Mapping[str, Any]:

@@ -47,6 +47,19 @@ class QueueState:
     why: str | None = None
 
 
+@dataclass(frozen=True)
+class InputStep:
+    """A pending ``input`` step as ``N/input/api/json`` exports it (``InputStep`` of an execution)."""
+
+    id: str
+    message: str
+    ok: str = "Proceed"
+    #: comma-separated user ids and groups; ``None``: anyone who may build the job
+    submitter: str | None = None
+    #: each ``{"name", "type", "description"}``
+    parameters: Sequence[Mapping[str, str]] = ()
+
+
 class RunViewPort(Protocol):
     def queue_item(self, queue_id: int) -> QueueState | None:
         """``None``: Jenkins no longer knows the item (it forgets left items after a few minutes)."""
@@ -70,6 +83,10 @@ class RunViewPort(Protocol):
 
     def pending_inputs(self, job_path: str, number: int) -> Sequence[Mapping[str, Any]]:
         """Stage View's ``wfapi/pendingInputActions`` of the build."""
+        ...
+
+    def input_steps(self, job_path: str, number: int) -> Sequence[InputStep]:
+        """The build's pending ``input`` steps with their submitter lists (empty when none waits)."""
         ...
 
     def stage(self, job_path: str, number: int, node_id: str) -> Mapping[str, Any]:

@@ -122,6 +122,11 @@ class JenkinsRuns:
         _settle(self._service, job_path, build, input_id, None)
         self._note(job_path, build, actor.approval_note(approved=False, input_id=input_id))
 
+    def expire_input(self, job_path: str, build: int, input_id: str, note: str) -> None:
+        self._submitter(job_path, build, input_id)  # NotFound when it is not pending
+        _settle(self._service, job_path, build, input_id, None)
+        self._note(job_path, build, note)
+
     # -- for other run actions (``runactions.py``) ----------------------------------------------
 
     @property

@@ -11,7 +11,7 @@ from typing import Any
 
 from bridge.adapters.jenkins import paths
 from bridge.adapters.jenkins.client import JenkinsAdapter
-from bridge.adapters.jenkins.runport import BuildInfo, Cause, QueueState
+from bridge.adapters.jenkins.runport import BuildInfo, Cause, InputStep, QueueState
 from bridge.errors import NotFound, UpstreamError
 
 BUILD_FIELDS = (
@@ -20,6 +20,31 @@ BUILD_FIELDS = (
 )
 QUEUE_TREE = "cancelled,why,executable[number]"
 LAST_BUILDS_TREE = "jobs[name,lastBuild[number]]"
+
+
+INPUT_STEPS = "executions[id,input[id,message,ok,submitter,parameters[name,type,description]]]"
+
+
+def _input_step(execution: Any) -> InputStep | None:
+    if not isinstance(execution, Mapping) or not isinstance(execution.get("input"), Mapping):
+        return None
+    step = execution["input"]
+    parameters = [
+        {
+            "name": str(p.get("name") or ""),
+            "type": str(p.get("type") or ""),
+            "description": str(p.get("description") or ""),
+        }
+        for p in step.get("parameters") or ()
+        if isinstance(p, Mapping)
+    ]
+    return InputStep(
+        id=str(execution.get("id") or step.get("id") or ""),
+        message=str(step.get("message") or ""),
+        ok=str(step.get("ok") or "Proceed"),
+        submitter=str(step["submitter"]) if step.get("submitter") else None,
+        parameters=parameters,
+    )
 
 
 def _build_info(data: Mapping[str, Any]) -> BuildInfo:
@@ -105,6 +130,14 @@ class JenkinsRunViews:
         if not isinstance(data, list):
             raise UpstreamError("Jenkins sent unexpected JSON for the pending inputs")
         return [a for a in data if isinstance(a, Mapping)]
+
+    def input_steps(self, job_path: str, number: int) -> Sequence[InputStep]:
+        """``N/input/api/json``; a run with no input action (404) or none pending has no steps."""
+        try:
+            data = self._jenkins.get_json(paths.item(job_path) + f"{number}/input/api/json", tree=INPUT_STEPS)
+        except NotFound:
+            return []
+        return [step for e in data.get("executions") or () if (step := _input_step(e)) is not None]
 
     def stage(self, job_path: str, number: int, node_id: str) -> Mapping[str, Any]:
         if not node_id.isdigit():

@@ -7,6 +7,8 @@ from bridge.api.paging import Pager, list_id, name_of
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.common import Accepted
 from bridge.api.schemas.projects import ProjectIn, ProjectList, ProjectOut, ProjectPatch, ProjectQuery
+from bridge.domain.model import Project
+from bridge.store import Stored
 
 routes = Registry()
 BASE = "/api/v1/projects"
@@ -32,8 +34,10 @@ def list_projects(call: Call) -> ProjectList:
         key=lambda p: (p.obj.name,),
         keep=lambda p: grants.can_see_project(p.obj.name, p.obj.workspace),
     )
+    hooks = projects.notifications([p.obj.name for p in found])
     return ProjectList(
-        items=[ProjectOut.of(p, call.container.projects.controller(p.obj)) for p in found], continue_=token
+        items=[ProjectOut.of(p, projects.controller(p.obj), hooks.get(p.obj.name)) for p in found],
+        continue_=token,
     )
 
 
@@ -49,8 +53,14 @@ def list_projects(call: Call) -> ProjectList:
     errors=(409,),
 )
 def create_project(call: Call) -> ProjectOut:
-    created = call.container.projects.create(call.body_as(ProjectIn).to_domain())
-    return ProjectOut.of(created, call.container.projects.controller(created.obj))
+    body = call.body_as(ProjectIn)
+    created = call.container.projects.create(body.to_domain(), notification=body.notification())
+    return _out(call, created)
+
+
+def _out(call: Call, s: Stored[Project]) -> ProjectOut:
+    projects = call.container.projects
+    return ProjectOut.of(s, projects.controller(s.obj), projects.notifications([s.obj.name]).get(s.obj.name))
 
 
 @routes.route(
@@ -63,8 +73,7 @@ def create_project(call: Call) -> ProjectOut:
     errors=(404,),
 )
 def get_project(call: Call, project: str) -> ProjectOut:
-    found = call.container.projects.get(project)
-    return ProjectOut.of(found, call.container.projects.controller(found.obj))
+    return _out(call, call.container.projects.get(project))
 
 
 @routes.route(
@@ -78,9 +87,11 @@ def get_project(call: Call, project: str) -> ProjectOut:
     errors=(404, 409),
 )
 def patch_project(call: Call, project: str) -> ProjectOut:
-    changes = call.body_as(ProjectPatch).changes()
-    updated = call.container.projects.update(project, expected_version=call.expected_version, **changes)
-    return ProjectOut.of(updated, call.container.projects.controller(updated.obj))
+    body = call.body_as(ProjectPatch)
+    updated = call.container.projects.update(
+        project, expected_version=call.expected_version, notification=body.notification(), **body.changes()
+    )
+    return _out(call, updated)
 
 
 @routes.route(

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bridge.api.schemas.approvals import ApprovalRulesModel
 from bridge.api.schemas.common import Description, Input, MetaOut, PageOut, SyncOut, meta_fields
 from bridge.api.schemas.targets import TargetModel
 from bridge.api.schemas.validation import ValidationOut
@@ -100,6 +101,11 @@ class PipelinePut(Input):
         max_length=100,
         description="Deploy targets (cluster + namespace); preflight: GET …/pipelines/{pipeline}/targets",
     )
+    approvals: ApprovalRulesModel = Field(
+        default_factory=ApprovalRulesModel,
+        description="Who may approve the pipeline's input steps: separation of duties, expiry, required "
+        "approvals (see docs: approvals)",
+    )
 
     def changes(self, *, only_set: bool = False) -> dict[str, Any]:
         """Domain field values of this body (only the ones the client sent when ``only_set``)."""
@@ -114,6 +120,7 @@ class PipelinePut(Input):
             "cron": self.cron,
             "webhook": self.webhook.to_domain() if self.webhook else None,
             "targets": tuple(t.to_domain() for t in self.targets),
+            "approvals": self.approvals.to_domain(),
         }
         return {k: v for k, v in converted.items() if k in sent}
 
@@ -143,6 +150,7 @@ class PipelineOut(MetaOut):
         description="The push trigger, with the receiver's URL and set-up hints per provider"
     )
     targets: list[TargetModel]
+    approvals: ApprovalRulesModel
     sync: SyncOut
     validation: ValidationOut | None = Field(
         description="Jenkins's verdict on the inline Jenkinsfile (null for an SCM pipeline); an invalid or "
@@ -185,6 +193,7 @@ class PipelineOut(MetaOut):
             cron=p.cron,
             webhook=None if p.webhook is None else WebhookOut.of(p.webhook, p.webhook_repo, webhook_base),
             targets=[TargetModel.of(t) for t in p.targets],
+            approvals=ApprovalRulesModel.of(p.approvals),
             sync=SyncOut.of(s.sync),
             validation=None if s.validation is None else ValidationOut.of(s.validation),
             jenkinsfile_parameters=[ParameterOut.of(x) for x in declared],

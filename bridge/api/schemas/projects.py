@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from bridge.api.schemas.approvals import NotificationIn, NotificationOut
 from bridge.api.schemas.common import (
     Description,
     Input,
@@ -15,7 +16,11 @@ from bridge.api.schemas.common import (
     meta_fields,
 )
 from bridge.domain.model import Project
+from bridge.services.projects import NotificationChange
 from bridge.store import Stored
+from bridge.store.notifications import Notification
+
+NOTIFICATION = "Signed JSON POSTs of the project's approval events (see docs: approvals)"
 
 
 class ProjectIn(Input):
@@ -29,6 +34,11 @@ class ProjectIn(Input):
         "first eligible cluster (with a cluster inventory); another is a 400 naming the eligible ones",
     )
     description: str = Description
+    approval_notification: NotificationIn | None = Field(default=None, description=NOTIFICATION)
+
+    def notification(self) -> NotificationChange | None:
+        n = self.approval_notification
+        return None if n is None else NotificationChange(n.url, n.secret)
 
     def to_domain(self) -> Project:
         return Project(
@@ -46,12 +56,24 @@ class ProjectPatch(Input):
         "(none without a cluster inventory)",
     )
     description: str = Description
+    approval_notification: NotificationIn | None = Field(
+        default=None, description=NOTIFICATION + "; null: none; left out: unchanged (a left-out secret too)"
+    )
 
     def changes(self) -> dict[str, object]:
         sent = self.model_dump(exclude_unset=True)
+        sent.pop("approval_notification", None)
         if sent.get("workspace", "") is None:
             del sent["workspace"]
         return sent
+
+    def notification(self) -> NotificationChange | None:
+        if "approval_notification" not in self.model_fields_set:
+            return None
+        n = self.approval_notification
+        if n is None:
+            return NotificationChange(None)
+        return NotificationChange(n.url, n.secret, keep_secret="secret" not in n.model_fields_set)
 
 
 class ProjectQuery(PageQuery):
@@ -68,11 +90,19 @@ class ProjectOut(MetaOut):
     )
     description: str
     sync: SyncOut
+    approval_notification: NotificationOut | None = Field(
+        default=None, description="The approval notification webhook (its secret never shown)"
+    )
 
     @classmethod
-    def of(cls, s: Stored[Project], jenkins: str | None = "default") -> ProjectOut:
+    def of(
+        cls, s: Stored[Project], jenkins: str | None = "default", notification: Notification | None = None
+    ) -> ProjectOut:
         p = s.obj
         return cls(
+            approval_notification=None
+            if notification is None
+            else NotificationOut(url=notification.url, secret_set=notification.secret is not None),
             name=p.name,
             workspace=p.workspace,
             cluster=p.cluster,

@@ -1,0 +1,1 @@
+"""Outgoing notification webhooks (``post.py``)."""
