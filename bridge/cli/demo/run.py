@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.cli.demo.client import ApiError, path
+from bridge.cli.demo.client import API, ApiError, path
 from bridge.cli.demo.printer import flatten
 from bridge.cli.demo.story import PIPELINE, PROJECT, SECRETS, Story, StoryFailed
 
@@ -80,9 +80,12 @@ class RunStory:
 
         waiting = story.wait(f"the bridge to list the input {pending.get('id')} as waiting", listed)
         submitters = waiting.get("submitter") or []
-        rule = (
-            ", ".join(submitters) if submitters else "no submitter list: the project's operators and admins"
-        )
+        if submitters:
+            rule = ", ".join(submitters)
+        else:
+            members = story.admin.items(path("projects", PROJECT, "members"))
+            allowed = sorted(m["subject"] for m in members if m["role"] in ("operator", "admin"))
+            rule = f"no submitter list, so the project's operators and admins: {', '.join(allowed)}"
         p.fact(f'input {waiting["id"]}: "{waiting.get("message")}", waiting since {_clock(waiting["since"])}')
         p.fact(f"who may approve: {rule}")
         for user in (APPROVER, OUTSIDER):
@@ -152,7 +155,8 @@ class RunStory:
         rows = [["when", "who", "action", "on", "outcome"]]
         project, pipeline = path("projects", PROJECT), path("projects", PROJECT, "pipelines", PIPELINE)
         for e in sorted(entries, key=lambda e: e["id"]):
-            on = e["path"].removeprefix(pipeline).removeprefix(project).removeprefix("/") or PROJECT
+            on = next((e["path"][len(x) :] for x in (pipeline, project, API) if e["path"].startswith(x)), "")
+            on = on.removeprefix("/") or PROJECT
             rows.append([_clock(e["at"]), e["actor"], e["action"], on, f"{e['outcome']} {e['status']}"])
         p.table(rows)
         approvals = [e for e in entries if e["path"].endswith("/approve") and e["outcome"] == "success"]

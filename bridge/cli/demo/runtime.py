@@ -132,6 +132,8 @@ def _start(
     container = build_container(settings)
     stops.append(container.close)
 
+    # the scheduler's "skipped: maximum number of running instances" notes would interrupt the account
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     stop_worker = threading.Event()
     handle = run_worker(
         settings,

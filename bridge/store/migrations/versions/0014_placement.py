@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0014_placement"
-down_revision = "0012_deploy_targets"
+down_revision = "0013_approvals"
 branch_labels = None
 depends_on = None
 
