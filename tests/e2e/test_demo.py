@@ -136,7 +136,8 @@ def _run_on_pty(argv: list[str]) -> tuple[int, str]:
 
 
 def test_demo_once_on_a_terminal_has_colours_and_static_clusters() -> None:
-    code, out = _run_on_pty(_argv("--clusters", "static"))
+    # simulated steps of 0.2 s: the build runs for seconds before it pauses, so the graph is redrawn
+    code, out = _run_on_pty([*_argv("--clusters", "static"), "--speed", "0.2"])
     assert code == 0, out
     plain = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", out)
     _assert_names_each_step(plain)
