@@ -27,7 +27,15 @@ from bridge.bootstrap_metrics import build_metrics as build_metrics
 from bridge.bootstrap_metrics import worker_hooks as worker_hooks
 
 # the placement part (several controllers), re-exported
-from bridge.bootstrap_placement import build_followers, build_passes, build_placement, several
+from bridge.bootstrap_placement import (
+    build_followers,
+    build_lease_keeper,
+    build_passes,
+    build_placement,
+    held_projects,
+    several,
+    start_leases,
+)
 from bridge.bootstrap_placement import build_routed_logs as build_routed_logs
 from bridge.bootstrap_placement import build_routed_run_service as build_routed_run_service
 from bridge.bootstrap_placement import build_routed_runs as build_routed_runs
@@ -107,6 +115,8 @@ class Container:
     connections: dict[str, JenkinsConnection] = field(default_factory=dict)
     #: Run logs: pass-through reads, one shared tail per running build, the stream slots.
     run_logs: RunLogs | None = None
+    #: The controllers whose lease this process's worker holds (``reconcile.leases``); /readyz shows them.
+    leases: Callable[[], Collection[str]] | None = None
 
     def close(self) -> None:
         if self.run_logs is not None:
@@ -334,7 +344,11 @@ def build_worker(
         )
         if connection is not None:
             connections = {DEFAULT_CONTROLLER: connection, **connections}
-    provisioner = build_passes(settings, desired, jenkins, connections or {})
+    keeper = None
+    if settings.reconcile.leases and isinstance(desired, StoreDesiredState):  # several workers share them
+        keeper = build_lease_keeper(settings, desired.store)
+        desired.scope = held_projects(desired.store, settings, keeper)  # others' dirty keys stay queued
+    provisioner = build_passes(settings, desired, jenkins, connections or {}, keeper)
     linter = build_linter(jenkins)
     pending = (
         PendingValidator(desired, linter).run
@@ -347,12 +361,13 @@ def build_worker(
         desired=desired,
         validate=pending,
         backoff=Backoff(initial=r.backoff_initial, maximum=r.backoff_max),
+        leases=keeper,
     )
     if isinstance(desired, StoreDesiredState):
         worker.resyncs = ResyncQueue(desired.store)
         if several(settings) and connections and connection is not None:  # one follower per controller
             service = run_service or build_routed_run_service(settings, desired.store, connections)[1]
-            worker.runs = build_followers(settings, desired.store, service)
+            worker.runs = build_followers(settings, desired.store, service, keeper)
         else:
             service = run_service or build_run_service(
                 settings, desired.store, build_runs(settings, desired.store, connection)
@@ -363,7 +378,9 @@ def build_worker(
         desired.store.subscribe(worker.wake.set)  # a write through this process's API starts a pass
         # webhook deliveries and the ref poll live in the store
         if connection is not None:
-            worker.deliveries = build_dispatcher(settings, desired.store, connection, connections)
+            dispatcher = build_dispatcher(settings, desired.store, connection, connections)
+            dispatcher.owns = desired.scope  # leases: the deliveries of its controllers' projects
+            worker.deliveries = dispatcher
         worker.refs = build_ref_poller(desired.store)
     return worker
 
@@ -377,17 +394,33 @@ def run_worker(
     block: bool = True,
     stop: threading.Event | None = None,
     hooks: WorkerHooks | None = None,
+    connections: Mapping[str, JenkinsConnection] | None = None,
 ) -> WorkerHandle | None:
     """``reconcile.runner.run_worker`` with the worker built here (after the leader lock is held);
     on SQLite, commits of other processes (``apply -f``, a separate ``serve``) start a pass at once;
-    ``hooks`` (``worker_hooks``): the pass metrics, the leader gauge and the summary line."""
+    ``hooks`` (``worker_hooks``): the pass metrics, the leader gauge and the summary line; with
+    ``reconcile.leases`` the worker's leases are kept from its first pass until it stops."""
     from bridge.reconcile import runner
     from bridge.store.changes import watch
 
     own = None if isinstance(desired, StoreDesiredState) else Store.from_settings(settings)
     watcher = watch(desired.store.engine if isinstance(desired, StoreDesiredState) else own.engine)  # type: ignore[union-attr]
 
+    built: list[Worker] = []
+
+    def build() -> Worker:
+        worker = build_worker(
+            settings, desired=desired, jenkins=jenkins, run_service=run_service, connections=connections
+        )
+        if worker.leases is not None:
+            start_leases(worker, hooks.on_leases if hooks is not None else None)
+        built.append(worker)
+        return worker
+
     def close() -> None:
+        for worker in built:  # after the scheduler stopped: no pass holds a controller any more
+            if worker.leases is not None:
+                worker.leases.stop()
         if watcher is not None:
             watcher.close()
         if own is not None:
@@ -395,7 +428,7 @@ def run_worker(
 
     handle = runner.run_worker(
         settings,
-        build=lambda: build_worker(settings, desired=desired, jenkins=jenkins, run_service=run_service),
+        build=build,
         block=block,
         stop=stop,
         changed=watcher.changed if watcher is not None else None,

@@ -10,7 +10,9 @@ logs go through routed ports that pick the project's controller (``adapters/jenk
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+import logging
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 
 from bridge.adapters.jenkins.port import JenkinsPort, RunPort
@@ -19,11 +21,15 @@ from bridge.services.placement import Placement
 from bridge.settings import Settings
 from bridge.store import Store, StoreDesiredState
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from bridge.adapters.jenkins.connection import JenkinsConnection
     from bridge.reconcile.controllers import ControllerFollowers, ControllerPasses
+    from bridge.reconcile.leases import LeaseKeeper
     from bridge.reconcile.ports import DesiredState
     from bridge.reconcile.provision import Provisioner
+    from bridge.reconcile.worker import Worker
     from bridge.services.run_logs import RunLogs
     from bridge.services.runs import RunService
 
@@ -36,7 +42,9 @@ def build_placement(settings: Settings, clusters: ClusterService | None = None) 
 
 
 def several(settings: Settings) -> bool:
-    return len(settings.controllers()) > 1
+    """Whether projects are spread over controllers (several of them, or leases shared by workers):
+    the worker has a provisioner per controller and the API routes by project."""
+    return len(settings.controllers()) > 1 or settings.reconcile.leases
 
 
 def project_route(store: Store, placement: Placement) -> Callable[[str], str | None]:
@@ -101,9 +109,11 @@ def build_passes(
     desired: DesiredState,
     jenkins: JenkinsPort,
     connections: Mapping[str, JenkinsConnection],
+    keeper: LeaseKeeper | None = None,
 ) -> Provisioner | ControllerPasses:
     """One provisioner (one controller), or one per controller: ``jenkins`` for the default one, an
-    adapter over ``connections[name]`` for each other."""
+    adapter over ``connections[name]`` for each other; with ``keeper``, only the controllers whose
+    lease this worker holds."""
     if not several(settings):
         return build_provisioner(settings, desired, jenkins)
     from bridge.adapters.jenkins.client import JenkinsAdapter
@@ -122,7 +132,58 @@ def build_passes(
         desired=desired,
         placed=placement.controller,
         arrived=desired.synced_folders,
+        held=keeper.held if keeper is not None else None,
+        guard=keeper.guard if keeper is not None else _free,
     )
+
+
+def _free(controller: str) -> contextlib.AbstractContextManager[bool]:
+    return contextlib.nullcontext(True)
+
+
+def build_lease_keeper(settings: Settings, store: Store) -> LeaseKeeper:
+    """The controller leases of this worker process (``reconcile.leases``, PostgreSQL)."""
+    from bridge.reconcile.leases import LeaseKeeper
+    from bridge.store.leases import LeaseBook
+
+    r = settings.reconcile
+    return LeaseKeeper(
+        LeaseBook(store.engine), list(settings.controllers()), ttl=r.lease_ttl, renew=r.lease_renew
+    )
+
+
+def start_leases(
+    worker: Worker, on_leases: Callable[[Collection[str], Collection[str]], None] | None = None
+) -> None:
+    """Take this worker's first leases now, then keep them on the keeper's thread; a lease taken
+    makes the next poll a full pass (the controller may have waited for a worker)."""
+    keeper = worker.leases
+    assert keeper is not None
+
+    def changed(held: set[str]) -> None:
+        worker.full_pass.set()
+        worker.wake.set()
+        if on_leases is not None:
+            on_leases(keeper.controllers, held)
+
+    keeper.on_change = changed
+    try:
+        keeper.tick()
+    except Exception:  # the store unreachable: the keeper's thread tries again
+        log.exception("taking the controller leases failed")
+    keeper.start()
+
+
+def held_projects(store: Store, settings: Settings, keeper: LeaseKeeper) -> Callable[[], list[str]]:
+    """The names of the projects on the controllers this worker holds."""
+    placement = build_placement(settings)
+
+    def names() -> list[str]:
+        held = keeper.held()
+        with store.read() as tx:
+            return [s.obj.name for s in tx.projects.list() if placement.controller(s.obj) in held]
+
+    return names
 
 
 def build_routed_runs(
@@ -187,7 +248,9 @@ def build_routed_logs(
     )
 
 
-def build_followers(settings: Settings, store: Store, service: RunService) -> ControllerFollowers:
+def build_followers(
+    settings: Settings, store: Store, service: RunService, keeper: LeaseKeeper | None = None
+) -> ControllerFollowers:
     """One run follower per controller over that controller's views (the API's caches with
     ``serve --with-worker``), each following the runs of the projects placed there."""
     from bridge.adapters.jenkins.routed import RoutedActions, RoutedViews
@@ -208,5 +271,7 @@ def build_followers(settings: Settings, store: Store, service: RunService) -> Co
                 owns=projects_on(store, placement, name),
             )
             for name, views in service.views.ports.items()
-        }
+        },
+        held=keeper.held if keeper is not None else None,
+        guard=keeper.guard if keeper is not None else _free,
     )

@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.leaks",
     "tests.fixtures.audit_trail",
+    "tests.fixtures.workers",
 ]

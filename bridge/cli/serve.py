@@ -84,9 +84,14 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
                 block=False,
                 stop=stop,
                 hooks=hooks,
+                connections=container.connections,
             )
 
         container.leader_state = lambda: leader_state(handle.get("worker"))
+        if settings.reconcile.leases:  # /readyz lists the controllers this worker holds
+            container.leases = lambda: (
+                handle["worker"].worker.leases.held() if handle.get("worker") is not None else set()
+            )
 
         threading.Thread(target=_worker, name="worker-start", daemon=True).start()
         from bridge.bootstrap import build_inventory

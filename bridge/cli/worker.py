@@ -1,8 +1,10 @@
 """`jenkins-bridge worker`: runs reconciliation only (the API runs in `serve`).
 
 Only one process per database runs the scheduler: a second worker waits as a standby until the
-first exits (see ``bridge.reconcile.leader``). A worker that loses the lock while running (its
-PostgreSQL session ended) stops and exits with status 3, so its supervisor restarts it as a standby.
+first exits (see ``bridge.reconcile.leader``). With ``BRIDGE_RECONCILE_LEASES`` (PostgreSQL) several
+workers run at once and share the Jenkins controllers, a lease each (``bridge.reconcile.leases``).
+A worker that loses the lock while running (its PostgreSQL session ended) stops and exits with
+status 3, so its supervisor restarts it as a standby.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def worker() -> None:
             desired=StoreDesiredState(store),
             jenkins=jenkins,
             hooks=worker_hooks(settings, metrics),
+            connections=connections,
         )
     except BridgeError as e:
         raise click.ClickException(e.detail) from None

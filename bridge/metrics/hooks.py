@@ -3,7 +3,7 @@ metrics, the leader gauge and the periodic summary line (``reconcile/summary.py`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 class WorkerHooks:
     on_pass: Callable[[str, PassResult, float], None]
     on_leader: Callable[[bool], None]
+    #: Told the controllers whose lease the worker holds after each change (``reconcile.leases``).
+    on_leases: Callable[[Collection[str], Collection[str]], None] = lambda controllers, held: None
 
 
 def worker_hooks(summary_interval: float, metrics: Metrics | None) -> WorkerHooks:
@@ -35,4 +37,8 @@ def worker_hooks(summary_interval: float, metrics: Metrics | None) -> WorkerHook
         if metrics is not None:
             metrics.set_leader(held)
 
-    return WorkerHooks(on_pass=on_pass, on_leader=on_leader)
+    def on_leases(controllers: Collection[str], held: Collection[str]) -> None:
+        if metrics is not None:
+            metrics.set_leases(controllers, held)
+
+    return WorkerHooks(on_pass=on_pass, on_leader=on_leader, on_leases=on_leases)

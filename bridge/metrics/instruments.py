@@ -10,6 +10,7 @@ metric                                          type       labels
 ``bridge_reconcile_actions_total``              counter    kind, op (``create``, ``update``, …)
 ``bridge_reconcile_pass_errors_total``          counter    trigger
 ``bridge_leader``                               gauge      (1: this process runs the scheduler)
+``bridge_controller_lease{controller}``         gauge      (1: this worker holds the controller's lease)
 ``bridge_objects`` … (``store_gauges.py``)      gauge      read from the store at scrape time
 ==============================================  =========  ==========================================
 
@@ -18,7 +19,7 @@ metric                                          type       labels
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -78,6 +79,12 @@ class Metrics:
         )
         self.leader = Gauge("bridge_leader", "1 when this process holds the scheduler lock", registry=r)
         self.leader.set(0)
+        self.leases = Gauge(
+            "bridge_controller_lease",
+            "1 for each Jenkins controller whose lease this worker holds (reconcile.leases), else 0",
+            ("controller",),
+            registry=r,
+        )
 
     # -- feeding -----------------------------------------------------------------------------------
 
@@ -110,6 +117,10 @@ class Metrics:
 
     def set_leader(self, held: bool) -> None:
         self.leader.set(1 if held else 0)
+
+    def set_leases(self, controllers: Iterable[str], held: Collection[str]) -> None:
+        for controller in controllers:
+            self.leases.labels(controller).set(1 if controller in held else 0)
 
     def watch_store(self, engine: Engine) -> None:
         """Add the gauges read from the store at scrape time (once per engine)."""

@@ -12,11 +12,13 @@ holds the folder of a project placed elsewhere deletes it, if it is ours (marker
 everything in it. Pipelines and credentials are store rows, so nothing is lost: the new folder gets
 them all. A new controller that cannot be reached leaves the old folder where it is.
 
-``held`` (leases, several workers): only the controllers this worker holds are reconciled.
+``held`` and ``guard`` (leases, several workers: ``leases.py``): only the controllers this worker holds
+are reconciled, each under its guard so that a hand-over waits for the pass.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +36,12 @@ log = logging.getLogger(__name__)
 Placed = Callable[[Project], str | None]
 #: Of these projects, the ones whose folder is synced where they are placed now.
 Arrived = Callable[[Collection[str]], Collection[str]]
+#: Work on a controller (True: this worker may; a lease hand-over waits for it: ``leases.py``).
+Guard = Callable[[str], contextlib.AbstractContextManager[bool]]
+
+
+def _always(controller: str) -> contextlib.AbstractContextManager[bool]:
+    return contextlib.nullcontext(True)
 
 
 class ControllerPasses:
@@ -45,10 +53,11 @@ class ControllerPasses:
         placed: Placed,
         arrived: Arrived,
         held: Callable[[], Collection[str]] | None = None,
+        guard: Guard = _always,
     ) -> None:
         self.provisioners = dict(provisioners)
         self._desired, self._placed, self._arrived = desired, placed, arrived
-        self.held = held
+        self.held, self.guard = held, guard
 
     def active(self) -> dict[str, Provisioner]:
         """The controllers this worker reconciles now (all of them without leases)."""
@@ -65,13 +74,16 @@ class ControllerPasses:
     ) -> PassResult:
         wanted = None if projects is None else sorted(set(projects))
         active = self.active()
-        if len(active) == 1:
-            (only,) = active.values()
-            results = [only.run(wanted, dry_run=dry_run, deep=deep)]
+
+        def one(name: str) -> PassResult:
+            with self.guard(name) as ok:
+                return active[name].run(wanted, dry_run=dry_run, deep=deep) if ok else PassResult()
+
+        if len(active) <= 1:
+            results = [one(name) for name in active]
         else:
-            with ThreadPoolExecutor(max_workers=max(1, len(active)), thread_name_prefix="controller") as pool:
-                futures = [pool.submit(p.run, wanted, dry_run=dry_run, deep=deep) for p in active.values()]
-                results = [f.result() for f in futures]
+            with ThreadPoolExecutor(max_workers=len(active), thread_name_prefix="controller") as pool:
+                results = list(pool.map(one, list(active)))
         if not dry_run:
             results += self._finish_moves(active, wanted)
         return merge(results, dry_run=dry_run)
@@ -89,7 +101,9 @@ class ControllerPasses:
             leaving = sorted(set(self._arrived(left))) if left else []
             if leaving:
                 log.info("moved projects leave controller %s: %s", name, ", ".join(leaving))
-                results.append(provisioner.run(leaving, leaving=leaving))
+                with self.guard(name) as ok:
+                    if ok:
+                        results.append(provisioner.run(leaving, leaving=leaving))
         return results
 
 
@@ -111,17 +125,25 @@ class ControllerFollowers:
     means something on its own controller only), each following the runs of its projects."""
 
     def __init__(
-        self, followers: Mapping[str, RunFollower], held: Callable[[], Collection[str]] | None = None
+        self,
+        followers: Mapping[str, RunFollower],
+        held: Callable[[], Collection[str]] | None = None,
+        guard: Guard = _always,
     ) -> None:
         self.followers = dict(followers)
-        self.held = held
+        self.held, self.guard = held, guard
 
-    def _active(self) -> list[RunFollower]:
+    def _each(self, job: Callable[[RunFollower], int]) -> int:
         held = None if self.held is None else set(self.held())
-        return [f for n, f in self.followers.items() if held is None or n in held]
+        done = 0
+        for name, follower in self.followers.items():
+            if held is None or name in held:
+                with self.guard(name) as ok:
+                    done += job(follower) if ok else 0
+        return done
 
     def follow(self) -> int:
-        return sum(f.follow() for f in self._active())
+        return self._each(RunFollower.follow)
 
     def discover(self) -> int:
-        return sum(f.discover() for f in self._active())
+        return self._each(RunFollower.discover)

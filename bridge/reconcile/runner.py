@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bridge.reconcile.leader import LeaderLock, LeadershipLost
+from bridge.reconcile.leases import SharedScheduler
 from bridge.reconcile.worker import Worker
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 class WorkerHandle:
     worker: Worker
     scheduler: BackgroundScheduler
-    leader: LeaderLock
+    leader: LeaderLock | SharedScheduler
     stopped: threading.Event = field(default_factory=threading.Event)
     #: Set when a pass found the scheduler lock gone; no pass runs after it.
     lost: threading.Event = field(default_factory=threading.Event)
@@ -106,7 +107,11 @@ def run_worker(
     Returns ``None`` when ``stop`` was set while standing by for the lock.
     """
     stop = stop or threading.Event()
-    leader = LeaderLock(database_url=settings.database_url, data_dir=settings.data_dir)
+    leader: LeaderLock | SharedScheduler = (
+        SharedScheduler()  # several workers: a lease per controller instead (``leases.py``)
+        if settings.reconcile.leases
+        else LeaderLock(database_url=settings.database_url, data_dir=settings.data_dir)
+    )
     if not leader.acquire(wait=True, stop=stop):
         return None
     worker = build()

@@ -32,6 +32,7 @@ from bridge.reconcile.provision import Provisioner
 
 if TYPE_CHECKING:
     from bridge.reconcile.controllers import ControllerFollowers, ControllerPasses
+    from bridge.reconcile.leases import LeaseKeeper
     from bridge.reconcile.preflight import Preflight, PreflightResult
     from bridge.reconcile.runsync import RunFollower
 
@@ -88,6 +89,10 @@ class Worker:
     backoff: Backoff = field(default_factory=Backoff)
     #: Set when work was queued in this process (``Store.subscribe``): the poll loop runs at once.
     wake: threading.Event = field(default_factory=threading.Event)
+    #: The controller leases this worker keeps (``leases.py``; several workers on PostgreSQL).
+    leases: LeaseKeeper | None = None
+    #: Set when this worker took a controller's lease: the next poll is a full pass.
+    full_pass: threading.Event = field(default_factory=threading.Event)
     #: Told about every pass that ran (trigger ``event`` or ``resync``, result, seconds): metrics and
     #: the periodic summary (``summary.py``) hook in here.
     on_pass: Callable[[str, PassResult, float], None] | None = None
@@ -111,7 +116,8 @@ class Worker:
             keys = self._take_all_dirty()
             projects = {k.project for k in keys} | self.backoff.due()
             requests = list(self.resyncs.take()) if self.resyncs is not None else []
-            everything = any(r.project is None for r in requests)
+            everything = any(r.project is None for r in requests) or self.full_pass.is_set()
+            self.full_pass.clear()
             projects |= {r.project for r in requests if r.project is not None}
             if not projects and not everything:
                 return None

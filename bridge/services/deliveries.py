@@ -16,7 +16,7 @@ process die between the two, the next leader starts it again: the window is one 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -89,6 +89,8 @@ class DeliveryDispatcher:
     batch: int = 100
     clock: Clock = utcnow
     start: Callable[[RunPort, DeliveryRow], int] = start_run
+    #: The projects whose deliveries this worker starts (leases: those on its controllers); None: all.
+    owns: Callable[[], Collection[str]] | None = None
     _pause_until: datetime | None = field(default=None, init=False)
 
     def backoff(self, attempts: int) -> float:
@@ -103,10 +105,11 @@ class DeliveryDispatcher:
         while True:
             with self.store.read() as tx:
                 due = tx.deliveries.due(now, self.batch)
-            for row in due:
+            mine = due if self.owns is None else [r for r in due if r.project in set(self.owns())]
+            for row in mine:
                 if not self._one(row, result):
                     return result
-            if len(due) < self.batch:
+            if len(due) < self.batch or not mine:
                 return result
             now = self.clock()
 

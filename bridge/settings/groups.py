@@ -125,6 +125,15 @@ class ReconcileSettings(Group):
     #: further failure, up to ``backoff_max``. A ``Retry-After`` from Jenkins is honoured.
     backoff_initial: float = Field(default=2.0, gt=0)
     backoff_max: float = Field(default=300.0, gt=0)
+    #: Several ``worker`` processes share the Jenkins controllers (PostgreSQL only): a lease per
+    #: controller in the store, so each controller is reconciled by exactly one worker at a time.
+    #: Off: one worker per database (the scheduler lock), as on SQLite.
+    leases: bool = False
+    #: Seconds a controller's lease lasts without renewal: a dead worker's controllers are taken
+    #: over within ``lease_ttl + lease_renew``. Keep it above the longest pass of one controller.
+    lease_ttl: float = Field(default=30.0, gt=0)
+    #: Seconds between renewals of the leases held (and looks for controllers to take or hand over).
+    lease_renew: float = Field(default=5.0, gt=0)
 
 
 class WebhookSettings(Group):

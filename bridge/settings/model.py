@@ -193,6 +193,11 @@ class Settings(BaseSettings, Group):
         found += [f"{PREFIX}{name} must be greater than 0" for name, v in positive.items() if v <= 0]
         found += _auth_problems(self.auth) + _api_problems(self.api) + cluster_problems(self.clusters)
         found += controller_problems(self.controllers_, self.clusters.jenkins)
+        r = self.reconcile
+        if r.leases and not self.database_url.startswith("postgresql"):
+            found.append(f"{PREFIX}RECONCILE_LEASES needs PostgreSQL (SQLite keeps one worker per database)")
+        if r.leases and r.lease_ttl < 2 * r.lease_renew:
+            found.append(f"{PREFIX}RECONCILE_LEASE_TTL must be at least twice {PREFIX}RECONCILE_LEASE_RENEW")
         if found:
             raise ConfigurationError("invalid settings: " + "; ".join(found))
 

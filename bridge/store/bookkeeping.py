@@ -8,7 +8,7 @@ so two takers never get the same key.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -182,9 +182,12 @@ class DirtyRepo:
     def contains(self, key: Ref) -> bool:
         return self.conn.execute(_DIRTY_CONTAINS, key_params(key)).first() is not None
 
-    def take(self, limit: int = 100) -> list[Ref]:
-        """Oldest keys first; each returned key is removed, so it is handed out once."""
+    def take(self, limit: int = 100, *, projects: Collection[str] | None = None) -> list[Ref]:
+        """Oldest keys first (of ``projects`` only, when given); each returned key is removed, so it
+        is handed out once."""
         query = select(dirty_keys).order_by(dirty_keys.c.enqueued_at, dirty_keys.c.kind).limit(limit)
+        if projects is not None:
+            query = query.where(dirty_keys.c.project.in_(sorted(projects)))
         taken: list[Ref] = []
         for row in self.conn.execute(query).all():
             key = key_of(row)

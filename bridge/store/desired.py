@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence, Set
+from collections.abc import Callable, Collection, Iterable, Sequence, Set
 
 from sqlalchemy import and_, or_, select
 
@@ -17,6 +17,9 @@ from bridge.store.unit import Store
 class StoreDesiredState(DesiredState):
     def __init__(self, store: Store) -> None:
         self.store = store
+        #: The projects whose dirty keys this worker takes (leases: those on the controllers it
+        #: holds; the others stay queued for their worker); None: every key.
+        self.scope: Callable[[], Collection[str]] | None = None
 
     def projects(self) -> Sequence[Project]:
         with self.store.read() as tx:
@@ -120,8 +123,9 @@ class StoreDesiredState(DesiredState):
             }
 
     def take_dirty(self, limit: int = 100) -> Sequence[Ref]:
+        projects = None if self.scope is None else set(self.scope())
         with self.store.write() as tx:
-            return tx.dirty.take(limit)
+            return tx.dirty.take(limit, projects=projects)
 
     def owned(self, projects: Collection[str], *, jenkins: str = "default") -> Set[Ref]:
         with self.store.read() as tx:

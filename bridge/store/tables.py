@@ -319,3 +319,24 @@ project_notifications = Table(
     Column("sealed_secret", LargeBinary, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+#: A lease per Jenkins controller (``reconcile.leases``): the worker that holds it (``holder``, NULL when
+#: released) is the only one reconciling that controller until ``expires_at`` (database time);
+#: ``generation`` counts the hand-overs.
+controller_leases = Table(
+    "controller_leases",
+    metadata,
+    Column("controller", String(NAME), primary_key=True),
+    Column("holder", String(LONG_NAME), nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("generation", Integer, nullable=False),
+)
+
+#: The workers sharing the controllers, each seen until ``seen_until`` (its heartbeat): how the
+#: controllers are spread between the live ones.
+lease_workers = Table(
+    "lease_workers",
+    metadata,
+    Column("worker", String(LONG_NAME), primary_key=True),
+    Column("seen_until", DateTime(timezone=True), nullable=False),
+)

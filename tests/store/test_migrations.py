@@ -43,6 +43,8 @@ TABLES = {
     "approval_votes",
     "approval_events",
     "project_notifications",
+    "controller_leases",
+    "lease_workers",
 }
 
 

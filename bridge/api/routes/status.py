@@ -63,7 +63,14 @@ def readyz(call: Call) -> tuple[BaseModel, int]:
     jenkins = _jenkins_state(call.container)
     leader = call.container.leader_state() if call.container.leader_state is not None else "none"
     ready = store == "ok" and leader != "lost"
-    body = ReadyOut(status="ready" if ready else "not-ready", store=store, jenkins=jenkins, leader=leader)  # type: ignore[arg-type]
+    leases = sorted(call.container.leases()) if call.container.leases is not None else None
+    body = ReadyOut(
+        status="ready" if ready else "not-ready",
+        store=store,  # type: ignore[arg-type]
+        jenkins=jenkins,  # type: ignore[arg-type]
+        leader=leader,  # type: ignore[arg-type]
+        leases=leases,
+    )
     return body, 200 if ready else 503
 
 
