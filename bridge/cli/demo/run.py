@@ -4,6 +4,8 @@ and the audit trail, all through the public API."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from bridge.cli.demo.client import API, ApiError, path
@@ -29,7 +31,7 @@ class RunStory:
     def tell(self) -> None:
         self.start()
         for stage, cluster in APPROVALS:
-            run = self.follow(f"the run to pause at '{stage}'", lambda r, s=stage: _paused_at(r, s))
+            run = self.follow(f"the run to pause at '{stage}'", partial(_paused_at, stage=stage))
             if run["status"] != "paused":
                 break
             self.approve(run, stage, cluster)
@@ -56,7 +58,7 @@ class RunStory:
         self.number = self.story.wait("Jenkins to start the run", numbered)
         self.p.fact(f"run #{self.number}: {self.story.url}{runs_path(self.number)}")
 
-    def follow(self, what: str, done: Any) -> dict[str, Any]:
+    def follow(self, what: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
         """The run's detail as it progresses, shown each time, until ``done(run)`` or it finishes."""
         alice = self.story.as_("alice")
 
