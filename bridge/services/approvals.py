@@ -30,8 +30,15 @@ from bridge.domain.approvals import (
     explain,
     verdict,
 )
-from bridge.domain.runs import Run
-from bridge.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from bridge.domain.runs import Run, Trigger, TriggerKind
+from bridge.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    UpstreamError,
+    UpstreamUnavailable,
+)
 from bridge.identity.attribution import Actor
 from bridge.services.common import project_must_exist
 from bridge.services.runs import Views, job_path
@@ -106,11 +113,12 @@ class ApprovalService:
     def observe(self, project: str, pipeline: str, number: int) -> list[PendingInput]:
         """Ask Jenkins which inputs the run waits on; record new ones (a ``waiting`` event each) and
         close recorded ones Jenkins no longer waits on (``gone``). Every input of the run, oldest first."""
+        rules = self.rules(project, pipeline)
         with self.store.read() as tx:
             run = tx.runs.get(project, pipeline, number)
-        if run is None:
+        if run is None:  # retention or Jenkins forgot it: nothing of it waits any more
+            self._record(Run(project, pipeline, Trigger(TriggerKind.JENKINS), number=number), [], rules)
             raise NotFound(f"run {number} of pipeline {project}/{pipeline} is not in the run index")
-        rules = self.rules(project, pipeline)
         steps = [] if run.finished else list(self.views.input_steps(job_path(project, pipeline), number))
         return self._record(run, steps, rules)
 
@@ -144,10 +152,14 @@ class ApprovalService:
             return tx.approvals.for_run(project, pipeline, number)
 
     def run_inputs(self, project: str, pipeline: str, number: int, caller: Caller) -> list[Assessed]:
+        """The run's inputs, asked of Jenkins first; what the bridge recorded when Jenkins cannot answer."""
         rules = self.rules(project, pipeline)
-        return [
-            Assessed(p, rules, verdict(caller, p, rules)) for p in self.observe(project, pipeline, number)
-        ]
+        try:
+            found = self.observe(project, pipeline, number)
+        except (UpstreamError, UpstreamUnavailable):
+            with self.store.read() as tx:
+                found = tx.approvals.for_run(project, pipeline, number)
+        return [Assessed(p, rules, verdict(caller, p, rules)) for p in found]
 
     def inbox(
         self, projects: Mapping[str, bool], caller_user: Caller, *, after_id: int, limit: int

@@ -9,7 +9,6 @@ pending, both exist: the worker applies the tombstone first (the old folder goes
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bridge.domain.model import Project, SyncState, SyncStatus
@@ -20,7 +19,6 @@ from bridge.services.common import check_version, removed, touched
 from bridge.services.placement import Placement
 from bridge.services.validation import Problems, check_label, check_text
 from bridge.store import Store, Stored, Tx
-from bridge.store.notifications import Notification
 
 
 @dataclass(frozen=True)
@@ -88,12 +86,6 @@ class ProjectService:
         if found is None:
             raise NotFound(f"project {name!r} does not exist")
         return found
-
-    def notifications(self, names: Sequence[str]) -> dict[str, Notification]:
-        """The approval notification webhooks of these projects (those that have one)."""
-        with self.store.read() as tx:
-            found = {name: tx.notifications.get(name) for name in names}
-        return {name: n for name, n in found.items() if n is not None}
 
     def create(self, p: Project, *, notification: NotificationChange | None = None) -> Stored[Project]:
         with self.store.write() as tx:

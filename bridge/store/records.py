@@ -30,6 +30,14 @@ class Stored(Generic[T]):
     sync: SyncState | None = None
     #: Pipelines with an inline Jenkinsfile: what Jenkins's linter said (``bridge.domain.validation``).
     validation: Validation | None = None
+    #: Projects: their approval notification webhook, without its secret (``bridge.store.notifications``).
+    notification: NotificationView | None = None
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    url: str
+    signed: bool
 
 
 @overload

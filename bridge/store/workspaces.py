@@ -11,8 +11,8 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, literal, sel
 from bridge.domain.model import Project, Workspace
 from bridge.errors import NotFound
 from bridge.log import SECRETS
-from bridge.store.records import Stored, meta_of, optional_sync, sync_columns, with_sync
-from bridge.store.tables import projects, workspaces
+from bridge.store.records import NotificationView, Stored, meta_of, optional_sync, sync_columns, with_sync
+from bridge.store.tables import project_notifications, projects, workspaces
 
 Clock = Callable[[], datetime]
 
@@ -106,8 +106,13 @@ class ProjectRepo:
 
 
 def _select_projects() -> Any:
-    joined = with_sync(projects, "project", projects.c.name, literal(""))
-    return select(projects, *sync_columns()).select_from(joined)
+    """Projects with their sync state and their notification webhook (never its secret), in one query."""
+    n = project_notifications.c
+    joined = with_sync(projects, "project", projects.c.name, literal("")).outerjoin(
+        project_notifications, n.project == projects.c.name
+    )
+    signed = n.sealed_secret.is_not(None).label("notify_signed")
+    return select(projects, *sync_columns(), n.url.label("notify_url"), signed).select_from(joined)
 
 
 def _workspace_values(ws: Workspace) -> dict[str, object]:
@@ -125,4 +130,5 @@ def _project_values(p: Project) -> dict[str, object]:
 
 def _project(row: Any) -> Stored[Project]:
     obj = Project(name=row.name, workspace=row.workspace, cluster=row.cluster, description=row.description)
-    return Stored(obj=obj, meta=meta_of(row), sync=optional_sync(row))
+    hook = None if row.notify_url is None else NotificationView(row.notify_url, bool(row.notify_signed))
+    return Stored(obj=obj, meta=meta_of(row), sync=optional_sync(row), notification=hook)

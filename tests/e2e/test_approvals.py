@@ -219,3 +219,42 @@ def test_approving_unknown_inputs_or_parameters_is_a_clear_4xx(story: Story) -> 
     assert bob.post(f"{PIPE}/runs/{number}/inputs/Ship/approve", {"bogus": 1}).status_code == 400
     assert bob.post(f"{PIPE}/runs/{number + 5}/inputs/Ship/approve").status_code == 404
     assert story.run(number)["status"] == "paused"
+
+
+@pytest.mark.parametrize("attribution", ["parameter"])
+def test_with_jenkins_down_inputs_and_the_inbox_still_answer_and_a_decision_is_a_503(story: Story) -> None:
+    from tests.e2e.approvals_support import PIPE
+
+    number = story.start("alice")
+    story.wait_input(number, "Ship")
+    story.sandbox.outage()
+    try:
+        bob = story.people["bob"]
+        listed = bob.get(f"{PIPE}/runs/{number}/inputs")
+        assert listed.status_code == 200, listed.json
+        assert [(i["id"], i["state"], i["approvable"]) for i in listed.json["items"]] == [
+            ("Ship", "waiting", True)
+        ]
+        assert [i["id"] for i in bob.get("/api/v1/approvals").json["items"]] == ["Ship"]
+        assert bob.post(f"{PIPE}/runs/{number}/inputs/Ship/approve").status_code == 503
+    finally:
+        story.sandbox.recover()
+    assert story.people["bob"].post(f"{PIPE}/runs/{number}/inputs/Ship/approve").status_code == 200
+    story.wait_status(number, "succeeded")
+
+
+@pytest.mark.parametrize("attribution", ["parameter"])
+def test_an_input_answered_in_jenkins_itself_is_closed_as_gone(story: Story) -> None:
+    from tests.e2e.approvals_support import PIPE
+
+    number = story.start("alice")
+    story.wait_input(number, "Ship")
+    s = requests.Session()
+    s.auth = (story.sandbox.admin_user, story.sandbox.admin_token)
+    base = f"{story.sandbox.url}job/{PROJECT}/job/build-and-deploy-application/{number}/"
+    assert s.post(base + "input/Ship/proceedEmpty").status_code == 200
+    story.wait_status(number, "succeeded")
+    item = story.api.get(f"{PIPE}/runs/{number}/inputs").json["items"][0]
+    assert (item["state"], item["decided_by"], item["approvable"]) == ("gone", None, False)
+    assert story.api.get("/api/v1/approvals").json["items"] == []
+    assert story.people["bob"].post(f"{PIPE}/runs/{number}/inputs/Ship/approve").status_code == 409

@@ -13,7 +13,7 @@ from collections.abc import Generator
 
 from flask import Response, request
 
-from bridge.api.access import current_actor, current_grants
+from bridge.api.access import current_actor, current_grants, workspace_of
 from bridge.api.paging import Key, Pager, list_id
 from bridge.api.registry import Call, Registry
 from bridge.api.routes.runs import RUN
@@ -54,9 +54,11 @@ def _operator_on(call: Call) -> dict[str, bool]:
 
 
 def _caller(call: Call, project: str | None = None) -> Caller:
+    """The caller, as an operator of ``project`` or not (for the inbox: per project, see ``_operator_on``)."""
     operator = False
     if project is not None:
-        operator = _operator_on(call).get(project, False)
+        role = current_grants().project_role(project, workspace_of(call.container.identity)(project))
+        operator = role is not None and role >= Role.OPERATOR
     return Caller(call.principal.name, call.principal.groups, operator=operator)
 
 

@@ -7,8 +7,6 @@ from bridge.api.paging import Pager, list_id, name_of
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.common import Accepted
 from bridge.api.schemas.projects import ProjectIn, ProjectList, ProjectOut, ProjectPatch, ProjectQuery
-from bridge.domain.model import Project
-from bridge.store import Stored
 
 routes = Registry()
 BASE = "/api/v1/projects"
@@ -34,11 +32,7 @@ def list_projects(call: Call) -> ProjectList:
         key=lambda p: (p.obj.name,),
         keep=lambda p: grants.can_see_project(p.obj.name, p.obj.workspace),
     )
-    hooks = projects.notifications([p.obj.name for p in found])
-    return ProjectList(
-        items=[ProjectOut.of(p, projects.controller(p.obj), hooks.get(p.obj.name)) for p in found],
-        continue_=token,
-    )
+    return ProjectList(items=[ProjectOut.of(p, projects.controller(p.obj)) for p in found], continue_=token)
 
 
 @routes.route(
@@ -55,12 +49,7 @@ def list_projects(call: Call) -> ProjectList:
 def create_project(call: Call) -> ProjectOut:
     body = call.body_as(ProjectIn)
     created = call.container.projects.create(body.to_domain(), notification=body.notification())
-    return _out(call, created)
-
-
-def _out(call: Call, s: Stored[Project]) -> ProjectOut:
-    projects = call.container.projects
-    return ProjectOut.of(s, projects.controller(s.obj), projects.notifications([s.obj.name]).get(s.obj.name))
+    return ProjectOut.of(created, call.container.projects.controller(created.obj))
 
 
 @routes.route(
@@ -73,7 +62,8 @@ def _out(call: Call, s: Stored[Project]) -> ProjectOut:
     errors=(404,),
 )
 def get_project(call: Call, project: str) -> ProjectOut:
-    return _out(call, call.container.projects.get(project))
+    found = call.container.projects.get(project)
+    return ProjectOut.of(found, call.container.projects.controller(found.obj))
 
 
 @routes.route(
@@ -91,7 +81,7 @@ def patch_project(call: Call, project: str) -> ProjectOut:
     updated = call.container.projects.update(
         project, expected_version=call.expected_version, notification=body.notification(), **body.changes()
     )
-    return _out(call, updated)
+    return ProjectOut.of(updated, call.container.projects.controller(updated.obj))
 
 
 @routes.route(

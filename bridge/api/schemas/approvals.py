@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -58,11 +58,7 @@ class InputOut(BaseModel):
     @classmethod
     def of(cls, a: Assessed) -> InputOut:
         p, rules = a.input, a.rules
-        expires = None
-        if rules.expiry_hours is not None:
-            from datetime import timedelta
-
-            expires = p.since + timedelta(hours=rules.expiry_hours)
+        expires = None if rules.expiry_hours is None else p.since + timedelta(hours=rules.expiry_hours)
         return cls(
             project=p.project,
             pipeline=p.pipeline,

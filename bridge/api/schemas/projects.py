@@ -18,7 +18,6 @@ from bridge.api.schemas.common import (
 from bridge.domain.model import Project
 from bridge.services.projects import NotificationChange
 from bridge.store import Stored
-from bridge.store.notifications import Notification
 
 NOTIFICATION = "Signed JSON POSTs of the project's approval events (see docs: approvals)"
 
@@ -95,14 +94,12 @@ class ProjectOut(MetaOut):
     )
 
     @classmethod
-    def of(
-        cls, s: Stored[Project], jenkins: str | None = "default", notification: Notification | None = None
-    ) -> ProjectOut:
-        p = s.obj
+    def of(cls, s: Stored[Project], jenkins: str | None = "default") -> ProjectOut:
+        p, hook = s.obj, s.notification
         return cls(
             approval_notification=None
-            if notification is None
-            else NotificationOut(url=notification.url, secret_set=notification.secret is not None),
+            if hook is None
+            else NotificationOut(url=hook.url, secret_set=hook.signed),
             name=p.name,
             workspace=p.workspace,
             cluster=p.cluster,
