@@ -1,7 +1,7 @@
 """Composition root: the only place that names concrete classes and wires them together.
 
 ``build_container(settings)`` opens the store, migrates it, and builds the services and one
-``JenkinsConnection`` per Jenkins controller (``build_connections``; today the one named ``default``),
+``JenkinsConnection`` per Jenkins controller (``build_connections``: ``default`` and ``BRIDGE_CONTROLLERS``),
 which every port of that controller shares: provisioning, runs and user tokens, the Declarative linter,
 build identities and the ``/readyz`` probe. ``build_worker`` builds the reconciliation worker from the
 same pieces, so ``serve --with-worker`` shares the container's store and connection. Tests pass fakes
@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bridge.adapters.jenkins.port import JenkinsPort, RequestCounter, RunPort
-from bridge.bootstrap_approvals import build_approval_jobs as build_approval_jobs
-from bridge.bootstrap_approvals import build_approvals as build_approvals
+from bridge.bootstrap_approvals import build_approval_jobs, build_approvals  # used here, also re-exported
 
 # the cluster part of the composition root, re-exported
 from bridge.bootstrap_clusters import build_inventory as build_inventory
@@ -26,19 +25,17 @@ from bridge.bootstrap_clusters import build_kubeconfig_view, build_preflight
 from bridge.bootstrap_metrics import build_metrics as build_metrics
 from bridge.bootstrap_metrics import worker_hooks as worker_hooks
 
-# the placement part (several controllers), re-exported
+# the placement part (one connection and provisioner per controller, leases), re-exported
+from bridge.bootstrap_placement import build_connections as build_connections
 from bridge.bootstrap_placement import (
+    build_controllers,
     build_followers,
-    build_lease_keeper,
-    build_passes,
     build_placement,
-    held_projects,
+    build_routed_api,
+    build_routed_run_service,
     several,
     start_leases,
 )
-from bridge.bootstrap_placement import build_routed_logs as build_routed_logs
-from bridge.bootstrap_placement import build_routed_run_service as build_routed_run_service
-from bridge.bootstrap_placement import build_routed_runs as build_routed_runs
 from bridge.bootstrap_webhooks import build_dispatcher as build_dispatcher
 from bridge.bootstrap_webhooks import build_ref_poller as build_ref_poller
 from bridge.identity.token_review import TokenReviewer
@@ -54,7 +51,7 @@ from bridge.services.resyncs import ResyncService
 from bridge.services.sync import SyncService
 from bridge.services.webhooks import WebhookReceiver
 from bridge.services.workspaces import WorkspaceService
-from bridge.settings import Settings, reveal
+from bridge.settings import Settings
 from bridge.store import Store, StoreDesiredState
 from bridge.store.clusters import ClusterCatalog
 
@@ -73,7 +70,7 @@ if TYPE_CHECKING:
 
 #: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
 JenkinsProbe = Callable[[], bool | None]
-#: The controller named by ``settings.jenkins`` (the multi-cluster work adds others).
+#: The controller named by ``settings.jenkins`` (``settings.controllers()`` adds the named ones).
 DEFAULT_CONTROLLER = "default"
 #: Seconds a reachability answer is reused before the probe asks Jenkins again (in the background).
 PROBE_TTL = 10.0
@@ -166,7 +163,7 @@ def build_container(
         container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
     container.metrics = build_metrics(store, _counters(container))
     if several(settings) and runs is None:  # each project's runs, inputs and logs on its controller
-        container.runs, container.run_service = build_routed_run_service(
+        container.runs, container.run_service, container.run_logs = build_routed_api(
             settings, store, container.connections
         )
     else:
@@ -179,12 +176,7 @@ def build_container(
     container.deliveries = DeliveryService(store)
     if default is None:  # Jenkins and runs are fakes: the logs still read the default controller
         default = container.connections[DEFAULT_CONTROLLER] = build_connections(settings)[DEFAULT_CONTROLLER]
-    routed = several(settings) and runs is None
-    container.run_logs = (
-        build_routed_logs(settings, store, container.connections)
-        if routed
-        else build_run_logs(settings, default)
-    )
+    container.run_logs = container.run_logs or build_run_logs(settings, default)
     # --- clusters: targets name a workspace's clusters; workspaces name the inventory's -----------
     clusters = container.clusters
     container.projects.placement = build_placement(settings, clusters)  # a project's cluster, controller
@@ -193,30 +185,6 @@ def build_container(
         container.workspaces.known_clusters = lambda: [s.record.name for s in clusters.catalog.states()]
     # ------------------------------------------------------------------------------------------------
     return container
-
-
-def build_connections(
-    settings: Settings, names: Collection[str] | None = None
-) -> dict[str, JenkinsConnection]:
-    """One connection per Jenkins controller named in the settings (``settings.controllers()``;
-    ``names``: only these)."""
-    from bridge.adapters.jenkins.connection import JenkinsConnection
-
-    return {
-        name: JenkinsConnection(
-            j.url,
-            name=name,
-            user=j.user,
-            token=reveal(j.token),
-            timeout=j.timeout,
-            retries=j.retries,
-            verify_tls=j.verify_tls,
-            # the worker's requests, the API's, and one streamed log page per run being followed
-            pool_size=max(10, settings.reconcile.concurrency + 4) + settings.api.max_streams,
-        )
-        for name, j in settings.controllers().items()
-        if names is None or name in names
-    }
 
 
 def build_jenkins(settings: Settings, connection: JenkinsConnection | None = None) -> JenkinsPort:
@@ -337,18 +305,8 @@ def build_worker(
     jenkins = jenkins or build_jenkins(settings, (connections or {}).get(DEFAULT_CONTROLLER))
     # webhook deliveries start their runs over the provisioning adapter's connection (a test double has none)
     connection = jenkins.connection if isinstance(jenkins, JenkinsAdapter) else None
-    if several(settings):  # the other controllers' connections: the container's, or new ones
-        others = set(settings.controllers()) - {DEFAULT_CONTROLLER}
-        connections = {n: c for n, c in (connections or {}).items() if n in others} or build_connections(
-            settings, others
-        )
-        if connection is not None:
-            connections = {DEFAULT_CONTROLLER: connection, **connections}
-    keeper = None
-    if settings.reconcile.leases and isinstance(desired, StoreDesiredState):  # several workers share them
-        keeper = build_lease_keeper(settings, desired.store)
-        desired.scope = held_projects(desired.store, settings, keeper)  # others' dirty keys stay queued
-    provisioner = build_passes(settings, desired, jenkins, connections or {}, keeper)
+    # a provisioner per controller (with leases: the ones this worker holds)
+    connections, keeper, provisioner = build_controllers(settings, desired, jenkins, connection, connections)
     linter = build_linter(jenkins)
     pending = (
         PendingValidator(desired, linter).run
@@ -365,9 +323,9 @@ def build_worker(
     )
     if isinstance(desired, StoreDesiredState):
         worker.resyncs = ResyncQueue(desired.store)
-        if several(settings) and connections and connection is not None:  # one follower per controller
+        if several(settings) and connection is not None:  # then one run follower per controller
             service = run_service or build_routed_run_service(settings, desired.store, connections)[1]
-            worker.runs = build_followers(settings, desired.store, service, keeper)
+            worker.runs = build_followers(settings, desired.store, service, connections, keeper)
         else:
             service = run_service or build_run_service(
                 settings, desired.store, build_runs(settings, desired.store, connection)

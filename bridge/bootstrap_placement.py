@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from bridge.adapters.jenkins.port import JenkinsPort, RunPort
 from bridge.services.clusters import DEFAULT_JENKINS, ClusterService
 from bridge.services.placement import Placement
-from bridge.settings import Settings
+from bridge.settings import Settings, reveal
 from bridge.store import Store, StoreDesiredState
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,30 @@ if TYPE_CHECKING:
     from bridge.reconcile.worker import Worker
     from bridge.services.run_logs import RunLogs
     from bridge.services.runs import RunService
+
+
+def build_connections(
+    settings: Settings, names: Collection[str] | None = None
+) -> dict[str, JenkinsConnection]:
+    """One connection per Jenkins controller named in the settings (``settings.controllers()``;
+    ``names``: only these)."""
+    from bridge.adapters.jenkins.connection import JenkinsConnection
+
+    return {
+        name: JenkinsConnection(
+            j.url,
+            name=name,
+            user=j.user,
+            token=reveal(j.token),
+            timeout=j.timeout,
+            retries=j.retries,
+            verify_tls=j.verify_tls,
+            # the worker's requests, the API's, and one streamed log page per run being followed
+            pool_size=max(10, settings.reconcile.concurrency + 4) + settings.api.max_streams,
+        )
+        for name, j in settings.controllers().items()
+        if names is None or name in names
+    }
 
 
 def build_placement(settings: Settings, clusters: ClusterService | None = None) -> Placement:
@@ -135,6 +159,39 @@ def build_passes(
         held=keeper.held if keeper is not None else None,
         guard=keeper.guard if keeper is not None else _free,
     )
+
+
+def build_controllers(
+    settings: Settings,
+    desired: DesiredState,
+    jenkins: JenkinsPort,
+    connection: JenkinsConnection | None,
+    connections: Mapping[str, JenkinsConnection] | None,
+) -> tuple[dict[str, JenkinsConnection], LeaseKeeper | None, Provisioner | ControllerPasses]:
+    """The worker's controllers: every connection (``jenkins``'s ``connection`` for the default one,
+    the given ``connections`` or new ones for the others), the lease keeper (``reconcile.leases``,
+    which also scopes the dirty keys taken) and the provisioner(s)."""
+    found: dict[str, JenkinsConnection] = {}
+    if several(settings):
+        others = set(settings.controllers()) - {DEFAULT_JENKINS}
+        found = {n: c for n, c in (connections or {}).items() if n in others} or build_connections(
+            settings, others
+        )
+        if connection is not None:
+            found = {DEFAULT_JENKINS: connection, **found}
+    keeper = None
+    if settings.reconcile.leases and isinstance(desired, StoreDesiredState):  # several workers share them
+        keeper = build_lease_keeper(settings, desired.store)
+        desired.scope = held_projects(desired.store, settings, keeper)  # others' dirty keys stay queued
+    return found, keeper, build_passes(settings, desired, jenkins, found, keeper)
+
+
+def build_routed_api(
+    settings: Settings, store: Store, connections: Mapping[str, JenkinsConnection]
+) -> tuple[RunPort, RunService, RunLogs]:
+    """The API's runs, inputs, run views and actions, and logs, each on the project's controller."""
+    runs, service = build_routed_run_service(settings, store, connections)
+    return runs, service, build_routed_logs(settings, store, connections)
 
 
 def _free(controller: str) -> contextlib.AbstractContextManager[bool]:
@@ -249,10 +306,16 @@ def build_routed_logs(
 
 
 def build_followers(
-    settings: Settings, store: Store, service: RunService, keeper: LeaseKeeper | None = None
+    settings: Settings,
+    store: Store,
+    service: RunService | None,
+    connections: Mapping[str, JenkinsConnection],
+    keeper: LeaseKeeper | None = None,
 ) -> ControllerFollowers:
     """One run follower per controller over that controller's views (the API's caches with
-    ``serve --with-worker``), each following the runs of the projects placed there."""
+    ``serve --with-worker``, else a routed run service over ``connections``), each following the
+    runs of the projects placed there (with ``keeper``: on the controllers it holds)."""
+    service = service or build_routed_run_service(settings, store, connections)[1]
     from bridge.adapters.jenkins.routed import RoutedActions, RoutedViews
     from bridge.reconcile.controllers import ControllerFollowers
     from bridge.reconcile.runsync import RunFollower

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -58,6 +59,22 @@ class ControllerPasses:
         self.provisioners = dict(provisioners)
         self._desired, self._placed, self._arrived = desired, placed, arrived
         self.held, self.guard = held, guard
+        self._moves_checked = float("-inf")
+
+    def due_moves(self, *, every: float = 5.0, now: Callable[[], float] = time.monotonic) -> set[str]:
+        """Projects whose old folder a controller of this worker still holds while the new one is
+        synced (at most every ``every`` seconds): a poll takes them, so a move finishes even when
+        another worker created the new folder (leases)."""
+        if now() - self._moves_checked < every:
+            return set()
+        self._moves_checked = now()
+        every_project = self._desired.projects()
+        due: set[str] = set()
+        for name in self.active():
+            elsewhere = [p.name for p in every_project if self._placed(p) not in (None, name)]
+            left = {r.project for r in self._desired.owned(elsewhere, jenkins=name) if r.kind == PROJECT}
+            due |= set(self._arrived(left)) if left else set()
+        return due
 
     def active(self) -> dict[str, Provisioner]:
         """The controllers this worker reconciles now (all of them without leases)."""

@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from bridge.reconcile.backoff import Backoff
+from bridge.reconcile.controllers import ControllerPasses
 from bridge.reconcile.leader import LeadershipLost
 from bridge.reconcile.outcome import PassResult
 from bridge.reconcile.ports import DesiredState, Ref
 from bridge.reconcile.provision import Provisioner
 
 if TYPE_CHECKING:
-    from bridge.reconcile.controllers import ControllerFollowers, ControllerPasses
+    from bridge.reconcile.controllers import ControllerFollowers
     from bridge.reconcile.leases import LeaseKeeper
     from bridge.reconcile.preflight import Preflight, PreflightResult
     from bridge.reconcile.runsync import RunFollower
@@ -115,6 +116,8 @@ class Worker:
                 self.validate()  # what it releases is queued, so this very pass syncs it
             keys = self._take_all_dirty()
             projects = {k.project for k in keys} | self.backoff.due()
+            if isinstance(self.provisioner, ControllerPasses):  # moves whose new folder is ready
+                projects |= self.provisioner.due_moves()
             requests = list(self.resyncs.take()) if self.resyncs is not None else []
             everything = any(r.project is None for r in requests) or self.full_pass.is_set()
             self.full_pass.clear()

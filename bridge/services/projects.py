@@ -15,6 +15,7 @@ from bridge.domain.model import Project, SyncState, SyncStatus
 from bridge.errors import Conflict, NotFound
 from bridge.identity.bindings import Scope, forget_scope_in
 from bridge.reconcile.ports import Kind, Ref
+from bridge.services.clusters import DEFAULT_JENKINS
 from bridge.services.common import check_version, removed, touched
 from bridge.services.placement import Placement
 from bridge.services.validation import Problems, check_label, check_text
@@ -131,7 +132,7 @@ class ProjectService:
 
     def controller(self, p: Project) -> str | None:
         """The Jenkins controller holding ``p``'s folder."""
-        return "default" if self.placement is None else self.placement.controller(p)
+        return DEFAULT_JENKINS if self.placement is None else self.placement.controller(p)
 
     def _moved(self, tx: Tx, old: Project, new: Project) -> None:
         """A project placed on another controller shows the move in its sync state until the worker
@@ -151,6 +152,6 @@ class ProjectService:
             tx.tombstones.forget_children(name)
             tx.dirty.remove_children(name)
             forget_scope_in(tx.conn, Scope.PROJECT, name)  # members go with it
-            removed(tx, project_key(name), jenkins=self.controller(current.obj) or "default")
+            removed(tx, project_key(name), jenkins=self.controller(current.obj) or DEFAULT_JENKINS)
             for other in tx.owned.holders(name):  # a move not finished: the old folder goes too
                 tx.tombstones.add(project_key(name), jenkins=other)

@@ -45,8 +45,8 @@ class ClusterSettings(Group):
     static_devops: str = "*"
     #: The static cluster that is the host (others are members); empty: none.
     static_host: str = ""
-    #: Placeholder until several Jenkins controllers: DevOps-enabled clusters served by the default
-    #: Jenkins, comma-separated, ``*`` for all, empty for none.
+    #: DevOps-enabled clusters served by the default Jenkins (``BRIDGE_JENKINS_*``), comma-separated;
+    #: ``*``: every cluster no controller of ``BRIDGE_CONTROLLERS`` serves; empty: none.
     jenkins: str = "*"
     #: Seconds between full re-lists of every source (the safety net under the watches).
     relist_interval: float = 300.0

@@ -18,11 +18,13 @@ from bridge.reconcile.worker import Worker
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.sandbox.jenkins.buildstate import SIMULATION
 from bridge.sandbox.jenkins.pipeline import Simulation
+from bridge.services.deliveries import DispatchResult
 from bridge.settings import Settings
 from tests.e2e.conftest import P, jenkins_env
 from tests.fixtures.app import ApiClient, make_settings
 from tests.fixtures.leaks import register_secret
 from tests.waiting import wait_until
+from tests.webhooks.samples import SECRET, load
 
 SCRIPT = "pipeline { agent any\n stages { stage('a') { steps { echo 'placed here' } } } }"
 WS = {"name": "middle-earth", "clusters": ["shire", "gondor", "rohan", "mordor"]}
@@ -177,3 +179,41 @@ def test_projects_live_on_their_clusters_controller_and_move_with_their_folder(
     assert worker.poll() is None  # nothing left to do
     audit = api.get("/api/v1/audit?action=project.write").json["items"]
     assert [(e["method"], e["project"], e["outcome"]) for e in audit] == [("PATCH", "edoras", "success")]
+
+
+def test_a_push_starts_the_run_on_the_projects_controller(
+    api: ApiClient, worker: Worker, west: SandboxJenkins, east: SandboxJenkins
+) -> None:
+    register_secret(SECRET)
+    assert api.post("/api/v1/workspaces", WS).status_code == 201
+    for project, cluster in (("edoras", "rohan"), ("minas-tirith", "gondor")):
+        assert api.post(P, {"name": project, "workspace": WS["name"], "cluster": cluster}).status_code == 201
+        body = {
+            "name": "app",
+            "jenkinsfile": SCRIPT,
+            "webhook": {"repo_url": f"git@github.com:acme/{project}.git", "secret": SECRET},
+        }
+        assert api.post(f"{P}/{project}/pipelines", body).status_code == 201
+    worker.poll()
+    s = load("github-push")
+    doc = s.doc()
+    doc["repository"] = doc["repository"] | {
+        "ssh_url": "git@github.com:acme/edoras.git",
+        "clone_url": "https://github.com/acme/edoras.git",
+        "html_url": "https://github.com/acme/edoras",
+        "git_url": "git://github.com/acme/edoras.git",
+        "url": "https://github.com/acme/edoras",
+    }
+    s = s.with_body(doc).with_headers(X_GitHub_Delivery="to-east")
+    response = api.client.post("/webhooks/github", data=s.body, headers=s.headers)
+    assert response.status_code == 202, response.json
+    result = worker.dispatch()
+    assert isinstance(result, DispatchResult) and result.started == 1, result
+    client = pyjenkins.Jenkins(east.url, username=east.admin_user, password=east.admin_token)
+    wait_until(
+        lambda: client.get_build_info("edoras/app", 1).get("result") == "SUCCESS",
+        what="the pushed run on east",
+        retry_on=(pyjenkins.JenkinsException,),
+    )
+    west_client = pyjenkins.Jenkins(west.url, username=west.admin_user, password=west.admin_token)
+    assert west_client.get_job_info("minas-tirith/app")["builds"] == []

@@ -312,19 +312,24 @@ def test_the_chart_lints_strictly_with_everything_on(kube_binaries: KubeBinaries
 
 def _secret_settings() -> set[str]:
     """The env names of every setting typed as a secret (SecretStr) or a URL that may carry a password."""
-    from pydantic import SecretStr
+    from pydantic import BaseModel, SecretStr
 
     from bridge.settings import Settings
     from bridge.settings.groups import is_url_with_password
     from bridge.settings.sources import env_name, group_model
 
     def secret(info: Any) -> bool:
-        return is_url_with_password(info) or SecretStr in getattr(
-            info.annotation, "__args__", (info.annotation,)
+        args = getattr(info.annotation, "__args__", (info.annotation,))
+        held = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]  # a mapping of models
+        return (
+            is_url_with_password(info)
+            or SecretStr in args
+            or any(secret(f) for model in held for f in model.model_fields.values())
         )
 
     names = set()
     for name, info in Settings.model_fields.items():
+        name = info.alias or name
         group = group_model(info)
         for sub, sub_info in group.model_fields.items() if group else [(None, info)]:
             if secret(sub_info):

@@ -1,7 +1,8 @@
-"""Several worker processes share three Jenkins controllers through leases in one PostgreSQL: every
-controller is reconciled by exactly one worker (one holder in the store, and each folder and job
-created exactly once at its sandbox), ``kill -9`` of a worker moves its controllers to the others
-within the lease time, and still nothing is written twice."""
+"""Several worker processes share three Jenkins controllers through leases in one PostgreSQL: a lone
+worker takes them all; workers that join get theirs handed over; every controller is reconciled by
+exactly one worker (one holder in the store, each worker's lease gauge agreeing, and each folder and
+job created exactly once at its sandbox, across hand-overs); ``kill -9`` of a worker moves its
+controllers to the others within the lease time, and still nothing is written twice."""
 
 from __future__ import annotations
 
@@ -116,9 +117,41 @@ def test_workers_share_the_controllers_and_take_over_a_killed_ones(
     book = LeaseBook(container.store.engine)
     workers.env = environment
     names = [f"w{i}" for i in range(count)]
-    for name in names:
+    workers.start(names[0])
+    pids = {workers.pid(names[0]): names[0]}
+    # alone, the first worker takes every controller and provisions every project
+    wait_until(
+        lambda: {pid_of(h) for h in holders(settings, book).values()} == set(pids),
+        what="the first worker holding every controller",
+        timeout=60,
+    )
+    assert (
+        api.post("/api/v1/workspaces", {"name": "ws", "clusters": list(CLUSTERS.values())}).status_code == 201
+    )
+    for controller, cluster in CLUSTERS.items():
+        for i in range(3):
+            declare(api, f"{controller}-p{i}", cluster)
+
+    def provisioned(expected: int, moved: dict[str, str] | None = None) -> bool:
+        """``expected`` projects per controller, ``moved`` (project → controller) elsewhere."""
+        moved = moved or {}
+        for c, s in sandboxes.items():
+            want = {f"{c}-p{i}" for i in range(expected)} - set(moved)
+            want |= {p for p, to in moved.items() if to == c}
+            if folders(s) != want or any(s.state.find_item(f"{p}/app") is None for p in want):
+                return False
+        return True
+
+    wait_until(
+        lambda: provisioned(3), what="every project's folder and job on its own controller", timeout=60
+    )
+    # exactly one folder and one job created per project, each on its own controller
+    assert {c: s.faults.seen(CREATES) for c, s in sandboxes.items()} == {c: 6 for c in sandboxes}
+
+    # the others join: controllers are handed over until each worker has its share
+    for name in names[1:]:
         workers.start(name)
-    pids = {workers.pid(n): n for n in names}
+        pids[workers.pid(name)] = name
 
     def spread() -> Counter[str] | None:
         held = holders(settings, book)
@@ -129,31 +162,20 @@ def test_workers_share_the_controllers_and_take_over_a_killed_ones(
 
     share = wait_until(spread, what=f"{count} workers sharing 3 controllers", timeout=60)
     assert sorted(share.values(), reverse=True) == ([2, 1] if count == 2 else [1, 1, 1])
-
-    assert (
-        api.post("/api/v1/workspaces", {"name": "ws", "clusters": list(CLUSTERS.values())}).status_code == 201
-    )
-    for controller, cluster in CLUSTERS.items():
-        for i in range(3):
-            declare(api, f"{controller}-p{i}", cluster)
-
-    def provisioned(expected: int) -> bool:
-        return all(
-            folders(s) == {f"{c}-p{i}" for i in range(expected)}
-            and all(s.state.find_item(f"{c}-p{i}/app") is not None for i in range(expected))
-            for c, s in sandboxes.items()
-        )
-
-    wait_until(
-        lambda: provisioned(3), what="every project's folder and job on its own controller", timeout=60
-    )
-    # exactly one folder and one job created per project: no controller was reconciled twice
-    assert {c: s.faults.seen(CREATES) for c, s in sandboxes.items()} == {c: 6 for c in sandboxes}
     held = holders(settings, book)
     for name in names:  # each worker's /metrics says which leases it holds
         mine = {c for c, h in held.items() if pids.get(pid_of(h) or -1) == name}
         metric = wait_until(lambda n=name: lease_metric(workers, n) or None, what="lease metrics")
         assert {c for c, v in metric.items() if v == 1} == mine, (name, metric, held)
+
+    # a project moved to a cluster of controller b (another worker's, with three): created there by
+    # b's holder, then its old folder deleted by c's holder once the new one is synced
+    r = api.patch(f"{P}/c-p0", {"cluster": CLUSTERS["b"]})
+    assert r.status_code == 200 and r.json["jenkins"] == "b", r.json
+    moved = {"c-p0": "b"}
+    wait_until(lambda: provisioned(3, moved), what="c-p0 moved from controller c to b", timeout=30)
+    assert sandboxes["c"].faults.seen(r"^job/c-p0/doDelete$") == 1
+    assert api.get(f"{P}/c-p0").json["sync"]["status"] == "synced"
 
     # kill -9 the worker holding the most controllers: the others take them over within the lease time
     victim = share.most_common(1)[0][0]
@@ -168,8 +190,21 @@ def test_workers_share_the_controllers_and_take_over_a_killed_ones(
     wait_until(taken_over, what=f"{sorted(orphaned)} taken over", timeout=TTL + 4 * RENEW + 5)
     for controller, cluster in CLUSTERS.items():
         declare(api, f"{controller}-p3", cluster)
-    wait_until(lambda: provisioned(4), what="new projects on every controller after the takeover", timeout=60)
-    assert {c: s.faults.seen(CREATES) for c, s in sandboxes.items()} == {c: 8 for c in sandboxes}
+    wait_until(
+        lambda: provisioned(4, moved), what="new projects on every controller after the takeover", timeout=60
+    )
+    # one folder and one job per project, the moved one's twice (on c, then on b): nothing written twice
+    assert {c: s.faults.seen(CREATES) for c, s in sandboxes.items()} == {"default": 8, "b": 10, "c": 8}
     for name in names:
         if name != victim:
             assert "Traceback" not in workers.log(name), workers.log(name)
+
+
+def test_readiness_lists_the_leases_held(app: Any, container: Any) -> None:
+    """``serve --with-worker`` with leases: /readyz says which controllers this process's worker holds."""
+    held = {"c", "b"}
+    container.leases = lambda: held
+    body = app.test_client().get("/readyz").json
+    assert body["leases"] == ["b", "c"] and body["leader"] == "none"
+    held.clear()
+    assert app.test_client().get("/readyz").json["leases"] == []

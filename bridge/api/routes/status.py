@@ -21,6 +21,7 @@ from bridge.api.schemas.status import (
     ClusterReachabilityOut,
     HealthOut,
     ReadyOut,
+    ReadyWithLeasesOut,
     SyncErrorOut,
     SyncSummaryOut,
 )
@@ -63,14 +64,9 @@ def readyz(call: Call) -> tuple[BaseModel, int]:
     jenkins = _jenkins_state(call.container)
     leader = call.container.leader_state() if call.container.leader_state is not None else "none"
     ready = store == "ok" and leader != "lost"
-    leases = sorted(call.container.leases()) if call.container.leases is not None else None
-    body = ReadyOut(
-        status="ready" if ready else "not-ready",
-        store=store,  # type: ignore[arg-type]
-        jenkins=jenkins,  # type: ignore[arg-type]
-        leader=leader,  # type: ignore[arg-type]
-        leases=leases,
-    )
+    body = ReadyOut(status="ready" if ready else "not-ready", store=store, jenkins=jenkins, leader=leader)  # type: ignore[arg-type]
+    if call.container.leases is not None:  # several workers share the controllers: which are this one's
+        body = ReadyWithLeasesOut(**body.model_dump(), leases=sorted(call.container.leases()))
     return body, 200 if ready else 503
 
 

@@ -52,12 +52,13 @@ class ReadyOut(BaseModel):
     jenkins: Literal["ok", "unreachable", "unknown"] = Field(
         description="Reported only; never blocks readiness"
     )
-    leases: list[str] | None = Field(
-        None,
-        description="The Jenkins controllers whose lease this process's worker holds "
-        "(reconcile.leases); null: no leases",
-    )
     leader: Literal["leader", "standby", "lost", "none"] = Field(
         "none",
         description="This process's worker on the scheduler lock (none: runs no worker); lost: not ready",
     )
+
+
+class ReadyWithLeasesOut(ReadyOut):
+    """``/readyz`` of a worker sharing the controllers (``reconcile.leases``)."""
+
+    leases: list[str] = Field(description="The Jenkins controllers whose lease this process's worker holds")
