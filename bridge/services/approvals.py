@@ -162,9 +162,10 @@ class ApprovalService:
         return [Assessed(p, rules, verdict(caller, p, rules)) for p in found]
 
     def inbox(
-        self, projects: Mapping[str, bool], caller_user: Caller, *, after_id: int, limit: int
+        self, projects: Mapping[str, bool], caller: Caller, *, after_id: int, limit: int
     ) -> list[Assessed]:
-        """Waiting inputs of ``projects`` (name → the caller is an operator there), in id order."""
+        """Waiting inputs of ``projects`` (name → the caller is an operator there), in id order, each
+        assessed for ``caller`` as an operator of its project or not."""
         with self.store.read() as tx:
             found = tx.approvals.waiting(projects=list(projects), after_id=after_id, limit=limit)
             rules = {}
@@ -175,9 +176,9 @@ class ApprovalService:
                     rules[key] = stored.obj.approvals if stored is not None else ApprovalRules()
         out = []
         for p in found:
-            caller = Caller(caller_user.user, caller_user.groups, operator=projects[p.project])
+            there = Caller(caller.user, caller.groups, operator=projects[p.project])
             r = rules[(p.project, p.pipeline)]
-            out.append(Assessed(p, r, verdict(caller, p, r)))
+            out.append(Assessed(p, r, verdict(there, p, r)))
         return out
 
     # -- decisions -----------------------------------------------------------------------------
@@ -221,7 +222,9 @@ class ApprovalService:
                 now = tx.approvals.get(project, pipeline, number, input_id) or pending
                 record_event(tx, "approval", now, rules, user=caller.user, comment=comment)
             return Assessed(now, rules, Reason.ALREADY_APPROVED)
-        self.runs.proceed_input(job_path(project, pipeline), number, input_id, parameters, actor)
+        self.runs.proceed_input(
+            job_path(project, pipeline), number, input_id, parameters, actor, earlier=pending.approvals
+        )
         return self._decided(pending, rules, InputState.APPROVED, caller.user, comment, vote=True)
 
     def reject(

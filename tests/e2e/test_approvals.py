@@ -29,6 +29,7 @@ from tests.e2e.approvals_support import (
 from tests.e2e.conftest import P
 from tests.fixtures.app import ApiClient
 from tests.fixtures.leaks import register_secret
+from tests.waiting import wait_until
 
 __all__ = ["attribution", "sandbox_jenkins", "settings"]  # fixtures, used by name
 
@@ -120,8 +121,9 @@ def test_separation_of_duties_keeps_the_starter_from_approving(story: Story) -> 
     story.wait_status(number, "succeeded", path)
 
 
-@pytest.mark.parametrize("attribution", ["parameter"])
-def test_two_required_approvals_proceed_only_with_the_second_distinct_approver(story: Story) -> None:
+def test_two_required_approvals_proceed_only_with_the_second_distinct_approver(
+    story: Story, attribution: str
+) -> None:
     path = add_pipeline(story, "two-keys", gate(), approvals={"required": 2})
     number = story.start("alice", path)
     story.wait_input(number, "Ship", path)
@@ -142,6 +144,12 @@ def test_two_required_approvals_proceed_only_with_the_second_distinct_approver(s
     assert second.status_code == 200, second.json
     assert (second.json["state"], second.json["approvals"]) == ("approved", ["bob", "alice"])
     story.wait_status(number, "succeeded", path)
+    build = _build(story, path, number)
+    assert "Input Ship also approved by bob via jenkins-bridge" in str(build["description"])
+    if attribution == "user-token":
+        assert "Approved by alice" in str(build["console"])
+    else:
+        assert "Input Ship approved by alice via jenkins-bridge" in str(build["description"])
 
 
 @pytest.mark.parametrize("attribution", ["parameter"])
@@ -254,7 +262,13 @@ def test_an_input_answered_in_jenkins_itself_is_closed_as_gone(story: Story) -> 
     base = f"{story.sandbox.url}job/{PROJECT}/job/build-and-deploy-application/{number}/"
     assert s.post(base + "input/Ship/proceedEmpty").status_code == 200
     story.wait_status(number, "succeeded")
-    item = story.api.get(f"{PIPE}/runs/{number}/inputs").json["items"][0]
+
+    def closed() -> dict[str, object] | None:
+        story.tick()  # the worker notices (Jenkins's answer may be cached for a moment)
+        item: dict[str, object] = story.api.get(f"{PIPE}/runs/{number}/inputs").json["items"][0]
+        return item if item["state"] != "waiting" else None
+
+    item = wait_until(closed, what="the input to be closed", timeout=10)
     assert (item["state"], item["decided_by"], item["approvable"]) == ("gone", None, False)
     assert story.api.get("/api/v1/approvals").json["items"] == []
     assert story.people["bob"].post(f"{PIPE}/runs/{number}/inputs/Ship/approve").status_code == 409

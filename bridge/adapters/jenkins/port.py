@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -124,9 +124,17 @@ class RunPort(Protocol):
         ...
 
     def proceed_input(
-        self, job_path: str, build: int, input_id: str, parameters: Mapping[str, str], actor: Actor
+        self,
+        job_path: str,
+        build: int,
+        input_id: str,
+        parameters: Mapping[str, str],
+        actor: Actor,
+        *,
+        earlier: Sequence[str] = (),
     ) -> None:
-        """Approve a pending ``input`` step, with values for its parameters (if it has any)."""
+        """Approve a pending ``input`` step, with values for its parameters (if it has any); ``earlier``
+        approvers (when several were required) are noted on the run beside the actor."""
         ...
 
     def abort_input(self, job_path: str, build: int, input_id: str, actor: Actor) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -103,16 +103,27 @@ class JenkinsRuns:
     # -- inputs --------------------------------------------------------------------------------
 
     def proceed_input(
-        self, job_path: str, build: int, input_id: str, parameters: Mapping[str, str], actor: Actor
+        self,
+        job_path: str,
+        build: int,
+        input_id: str,
+        parameters: Mapping[str, str],
+        actor: Actor,
+        *,
+        earlier: Sequence[str] = (),
     ) -> None:
+        also = f"Input {input_id} also approved by {', '.join(earlier)} via jenkins-bridge" if earlier else ""
         if self._mode == "user-token":
             self._as(actor, lambda jenkins: _settle(jenkins, job_path, build, input_id, parameters))
+            if also:  # Jenkins records the last approver itself; the earlier ones are noted
+                self._note(job_path, build, also)
             return
         submitter = self._submitter(job_path, build, input_id)
         if not actor.may_submit(submitter):
             raise InputRefused(f"{actor.user} may not approve input {input_id}: it is for {submitter}")
         _settle(self._service, job_path, build, input_id, parameters)
-        self._note(job_path, build, actor.approval_note(approved=True, input_id=input_id))
+        note = actor.approval_note(approved=True, input_id=input_id)
+        self._note(job_path, build, f"{note}\n{also}" if also else note)
 
     def abort_input(self, job_path: str, build: int, input_id: str, actor: Actor) -> None:
         if self._mode == "user-token":
