@@ -217,3 +217,26 @@ def test_a_push_starts_the_run_on_the_projects_controller(
     )
     west_client = pyjenkins.Jenkins(west.url, username=west.admin_user, password=west.admin_token)
     assert west_client.get_job_info("minas-tirith/app")["builds"] == []
+
+
+def test_moving_away_leaves_a_folder_the_bridge_does_not_own(
+    api: ApiClient, worker: Worker, west: SandboxJenkins, east: SandboxJenkins
+) -> None:
+    """A hand-made folder of the same name on the old controller is a conflict there and stays after the
+    move: only the bridge's own folder is deleted."""
+    folder = "com.cloudbees.hudson.plugins.folder.Folder"
+    hand_made = f'<{folder} plugin="cloudbees-folder"><description>by hand</description></{folder}>'
+    east_client = pyjenkins.Jenkins(east.url, username=east.admin_user, password=east.admin_token)
+    east_client.create_job("edoras", hand_made)
+    assert api.post("/api/v1/workspaces", WS).status_code == 201
+    declare(api, "edoras", "rohan")
+    worker.poll()
+    sync = api.get(f"{P}/edoras").json["sync"]
+    assert sync["status"] == "error" and "not managed by the bridge" in sync["message"]
+
+    assert api.patch(f"{P}/edoras", {"cluster": "gondor"}).status_code == 200
+    result = worker.poll()
+    assert result is not None and not result.retry
+    assert folders(west) == {"edoras"} and api.get(f"{P}/edoras").json["sync"]["status"] == "synced"
+    assert "by hand" in east_client.get_job_config("edoras")  # left where it was, untouched
+    assert east.faults.seen(r"doDelete$") == 0
