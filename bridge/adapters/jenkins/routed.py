@@ -41,9 +41,16 @@ class RoutedRuns(_Routed[RunPort], RunPort):
         return self._to(job_path).trigger_run(job_path, parameters, actor)
 
     def proceed_input(
-        self, job_path: str, build: int, input_id: str, parameters: Mapping[str, str], actor: Actor
+        self,
+        job_path: str,
+        build: int,
+        input_id: str,
+        parameters: Mapping[str, str],
+        actor: Actor,
+        *,
+        earlier: Sequence[str] = (),
     ) -> None:
-        self._to(job_path).proceed_input(job_path, build, input_id, parameters, actor)
+        self._to(job_path).proceed_input(job_path, build, input_id, parameters, actor, earlier=earlier)
 
     def abort_input(self, job_path: str, build: int, input_id: str, actor: Actor) -> None:
         self._to(job_path).abort_input(job_path, build, input_id, actor)
