@@ -8,11 +8,14 @@
 * with a run index (``Worker.runs``, ``runsync.py``), APScheduler also follows active runs and looks
   for runs started inside Jenkins, in jobs of their own (not the pass lock), so a long pass never
   delays run status.
-  ``coalesce=True``, so a slow Jenkins never piles up passes): a full pass, which repairs drift;
 * APScheduler runs ``approvals`` every ``reconcile.poll_interval`` (inputs of paused runs recorded,
   expired inputs rejected, notifications sent: ``services.approval_jobs``).
 * APScheduler also runs ``dispatch`` every ``webhooks.poll_interval`` (the runs of webhook deliveries)
   and ``poll_refs`` every ``webhooks.poll_refs_interval`` (the missed-push safety net).
+* with Kubernetes, the deploy target preflight (``preflight``, ``preflight-all``), the promotion history
+  (``promotions``) and the scoped deploy credentials (``scoped``) are jobs of their own too.
+* with ``reconcile.leases`` (PostgreSQL), each controller's work runs only in the worker holding its lease
+  (``leases.py``), instead of everything in the one process holding the leader lock.
 
 Passes share one lock, so they never overlap. ``run_worker`` first takes the leader lock
 (``leader.py``): only one process per database runs the scheduler. Each scheduled pass first checks

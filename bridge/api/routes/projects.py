@@ -32,9 +32,7 @@ def list_projects(call: Call) -> ProjectList:
         key=lambda p: (p.obj.name,),
         keep=lambda p: grants.can_see_project(p.obj.name, p.obj.workspace),
     )
-    return ProjectList(
-        items=[ProjectOut.of(p, call.container.projects.controller(p.obj)) for p in found], continue_=token
-    )
+    return ProjectList(items=[ProjectOut.of(p, projects.controller(p.obj)) for p in found], continue_=token)
 
 
 @routes.route(
