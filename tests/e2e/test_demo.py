@@ -86,7 +86,61 @@ def _assert_names_each_step(out: str) -> None:
             re.M,
         ), stage
     assert "both approvals recorded with the approver's name: bob" in out
+    # the pipeline's deploy targets, its Code Quality report (from the sandbox SonarQube, through the API)
+    assert (
+        "deploy targets: rohan/kubesphere-sample-dev, gondor/kubesphere-sample-prod, "
+        "shire/kubesphere-sample-prod" in out
+    )
+    assert "Code Quality of run #1: the 'sonarqube analysis' stage's report" in out
+    assert "project io.jenkins.sandbox:build-and-deploy-application" in out
+    assert "quality gate OK: new_coverage 90.0 (fails when below 80)" in out
+    assert (
+        "bugs 0  vulnerabilities 1  code smells 2  coverage 83.4%  duplications 0.0%  lines of code 132"
+        in out
+    )
+    assert re.search(
+        r"^\s+BLOCKER\s+VULNERABILITY\s+src/main/java/io/kubesphere/devops/Config\.java:21\s", out, re.M
+    )
+    assert f"{RUNS}/code-quality" in out
+    # then the workloads per cluster, after the production approval
+    assert "Workloads: what run #1 deployed, per cluster" in out
+    assert out.index('approved by bob: "ship it to shire"') < out.index("Workloads: what run #1 deployed")
     assert "The seed story ran end to end" in out
+
+
+def _assert_deployed_with_scoped_credentials(out: str) -> None:
+    """Real clusters: scoped credentials, the seed's Deployments applied with them, listed per cluster."""
+    assert "credential policy scoped:" in out
+    for cluster, namespace, name, replicas, stage in (
+        ("rohan", "kubesphere-sample-dev", "ks-sample-dev", 1, "deploy to dev"),
+        ("gondor", "kubesphere-sample-prod", "ks-sample", 2, "deploy to staging"),
+        ("shire", "kubesphere-sample-prod", "ks-sample", 2, "deploy to production"),
+    ):
+        assert re.search(
+            rf"kubeconfig {cluster}\s+synced\s+cluster {cluster}, scoped "
+            rf"\(namespaces {namespace}, token expires",
+            out,
+        ), cluster
+        assert (
+            f"'{stage}': deployment.apps/{name} created in {cluster}/{namespace} (SNAPSHOT-master-1), "
+            f"with the folder's credential '{cluster}' (scoped)"
+        ) in out
+        assert re.search(
+            rf"^\s+{cluster}\s+{namespace}\s+Deployment/{name}\s+devops-maven-sample:SNAPSHOT-master-1\s+0/{replicas}$",
+            out,
+            re.M,
+        ), cluster
+        assert f"run #1 on {cluster}/{namespace}: runs there" in out
+    assert "the same credential deploying to shire/default: refused (403 Forbidden)" in out
+    assert "run #1's image runs in all 3 targets" in out
+    assert re.search(r"^\s+\S+\s+jenkins-bridge\s+scoped\.grant\s", out, re.M)
+
+
+def _assert_static_clusters_deploy_nothing(out: str) -> None:
+    assert "credential policy full: static kubeconfigs of clusters nobody serves" in out
+    assert out.count("static clusters, nothing deployed") == 3
+    assert re.search(r"^\s+shire\s+kubesphere-sample-prod\s+\(unreachable: ", out, re.M)
+    assert "run #1 on shire/kubesphere-sample-prod: unknown (cluster not read)" in out
 
 
 def test_demo_once_plain_output_names_each_step() -> None:
@@ -103,8 +157,10 @@ def test_demo_once_plain_output_names_each_step() -> None:
     if find_binaries() is not None:
         assert "three real kube-apiservers answer /version" in out
         assert re.search(r"^\s+gondor\s+host\s+yes\s+yes\s+v\d+\.\d+", out, re.M)
+        _assert_deployed_with_scoped_credentials(out)
     else:
         assert "shown as unreachable" in out and "make k8s-bin" in out
+        _assert_static_clusters_deploy_nothing(out)
 
 
 def _run_on_pty(argv: list[str]) -> tuple[int, str]:
@@ -144,6 +200,7 @@ def test_demo_once_on_a_terminal_has_colours_and_static_clusters() -> None:
     assert f"{ESCAPE}32m" in out  # green for what succeeded
     assert re.search(r"\x1b\[\d+F", out), "the stage graph is redrawn in place"
     assert "static kubeconfigs only: rohan, gondor, shire shown as unreachable" in plain
+    _assert_static_clusters_deploy_nothing(plain)
     assert "run `make k8s-bin`" in plain
 
 

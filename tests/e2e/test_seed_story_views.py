@@ -5,7 +5,7 @@ approval the workloads of each cluster are listed with the run's image.
 
 The sandbox Jenkins traces ``sh`` steps without executing them, so ``kubectl apply`` deploys nothing: when
 a deploy stage has run, the test applies the Deployments the seed's manifests describe
-(``bridge.cli.seed_deploy``) with the kubeconfig read back from the project's folder credential in the
+(``bridge.cli.demo.deploy``) with the kubeconfig read back from the project's folder credential in the
 sandbox Jenkins: the project's scoped, short-lived token is what deploys."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from bridge.bootstrap import Container, build_approval_jobs, build_run_follower
-from bridge.cli.seed_deploy import DEV, PROD, REPOSITORY, SeedManifest, apply, seed_image
+from bridge.cli.demo.deploy import DEV, PROD, REPOSITORY, SeedManifest, apply, seed_image
 from bridge.sandbox.jenkins import SandboxJenkins, UserSpec
 from bridge.sandbox.jenkins.buildstate import SIMULATION
 from bridge.sandbox.jenkins.cascsonar import SonarInstallation

@@ -16,7 +16,7 @@ from kubernetes.client.rest import ApiException
 from bridge.adapters.kube.kubesphere import CLUSTER_API, KubeSphereSource
 from bridge.adapters.kube.reachability import api_client_for
 from bridge.bootstrap import Container
-from bridge.cli.kube_roles import aggregate_cluster_roles as fill_aggregated_roles
+from bridge.cli.demo.roles import aggregate_cluster_roles as fill_aggregated_roles
 from bridge.inventory.runner import InventoryRunner
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.sandbox.jenkins.buildstate import SIMULATION

@@ -96,6 +96,9 @@ def _tell(printer: Any, rt: Any, jenkinsfile: str, timeout: float) -> StoryFaile
         jenkinsfile=jenkinsfile,
         real_clusters=rt.clusters.real,
         timeout=timeout,
+        policy=rt.policy,
+        policy_reason=rt.policy_reason,
+        folder_kubeconfig=rt.folder_kubeconfig,
     )
     try:
         story.clusters()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from bridge.cli.demo import views
 from bridge.cli.demo.client import API, ApiError, path
 from bridge.cli.demo.printer import flatten
 from bridge.cli.demo.story import PIPELINE, PROJECT, SECRETS, Story, StoryFailed
@@ -30,14 +31,20 @@ class RunStory:
 
     def tell(self) -> None:
         self.start()
+        deployed = "deploy to dev"  # the stage before each pause deploys
         for stage, cluster in APPROVALS:
             run = self.follow(f"the run to pause at '{stage}'", partial(_paused_at, stage=stage))
             if run["status"] != "paused":
                 break
+            views.deploy(self.story, run, deployed)
             self.approve(run, stage, cluster)
+            deployed = stage
         run = self.follow("the run to finish", lambda r: r["status"] in FINISHED)
         self.result(run)
+        views.deploy(self.story, run, deployed)
         self.logs(run)
+        views.show_code_quality(self.story, self.number)
+        views.show_workloads(self.story, self.number)
         self.audit()
 
     # --- the run -------------------------------------------------------------------------------

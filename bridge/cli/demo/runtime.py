@@ -35,6 +35,13 @@ class Runtime:
     jenkins_url: str
     clusters: Clusters
     container: Any  # bridge.bootstrap.Container
+    #: ``scoped`` with real apiservers (a ServiceAccount per project bound in its target namespaces),
+    #: ``full`` with static kubeconfigs (no apiserver to grant on); ``policy_reason`` says why.
+    policy: str = "full"
+    policy_reason: str = ""
+    #: The kubeconfig the sandbox Jenkins holds in a project's folder under a credential id (what a run's
+    #: ``kubeconfigFile`` binds), or None.
+    folder_kubeconfig: Callable[[str, str], str | None] = field(default=lambda project, cid: None)
     tokens: dict[str, str] = field(default_factory=dict)  # the demo users' API tokens
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
@@ -46,11 +53,34 @@ class Runtime:
                 log.exception("stopping a part of the demo failed")
 
 
+#: The demo's SonarQube installation in Jenkins (the seed's ``withSonarQubeEnv('sonar')``).
+SONAR_INSTALLATION = "sonar"
+
+
+def credential_policy(clusters: Clusters) -> tuple[str, str]:
+    """``scoped`` deploy credentials when real apiservers run, else ``full`` and why."""
+    if clusters.real:
+        return (
+            "scoped",
+            "each cluster's credential is a ServiceAccount token bound only in the target namespace",
+        )
+    return (
+        "full",
+        "static kubeconfigs of clusters nobody serves: there is no apiserver to grant a scoped token",
+    )
+
+
 def demo_environ(
-    data_dir: str, admin_token: str, jenkins: Mapping[str, str], clusters: Clusters
+    data_dir: str,
+    admin_token: str,
+    jenkins: Mapping[str, str],
+    clusters: Clusters,
+    sonar: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The bridge's settings for the demo: the embedded defaults, plus where things are."""
     return {
+        **(sonar or {}),
+        "BRIDGE_SCOPED_POLICY": credential_policy(clusters)[0],
         "BRIDGE_DATA_DIR": data_dir,
         "BRIDGE_ADMIN_TOKEN": admin_token,
         "BRIDGE_SECRET_KEY": Fernet.generate_key().decode("ascii"),
@@ -95,11 +125,15 @@ def _start(
 ) -> Runtime:
     from bridge.app import create_app
     from bridge.bootstrap import build_container, build_inventory, run_worker
+    from bridge.cli.demo.roles import aggregate_cluster_roles
+    from bridge.cli.demo.story import PIPELINE, SECRETS, SONAR_PROFILE
     from bridge.cli.graceful import serve_until_stopped
     from bridge.cli.http_server import plain_server
     from bridge.sandbox.jenkins import SandboxJenkins
     from bridge.sandbox.jenkins.buildstate import SIMULATION
+    from bridge.sandbox.jenkins.cascsonar import SonarInstallation
     from bridge.sandbox.jenkins.pipeline import Simulation
+    from bridge.sandbox.sonarqube import Account, SandboxSonarQube
     from bridge.settings import Settings
 
     folder = tempfile.TemporaryDirectory(prefix="bridge-demo-")
@@ -116,7 +150,21 @@ def _start(
     else:
         clusters = static_clusters(root / "kube")
 
-    sandbox = SandboxJenkins()
+    if clusters.real:  # what kube-controller-manager would do: `edit` grants what it grants elsewhere
+        for kubeconfig in clusters.kubeconfigs.values():
+            aggregate_cluster_roles(kubeconfig.read_text(encoding="utf-8"))
+
+    sonar = SandboxSonarQube(processing_seconds=0.3)
+    sonar.state.tokens[str(SECRETS["sonar-token"])] = Account("jenkins", browse=False)
+    sonar.profile(f"io.jenkins.sandbox:{PIPELINE}", SONAR_PROFILE)
+    sonar.start()
+    stops.append(sonar.stop)
+    say(f"sandbox SonarQube at {sonar.url} (installation {SONAR_INSTALLATION!r} in Jenkins)")
+
+    sandbox = SandboxJenkins(
+        sonar_installations=[SonarInstallation(SONAR_INSTALLATION, sonar.url.rstrip("/"))],
+        sonar_scanner=True,
+    )
     sandbox.__enter__()
     stops.append(lambda: sandbox.__exit__(None, None, None))
     sandbox.services[SIMULATION] = Simulation(time_scale=time_scale)
@@ -128,7 +176,8 @@ def _start(
         "BRIDGE_JENKINS_TOKEN": sandbox.admin_token,
     }
     (root / "data").mkdir()
-    settings = Settings.load(demo_environ(str(root / "data"), admin_token, jenkins, clusters))
+    sonar_env = {"BRIDGE_JENKINS_SONAR_URL": sonar.url, "BRIDGE_JENKINS_SONAR_TOKEN": sonar.admin_token}
+    settings = Settings.load(demo_environ(str(root / "data"), admin_token, jenkins, clusters, sonar_env))
     container = build_container(settings)
     stops.append(container.close)
 
@@ -175,4 +224,23 @@ def _start(
 
     stops.append(stop_api)
     url = f"http://127.0.0.1:{server.effective_port}"
-    return Runtime(url, admin_token, sandbox.url, clusters, container, _stops=stops)
+    policy, reason = credential_policy(clusters)
+
+    def folder_kubeconfig(project: str, cid: str) -> str | None:
+        """Read back from the sandbox Jenkins (a real one never gives a secret out over HTTP)."""
+        with sandbox.state.lock:
+            item = sandbox.state.find_item(project)
+            found = item.store.credentials.get(cid) if item is not None else None  # type: ignore[attr-defined]
+            return None if found is None else found.values.get("content")
+
+    return Runtime(
+        url,
+        admin_token,
+        sandbox.url,
+        clusters,
+        container,
+        policy=policy,
+        policy_reason=reason,
+        folder_kubeconfig=folder_kubeconfig,
+        _stops=stops,
+    )

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from bridge.cli.demo.client import BridgeClient, path
 from bridge.cli.demo.kube import CLUSTERS, HOW_TO_GET_REAL_ONES
 from bridge.cli.demo.printer import Printer
+from bridge.sandbox.sonarqube import Condition, Issue, Profile
 
 WORKSPACE = "devops-multicluster"
 PROJECT = "multicluster-demo"
@@ -33,6 +34,44 @@ PEOPLE = {
     "bob": ("operator", "approves the deployments"),
     "carol": ("viewer", "watches; may not approve"),
 }
+#: The seed's deploy targets: (cluster, namespace) per deploy stage, in the order the run deploys.
+TARGETS = (
+    ("rohan", "kubesphere-sample-dev"),
+    ("gondor", "kubesphere-sample-prod"),
+    ("shire", "kubesphere-sample-prod"),
+)
+#: What the sandbox SonarQube finds in the seed's project (the ``sonarqube analysis`` stage).
+SONAR_PROFILE = Profile(
+    issues=(
+        Issue(
+            "java:S2068",
+            "VULNERABILITY",
+            "BLOCKER",
+            "src/main/java/io/kubesphere/devops/Config.java",
+            21,
+            "Remove this hard-coded password.",
+        ),
+        Issue(
+            "java:S1118",
+            "CODE_SMELL",
+            "MAJOR",
+            "src/main/java/io/kubesphere/devops/Application.java",
+            8,
+            "Add a private constructor to hide the implicit public one.",
+        ),
+        Issue(
+            "java:S106",
+            "CODE_SMELL",
+            "MINOR",
+            "src/main/java/io/kubesphere/devops/HelloController.java",
+            17,
+            "Replace this use of System.out by a logger.",
+        ),
+    ),
+    measures={"coverage": "83.4", "duplicated_lines_density": "0.0", "ncloc": "132"},
+    new_measures={"new_coverage": "90.0"},
+    conditions=(Condition("new_coverage", "LT", "80"),),
+)
 #: Demo secrets (the build must never show them).
 SECRETS = {"dockerhub-id": ("demo-docker-bot", "d0cker-Demo-pa55"), "sonar-token": "sq-demo-t0ken-4f3a9c"}
 
@@ -56,6 +95,11 @@ class Story:
     jenkinsfile: str
     real_clusters: bool
     timeout: float = 120.0
+    #: The clusters' credential policy (``scoped`` or ``full``) and why.
+    policy: str = "full"
+    policy_reason: str = ""
+    #: (project, credential id) → the kubeconfig the sandbox Jenkins holds in the project's folder.
+    folder_kubeconfig: Callable[[str, str], str | None] = field(default=lambda project, cid: None)
     people: dict[str, BridgeClient] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     current: str = "start"  # the step being told
@@ -190,6 +234,8 @@ class Story:
                 "name": PIPELINE,
                 "description": "The seed's Jenkinsfile, verbatim",
                 "jenkinsfile": self.jenkinsfile,
+                # the seed's namespaces, "created beforehand": the bridge creates the missing ones
+                "targets": [{"cluster": c, "namespace": n, "create_namespace": True} for c, n in TARGETS],
             },
         )
         verdict = (made.get("validation") or {}).get("status", "unchecked")
@@ -197,6 +243,7 @@ class Story:
             f"pipeline {PIPELINE}: the seed's Jenkinsfile ({len(self.jenkinsfile.splitlines())} lines), "
             f"validation {verdict}"
         )
+        p.fact("deploy targets: " + ", ".join(f"{c}/{n}" for c, n in TARGETS))
 
     def sync(self) -> None:
         p = self.printer
@@ -204,6 +251,7 @@ class Story:
             "sync", "Sync: Jenkins gets the folder, the credentials, the job and the three kubeconfigs"
         )
         alice = self.as_("alice")
+        p.fact(f"credential policy {self.policy}: {self.policy_reason}")
 
         def synced() -> list[list[str]] | None:
             rows = [["object", "status", "detail"]]
@@ -218,9 +266,17 @@ class Story:
                     raise StoryFailed("sync", f"{name}: {sync.get('message')}")
                 rows.append([name, sync["status"], ""])
             for k in kube:
-                if k["status"] in ("error", "conflict"):
+                # a scoped grant waits for its namespace (created by the targets' check) and is retried
+                if k["status"] in ("error", "conflict") and self.policy != "scoped":
                     raise StoryFailed("sync", f"kubeconfig {k['cluster']}: {k.get('message')}")
-                rows.append([f"kubeconfig {k['credential_id']}", k["status"], f"cluster {k['cluster']}"])
+                granted = ", ".join(k.get("namespaces") or ()) or "-"
+                policy = k.get("policy") or self.policy
+                detail = f"cluster {k['cluster']}, {policy}" + (
+                    f" (namespaces {granted}, token expires {k['token_expires_at'][11:19]})"
+                    if policy == "scoped" and k.get("token_expires_at")
+                    else ""
+                )
+                rows.append([f"kubeconfig {k['credential_id']}", k["status"], detail])
             done = all(r[1] == "synced" for r in rows[1:])
             return rows if done and {k["cluster"] for k in kube} >= set(CLUSTERS) else None
 
@@ -229,3 +285,5 @@ class Story:
         p.good(
             "kubeconfigs synced automatically: the Jenkinsfile's rohan, gondor and shire credentials exist"
         )
+        if self.policy == "scoped":
+            p.good("each may deploy only to the project's namespace on its cluster, and expires on its own")
