@@ -326,6 +326,7 @@ def test_a_policy_switch_revokes_and_a_refused_grant_names_the_verb_and_the_reso
 
 
 @pytest.mark.slow
+@pytest.mark.waits
 @pytest.mark.timeout(1200)
 def test_after_expiry_the_old_token_is_refused_and_the_folder_already_holds_a_fresh_one(
     seeded: KubeSync, kube_clusters: Mapping[str, KubeCluster]

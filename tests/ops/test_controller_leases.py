@@ -173,7 +173,7 @@ def test_workers_share_the_controllers_and_take_over_a_killed_ones(
     r = api.patch(f"{P}/c-p0", {"cluster": CLUSTERS["b"]})
     assert r.status_code == 200 and r.json["jenkins"] == "b", r.json
     moved = {"c-p0": "b"}
-    wait_until(lambda: provisioned(3, moved), what="c-p0 moved from controller c to b", timeout=30)
+    wait_until(lambda: provisioned(3, moved), what="c-p0 moved from controller c to b", timeout=90)
     assert sandboxes["c"].faults.seen(r"^job/c-p0/doDelete$") == 1
     assert api.get(f"{P}/c-p0").json["sync"]["status"] == "synced"
 
