@@ -11,8 +11,6 @@ A refusal names the verb and the resource the kubeconfig lacks (``Refused``), ne
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +20,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from bridge.adapters.kube.kubeconfigs import load
-from bridge.adapters.kube.reachability import api_client_for, describe
+from bridge.adapters.kube.reachability import ClusterClients, describe
 from bridge.domain.scoped import (
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
@@ -70,14 +68,13 @@ def scoped_kubeconfig(cluster: str, admin: str, token: str, *, user: str, namesp
 class KubeDeployers:
     def __init__(self, *, namespace: str, timeout: float) -> None:
         self._namespace, self._timeout = namespace, timeout
-        self._clients: dict[str, tuple[str, k8s.ApiClient]] = {}
-        self._lock = threading.Lock()
+        self._clients = ClusterClients()
 
     # --- the ServiceAccount -----------------------------------------------------------------------
 
     def ensure_account(self, cluster: str, kubeconfig: str, project: str) -> None:
         """The deployers' namespace and the project's ServiceAccount, created when missing."""
-        core = k8s.CoreV1Api(self._client(cluster, kubeconfig))
+        core = k8s.CoreV1Api(self._clients.get(cluster, kubeconfig))
         ns = self._namespace
         found = self._get(
             cluster, lambda: core.read_namespace(ns, _request_timeout=self._timeout), "get", "namespaces", ns
@@ -117,7 +114,7 @@ class KubeDeployers:
 
     def remove_account(self, cluster: str, kubeconfig: str, project: str) -> None:
         """Delete the project's ServiceAccount: every token it was issued stops authenticating."""
-        core = k8s.CoreV1Api(self._client(cluster, kubeconfig))
+        core = k8s.CoreV1Api(self._clients.get(cluster, kubeconfig))
         ns, name = self._namespace, account_name(project)
         found = self._get(
             cluster,
@@ -139,7 +136,7 @@ class KubeDeployers:
 
     def bind(self, cluster: str, kubeconfig: str, project: str, grant: Grant) -> bool:
         """The RoleBinding of ``grant``; True when it was created or corrected now."""
-        rbac = k8s.RbacAuthorizationV1Api(self._client(cluster, kubeconfig))
+        rbac = k8s.RbacAuthorizationV1Api(self._clients.get(cluster, kubeconfig))
         name, ns = binding_name(project, grant.cluster_role), grant.namespace
         body = k8s.V1RoleBinding(
             metadata=k8s.V1ObjectMeta(name=name, namespace=ns, labels=labels(project)),
@@ -191,7 +188,7 @@ class KubeDeployers:
 
     def unbind(self, cluster: str, kubeconfig: str, project: str, grant: Grant) -> None:
         """Delete the RoleBinding of ``grant`` when it is ours (gone already: fine)."""
-        rbac = k8s.RbacAuthorizationV1Api(self._client(cluster, kubeconfig))
+        rbac = k8s.RbacAuthorizationV1Api(self._clients.get(cluster, kubeconfig))
         name, ns = binding_name(project, grant.cluster_role), grant.namespace
         found = self._get(
             cluster,
@@ -223,7 +220,7 @@ class KubeDeployers:
     ) -> Minted:
         """A TokenRequest for the project's ServiceAccount, as a kubeconfig; the expiry is the one the
         apiserver answers (it caps the request at its maximum)."""
-        core = k8s.CoreV1Api(self._client(cluster, kubeconfig))
+        core = k8s.CoreV1Api(self._clients.get(cluster, kubeconfig))
         name, ns = account_name(project), self._namespace
         body = k8s.AuthenticationV1TokenRequest(
             spec=k8s.V1TokenRequestSpec(audiences=list(audiences), expiration_seconds=seconds)
@@ -278,23 +275,8 @@ class KubeDeployers:
         except Exception as e:
             raise Refused(f"cluster {cluster!r} did not answer: {describe(e)}") from None
 
-    def _client(self, cluster: str, kubeconfig: str) -> k8s.ApiClient:
-        digest = hashlib.sha256(kubeconfig.encode("utf-8")).hexdigest()
-        with self._lock:
-            cached = self._clients.get(cluster)
-            if cached is not None and cached[0] == digest:
-                return cached[1]
-            api = api_client_for(kubeconfig)
-            self._clients[cluster] = (digest, api)
-            if cached is not None:
-                cached[1].close()  # type: ignore[no-untyped-call]
-            return api
-
     def close(self) -> None:
-        with self._lock:
-            for _, api in self._clients.values():
-                api.close()  # type: ignore[no-untyped-call]
-            self._clients.clear()
+        self._clients.close()
 
 
 def _same_binding(found: Any, wanted: k8s.V1RoleBinding) -> bool:

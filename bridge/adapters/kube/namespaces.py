@@ -7,27 +7,24 @@ reduced to a status and a short reason (``reachability.describe``): never a body
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from bridge.adapters.kube.reachability import api_client_for, describe
+from bridge.adapters.kube.reachability import ClusterClients, describe
 from bridge.domain.targets import NamespaceAnswer, Observed
 
 
 class KubeNamespaces:
     def __init__(self, *, timeout: float) -> None:
         self._timeout = timeout
-        self._clients: dict[str, tuple[str, k8s.ApiClient]] = {}
-        self._lock = threading.Lock()
+        self._clients = ClusterClients()
 
     def observe(self, cluster: str, kubeconfig: str, namespace: str) -> NamespaceAnswer:
         try:
-            core = k8s.CoreV1Api(self._client(cluster, kubeconfig))
+            core = k8s.CoreV1Api(self._clients.get(cluster, kubeconfig))
             found: Any = core.read_namespace(namespace, _request_timeout=self._timeout)
         except ApiException as e:
             return _failed(e)
@@ -52,7 +49,7 @@ class KubeNamespaces:
             metadata=k8s.V1ObjectMeta(name=namespace, labels=dict(labels), annotations=dict(annotations))
         )
         try:
-            core = k8s.CoreV1Api(self._client(cluster, kubeconfig))
+            core = k8s.CoreV1Api(self._clients.get(cluster, kubeconfig))
             core.create_namespace(body, _request_timeout=self._timeout)
         except ApiException as e:
             if e.status == 409:  # created meanwhile by someone else: it exists
@@ -62,23 +59,8 @@ class KubeNamespaces:
             return NamespaceAnswer(Observed.UNREACHABLE, describe(e))
         return NamespaceAnswer(Observed.EXISTS)
 
-    def _client(self, cluster: str, kubeconfig: str) -> k8s.ApiClient:
-        digest = hashlib.sha256(kubeconfig.encode("utf-8")).hexdigest()
-        with self._lock:
-            cached = self._clients.get(cluster)
-            if cached is not None and cached[0] == digest:
-                return cached[1]
-            api = api_client_for(kubeconfig)
-            self._clients[cluster] = (digest, api)
-            if cached is not None:
-                cached[1].close()  # type: ignore[no-untyped-call]
-            return api
-
     def close(self) -> None:
-        with self._lock:
-            for _, api in self._clients.values():
-                api.close()  # type: ignore[no-untyped-call]
-            self._clients.clear()
+        self._clients.close()
 
 
 def _failed(e: ApiException) -> NamespaceAnswer:

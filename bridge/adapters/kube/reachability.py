@@ -34,6 +34,33 @@ def api_client_for(kubeconfig: str, *, retries: int = 0) -> k8s.ApiClient:
     return k8s.ApiClient(configuration)
 
 
+class ClusterClients:
+    """One API client per cluster, kept while its kubeconfig stays the same (compared by digest) and
+    rebuilt, the old one closed, when it rotates. Shared by every adapter that talks to member clusters."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, tuple[str, k8s.ApiClient]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, cluster: str, kubeconfig: str) -> k8s.ApiClient:
+        digest = hashlib.sha256(kubeconfig.encode("utf-8")).hexdigest()
+        with self._lock:
+            cached = self._clients.get(cluster)
+            if cached is not None and cached[0] == digest:
+                return cached[1]
+            api = api_client_for(kubeconfig)
+            self._clients[cluster] = (digest, api)
+            if cached is not None:
+                cached[1].close()  # type: ignore[no-untyped-call]
+            return api
+
+    def close(self) -> None:
+        with self._lock:
+            for _, api in self._clients.values():
+                api.close()  # type: ignore[no-untyped-call]
+            self._clients.clear()
+
+
 def describe(error: BaseException) -> str:
     """A short, credential-free account of why a call failed."""
     if isinstance(error, ApiException):
@@ -56,12 +83,11 @@ def describe(error: BaseException) -> str:
 class KubeVersionProbe:
     def __init__(self, *, timeout: float, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._timeout, self._clock = timeout, clock
-        self._clients: dict[str, tuple[str, k8s.ApiClient]] = {}
-        self._lock = threading.Lock()
+        self._clients = ClusterClients()
 
     def check(self, name: str, kubeconfig: str) -> Reachability:
         try:
-            api = self._client(name, kubeconfig)
+            api = self._clients.get(name, kubeconfig)
             started = time.monotonic()
             answer: Any = k8s.VersionApi(api).get_code(_request_timeout=self._timeout)
         except Exception as e:  # any failure means unreachable, described without secrets
@@ -73,15 +99,3 @@ class KubeVersionProbe:
             latency_ms=latency,
             version=str(answer.git_version or ""),
         )
-
-    def _client(self, name: str, kubeconfig: str) -> k8s.ApiClient:
-        digest = hashlib.sha256(kubeconfig.encode("utf-8")).hexdigest()
-        with self._lock:
-            cached = self._clients.get(name)
-            if cached is not None and cached[0] == digest:
-                return cached[1]
-            client = api_client_for(kubeconfig)
-            self._clients[name] = (digest, client)
-            if cached is not None:
-                cached[1].close()  # type: ignore[no-untyped-call]
-            return client

@@ -8,7 +8,6 @@ read per cluster, so tests can tell that a namespace was never asked for.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import Counter
 from datetime import datetime
@@ -17,7 +16,7 @@ from typing import Any
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from bridge.adapters.kube.reachability import api_client_for, describe
+from bridge.adapters.kube.reachability import ClusterClients, describe
 from bridge.domain.workloads import (
     Condition,
     ImageContainer,
@@ -32,7 +31,7 @@ from bridge.domain.workloads import (
 class KubeWorkloads:
     def __init__(self, *, timeout: float) -> None:
         self._timeout = timeout
-        self._clients: dict[str, tuple[str, k8s.ApiClient]] = {}
+        self._clients = ClusterClients()
         self._lock = threading.Lock()
         self.reads: Counter[tuple[str, str]] = Counter()
 
@@ -40,7 +39,7 @@ class KubeWorkloads:
         with self._lock:
             self.reads[(cluster, namespace)] += 1
         try:
-            apps = k8s.AppsV1Api(self._client(cluster, kubeconfig))
+            apps = k8s.AppsV1Api(self._clients.get(cluster, kubeconfig))
             found = [
                 *(
                     _workload("Deployment", d)
@@ -63,23 +62,8 @@ class KubeWorkloads:
     def _items(self, call: Any, namespace: str) -> list[Any]:
         return list(call(namespace, _request_timeout=self._timeout).items or ())
 
-    def _client(self, cluster: str, kubeconfig: str) -> k8s.ApiClient:
-        digest = hashlib.sha256(kubeconfig.encode("utf-8")).hexdigest()
-        with self._lock:
-            cached = self._clients.get(cluster)
-            if cached is not None and cached[0] == digest:
-                return cached[1]
-            api = api_client_for(kubeconfig)
-            self._clients[cluster] = (digest, api)
-            if cached is not None:
-                cached[1].close()  # type: ignore[no-untyped-call]
-            return api
-
     def close(self) -> None:
-        with self._lock:
-            for _, api in self._clients.values():
-                api.close()  # type: ignore[no-untyped-call]
-            self._clients.clear()
+        self._clients.close()
 
 
 def _time(value: Any) -> datetime | None:
