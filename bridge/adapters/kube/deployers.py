@@ -154,29 +154,21 @@ class KubeDeployers:
             "rolebindings." + RBAC,
             ns,
         )
-        if found is None:
-            self._create(
+        if found is not None:
+            if not is_ours(found.metadata.labels, project):
+                raise Refused(
+                    f"RoleBinding {ns}/{name} on cluster {cluster!r} exists but was not created by "
+                    "jenkins-bridge (labels missing); it is left alone: rename or delete it"
+                )
+            if _same_binding(found, body):
+                return False
+            # roleRef cannot change: delete and create again
+            self._delete(
                 cluster,
-                lambda: rbac.create_namespaced_role_binding(ns, body, _request_timeout=self._timeout),
+                lambda: rbac.delete_namespaced_role_binding(name, ns, _request_timeout=self._timeout),
                 "rolebindings." + RBAC,
                 ns,
-                role=grant.cluster_role,
             )
-            return True
-        if not is_ours(found.metadata.labels, project):
-            raise Refused(
-                f"RoleBinding {ns}/{name} on cluster {cluster!r} exists but was not created by "
-                "jenkins-bridge (labels missing); it is left alone: rename or delete it"
-            )
-        if _same_binding(found, body):
-            return False
-        # roleRef cannot change: delete and create again
-        self._delete(
-            cluster,
-            lambda: rbac.delete_namespaced_role_binding(name, ns, _request_timeout=self._timeout),
-            "rolebindings." + RBAC,
-            ns,
-        )
         self._create(
             cluster,
             lambda: rbac.create_namespaced_role_binding(ns, body, _request_timeout=self._timeout),
