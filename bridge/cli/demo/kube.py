@@ -73,6 +73,7 @@ class Clusters:
 
 
 def free_ports(count: int) -> list[int]:
+    """Loopback ports nobody listens on (held open together so they are distinct)."""
     sockets = [socket.socket() for _ in range(count)]
     try:
         for s in sockets:
