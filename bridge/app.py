@@ -24,6 +24,17 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False  # console clients add trailing slashes
     app.extensions["bridge"] = container
+    from bridge.api.receiver import Receiver
+
+    # push deliveries are answered before Flask (bridge.api.receiver); everything else goes on to it
+    if container.webhooks is not None:
+        app.wsgi_app = Receiver(  # type: ignore[method-assign]
+            container.webhooks,
+            settings.webhooks,
+            app.wsgi_app,
+            access_log=settings.log.requests,
+            metrics=container.metrics,
+        )
     if settings.api.trusted_proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

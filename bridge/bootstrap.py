@@ -44,6 +44,7 @@ from bridge.bootstrap_runs import build_run_logs as build_run_logs
 from bridge.bootstrap_runs import build_run_service as build_run_service
 from bridge.bootstrap_runs import build_runs as build_runs
 from bridge.bootstrap_webhooks import build_dispatcher as build_dispatcher
+from bridge.bootstrap_webhooks import build_receiver as build_receiver
 from bridge.bootstrap_webhooks import build_ref_poller as build_ref_poller
 from bridge.identity.token_review import TokenReviewer
 from bridge.identity.wiring import Identity, build_identity

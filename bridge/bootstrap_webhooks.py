@@ -13,6 +13,16 @@ if TYPE_CHECKING:
     from bridge.adapters.jenkins.connection import JenkinsConnection
     from bridge.services.deliveries import DeliveryDispatcher
     from bridge.services.refpoll import RefPoller
+    from bridge.services.webhooks import WebhookReceiver
+
+
+def build_receiver(settings: Settings) -> WebhookReceiver:
+    """The push receiver alone, on a store of its own (``jenkins-bridge receive``; close its ``store``)."""
+    from bridge.services.webhooks import WebhookReceiver
+
+    store = Store.from_settings(settings)
+    store.migrate()
+    return WebhookReceiver(store)
 
 
 def build_ref_poller(store: Store) -> RefPoller:

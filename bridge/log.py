@@ -282,3 +282,7 @@ def configure_logging(settings: LogSettings, *, secrets: list[str] | None = None
         noisy.removeFilter(old_filter)
     if not debug:
         noisy.addFilter(SchedulerNoise())
+    # waitress warns "Task queue depth is N" for every request queued behind busy threads: under a burst
+    # of webhook deliveries, one line (and a tenth of the server's time) per request. Queueing is the
+    # design (bounded threads); latency is in the access log and the request-duration metric.
+    logging.getLogger("waitress.queue").setLevel(logging.DEBUG if debug else logging.ERROR)

@@ -85,7 +85,7 @@ def build_document(registry: Registry) -> dict[str, Any]:
 
 def _operation(r: Route, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     op: dict[str, Any] = {
-        "operationId": r.view.__name__,
+        "operationId": r.operation_id,
         "summary": r.summary,
         "tags": [r.tag],
         "x-permission": r.permission,

@@ -29,17 +29,40 @@ DEFAULT_RETRY_AFTER = 5
 def problem(
     status: int, *, slug: str, title: str, detail: str, errors: list[dict[str, str]] | None = None
 ) -> Response:
+    body = document(
+        status,
+        slug=slug,
+        title=title,
+        detail=detail,
+        instance=request.path,
+        request_id=getattr(g, "request_id", None),
+        errors=errors,
+    )
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
+
+
+def document(
+    status: int,
+    *,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str,
+    request_id: str | None,
+    errors: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """The problem document itself (also answered outside Flask: ``bridge.api.receiver``)."""
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + slug,
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.path,
-        "request_id": getattr(g, "request_id", None),
+        "instance": instance,
+        "request_id": request_id,
     }
     if errors is not None:
         body["errors"] = errors
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
+    return body
 
 
 def field_errors(e: ValidationError) -> list[dict[str, str]]:

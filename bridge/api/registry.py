@@ -50,7 +50,8 @@ class Route:
     method: str
     #: Flask rule: ``/api/v1/projects/<project>``.
     path: str
-    view: View
+    #: None: the route is answered before Flask (``bridge.api.receiver``) and only documented here.
+    view: View | None
     permission: str
     summary: str
     tag: str
@@ -64,14 +65,20 @@ class Route:
     #: What a successful answer is, when it is not the JSON ``response`` model (a log, an event stream):
     #: the view then returns the Flask ``Response`` itself.
     media_type: str | None = None
+    #: The OpenAPI ``operationId`` of a route without a view.
+    operation: str | None = None
 
     @property
     def path_params(self) -> list[str]:
         return RULE_PARAM.findall(self.path)
 
     @property
+    def operation_id(self) -> str:
+        return self.view.__name__ if self.view is not None else str(self.operation)
+
+    @property
     def endpoint(self) -> str:
-        return f"{self.tag}.{self.view.__name__}"
+        return f"{self.tag}.{self.operation_id}"
 
 
 @dataclass(frozen=True)
@@ -136,16 +143,50 @@ class Registry:
 
         return decorate
 
+    def documented(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        permission: str,
+        summary: str,
+        tag: str,
+        response: type[BaseModel],
+        status: int,
+        errors: tuple[int, ...] = (),
+    ) -> None:
+        """A route answered outside Flask (``bridge.api.receiver``): documented, not installed."""
+        self.routes.append(
+            Route(
+                method=method.upper(),
+                path=path,
+                view=None,
+                operation=operation,
+                permission=permission,
+                summary=summary,
+                tag=tag,
+                response=response,
+                status=status,
+                errors=errors,
+            )
+        )
+
     def install(self, app: Flask) -> None:
         auth.install(app)
         app.url_map.converters.setdefault("item", ItemName)
         for route in self.routes:
+            if route.view is None:
+                continue
             app.add_url_rule(
                 route.path, endpoint=route.endpoint, view_func=_handler(route), methods=[route.method]
             )
 
 
 def _handler(route: Route) -> Callable[..., Response]:
+    view = route.view
+    assert view is not None, "documented-only routes are not installed"
+
     def handle(**params: str) -> Response:
         container: Container = current_app.extensions["bridge"]
         principal = auth.authenticate(request, container, route.permission)
@@ -160,10 +201,10 @@ def _handler(route: Route) -> Callable[..., Response]:
         )
         if route.method in SAFE_METHODS or auth.is_signed(route.permission):
             # deliveries are not users' writes: their own table is their record (no audit entry)
-            result = route.view(call, **params)
+            result = view(call, **params)
         else:  # the success entry commits with the change (bridge.api.auditing)
             with observing(auditing.recorder(request, principal, status=route.status)):
-                result = route.view(call, **params)
+                result = view(call, **params)
         if isinstance(result, Response):  # a text or streamed answer shaped by the view
             return result
         status = route.status

@@ -16,6 +16,7 @@ from bridge import __version__
 #: name -> (module, command attribute)
 COMMANDS = {
     "serve": ("bridge.cli.serve", "serve"),
+    "receive": ("bridge.cli.receive", "receive"),
     "worker": ("bridge.cli.worker", "worker"),
     "reconcile": ("bridge.cli.reconcile", "reconcile"),
     "apply": ("bridge.cli.apply", "apply"),

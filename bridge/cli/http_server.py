@@ -30,12 +30,20 @@ def pool_size(threads: int, api: ApiSettings) -> int:
 
 
 def plain_server(
-    app: Any, *, host: str, port: int, threads: int, api: ApiSettings, max_body: int | None = None
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    api: ApiSettings,
+    max_body: int | None = None,
+    streams: bool = True,
 ) -> Any:
-    """A waitress server (call ``run()``; ``close()`` stops it) with the pool of ``pool_size``."""
+    """A waitress server (call ``run()``; ``close()`` stops it) with the pool of ``pool_size``; without
+    ``streams`` (an app that serves none) the pool is ``threads`` alone."""
     import waitress.server
 
-    pool = pool_size(threads, api)
+    pool = pool_size(threads, api) if streams else threads
     return waitress.server.create_server(
         app,
         host=host,

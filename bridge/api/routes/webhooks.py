@@ -1,47 +1,23 @@
 """``/webhooks/<provider>`` (push deliveries, authenticated by signature) and
 ``/api/v1/projects/<project>/webhook-deliveries`` (what became of them).
 
-The receiver reads the raw body (bounded by ``webhooks.max_body_bytes``), hands it to the
-``WebhookReceiver`` service, and answers 202 once the delivery is stored; a ping gets 200. A client
-address sending more than ``webhooks.rate_limit`` deliveries a minute gets 429.
+The receiver routes are documented here and answered before Flask by ``bridge.api.receiver``: it reads
+the raw body (bounded by ``webhooks.max_body_bytes``), hands it to the ``WebhookReceiver`` service, and
+answers 202 once the delivery is stored; a ping gets 200. A client address sending more than
+``webhooks.rate_limit`` deliveries a minute gets 429.
 """
 
 from __future__ import annotations
 
-from flask import current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
-
 from bridge.api.paging import Key, Pager, list_id
-from bridge.api.ratelimit import RateLimiter
 from bridge.api.registry import Call, Registry
 from bridge.api.schemas.common import PageQuery
 from bridge.api.schemas.webhooks import DeliveryList, DeliveryOut, ReceiptOut
-from bridge.errors import TooManyRequests
 from bridge.services.deliveries import DeliveryService
 
 routes = Registry()
 DELIVERIES = "/api/v1/projects/<project>/webhook-deliveries"
 PIPELINE_DELIVERIES = "/api/v1/projects/<project>/pipelines/<item:pipeline>/webhook-deliveries"
-LIMITER = "bridge.webhooks.limiter"
-
-
-def _receive(call: Call, family: str) -> tuple[ReceiptOut, int]:
-    settings = call.container.settings.webhooks
-    limiter = current_app.extensions.get(LIMITER)
-    if limiter is None:
-        limiter = current_app.extensions.setdefault(LIMITER, RateLimiter(settings.rate_limit))
-    wait = limiter.allow(request.remote_addr or "")
-    if wait is not None:
-        raise TooManyRequests("too many deliveries from this address; try again later", retry_after=wait)
-    if (request.content_length or 0) > settings.max_body_bytes:
-        raise RequestEntityTooLarge(f"deliveries are limited to {settings.max_body_bytes} bytes")
-    request.max_content_length = settings.max_body_bytes
-    body = request.get_data(cache=False)
-    receiver = call.container.webhooks
-    assert receiver is not None, "the composition root builds it"
-    receipt = receiver.receive(family, dict(request.headers), body)
-    out = ReceiptOut(**receipt.__dict__)
-    return out, 200 if receipt.ping else 202
 
 
 def _deliveries(call: Call) -> DeliveryService:
@@ -50,29 +26,22 @@ def _deliveries(call: Call) -> DeliveryService:
     return found
 
 
-def _receiver_route(family: str, name: str) -> None:
-    def view(call: Call) -> tuple[ReceiptOut, int]:
-        return _receive(call, family)
-
-    view.__name__ = f"receive_{family}"
-    routes.route(
-        "POST",
-        f"/webhooks/{family}",
-        permission="webhook.deliver",
-        tag="webhooks",
-        summary=f"Receive a {name} push delivery (signed with a pipeline's webhook secret)",
-        response=ReceiptOut,
-        status=202,
-    )(view)
-
-
 for _family, _name in (
     ("github", "GitHub"),
     ("gitlab", "GitLab"),
     ("gitea", "Gitea, Forgejo or Gogs"),
     ("bitbucket", "Bitbucket Cloud or Data Center"),
 ):
-    _receiver_route(_family, _name)
+    routes.documented(
+        "POST",
+        f"/webhooks/{_family}",
+        operation=f"receive_{_family}",
+        permission="webhook.deliver",
+        tag="webhooks",
+        summary=f"Receive a {_name} push delivery (signed with a pipeline's webhook secret)",
+        response=ReceiptOut,
+        status=202,
+    )
 
 
 def _list(call: Call, project: str, pipeline: str | None) -> DeliveryList:
