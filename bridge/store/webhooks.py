@@ -24,7 +24,10 @@ QUEUED, STARTED, FAILED, IGNORED, UNMATCHED = "queued", "started", "failed", "ig
 KEY = ("provider", "delivery", "project", "pipeline", "ref")
 #: The receiver's two statements, built once: a burst runs them hundreds of times a second, and
 #: building them per call cost more than executing them (bench/webhooks.py).
-_TAKEN = select(*(d.c[k] for k in KEY)).where(d.c.delivery.in_(bindparam("deliveries", expanding=True)))
+#: The duplicate check reads the unique key's index (provider first): never a scan of every delivery.
+_TAKEN = select(*(d.c[k] for k in KEY)).where(
+    d.c.provider == bindparam("provider"), d.c.delivery.in_(bindparam("deliveries", expanding=True))
+)
 _INSERT = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(d).on_conflict_do_nothing(index_elements=list(KEY))
     for dialect in (postgresql, sqlite)
@@ -88,8 +91,11 @@ class DeliveryRepo:
         rows = [r for g in groups for r in g]
         if not rows:
             return [0 for _ in groups]
-        ids = sorted({r.delivery for r in rows})
-        taken = {tuple(k) for k in self.conn.execute(_TAKEN, {"deliveries": ids}).all()}
+        taken: set[tuple[str, ...]] = set()
+        for provider in sorted({r.provider for r in rows}):
+            ids = sorted({r.delivery for r in rows if r.provider == provider})
+            found = self.conn.execute(_TAKEN, {"provider": provider, "deliveries": ids}).all()
+            taken |= {tuple(k) for k in found}
         counts: list[int] = []
         fresh: list[NewDelivery] = []
         for g in groups:
