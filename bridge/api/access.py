@@ -80,9 +80,13 @@ def request_id(request: Request) -> str:
     existing = getattr(g, "request_id", None)
     if isinstance(existing, str) and existing:
         return existing
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = given if _REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
+    g.request_id = given_or_new_request_id(request.headers.get(REQUEST_ID_HEADER, ""))
     return str(g.request_id)
+
+
+def given_or_new_request_id(given: str) -> str:
+    """The caller's id when well-formed (it reaches logs and responses), else a fresh one."""
+    return given if _REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
 
 
 def authenticate(identity: Identity, request: Request) -> Principal:

@@ -26,10 +26,16 @@ def install(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        for name, value in HEADERS.items():
+        for name, value in security_headers(secure=request.is_secure):
             response.headers.setdefault(name, value)
         if request.path.startswith("/api/"):
             response.headers["Cache-Control"] = "no-store"
-        if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def security_headers(*, secure: bool) -> list[tuple[str, str]]:
+    """What every response carries (also the receiver's, answered outside Flask)."""
+    out = list(HEADERS.items())
+    if secure:
+        out.append(("Strict-Transport-Security", "max-age=31536000"))
+    return out

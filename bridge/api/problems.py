@@ -65,6 +65,18 @@ def document(
     return body
 
 
+def error_headers(e: BridgeError) -> list[tuple[str, str]]:
+    """The headers an error's answer carries besides its problem document (also outside Flask)."""
+    if isinstance(e, Unauthenticated):
+        return [("WWW-Authenticate", 'Bearer realm="jenkins-bridge"')]
+    if isinstance(e, UpstreamUnavailable):  # tell clients when to retry (RFC 9110 §10.2.3)
+        wait = DEFAULT_RETRY_AFTER if e.retry_after is None else max(1, math.ceil(e.retry_after))
+        return [("Retry-After", str(wait))]
+    if isinstance(e, TooManyRequests):
+        return [("Retry-After", str(max(1, math.ceil(e.retry_after))))]
+    return []
+
+
 def field_errors(e: ValidationError) -> list[dict[str, str]]:
     """Pydantic errors without the offending input (it may be a secret)."""
     out = []
@@ -87,13 +99,8 @@ def register_error_handlers(app: Flask) -> None:
             detail=e.detail,
             errors=errors if isinstance(errors, list) else None,
         )
-        if isinstance(e, Unauthenticated):
-            response.headers["WWW-Authenticate"] = 'Bearer realm="jenkins-bridge"'
-        if isinstance(e, UpstreamUnavailable):  # tell clients when to retry (RFC 9110 §10.2.3)
-            wait = DEFAULT_RETRY_AFTER if e.retry_after is None else max(1, math.ceil(e.retry_after))
-            response.headers["Retry-After"] = str(wait)
-        if isinstance(e, TooManyRequests):
-            response.headers["Retry-After"] = str(max(1, math.ceil(e.retry_after)))
+        for name, value in error_headers(e):
+            response.headers[name] = value
         return response
 
     @app.errorhandler(ValidationError)

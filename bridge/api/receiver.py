@@ -15,21 +15,21 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import re
 import time
-import uuid
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wsgi import get_input_stream
 
-from bridge.api.hardening import HEADERS
-from bridge.api.problems import PROBLEM_JSON, document
+from bridge.api.access import given_or_new_request_id
+from bridge.api.hardening import security_headers
+from bridge.api.problems import PROBLEM_JSON, document, error_headers
 from bridge.api.ratelimit import RateLimiter
 from bridge.api.schemas.webhooks import ReceiptOut
-from bridge.errors import BridgeError, TooManyRequests, Unauthenticated
+from bridge.api.telemetry import access_line
+from bridge.errors import BridgeError, TooManyRequests
 from bridge.log import REQUEST_ID
 
 if TYPE_CHECKING:
@@ -38,13 +38,10 @@ if TYPE_CHECKING:
     from bridge.settings import WebhookSettings
 
 log = logging.getLogger(__name__)
-access = logging.getLogger("bridge.access")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 FAMILIES = ("github", "gitlab", "gitea", "bitbucket")
 PATHS = {f"/webhooks/{family}": family for family in FAMILIES}
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_STATUS = {200: "200 OK", 202: "202 Accepted"}
 
 
 class Receiver:
@@ -65,19 +62,17 @@ class Receiver:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        family = PATHS.get(path.rstrip("/") if path.endswith("/") else path)
+        family = PATHS.get(path.rstrip("/"))
         if family is None:
             return self.app(environ, start_response)
         started = time.perf_counter()
-        given = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request_id = given_or_new_request_id(environ.get("HTTP_X_REQUEST_ID", ""))
         binding = REQUEST_ID.set(request_id)  # every line logged meanwhile names the request
         try:
             status, headers, body = self._answer(environ, family, request_id)
-            headers += [("Content-Length", str(len(body))), ("X-Request-Id", request_id), *HEADERS.items()]
-            if environ.get("wsgi.url_scheme") == "https":
-                headers.append(("Strict-Transport-Security", "max-age=31536000"))
-            start_response(_STATUS.get(status) or f"{status} {_reason(status)}", headers)
+            headers += [("Content-Length", str(len(body))), ("X-Request-Id", request_id)]
+            headers += security_headers(secure=environ.get("wsgi.url_scheme") == "https")
+            start_response(_status_line(status), headers)
             self._record(environ, path, f"/webhooks/{family}", status, time.perf_counter() - started)
         finally:
             REQUEST_ID.reset(binding)
@@ -89,11 +84,7 @@ class Receiver:
         path = environ.get("PATH_INFO", "")
         try:
             if environ.get("REQUEST_METHOD") != "POST":
-                detail = "The method is not allowed for the requested URL."
-                allow = [("Allow", "POST")]
-                return _problem(
-                    405, "method-not-allowed", "Method Not Allowed", detail, path, request_id, allow
-                )
+                return _not_allowed(path, request_id)
             wait = self.limiter.allow(environ.get("REMOTE_ADDR") or "")
             if wait is not None:
                 raise TooManyRequests(
@@ -133,23 +124,8 @@ class Receiver:
     def _record(self, environ: dict[str, Any], path: str, route: str, status: int, seconds: float) -> None:
         if self.metrics is not None:
             self.metrics.observe_http("POST", route, status, seconds)
-        if self.access_log and access.isEnabledFor(logging.INFO):
-            method = environ.get("REQUEST_METHOD", "")
-            access.info(
-                "%s %s %d %.1fms user=webhook",
-                method,
-                path,
-                status,
-                seconds * 1000,
-                extra={
-                    "method": method,
-                    "route": route,
-                    "path": path,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 1),
-                    "user": "webhook",
-                },
-            )
+        if self.access_log:
+            access_line(environ.get("REQUEST_METHOD", ""), route, path, status, seconds, "webhook")
 
 
 def not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -162,19 +138,14 @@ def not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> It
         status, headers, body = _problem(
             404, "not-found", "Not Found", detail, environ.get("PATH_INFO", ""), ""
         )
-    start_response(f"{status} {_reason(status)}", [*headers, ("Content-Length", str(len(body)))])
+    start_response(_status_line(status), [*headers, ("Content-Length", str(len(body)))])
     return [body]
 
 
 def _bridge_problem(e: BridgeError, path: str, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
     if e.status >= 500:
         log.error("%s: %s", type(e).__name__, e.detail)
-    extra: list[tuple[str, str]] = []
-    if isinstance(e, Unauthenticated):
-        extra.append(("WWW-Authenticate", 'Bearer realm="jenkins-bridge"'))
-    if isinstance(e, TooManyRequests):
-        extra.append(("Retry-After", str(max(1, math.ceil(e.retry_after)))))
-    return _problem(e.status, e.slug, e.title, e.detail, path, request_id, extra)
+    return _problem(e.status, e.slug, e.title, e.detail, path, request_id, error_headers(e))
 
 
 def _not_allowed(path: str, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -198,10 +169,5 @@ def _problem(
     return status, headers, json.dumps(body, ensure_ascii=False).encode()
 
 
-def _reason(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+def _status_line(status: int) -> str:
+    return f"{status} {HTTPStatus(status).phrase}"

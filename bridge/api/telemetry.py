@@ -46,24 +46,8 @@ def install(app: Flask, *, access_log: bool = True) -> None:
         if metrics is not None:
             metrics.observe_http(request.method, rule, response.status_code, seconds)
         if access_log:
-            principal = g.get("principal")
-            user = getattr(principal, "name", None)
-            log.info(
-                "%s %s %d %.1fms user=%s",
-                request.method,
-                request.path,
-                response.status_code,
-                seconds * 1000,
-                user or "-",
-                extra={
-                    "method": request.method,
-                    "route": rule,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round(seconds * 1000, 1),
-                    "user": user,
-                },
-            )
+            user = getattr(g.get("principal"), "name", None)
+            access_line(request.method, rule, request.path, response.status_code, seconds, user)
         return response
 
     @app.teardown_request
@@ -71,3 +55,23 @@ def install(app: Flask, *, access_log: bool = True) -> None:
         stack = g.pop("telemetry_context", None)
         if stack is not None:
             stack.close()
+
+
+def access_line(method: str, route: str, path: str, status: int, seconds: float, user: str | None) -> None:
+    """The one access log line of a request (also the receiver's, answered outside Flask)."""
+    log.info(
+        "%s %s %d %.1fms user=%s",
+        method,
+        path,
+        status,
+        seconds * 1000,
+        user or "-",
+        extra={
+            "method": method,
+            "route": route,
+            "path": path,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 1),
+            "user": user,
+        },
+    )

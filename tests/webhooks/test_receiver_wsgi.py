@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,20 +16,11 @@ from bridge.log import configure_logging
 from bridge.settings import LogSettings
 from tests.fixtures.app import ApiClient
 from tests.ops.test_metrics import value
+from tests.unit.test_access_log import bridge_handler
 from tests.webhooks.samples import load
 from tests.webhooks.test_receiver import REPO, demo, pipeline, settings
 
-__all__ = ["demo", "settings"]  # fixtures
-
-
-@pytest.fixture
-def bridge_handler() -> Iterator[None]:
-    root = logging.getLogger()
-    level = root.level
-    yield
-    for handler in [h for h in root.handlers if h.get_name() == "bridge"]:
-        root.removeHandler(handler)
-    root.setLevel(level)
+__all__ = ["bridge_handler", "demo", "settings"]  # fixtures
 
 
 def call(app: Flask, method: str, path: str, body: bytes, headers: dict[str, str], **environ: Any) -> Any:
