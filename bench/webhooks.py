@@ -97,29 +97,16 @@ def sender(port: int, sample: bytes, ids: list[str], latencies: list[float], cod
     conn.close()
 
 
-def family(pid: int) -> list[int]:
-    """A process and its children."""
-    out = [pid]
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        out += [int(child) for child in task.read_text().split()]
-    return out
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU time the processes used so far (Linux ``/proc``)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def burst(
     via: str, port: int, payload: bytes, ids: list[str], args: argparse.Namespace, pids: dict[str, int]
 ) -> None:
-    watched = {name: family(pid) for name, pid in pids.items()}
-    cpu_before = {name: cpu_seconds(p) for name, p in watched.items()}
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     own_before = time.process_time()
     shares = [ids[i :: args.senders] for i in range(args.senders)]
     latencies: list[float] = []
@@ -134,7 +121,7 @@ def burst(
         t.join()
     wall = time.perf_counter() - start
     own = time.process_time() - own_before
-    cpu = {name: cpu_seconds(p) - cpu_before[name] for name, p in watched.items()}
+    cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
     acked = sum(1 for c in codes if c == 202)
     where = (
         f"jenkins-bridge serve (the whole API, {args.threads} threads)"
