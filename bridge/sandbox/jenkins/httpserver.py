@@ -39,6 +39,7 @@ class WSGIServer(ThreadingHTTPServer):
         self.app = app
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
         super().__init__(address, _Handler)
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
@@ -57,6 +58,24 @@ class WSGIServer(ThreadingHTTPServer):
         for conn in conns:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
+
+    def serve_in_thread(self, name: str) -> None:
+        """Serve on a daemon thread named ``<name>-<port>`` (``close`` stops it)."""
+        self._thread = threading.Thread(
+            target=self.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{name}-{self.server_port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop serving (after ``serve_in_thread``), close the listener and every open connection."""
+        self.shutdown()
+        self.server_close()
+        self.close_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
 
 
 class _Handler(BaseHTTPRequestHandler):

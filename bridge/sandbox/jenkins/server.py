@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,7 +110,6 @@ class SandboxJenkins:
         self.state = self._fresh_state()
         self.app: JenkinsApp | None = None
         self._server: WSGIServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -245,23 +243,13 @@ class SandboxJenkins:
         assert self.app is not None
         self._server = WSGIServer((self.host, self.port), self.app)
         self.port = self._server.server_port
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"sandbox-jenkins-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server.serve_in_thread("sandbox-jenkins")
 
     def _close_listener(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
-        self._server.close_all()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server, self._thread = None, None
+        self._server.close()
+        self._server = None
 
     def _persist(self) -> None:
         assert self.state_dir is not None

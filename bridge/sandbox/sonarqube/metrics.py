@@ -38,9 +38,23 @@ class Metric:
 
 
 def _m(
-    key: str, name: str, domain: str, kind: str, higher: bool = False, qual: bool = False, **kw: object
+    key: str,
+    name: str,
+    domain: str,
+    kind: str,
+    higher: bool = False,
+    qual: bool = False,
+    *,
+    best: str | None = None,
+    worst: str | None = None,
+    decimal_scale: int | None = None,
 ) -> Metric:
-    return Metric(key, name, domain, kind, higher, qual, **kw)  # type: ignore[arg-type]
+    return Metric(key, name, domain, kind, higher, qual, best, worst, decimal_scale)
+
+
+def _rating(key: str, name: str, domain: str) -> Metric:
+    """A rating, 1.0 (A) best to 5.0 (E) worst."""
+    return _m(key, name, domain, "RATING", qual=True, best="1.0", worst="5.0")
 
 
 _ALL = [
@@ -48,36 +62,12 @@ _ALL = [
     _m("quality_gate_details", "Quality Gate Details", "General", "DATA"),
     _m("bugs", "Bugs", "Reliability", "INT", best="0", worst="0"),
     _m("new_bugs", "New Bugs", "Reliability", "INT", best="0"),
-    _m(
-        "reliability_rating",
-        "Reliability Rating",
-        "Reliability",
-        "RATING",
-        qual=True,
-        best="1.0",
-        worst="5.0",
-    ),
-    _m(
-        "new_reliability_rating",
-        "Reliability Rating on New Code",
-        "Reliability",
-        "RATING",
-        qual=True,
-        best="1.0",
-        worst="5.0",
-    ),
+    _rating("reliability_rating", "Reliability Rating", "Reliability"),
+    _rating("new_reliability_rating", "Reliability Rating on New Code", "Reliability"),
     _m("vulnerabilities", "Vulnerabilities", "Security", "INT", best="0"),
     _m("new_vulnerabilities", "New Vulnerabilities", "Security", "INT", best="0"),
-    _m("security_rating", "Security Rating", "Security", "RATING", qual=True, best="1.0", worst="5.0"),
-    _m(
-        "new_security_rating",
-        "Security Rating on New Code",
-        "Security",
-        "RATING",
-        qual=True,
-        best="1.0",
-        worst="5.0",
-    ),
+    _rating("security_rating", "Security Rating", "Security"),
+    _rating("new_security_rating", "Security Rating on New Code", "Security"),
     _m("security_hotspots", "Security Hotspots", "SecurityReview", "INT", best="0"),
     _m(
         "new_security_hotspots_reviewed",
@@ -92,24 +82,8 @@ _ALL = [
     ),
     _m("code_smells", "Code Smells", "Maintainability", "INT", best="0"),
     _m("new_code_smells", "New Code Smells", "Maintainability", "INT", best="0"),
-    _m(
-        "sqale_rating",
-        "Maintainability Rating",
-        "Maintainability",
-        "RATING",
-        qual=True,
-        best="1.0",
-        worst="5.0",
-    ),
-    _m(
-        "new_maintainability_rating",
-        "Maintainability Rating on New Code",
-        "Maintainability",
-        "RATING",
-        qual=True,
-        best="1.0",
-        worst="5.0",
-    ),
+    _rating("sqale_rating", "Maintainability Rating", "Maintainability"),
+    _rating("new_maintainability_rating", "Maintainability Rating on New Code", "Maintainability"),
     _m("sqale_index", "Technical Debt", "Maintainability", "WORK_DUR", best="0"),
     _m("new_technical_debt", "Added Technical Debt", "Maintainability", "WORK_DUR", best="0"),
     _m("coverage", "Coverage", "Coverage", "PERCENT", True, True, best="100.0", worst="0.0", decimal_scale=1),

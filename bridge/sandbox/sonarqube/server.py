@@ -7,7 +7,6 @@ the state kept, like the sandbox Jenkins.
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Mapping
 from types import TracebackType
 
@@ -37,7 +36,6 @@ class SandboxSonarQube:
         self.state.tokens.update(tokens or {})
         self.app = SonarApp(self.state)
         self._server: WSGIServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -59,12 +57,8 @@ class SandboxSonarQube:
     def stop(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
-        self._server.close_all()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server, self._thread = None, None
+        self._server.close()
+        self._server = None
 
     def outage(self) -> None:
         self.stop()
@@ -85,10 +79,4 @@ class SandboxSonarQube:
             return
         self._server = WSGIServer((self.host, self.port), self.app)
         self.port = self._server.server_port
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"sandbox-sonarqube-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server.serve_in_thread("sandbox-sonarqube")

@@ -214,6 +214,7 @@ class SonarState:
         self.tasks: dict[str, Task] = {}
         self.analyses: dict[str, Analysis] = {}
         self.latest: dict[str, Analysis] = {}  # project key -> newest successful analysis
+        self._running: list[Task] = []  # submitted tasks that have not ended yet
         self.clock = time.time
 
     def new_id(self) -> str:
@@ -238,15 +239,21 @@ class SonarState:
                 self.new_id(), project, submitter, now, analysis, now + third, now + self.processing_seconds
             )
             self.tasks[task.id] = task
+            self._running.append(task)
             return task
 
     def settle(self) -> None:
-        """Finished tasks publish their analysis (the newest one becomes the project's current state)."""
+        """Tasks that ended since the last call publish their analysis (the newest one becomes the
+        project's current state)."""
         with self.lock:
             now = self.clock()
-            for task in sorted(self.tasks.values(), key=lambda t: t.done_at):
+            ended = sorted((t for t in self._running if t.done_at <= now), key=lambda t: t.done_at)
+            if not ended:
+                return
+            self._running = [t for t in self._running if t.done_at > now]
+            for task in ended:
                 a = task.analysis
-                if task.status(now) == "SUCCESS" and a.id not in self.analyses:
+                if task.status(now) == "SUCCESS":
                     self.analyses[a.id] = a
                     current = self.latest.get(task.project.key)
                     if current is None or current.at <= a.at:

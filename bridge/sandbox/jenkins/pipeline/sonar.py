@@ -113,11 +113,7 @@ def scan(run: RunHandle, frame: Frame, script: str, node: FlowNode, code: int) -
         return _failed(write, maven, base, f"Invalid URL: {host}")
     try:
         body = urllib.parse.urlencode({"projectKey": key, "projectName": name}).encode()
-        request = urllib.request.Request(host.rstrip("/") + "/api/ce/submit", data=body, method="POST")  # noqa: S310
-        if token:
-            request.add_header("Authorization", "Basic " + base64.b64encode(f"{token}:".encode()).decode())
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http(s) only
-            task_id = json.loads(response.read())["taskId"]
+        task_id = _call(host.rstrip("/") + "/api/ce/submit", token, body)["taskId"]
     except urllib.error.HTTPError as e:
         reason = (
             "Not authorized. Please check the user token in the property 'sonar.token' or the credentials "
@@ -194,8 +190,9 @@ def leave(run: RunHandle, inner: Frame, credentials_id: str | None) -> None:
     run.analyses.append(action)
 
 
-def _get(url: str, token: str) -> dict[str, Any]:
-    request = urllib.request.Request(url)  # noqa: S310 - http(s) only (checked by the caller)
+def _call(url: str, token: str, form: bytes | None = None) -> dict[str, Any]:
+    """GET ``url`` (POST ``form`` when given) with the token as the Basic user; the JSON answer."""
+    request = urllib.request.Request(url, data=form)  # noqa: S310 - http(s) only (checked by the callers)
     if token:
         request.add_header("Authorization", "Basic " + base64.b64encode(f"{token}:".encode()).decode())
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
@@ -232,7 +229,7 @@ def quality_gate(run: RunHandle, frame: Frame, node: FlowNode, named: dict[str, 
     shown = ""
     try:
         while True:
-            task = _get(f"{base}/api/ce/task?id={urllib.parse.quote(task_id)}", token)["task"]
+            task = _call(f"{base}/api/ce/task?id={urllib.parse.quote(task_id)}", token)["task"]
             status = str(task.get("status"))
             if status != shown:
                 write(f"SonarQube task '{task_id}' status is '{status}'")
@@ -241,7 +238,7 @@ def quality_gate(run: RunHandle, frame: Frame, node: FlowNode, named: dict[str, 
                 raise StepFailure(f"SonarQube analysis '{task_id}' failed: {status}")
             if status == "SUCCESS":
                 analysis = urllib.parse.quote(str(task.get("analysisId", "")))
-                gate = _get(f"{base}/api/qualitygates/project_status?analysisId={analysis}", token)
+                gate = _call(f"{base}/api/qualitygates/project_status?analysisId={analysis}", token)
                 break
             run.check_interrupt()
             time.sleep(0.05)  # the plugin waits for SonarQube's webhook; the sandbox polls
