@@ -161,8 +161,9 @@ def identify(runs: Sequence[tuple[int, Mapping[str, str]]], target: TargetWorklo
     """For each workload of the target, the newest of ``runs`` (number, parameters) whose number its
     images carry; workloads running none of them are left out."""
     out: list[Observation] = []
+    newest_first = sorted(runs, key=lambda r: -r[0])
     for workload in target.workloads:
-        for number, parameters in sorted(runs, key=lambda r: -r[0]):
+        for number, parameters in newest_first:
             hit = runs_in(number, parameters, [workload])
             if hit:
                 out.append(

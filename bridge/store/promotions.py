@@ -66,21 +66,22 @@ class PromotionBook:
         """Record what a pass saw (only targets that answered); returns the new stretches opened."""
         now, opened = self._clock(), 0
         with write_transaction(self._store.engine) as conn:
-            for o in seen:
-                where = (
-                    _P.project == project,
-                    _P.pipeline == pipeline,
-                    _P.cluster == o.cluster,
-                    _P.namespace == o.namespace,
-                    _P.workload == o.workload,
-                    _P.current == true(),
+            mine = (_P.project == project, _P.pipeline == pipeline, _P.current == true())
+            #: (cluster, namespace, workload) → (id, run, image) of its current stretch
+            current = {
+                (r.cluster, r.namespace, r.workload): (r.id, r.run, r.image)
+                for r in conn.execute(
+                    select(_P.id, _P.cluster, _P.namespace, _P.workload, _P.run, _P.image).where(*mine)
                 )
-                row = conn.execute(select(promotions).where(*where)).first()
-                if row is not None and row.run == o.run and row.image == o.image:
-                    conn.execute(update(promotions).where(_P.id == row.id).values(last_seen=now))
+            }
+            for o in seen:
+                key = (o.cluster, o.namespace, o.workload)
+                row = current.get(key)
+                if row is not None and row[1:] == (o.run, o.image):
+                    conn.execute(update(promotions).where(_P.id == row[0]).values(last_seen=now))
                     continue
                 if row is not None:
-                    conn.execute(update(promotions).where(_P.id == row.id).values(current=False))
+                    conn.execute(update(promotions).where(_P.id == row[0]).values(current=False))
                 values = {
                     "project": project,
                     "pipeline": pipeline,
@@ -93,7 +94,9 @@ class PromotionBook:
                     "last_seen": now,
                     "current": True,
                 }
-                conn.execute(insert(promotions).values(**values))
+                inserted = conn.execute(insert(promotions).values(**values)).inserted_primary_key
+                assert inserted is not None
+                current[key] = (inserted[0], o.run, o.image)
                 opened += 1
         return opened
 

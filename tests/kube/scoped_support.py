@@ -163,19 +163,19 @@ def list_pods(kubeconfig: str, namespace: str) -> int:
 
 def role_binding(cluster: KubeCluster, namespace: str, name: str) -> Any:
     with cluster.api_client() as api:
-        try:
-            return k8s.RbacAuthorizationV1Api(api).read_namespaced_role_binding(name, namespace)
-        except ApiException as e:
-            if e.status == 404:
-                return None
-            raise
+        return _or_none(lambda: k8s.RbacAuthorizationV1Api(api).read_namespaced_role_binding(name, namespace))
 
 
 def service_account(cluster: KubeCluster, name: str) -> Any:
     with cluster.api_client() as api:
-        try:
-            return k8s.CoreV1Api(api).read_namespaced_service_account(name, DEPLOYERS)
-        except ApiException as e:
-            if e.status == 404:
-                return None
-            raise
+        return _or_none(lambda: k8s.CoreV1Api(api).read_namespaced_service_account(name, DEPLOYERS))
+
+
+def _or_none(read: Callable[[], Any]) -> Any:
+    """The object ``read`` answers; None when the apiserver says it does not exist."""
+    try:
+        return read()
+    except ApiException as e:
+        if e.status == 404:
+            return None
+        raise

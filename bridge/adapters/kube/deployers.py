@@ -218,14 +218,16 @@ class KubeDeployers:
             spec=k8s.V1TokenRequestSpec(audiences=list(audiences), expiration_seconds=seconds)
         )
         issued = datetime.now(UTC)
-        try:
-            answer: Any = core.create_namespaced_service_account_token(
+        answer: Any = _ask(
+            cluster,
+            lambda: core.create_namespaced_service_account_token(
                 name, ns, body, _request_timeout=self._timeout
-            )
-        except ApiException as e:
-            raise Refused(_refusal(cluster, e, "create", "serviceaccounts/token", ns)) from None
-        except Exception as e:
-            raise Refused(f"cluster {cluster!r} did not answer: {describe(e)}") from None
+            ),
+            "create",
+            "serviceaccounts/token",
+            ns,
+            absent=None,
+        )
         token = str(answer.status.token)
         SECRETS.replace(("scoped-token", cluster, project), [token])
         expires = answer.status.expiration_timestamp
@@ -236,39 +238,42 @@ class KubeDeployers:
     # --- helpers ----------------------------------------------------------------------------------
 
     def _get(self, cluster: str, call: Any, verb: str, resource: str, namespace: str) -> Any:
-        try:
-            return call()
-        except ApiException as e:
-            if e.status == 404:
-                return None
-            raise Refused(_refusal(cluster, e, verb, resource, namespace)) from None
-        except Exception as e:
-            raise Refused(f"cluster {cluster!r} did not answer: {describe(e)}") from None
+        """``call``'s answer; None when the object does not exist."""
+        return _ask(cluster, call, verb, resource, namespace, absent=404)
 
     def _create(
         self, cluster: str, call: Any, resource: str, namespace: str, *, role: str | None = None
     ) -> None:
-        try:
-            call()
-        except ApiException as e:
-            if e.status == 409:
-                return
-            raise Refused(_refusal(cluster, e, "create", resource, namespace, role=role)) from None
-        except Exception as e:
-            raise Refused(f"cluster {cluster!r} did not answer: {describe(e)}") from None
+        """Create; one that exists already (409) is fine."""
+        _ask(cluster, call, "create", resource, namespace, absent=409, role=role)
 
     def _delete(self, cluster: str, call: Any, resource: str, namespace: str) -> None:
-        try:
-            call()
-        except ApiException as e:
-            if e.status == 404:
-                return
-            raise Refused(_refusal(cluster, e, "delete", resource, namespace)) from None
-        except Exception as e:
-            raise Refused(f"cluster {cluster!r} did not answer: {describe(e)}") from None
+        """Delete; one gone already (404) is fine."""
+        _ask(cluster, call, "delete", resource, namespace, absent=404)
 
     def close(self) -> None:
         self._clients.close()
+
+
+def _ask(
+    cluster: str,
+    call: Any,
+    verb: str,
+    resource: str,
+    namespace: str,
+    *,
+    absent: int | None,
+    role: str | None = None,
+) -> Any:
+    """``call()``; None when the apiserver answers ``absent``, else a refusal becomes ``Refused``."""
+    try:
+        return call()
+    except ApiException as e:
+        if absent is not None and e.status == absent:
+            return None
+        raise Refused(_refusal(cluster, e, verb, resource, namespace, role=role)) from None
+    except Exception as e:
+        raise Refused(f"cluster {cluster!r} did not answer: {describe(e)}") from None
 
 
 def _same_binding(found: Any, wanted: k8s.V1RoleBinding) -> bool:
