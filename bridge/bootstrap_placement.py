@@ -84,10 +84,18 @@ def project_route(store: Store, placement: Placement) -> Callable[[str], str | N
 
 def projects_on(store: Store, placement: Placement, controller: str) -> Callable[[], list[str]]:
     """The names of the projects whose folder ``controller`` holds."""
+    return _projects_of(store, placement, lambda: {controller})
+
+
+def _projects_of(
+    store: Store, placement: Placement, controllers: Callable[[], Collection[str]]
+) -> Callable[[], list[str]]:
+    """The names of the projects whose folder one of ``controllers()`` (asked at each call) holds."""
 
     def names() -> list[str]:
+        held = controllers()
         with store.read() as tx:
-            return [s.obj.name for s in tx.projects.list() if placement.controller(s.obj) == controller]
+            return [s.obj.name for s in tx.projects.list() if placement.controller(s.obj) in held]
 
     return names
 
@@ -233,14 +241,7 @@ def start_leases(
 
 def held_projects(store: Store, settings: Settings, keeper: LeaseKeeper) -> Callable[[], list[str]]:
     """The names of the projects on the controllers this worker holds."""
-    placement = build_placement(settings)
-
-    def names() -> list[str]:
-        held = keeper.held()
-        with store.read() as tx:
-            return [s.obj.name for s in tx.projects.list() if placement.controller(s.obj) in held]
-
-    return names
+    return _projects_of(store, build_placement(settings), keeper.held)
 
 
 def build_routed_runs(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from bridge.domain.model import Project
@@ -68,13 +68,18 @@ class ControllerPasses:
         if now() - self._moves_checked < every:
             return set()
         self._moves_checked = now()
-        every_project = self._desired.projects()
-        due: set[str] = set()
-        for name in self.active():
-            elsewhere = [p.name for p in every_project if self._placed(p) not in (None, name)]
-            left = {r.project for r in self._desired.owned(elsewhere, jenkins=name) if r.kind == PROJECT}
-            due |= set(self._arrived(left)) if left else set()
-        return due
+        projects = self._desired.projects()
+        return {project for name in self.active() for project in self._moved_from(name, projects)}
+
+    def _moved_from(self, controller: str, projects: Sequence[Project]) -> set[str]:
+        """Of ``projects``, those placed elsewhere whose folder ``controller``'s ledger still holds
+        while their new folder is synced."""
+        elsewhere = [p.name for p in projects if self._placed(p) not in (None, controller)]
+        if not elsewhere:
+            return set()
+        owned = self._desired.owned(elsewhere, jenkins=controller)
+        left = {r.project for r in owned if r.kind == PROJECT}
+        return set(self._arrived(left)) if left else set()
 
     def active(self) -> dict[str, Provisioner]:
         """The controllers this worker reconciles now (all of them without leases)."""
@@ -110,12 +115,7 @@ class ControllerPasses:
         every = [p for p in self._desired.projects() if wanted is None or p.name in wanted]
         results: list[PassResult] = []
         for name, provisioner in active.items():
-            elsewhere = [p.name for p in every if self._placed(p) not in (None, name)]
-            if not elsewhere:
-                continue
-            owned = self._desired.owned(elsewhere, jenkins=name)
-            left = {r.project for r in owned if r.kind == PROJECT}
-            leaving = sorted(set(self._arrived(left))) if left else []
+            leaving = sorted(self._moved_from(name, every))
             if leaving:
                 log.info("moved projects leave controller %s: %s", name, ", ".join(leaving))
                 with self.guard(name) as ok:

@@ -14,8 +14,6 @@ changed) has no controller: no pass provisions it anywhere, and nothing of it is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 from bridge.domain.model import Project, Workspace
 from bridge.services.clusters import DEFAULT_JENKINS, ClusterService, ControllerOf
 from bridge.services.validation import Problems
@@ -62,12 +60,3 @@ class Placement:
     def controller(self, project: Project) -> str | None:
         """The controller holding the project's folder (``None``: no Jenkins serves its cluster)."""
         return DEFAULT_JENKINS if project.cluster is None else self.controller_of(project.cluster)
-
-
-#: project → its controller (what the worker's passes and the run routes ask).
-ControllerOfProject = Callable[[Project], str | None]
-
-
-def names(projects: Sequence[Project], controller: str, of: ControllerOfProject) -> list[str]:
-    """The names of ``projects`` whose folder ``controller`` holds."""
-    return [p.name for p in projects if of(p) == controller]

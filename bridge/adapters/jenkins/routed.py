@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from bridge.adapters.jenkins.coalesce import CachedRunViews
 from bridge.adapters.jenkins.port import QueuedRun, RequestCounter, RunPort
 from bridge.adapters.jenkins.runport import BuildInfo, InputStep, QueueState, RunActionPort, RunViewPort
 from bridge.errors import Conflict
@@ -63,39 +64,32 @@ class RoutedRuns(_Routed[RunPort], RunPort):
         return all([port.forget(user) for port in self.ports.values()])
 
 
-class RoutedViews(_Routed[Any], RunViewPort):
+class RoutedViews(_Routed[CachedRunViews], RunViewPort):
     """Run views (each controller's ``CachedRunViews``), with the cache's ``changed``."""
 
     def queue_item(self, queue_id: int) -> QueueState | None:
         raise NotImplementedError("queue ids are per controller: read that controller's views")
 
     def last_builds(self, folder: str) -> Mapping[str, int]:
-        result: Mapping[str, int] = self._to(folder).last_builds(folder)
-        return result
+        return self._to(folder).last_builds(folder)
 
     def builds(self, job_path: str) -> Sequence[BuildInfo]:
-        result: Sequence[BuildInfo] = self._to(job_path).builds(job_path)
-        return result
+        return self._to(job_path).builds(job_path)
 
     def build(self, job_path: str, number: int) -> BuildInfo:
-        result: BuildInfo = self._to(job_path).build(job_path, number)
-        return result
+        return self._to(job_path).build(job_path, number)
 
     def describe(self, job_path: str, number: int) -> Mapping[str, Any]:
-        result: Mapping[str, Any] = self._to(job_path).describe(job_path, number)
-        return result
+        return self._to(job_path).describe(job_path, number)
 
     def pending_inputs(self, job_path: str, number: int) -> Sequence[Mapping[str, Any]]:
-        result: Sequence[Mapping[str, Any]] = self._to(job_path).pending_inputs(job_path, number)
-        return result
+        return self._to(job_path).pending_inputs(job_path, number)
 
     def input_steps(self, job_path: str, number: int) -> Sequence[InputStep]:
-        result: Sequence[InputStep] = self._to(job_path).input_steps(job_path, number)
-        return result
+        return self._to(job_path).input_steps(job_path, number)
 
     def stage(self, job_path: str, number: int, node_id: str) -> Mapping[str, Any]:
-        result: Mapping[str, Any] = self._to(job_path).stage(job_path, number, node_id)
-        return result
+        return self._to(job_path).stage(job_path, number, node_id)
 
     def changed(self, job_path: str, number: int) -> None:
         self._to(job_path).changed(job_path, number)
