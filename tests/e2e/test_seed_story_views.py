@@ -22,7 +22,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from bridge.bootstrap import Container, build_approval_jobs, build_run_follower
-from bridge.cli.demo.deploy import DEV, PROD, REPOSITORY, SeedManifest, apply, seed_image
+from bridge.cli.demo.deploy import DEPLOYS, DEV, PROD, REPOSITORY, SeedManifest, apply, seed_image
 from bridge.sandbox.jenkins import SandboxJenkins, UserSpec
 from bridge.sandbox.sonarqube import Condition, Issue, Profile, SandboxSonarQube
 from bridge.settings import Settings
@@ -55,13 +55,6 @@ TARGETS = [
     {"cluster": "gondor", "namespace": PROD.namespace},
     {"cluster": "shire", "namespace": PROD.namespace},
 ]
-#: Which folder credential each deploy stage binds (the seed's ``*_KUBECONFIG_CREDENTIAL_ID``) and what
-#: its manifest creates.
-DEPLOYS = {
-    "deploy to dev": ("rohan", DEV),
-    "deploy to staging": ("gondor", PROD),
-    "deploy to production": ("shire", PROD),
-}
 PROFILE = Profile(
     issues=(
         Issue(
