@@ -110,10 +110,14 @@ class ApprovalService:
             raise NotFound(f"pipeline {pipeline!r} does not exist in project {project!r}")
         return found.obj.approvals
 
-    def observe(self, project: str, pipeline: str, number: int) -> list[PendingInput]:
+    def observe(
+        self, project: str, pipeline: str, number: int, rules: ApprovalRules | None = None
+    ) -> list[PendingInput]:
         """Ask Jenkins which inputs the run waits on; record new ones (a ``waiting`` event each) and
-        close recorded ones Jenkins no longer waits on (``gone``). Every input of the run, oldest first."""
-        rules = self.rules(project, pipeline)
+        close recorded ones Jenkins no longer waits on (``gone``). Every input of the run, oldest first.
+        ``rules``: the pipeline's, when the caller has read them already."""
+        if rules is None:
+            rules = self.rules(project, pipeline)
         with self.store.read() as tx:
             run = tx.runs.get(project, pipeline, number)
         if run is None:  # retention or Jenkins forgot it: nothing of it waits any more
@@ -155,7 +159,7 @@ class ApprovalService:
         """The run's inputs, asked of Jenkins first; what the bridge recorded when Jenkins cannot answer."""
         rules = self.rules(project, pipeline)
         try:
-            found = self.observe(project, pipeline, number)
+            found = self.observe(project, pipeline, number, rules)
         except (UpstreamError, UpstreamUnavailable):
             with self.store.read() as tx:
                 found = tx.approvals.for_run(project, pipeline, number)

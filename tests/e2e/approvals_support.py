@@ -144,13 +144,9 @@ class Story:
             app.handle = original  # type: ignore[method-assign]
 
 
-def declare_story(
-    api: ApiClient, container: Container, settings: Settings, sandbox: SandboxJenkins, jenkinsfile: str = SEED
-) -> Story:
-    """The seed's set-up through the API: clusters, workspace, project on gondor, members, credentials,
-    the pipeline with the seed's Jenkinsfile; one worker pass syncs all of it, kubeconfigs included."""
-    kube = start_kubesync(api, container, settings, sandbox)
-    configs = {name: kube.put(name) for name in ("rohan", "gondor", "shire")}
+def declare_project(api: ApiClient, container: Container, pipeline: dict[str, Any]) -> dict[str, ApiClient]:
+    """The seed's workspace over rohan/gondor/shire, its project placed on gondor, the members, carol's
+    credentials and ``pipeline`` (declared by carol); each user's API client."""
     r = api.post("/api/v1/workspaces", {"name": WORKSPACE, "clusters": ["rohan", "gondor", "shire"]})
     assert r.status_code == 201, r.json
     r = api.post(P, {"name": PROJECT, "workspace": WORKSPACE, "cluster": "gondor"})
@@ -161,8 +157,19 @@ def declare_story(
     for cid, body in CREDENTIALS.items():
         r = people["carol"].post(f"{P}/{PROJECT}/credentials", {"id": cid, **body})
         assert r.status_code == 201, r.json
-    r = people["carol"].post(f"{P}/{PROJECT}/pipelines", {"name": PIPELINE, "jenkinsfile": jenkinsfile})
+    r = people["carol"].post(f"{P}/{PROJECT}/pipelines", pipeline)
     assert r.status_code == 201, r.json
+    return people
+
+
+def declare_story(
+    api: ApiClient, container: Container, settings: Settings, sandbox: SandboxJenkins, jenkinsfile: str = SEED
+) -> Story:
+    """The seed's set-up through the API: clusters, workspace, project on gondor, members, credentials,
+    the pipeline with the seed's Jenkinsfile; one worker pass syncs all of it, kubeconfigs included."""
+    kube = start_kubesync(api, container, settings, sandbox)
+    configs = {name: kube.put(name) for name in ("rohan", "gondor", "shire")}
+    people = declare_project(api, container, {"name": PIPELINE, "jenkinsfile": jenkinsfile})
     result = kube.worker.poll()
     assert result is not None and not result.errors, result.errors
     follower = build_run_follower(settings, container.store, container.run_service)

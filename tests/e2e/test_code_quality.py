@@ -10,14 +10,13 @@ import pytest
 
 from bridge.bootstrap import Container, build_run_follower, build_worker
 from bridge.sandbox.jenkins import SandboxJenkins
-from bridge.sandbox.jenkins.buildstate import SIMULATION
-from bridge.sandbox.jenkins.cascsonar import SonarInstallation
-from bridge.sandbox.jenkins.pipeline import Simulation
-from bridge.sandbox.sonarqube import Account, Condition, Issue, Profile, SandboxSonarQube
+from bridge.sandbox.sonarqube import Condition, Issue, Profile, SandboxSonarQube
 from bridge.settings import Settings
-from tests.e2e.conftest import P, jenkins_env
-from tests.fixtures.app import ApiClient, make_settings
+from tests.e2e.conftest import P
+from tests.e2e.runs_support import run_settings
+from tests.fixtures.app import ApiClient
 from tests.fixtures.leaks import register_secret
+from tests.fixtures.sonarqube import sonar_jenkins
 from tests.waiting import wait_until
 
 SCANNER_TOKEN = "squ_scanner_0f1e2d3c4b5a69788796a5b4c3d2e1f0aa55"
@@ -60,31 +59,20 @@ RUNS = f"{P}/demo/pipelines/build/runs"
 
 @pytest.fixture
 def sandbox_jenkins(sandbox_jenkins_factory: Any, sandbox_sonarqube: SandboxSonarQube) -> SandboxJenkins:
-    sandbox_sonarqube.state.tokens[SCANNER_TOKEN] = Account("jenkins", browse=False)
-    sandbox_sonarqube.profile(KEY, PROFILE)
-    j: SandboxJenkins = sandbox_jenkins_factory(
-        sonar_installations=[SonarInstallation("sonar", sandbox_sonarqube.url.rstrip("/"))],
-        sonar_scanner=True,
-    )
-    j.services[SIMULATION] = Simulation(time_scale=0)
-    return j
+    return sonar_jenkins(sandbox_jenkins_factory, sandbox_sonarqube, SCANNER_TOKEN, KEY, PROFILE)
 
 
 @pytest.fixture
 def settings(
     tmp_path: Path, sandbox_jenkins: SandboxJenkins, sandbox_sonarqube: SandboxSonarQube
 ) -> Settings:
-    register_secret(sandbox_jenkins.admin_token, sandbox_jenkins.admin_password)
     register_secret(sandbox_sonarqube.admin_token, SCANNER_TOKEN)
-    return make_settings(
+    return run_settings(
         tmp_path,
-        **jenkins_env(sandbox_jenkins),
+        sandbox_jenkins,
         BRIDGE_JENKINS_SONAR_URL=sandbox_sonarqube.url,
         BRIDGE_JENKINS_SONAR_TOKEN=sandbox_sonarqube.admin_token,
         BRIDGE_JENKINS_SONAR_TIMEOUT="2",
-        BRIDGE_RECONCILE_RUN_CACHE_TTL="0.05",
-        BRIDGE_RECONCILE_RUN_REFRESH_MIN="0.05",
-        BRIDGE_RECONCILE_RUN_REFRESH_MAX="0.2",
     )
 
 

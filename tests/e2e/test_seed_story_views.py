@@ -22,16 +22,12 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from bridge.bootstrap import Container, build_approval_jobs, build_run_follower
-from bridge.cli.demo.deploy import DEV, PROD, REPOSITORY, SeedManifest, apply, seed_image
+from bridge.cli.demo.deploy import DEPLOYS, DEV, PROD, REPOSITORY, SeedManifest, apply, seed_image
 from bridge.sandbox.jenkins import SandboxJenkins, UserSpec
-from bridge.sandbox.jenkins.buildstate import SIMULATION
-from bridge.sandbox.jenkins.cascsonar import SonarInstallation
-from bridge.sandbox.jenkins.pipeline import Simulation
-from bridge.sandbox.sonarqube import Account, Condition, Issue, Profile, SandboxSonarQube
+from bridge.sandbox.sonarqube import Condition, Issue, Profile, SandboxSonarQube
 from bridge.settings import Settings
 from tests.clusters.kubesync_support import KubeSync
 from tests.e2e.approvals_support import (
-    CREDENTIALS,
     DOCKER_PASSWORD,
     PIPE,
     PIPELINE,
@@ -39,14 +35,15 @@ from tests.e2e.approvals_support import (
     SEED,
     SONAR_TOKEN,
     USERS,
-    WORKSPACE,
     Story,
+    declare_project,
 )
 from tests.e2e.conftest import P
-from tests.e2e.runs_support import as_user, run_settings
+from tests.e2e.runs_support import run_settings
 from tests.fixtures.kube import KubeCluster
 from tests.fixtures.leaks import register_secret
 from tests.fixtures.sandbox import SandboxFactory
+from tests.fixtures.sonarqube import sonar_jenkins
 from tests.kube.scoped_support import SCOPED_ENV, converge, ensure_namespace, seeded, token_of
 from tests.waiting import wait_until
 
@@ -58,13 +55,6 @@ TARGETS = [
     {"cluster": "gondor", "namespace": PROD.namespace},
     {"cluster": "shire", "namespace": PROD.namespace},
 ]
-#: Which folder credential each deploy stage binds (the seed's ``*_KUBECONFIG_CREDENTIAL_ID``) and what
-#: its manifest creates.
-DEPLOYS = {
-    "deploy to dev": ("rohan", DEV),
-    "deploy to staging": ("gondor", PROD),
-    "deploy to production": ("shire", PROD),
-}
 PROFILE = Profile(
     issues=(
         Issue(
@@ -96,15 +86,8 @@ def sandbox_jenkins(
 ) -> SandboxJenkins:
     """The seed story's Jenkins whose agents reach the sandbox SonarQube as installation ``sonar``; the
     project's ``sonar-token`` is a token SonarQube knows (Execute Analysis only)."""
-    sandbox_sonarqube.state.tokens[SONAR_TOKEN] = Account("jenkins", browse=False)
-    sandbox_sonarqube.profile(KEY, PROFILE)
-    j: SandboxJenkins = sandbox_jenkins_factory(
-        users=[UserSpec(u, password=f"{u}-pw-1") for u in USERS],
-        sonar_installations=[SonarInstallation("sonar", sandbox_sonarqube.url.rstrip("/"))],
-        sonar_scanner=True,
-    )
-    j.services[SIMULATION] = Simulation(time_scale=0)
-    return j
+    users = [UserSpec(u, password=f"{u}-pw-1") for u in USERS]
+    return sonar_jenkins(sandbox_jenkins_factory, sandbox_sonarqube, SONAR_TOKEN, KEY, PROFILE, users=users)
 
 
 @pytest.fixture
@@ -156,19 +139,7 @@ def declare(sync: KubeSync, container: Container, settings: Settings) -> Story:
     """The seed's set-up through the API on the real clusters: workspace, project placed on gondor,
     members, credentials, and the seed's pipeline with its three deploy targets."""
     api = sync.api
-    r = api.post("/api/v1/workspaces", {"name": WORKSPACE, "clusters": ["rohan", "gondor", "shire"]})
-    assert r.status_code == 201, r.json
-    r = api.post(P, {"name": PROJECT, "workspace": WORKSPACE, "cluster": "gondor"})
-    assert r.status_code == 201, r.json
-    for user, role in USERS.items():
-        assert api.post(f"{P}/{PROJECT}/members", {"subject": user, "role": role}).status_code == 200
-    people = {u: as_user(container, api, u) for u in USERS}
-    for cid, body in CREDENTIALS.items():
-        r = people["carol"].post(f"{P}/{PROJECT}/credentials", {"id": cid, **body})
-        assert r.status_code == 201, r.json
-    pipeline = {"name": PIPELINE, "jenkinsfile": SEED, "targets": TARGETS}
-    r = people["carol"].post(f"{P}/{PROJECT}/pipelines", pipeline)
-    assert r.status_code == 201, r.json
+    people = declare_project(api, container, {"name": PIPELINE, "jenkinsfile": SEED, "targets": TARGETS})
     follower = build_run_follower(settings, container.store, container.run_service)
     assert container.approvals is not None
     return Story(

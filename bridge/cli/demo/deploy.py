@@ -58,6 +58,13 @@ class SeedManifest:
 
 DEV = SeedManifest("ks-sample-dev", "ks-sample", DEV_NAMESPACE, 1)
 PROD = SeedManifest("ks-sample", "ks", PROD_NAMESPACE, 2)
+#: Each deploy stage of the seed: the folder credential its ``kubeconfigFile`` binds (the seed's
+#: ``*_KUBECONFIG_CREDENTIAL_ID``) and the Deployment its manifest creates.
+DEPLOYS = {
+    "deploy to dev": ("rohan", DEV),
+    "deploy to staging": ("gondor", PROD),
+    "deploy to production": ("shire", PROD),
+}
 
 
 def seed_image(build: int, branch: str = "master") -> str:

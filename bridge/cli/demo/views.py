@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from kubernetes.client.exceptions import ApiException
 
 from bridge.cli.demo.client import ApiError, path
-from bridge.cli.demo.deploy import DEV, PROD, SeedManifest, apply, seed_image
+from bridge.cli.demo.deploy import DEPLOYS, SeedManifest, apply, seed_image
 from bridge.cli.demo.printer import flatten
 from bridge.cli.demo.story import PIPELINE, PROJECT, TARGETS, Story, StoryFailed
 
@@ -111,14 +111,6 @@ def workloads(
 
 
 # --- the story's steps -------------------------------------------------------------------------------
-
-#: Each deploy stage of the seed: the folder credential its ``kubeconfigFile`` binds (the seed's
-#: ``*_KUBECONFIG_CREDENTIAL_ID``) and the Deployment its manifest creates.
-DEPLOYS = {
-    "deploy to dev": ("rohan", DEV),
-    "deploy to staging": ("gondor", PROD),
-    "deploy to production": ("shire", PROD),
-}
 
 
 def deploy(story: Story, run: Mapping[str, Any], stage: str) -> None:
