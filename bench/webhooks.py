@@ -126,7 +126,7 @@ def burst(
     where = (
         f"jenkins-bridge serve (the whole API, {args.threads} threads)"
         if via == "serve"
-        else f"jenkins-bridge receive (the receiver alone, {args.threads} threads)"
+        else "jenkins-bridge receive (the receiver alone, on an event loop)"
     )
     print(
         f"{where}: {len(codes)} deliveries from {args.senders} senders "
@@ -151,7 +151,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--senders", type=int, default=50)
-    parser.add_argument("--threads", type=int, default=8, help="request threads (per process)")
+    parser.add_argument("--threads", type=int, default=8, help="serve's request threads")
     parser.add_argument(
         "--via", choices=("serve", "receive", "both"), default="both", help="who takes the bursts"
     )
@@ -183,7 +183,7 @@ def main() -> None:
     cmd = [str(CLI), "serve", "--with-worker", "--port", str(port), "--threads", str(args.threads)]
     process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rport = free_port()
-    rcmd = [str(CLI), "receive", "--port", str(rport), "--threads", str(args.threads)]
+    rcmd = [str(CLI), "receive", "--port", str(rport)]
     receiver_process: subprocess.Popen[bytes] | None = None
     try:
         until("the bridge", lambda: requests.get(f"{base}/healthz", timeout=2).ok)

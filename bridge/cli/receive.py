@@ -1,20 +1,22 @@
 """`jenkins-bridge receive`: the push receiver alone, the process to expose to Git servers.
 
-It answers ``POST /webhooks/<provider>`` (``bridge.api.receiver``: verified, stored, 202) and
+It answers ``POST /webhooks/<provider>`` (``bridge.api.receiver_asgi``: verified, stored, 202) and
 ``GET /healthz``; every other path is 404, so the internet-facing process serves nothing of the API.
 Deliveries become runs in the worker (``serve --with-worker`` or ``worker``), never here.
 
 Run it as its own Deployment (or container) behind the ingress that Git servers reach, next to the
 API's: it shares the store with ``serve`` and the worker. What stays in the process: the rate limit per
-client address, and the request latency metric (not exported here; ``bridge_webhook_deliveries`` on
-the API counts deliveries by status).
+client address (``bridge_webhook_deliveries`` on the API counts the deliveries by status).
 
-SIGTERM or SIGINT drains it like ``serve`` (``graceful.py``) and exits 0.
+It runs on an event loop (``bridge.api.receiver_asgi``, uvicorn with uvloop and httptools), not on
+``serve``'s request threads: see that module for why. SIGTERM or SIGINT stops it accepting
+connections, lets the requests in flight finish (at most ``api.shutdown_grace`` seconds) and exits 0.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import threading
@@ -32,8 +34,14 @@ log = logging.getLogger(__name__)
 @click.option(
     "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on."
 )
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Request threads.")
-def receive(host: str, port: int, threads: int) -> None:
+@click.option(
+    "--connections",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Open connections at most (more are answered 503).",
+)
+def receive(host: str, port: int, connections: int) -> None:
     """Serve only the push-webhook receiver; settings come from BRIDGE_* variables and BRIDGE_CONFIG."""
     from bridge.log import configure_logging
     from bridge.settings import Settings
@@ -46,30 +54,52 @@ def receive(host: str, port: int, threads: int) -> None:
     if settings.api.tls_cert:
         raise click.ClickException("receive serves plain HTTP: terminate TLS at the ingress or load balancer")
     log.info("receiving push deliveries on http://%s:%d/webhooks/", host, port)
-    _serve(settings, host, port, threads)
+    if not _serve(settings, host, port, connections):
+        raise click.ClickException(f"could not serve on {host}:{port}")
 
 
-def _serve(settings: Any, host: str, port: int, threads: int) -> None:
-    from bridge.api.receiver import Receiver, not_found
+def _serve(settings: Any, host: str, port: int, connections: int) -> bool:
+    """Serve until SIGTERM or SIGINT, then drain; whether the server started at all."""
+    import uvicorn
+
+    from bridge.api.receiver_asgi import AsyncReceiver
     from bridge.bootstrap import build_receiver
-    from bridge.cli.graceful import serve_until_stopped
-    from bridge.cli.http_server import plain_server
 
     receiver = build_receiver(settings)
-    app = Receiver(receiver, settings.webhooks, not_found, access_log=settings.log.requests)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    server = plain_server(
+    app = AsyncReceiver(
+        receiver,
+        settings.webhooks,
+        proxy_hops=settings.api.trusted_proxy_hops,
+        access_log=settings.log.requests,
+    )
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
-        threads=threads,
-        api=settings.api,
-        max_body=settings.webhooks.max_body_bytes,
-        streams=False,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_config=None,  # the bridge's logging (configure_logging) stays as it is
+        access_log=False,  # the receiver writes the bridge's own access line
+        server_header=False,
+        proxy_headers=False,  # the receiver reads X-Forwarded-* itself, trusting api.trusted_proxy_hops
+        limit_concurrency=connections,
+        timeout_graceful_shutdown=max(1, math.ceil(settings.api.shutdown_grace)),
     )
+    server = uvicorn.Server(config)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    # the server's loop runs in a thread of its own, so the signals stay this thread's (uvicorn would
+    # re-raise them once drained, ending the process by the signal instead of with status 0)
+    thread = threading.Thread(target=server.run, name="receiver-loop")
+    thread.start()
     try:
-        serve_until_stopped(server, stop, grace=settings.api.shutdown_grace)
+        while thread.is_alive() and not stop.wait(0.25):
+            pass
+        server.should_exit = True
+        thread.join()
     finally:
+        app.close()
         receiver.store.close()
+    return bool(server.started)

@@ -15,7 +15,6 @@ mistyped URL can be diagnosed; it triggers nothing.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import uuid
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 
 from bridge.domain.model import Pipeline
 from bridge.errors import InvalidRequest, Unauthenticated
+from bridge.services.webhook_writes import GroupCommit
 from bridge.store import Store
 from bridge.store.pipelines import TRIGGERS
 from bridge.store.webhooks import IGNORED, QUEUED, UNMATCHED, NewDelivery
@@ -67,12 +67,21 @@ class WebhookReceiver:
         self._lock = threading.Lock()
         self._writer = GroupCommit(store)
 
-    def _watching(self, keys: tuple[str, ...]) -> list[Pipeline]:
+    def cached(self, keys: tuple[str, ...]) -> list[Pipeline] | None:
+        """The pipelines watching ``keys`` when known from memory (``None``: ``watching`` reads them)."""
         now, generation = self.clock(), TRIGGERS.generation
         with self._lock:
             cached = self._cache.get(keys)
         if cached is not None and cached[1] == generation and now - cached[0] < self.ttl:
             return cached[2]
+        return None
+
+    def watching(self, keys: tuple[str, ...]) -> list[Pipeline]:
+        """The pipelines watching the repositories ``keys``: from memory, or one indexed read."""
+        found = self.cached(keys)
+        if found is not None:
+            return found
+        now, generation = self.clock(), TRIGGERS.generation
         with self.store.read() as tx:
             found = list(tx.pipelines.triggered_by(keys))
         with self._lock:
@@ -81,86 +90,75 @@ class WebhookReceiver:
             self._cache[keys] = (now, generation, found)
         return found
 
-    def receive(self, family: str, headers: Mapping[str, str], body: bytes) -> Receipt:
+    def read(self, family: str, headers: Mapping[str, str], body: bytes) -> Incoming:
+        """The delivery a request holds (``InvalidRequest`` when it holds none)."""
         try:
             d = providers.read(family, headers, body)
         except providers.BadDelivery as e:
             raise InvalidRequest(str(e)) from None
-        delivery_id = d.id[:128] or f"bridge-{uuid.uuid4()}"
-        receipt = Receipt(provider=d.provider.value, event=d.event, delivery=delivery_id, ping=d.ping)
-        if d.ping or not d.pushes:
-            return receipt  # a ping, or an event that never starts a run: nothing to keep
-        watching = self._watching(tuple(sorted({k for u in d.repo_urls if (k := repo_key(u))})))
-        accepted = _accepted(d, watching)
-        rows = (
-            [_row(d, delivery_id, p, push) for p in accepted for push in d.pushes]
-            if watching
-            else [_unmatched(d, delivery_id, push) for push in d.pushes]
-        )
-        new = self._writer.add(rows)
+        keys = tuple(sorted({k for u in d.repo_urls if (k := repo_key(u))}))
+        return Incoming(d, d.id[:128] or f"bridge-{uuid.uuid4()}", keys)
+
+    def receive(self, family: str, headers: Mapping[str, str], body: bytes) -> Receipt:
+        """Read, verify, match and store one delivery (the rows in a transaction shared with the
+        deliveries arriving meanwhile: ``GroupCommit``)."""
+        incoming = self.read(family, headers, body)
+        if incoming.stores_nothing:
+            return incoming.receipt()
+        accepted = accept(incoming, self.watching(incoming.keys))
+        return accepted.receipt(self._writer.add(accepted.rows))
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A delivery read from its request: what it says, its id, the repositories it names (their keys)."""
+
+    delivery: Delivery
+    id: str
+    keys: tuple[str, ...]
+
+    @property
+    def stores_nothing(self) -> bool:
+        """A ping, or an event that never starts a run: answered, nothing kept."""
+        return self.delivery.ping or not self.delivery.pushes
+
+    def receipt(self) -> Receipt:
+        d = self.delivery
+        return Receipt(provider=d.provider.value, event=d.event, delivery=self.id, ping=d.ping)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A delivery checked against the pipelines watching its repository: the rows to store."""
+
+    incoming: Incoming
+    pipelines: int
+    rows: list[NewDelivery]
+
+    def receipt(self, new: int) -> Receipt:
+        """What the provider is told once the rows are stored, ``new`` of them for the first time."""
+        d = self.incoming.delivery
         return Receipt(
-            provider=receipt.provider,
+            provider=d.provider.value,
             event=d.event,
-            delivery=delivery_id,
-            pipelines=len(accepted),
-            queued=sum(1 for r in rows if r.status == QUEUED) if new else 0,
+            delivery=self.incoming.id,
+            pipelines=self.pipelines,
+            queued=sum(1 for r in self.rows if r.status == QUEUED) if new else 0,
             duplicate=new == 0,
         )
 
 
-@dataclass
-class _Slot:
-    rows: list[NewDelivery]
-    new: int = 0
-    error: BaseException | None = None
-    done: bool = False
-
-
-class GroupCommit:
-    """Stores the rows of concurrent deliveries in shared transactions, each request returning only
-    once the transaction holding its rows committed.
-
-    Whoever holds the commit lock writes every row waiting at that moment in one transaction; the
-    requests that arrived meanwhile find theirs written when they get the lock, and return. Under a
-    burst that is one SQLite transaction for many deliveries, and writers never wait in SQLite's busy
-    handler. Should a shared transaction fail, each request's rows are retried in their own.
-    """
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._commit = threading.Lock()
-        self._pending_lock = threading.Lock()
-        self._pending: list[_Slot] = []
-
-    def add(self, rows: list[NewDelivery]) -> int:
-        """How many of ``rows`` were new (the others were stored before)."""
-        slot = _Slot(rows)
-        with self._pending_lock:
-            self._pending.append(slot)
-        with self._commit:
-            if not slot.done:
-                with self._pending_lock:
-                    batch, self._pending = self._pending, []
-                self._write(batch)
-        if slot.error is not None:
-            raise slot.error
-        return slot.new
-
-    def _write(self, batch: list[_Slot]) -> None:
-        try:
-            with self.store.write() as tx:
-                counts = tx.deliveries.add_groups([s.rows for s in batch])
-            for s, n in zip(batch, counts, strict=True):
-                s.new = n
-        except Exception:
-            if len(batch) == 1:
-                batch[0].error, batch[0].done = sys.exc_info()[1], True
-                return
-            for s in batch:  # one request's bad rows must not fail the others
-                self._write([s])
-            return
-        for s in batch:
-            s.done = True
+def accept(incoming: Incoming, watching: list[Pipeline]) -> Accepted:
+    """The rows of a delivery that names at least one push (``Unauthenticated`` when a watching
+    pipeline exists and none may be started by it: see the module)."""
+    d, delivery_id = incoming.delivery, incoming.id
+    accepted = _accepted(d, watching)
+    rows = (
+        [_row(d, delivery_id, p, push) for p in accepted for push in d.pushes]
+        if watching
+        else [_unmatched(d, delivery_id, push) for push in d.pushes]
+    )
+    return Accepted(incoming, len(accepted), rows)
 
 
 def _accepted(d: Delivery, watching: list[Pipeline]) -> list[Pipeline]:

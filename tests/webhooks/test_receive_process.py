@@ -38,7 +38,7 @@ def test_receive_serves_only_the_receiver_on_the_shared_store(tmp_path: Path) ->
     port = _free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}, **environ}
     process = subprocess.Popen(
-        [str(CLI), "receive", "--port", str(port), "--threads", "2"],
+        [str(CLI), "receive", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
