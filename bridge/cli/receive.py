@@ -60,8 +60,6 @@ def receive(host: str, port: int, connections: int) -> None:
 
 def _serve(settings: Any, host: str, port: int, connections: int) -> bool:
     """Serve until SIGTERM or SIGINT, then drain; whether the server started at all."""
-    import uvicorn
-
     from bridge.api.receiver_asgi import AsyncReceiver
     from bridge.bootstrap import build_receiver
 
@@ -72,21 +70,9 @@ def _serve(settings: Any, host: str, port: int, connections: int) -> bool:
         proxy_hops=settings.api.trusted_proxy_hops,
         access_log=settings.log.requests,
     )
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        log_config=None,  # the bridge's logging (configure_logging) stays as it is
-        access_log=False,  # the receiver writes the bridge's own access line
-        server_header=False,
-        proxy_headers=False,  # the receiver reads X-Forwarded-* itself, trusting api.trusted_proxy_hops
-        limit_concurrency=connections,
-        timeout_graceful_shutdown=max(1, math.ceil(settings.api.shutdown_grace)),
+    server = loop_server(
+        app, host=host, port=port, connections=connections, grace=settings.api.shutdown_grace
     )
-    server = uvicorn.Server(config)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -103,3 +89,26 @@ def _serve(settings: Any, host: str, port: int, connections: int) -> bool:
         app.close()
         receiver.store.close()
     return bool(server.started)
+
+
+def loop_server(app: Any, *, host: str, port: int, connections: int, grace: float) -> Any:
+    """The event-loop server of an ASGI app (a ``uvicorn.Server``: ``run()`` serves until its
+    ``should_exit``, then stops accepting, finishes the requests in flight within ``grace`` seconds
+    and runs the app's lifespan shutdown)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_config=None,  # the bridge's logging (configure_logging) stays as it is
+        access_log=False,  # the receiver writes the bridge's own access line
+        server_header=False,
+        proxy_headers=False,  # the receiver reads X-Forwarded-* itself, trusting api.trusted_proxy_hops
+        limit_concurrency=connections,
+        timeout_graceful_shutdown=max(1, math.ceil(grace)),
+    )
+    return uvicorn.Server(config)
