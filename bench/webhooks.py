@@ -1,22 +1,26 @@
 """Push-webhook receiver benchmark: bursts of signed deliveries while Jenkins is down.
 
 Starts the sandbox Jenkins (in this process), ``jenkins-bridge serve --with-worker`` and ``jenkins-bridge
-receive`` (real processes on one SQLite store), declares one pipeline with a push trigger,
-takes Jenkins down, then sends ``--deliveries`` GitHub push deliveries, each with its own delivery id and a
-valid ``X-Hub-Signature-256``, from ``--senders`` concurrent senders (persistent connections, closed loop):
-one burst to ``serve`` (the whole API in one process) and one to ``receive`` (the receiver alone, the process
-exposed to Git servers; ``--via`` picks one). Prints the acknowledgement latency (p50/p90/p99/max) and the
-deliveries lost (acknowledged but not stored) of each, then brings Jenkins back and counts the runs the worker
-starts: exactly one per delivery is required.
+receive`` (real processes on one SQLite store), declares one pipeline with a push trigger, takes Jenkins
+down, then sends ``--deliveries`` GitHub push deliveries, each with its own delivery id and a valid
+``X-Hub-Signature-256``, from ``--senders`` concurrent senders (persistent connections, closed loop): one
+burst to ``receive`` (the receiver alone on an event loop: the process exposed to Git servers) and one to
+``serve`` (the whole API, whose request threads also answer ``/webhooks/*``); ``--via`` picks one. Prints
+the acknowledgement latency (p50/p90/p99/max), the CPU each process spent per delivery and the
+deliveries lost (acknowledged but not stored) of each, then brings Jenkins back and counts the runs the
+worker starts: exactly one per delivery is required. The p99 requirement (< 50 ms) is the receiver's;
+exit status 1 when it or a count is missed.
 
     .venv/bin/python bench/webhooks.py [--deliveries 2000] [--senders 50] [--threads 8]
                                        [--via serve|receive|both]
 
 Reading the numbers: the senders are a closed loop, so the mean latency is about senders / throughput
-(Little's law), and the senders share the machine's cores with the bridge. The request path is one indexed
-read (cached for 2 s) and a share of one group-committed transaction, answered before Flask
-(``bridge.api.receiver``), no audit entry, no Jenkins call; what is left is CPython's per-request cost in
-waitress, one core per process (the GIL). ``bench/webhook_ceiling.py`` measures an empty app the same way.
+(Little's law), and the senders share the machine's cores with the bridge. ``receive`` reads requests on
+one event loop and stores the rows of every delivery waiting at once in one transaction, from one writer
+thread (``bridge/api/receiver_asgi.py``); ``serve`` answers the same deliveries from its pool of request
+threads (``bridge/api/receiver.py``), where handing requests between threads that share one interpreter
+lock costs more than the deliveries' own work. ``bench/webhook_ceiling.py`` measures an empty app on
+``serve``'s HTTP server the same way.
 """
 
 from __future__ import annotations
@@ -105,7 +109,8 @@ def cpu_seconds(pid: int) -> float:
 
 def burst(
     via: str, port: int, payload: bytes, ids: list[str], args: argparse.Namespace, pids: dict[str, int]
-) -> None:
+) -> float:
+    """Send the burst; print its numbers; return its p99 (ms)."""
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     own_before = time.process_time()
     shares = [ids[i :: args.senders] for i in range(args.senders)]
@@ -132,14 +137,16 @@ def burst(
         f"{where}: {len(codes)} deliveries from {args.senders} senders "
         f"in {wall:.1f}s ({len(codes) / wall:.0f}/s)"
     )
+    required = "   (required: p99 < 50)" if via == "receive" else ""
     print(
         f"  ack latency ms: p50 {pct(latencies, 50):.1f}  p90 {pct(latencies, 90):.1f}  "
         f"p99 {pct(latencies, 99):.1f}  max {max(latencies) * 1e3:.1f}  "
-        f"mean {statistics.fmean(latencies) * 1e3:.1f}   (required: p99 < 50)"
+        f"mean {statistics.fmean(latencies) * 1e3:.1f}{required}"
     )
     print(f"  answers: {acked} x 202, {len(codes) - acked} other {sorted(set(codes) - {202})}")
     used = "  ".join(f"{name} {seconds / len(codes) * 1e3:.2f}" for name, seconds in cpu.items())
     print(f"  CPU ms per delivery: {used}  senders {own / len(codes) * 1e3:.2f}")
+    return pct(latencies, 99)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -217,11 +224,13 @@ def main() -> None:
         targets = {"serve": port, "receive": rport}
         ids: list[str] = []
         lost = 0
-        for via in ("serve", "receive") if args.via == "both" else (args.via,):
+        slow = False
+        for via in ("receive", "serve") if args.via == "both" else (args.via,):
             batch = [str(uuid.uuid4()) for _ in range(args.deliveries)]
             ids += batch
             pids = {"serve": process.pid, "receive": receiver_process.pid}
-            burst(via, targets[via], payload, batch, args, pids)
+            p99 = burst(via, targets[via], payload, batch, args, pids)
+            slow = slow or (via == "receive" and p99 >= 50)
             stored = stored_deliveries(base, auth)
             missing = len(set(batch) - {d["delivery"] for d in stored})
             lost += missing
@@ -241,7 +250,7 @@ def main() -> None:
         runs = int(info["nextBuildNumber"]) - 1
         print(f"after recovery: {len(started)} deliveries started, {runs} runs in Jenkins")
         print(f"required: {len(ids)} runs, one per delivery")
-        if lost or runs != len(ids):
+        if lost or runs != len(ids) or slow:
             sys.exit(1)
     finally:
         for running in (receiver_process, process):
