@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from bridge.api.hardening import security_headers
 from bridge.api.problems import PROBLEM_JSON, document, error_headers
 from bridge.api.ratelimit import RateLimiter
-from bridge.api.schemas.webhooks import ReceiptOut
 from bridge.errors import BridgeError, TooManyRequests
 
 if TYPE_CHECKING:
@@ -67,8 +66,9 @@ class Gate:
 
 
 def received(receipt: Receipt) -> Answer:
-    """A stored delivery's 202 (200 for a ping)."""
-    body = json.dumps(ReceiptOut(**receipt.__dict__).model_dump(mode="json"), ensure_ascii=False).encode()
+    """A stored delivery's 202 (200 for a ping): the receipt's fields, which are ``ReceiptOut``'s (the
+    documented body; a test keeps them equal), dumped without building the model at a burst's rate."""
+    body = json.dumps(receipt.__dict__, ensure_ascii=False).encode()
     return (200 if receipt.ping else 202), [("Content-Type", "application/json")], body
 
 

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,10 @@ from sqlalchemy import event
 
 from bridge.api.hardening import HEADERS
 from bridge.api.receiver_asgi import AsyncReceiver
+from bridge.api.receiving import received
+from bridge.api.schemas.webhooks import ReceiptOut
 from bridge.cli.receive import loop_server
-from bridge.services.webhooks import WebhookReceiver
+from bridge.services.webhooks import Receipt, WebhookReceiver
 from bridge.settings import Settings
 from tests.e2e.test_serve_process import _free_port
 from tests.fixtures.app import ApiClient, make_settings
@@ -175,3 +178,13 @@ def test_a_secret_is_never_in_an_answer_or_the_log(demo: ApiClient, caplog: pyte
         answers = [post(base), post(base, **{"X-Hub-Signature-256": "sha256=00"})]
     assert all(SECRET not in r.text for r in answers)
     assert SECRET not in caplog.text and json.dumps(SECRET) not in caplog.text
+
+
+def test_the_receipt_is_the_documented_body() -> None:
+    """Receipts are dumped from the service's dataclass; OpenAPI documents ``ReceiptOut``: the same fields
+    and types, so the answer and the document cannot drift apart."""
+    receipt = Receipt(provider="github", event="push", delivery="d-1", pipelines=2, queued=1)
+    status, _, body = received(receipt)
+    assert status == 202
+    assert ReceiptOut.model_validate_json(body).model_dump() == json.loads(body)
+    assert set(ReceiptOut.model_fields) == {f.name for f in fields(Receipt)}
