@@ -11,7 +11,7 @@ later code can read a forged identity or the credential.
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -86,7 +86,7 @@ def request_id(request: Request) -> str:
 
 def given_or_new_request_id(given: str) -> str:
     """The caller's id when well-formed (it reaches logs and responses), else a fresh one."""
-    return given if _REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
+    return given if _REQUEST_ID_RE.fullmatch(given) else secrets.token_hex(16)
 
 
 def authenticate(identity: Identity, request: Request) -> Principal:
