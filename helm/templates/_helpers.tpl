@@ -86,42 +86,49 @@ volumeMounts: {{- include "jenkins-bridge.volumeMounts" .root | nindent 2 }}
 {{- end }}
 {{- end -}}
 
+{{/* The pod fields every bridge pod shares (ServiceAccount, security context, scheduling, volumes). */}}
 {{- define "jenkins-bridge.podSpecCommon" -}}
-serviceAccountName: {{ include "jenkins-bridge.serviceAccountName" . }}
-automountServiceAccountToken: {{ include "jenkins-bridge.needsKubeApi" . | empty | not }}
-securityContext: {{ toYaml .Values.podSecurityContext | nindent 2 }}
-{{- with .Values.imagePullSecrets }}
+{{- include "jenkins-bridge.podSpec" (dict "root" . "kubeApi" (include "jenkins-bridge.needsKubeApi" .)) }}
+{{- end -}}
+
+{{/* The same, given (dict "root" $ "kubeApi" "true" or ""): whether the pod gets a ServiceAccount token. */}}
+{{- define "jenkins-bridge.podSpec" -}}
+{{- $root := .root -}}
+serviceAccountName: {{ include "jenkins-bridge.serviceAccountName" $root }}
+automountServiceAccountToken: {{ .kubeApi | empty | not }}
+securityContext: {{ toYaml $root.Values.podSecurityContext | nindent 2 }}
+{{- with $root.Values.imagePullSecrets }}
 imagePullSecrets: {{ toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.nodeSelector }}
+{{- with $root.Values.nodeSelector }}
 nodeSelector: {{ toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.tolerations }}
+{{- with $root.Values.tolerations }}
 tolerations: {{ toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.affinity }}
+{{- with $root.Values.affinity }}
 affinity: {{ toYaml . | nindent 2 }}
 {{- end }}
 volumes:
   - name: data
-    {{- if include "jenkins-bridge.externalDatabase" . }}
+    {{- if include "jenkins-bridge.externalDatabase" $root }}
     emptyDir: {}
     {{- else }}
     persistentVolumeClaim:
-      claimName: {{ include "jenkins-bridge.fullname" . }}-data
+      claimName: {{ include "jenkins-bridge.fullname" $root }}-data
     {{- end }}
   - name: tmp
     emptyDir: {}
-  {{- if include "jenkins-bridge.staticClusters" . }}
+  {{- if include "jenkins-bridge.staticClusters" $root }}
   - name: kubeconfigs
     secret:
-      secretName: {{ .Values.clusters.static.existingSecret }}
+      secretName: {{ $root.Values.clusters.static.existingSecret }}
       defaultMode: 0400
   {{- end }}
-  {{- if .Values.tls.existingSecret }}
+  {{- if $root.Values.tls.existingSecret }}
   - name: tls
     secret:
-      secretName: {{ .Values.tls.existingSecret }}
+      secretName: {{ $root.Values.tls.existingSecret }}
       defaultMode: 0400
   {{- end }}
 {{- end -}}

@@ -111,6 +111,19 @@ def test_an_external_database_runs_the_receiver_as_a_deployment_of_its_own(exter
     assert _backends(docs, service) == [("bridge-jenkins-bridge-receive", "receive", 8081)]
 
 
+def test_the_receiver_pods_get_no_service_account_token(kube_binaries: KubeBinaries, tmp_path: Path) -> None:
+    """The internet-facing pods never call the Kubernetes API, even when serve and the worker do (here: to
+    read Argo CD's cluster Secrets and to review tokens)."""
+    kube = ("clusters.sources={argocd}", "auth.tokenReview=true")
+    docs = _docs(_template(kube_binaries, tmp_path, *EXPOSED, f"database.url={DATABASE_URL}", *kube))
+    pods = {name: d["spec"]["template"]["spec"] for name, d in _deployments(docs).items()}
+    assert pods.pop("bridge-jenkins-bridge-receive")["automountServiceAccountToken"] is False
+    assert {name: pod["automountServiceAccountToken"] for name, pod in pods.items()} == {
+        "bridge-jenkins-bridge-serve": True,
+        "bridge-jenkins-bridge-worker": True,
+    }
+
+
 def test_the_receiver_scales_and_keeps_a_disruption_budget(
     kube_binaries: KubeBinaries, tmp_path: Path
 ) -> None:
