@@ -1,6 +1,6 @@
-# The bridge: API (`serve`) and reconciliation (`worker`) from one image. Dependencies are installed at the
-# versions the tests pass with (constraints.txt). Runs as an unprivileged user; the root filesystem may be
-# read-only (the Helm chart mounts /data and /tmp).
+# The bridge: API (`serve`), reconciliation (`worker`) and push receiver (`receive`) from one image.
+# Dependencies are installed at the versions the tests pass with (constraints.txt). Runs as an unprivileged
+# user; the root filesystem may be read-only (the Helm chart mounts /data and /tmp).
 FROM python:3.11-slim-bookworm
 WORKDIR /app
 COPY setup.cfg pyproject.toml README.md constraints.txt ./

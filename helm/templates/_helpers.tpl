@@ -35,7 +35,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
-{{/* The container shared by both Deployments; the caller passes (dict "root" $ "args" list "resources" map). */}}
+{{/* The container shared by every bridge process; the caller passes (dict "root" $ "args" list "resources" map),
+     and optionally "env" (a list of variables set over the ConfigMap's and Secret's). */}}
 {{- define "jenkins-bridge.container" -}}
 image: {{ include "jenkins-bridge.image" .root | quote }}
 imagePullPolicy: {{ .root.Values.image.pullPolicy }}
@@ -45,6 +46,9 @@ envFrom:
       name: {{ include "jenkins-bridge.fullname" .root }}
   - secretRef:
       name: {{ include "jenkins-bridge.secretName" .root }}
+{{- with .env }}
+env: {{ toYaml . | nindent 2 }}
+{{- end }}
 securityContext: {{ toYaml .root.Values.securityContext | nindent 2 }}
 resources: {{ toYaml .resources | nindent 2 }}
 volumeMounts: {{- include "jenkins-bridge.volumeMounts" .root | nindent 2 }}
@@ -82,42 +86,49 @@ volumeMounts: {{- include "jenkins-bridge.volumeMounts" .root | nindent 2 }}
 {{- end }}
 {{- end -}}
 
+{{/* The pod fields every bridge pod shares (ServiceAccount, security context, scheduling, volumes). */}}
 {{- define "jenkins-bridge.podSpecCommon" -}}
-serviceAccountName: {{ include "jenkins-bridge.serviceAccountName" . }}
-automountServiceAccountToken: {{ include "jenkins-bridge.needsKubeApi" . | empty | not }}
-securityContext: {{ toYaml .Values.podSecurityContext | nindent 2 }}
-{{- with .Values.imagePullSecrets }}
+{{- include "jenkins-bridge.podSpec" (dict "root" . "kubeApi" (include "jenkins-bridge.needsKubeApi" .)) }}
+{{- end -}}
+
+{{/* The same, given (dict "root" $ "kubeApi" "true" or ""): whether the pod gets a ServiceAccount token. */}}
+{{- define "jenkins-bridge.podSpec" -}}
+{{- $root := .root -}}
+serviceAccountName: {{ include "jenkins-bridge.serviceAccountName" $root }}
+automountServiceAccountToken: {{ .kubeApi | empty | not }}
+securityContext: {{ toYaml $root.Values.podSecurityContext | nindent 2 }}
+{{- with $root.Values.imagePullSecrets }}
 imagePullSecrets: {{ toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.nodeSelector }}
+{{- with $root.Values.nodeSelector }}
 nodeSelector: {{ toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.tolerations }}
+{{- with $root.Values.tolerations }}
 tolerations: {{ toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.affinity }}
+{{- with $root.Values.affinity }}
 affinity: {{ toYaml . | nindent 2 }}
 {{- end }}
 volumes:
   - name: data
-    {{- if include "jenkins-bridge.externalDatabase" . }}
+    {{- if include "jenkins-bridge.externalDatabase" $root }}
     emptyDir: {}
     {{- else }}
     persistentVolumeClaim:
-      claimName: {{ include "jenkins-bridge.fullname" . }}-data
+      claimName: {{ include "jenkins-bridge.fullname" $root }}-data
     {{- end }}
   - name: tmp
     emptyDir: {}
-  {{- if include "jenkins-bridge.staticClusters" . }}
+  {{- if include "jenkins-bridge.staticClusters" $root }}
   - name: kubeconfigs
     secret:
-      secretName: {{ .Values.clusters.static.existingSecret }}
+      secretName: {{ $root.Values.clusters.static.existingSecret }}
       defaultMode: 0400
   {{- end }}
-  {{- if .Values.tls.existingSecret }}
+  {{- if $root.Values.tls.existingSecret }}
   - name: tls
     secret:
-      secretName: {{ .Values.tls.existingSecret }}
+      secretName: {{ $root.Values.tls.existingSecret }}
       defaultMode: 0400
   {{- end }}
 {{- end -}}
@@ -166,4 +177,47 @@ volumes:
      the pods get no ServiceAccount token at all. */}}
 {{- define "jenkins-bridge.needsKubeApi" -}}
 {{- if or (has "kubesphere" .Values.clusters.sources) (has "argocd" .Values.clusters.sources) .Values.auth.tokenReview }}true{{ end -}}
+{{- end -}}
+
+{{/* Non-empty when webhooks are exposed (webhooks.service or webhooks.ingress): `jenkins-bridge receive` then
+     runs, and the webhooks Service points at it. */}}
+{{- define "jenkins-bridge.receiver" -}}
+{{- if or .Values.webhooks.service.enabled .Values.webhooks.ingress.enabled }}true{{ end -}}
+{{- end -}}
+
+{{/* The receiver's container (`receive`): the same image, settings, Secrets, mounts and security context as
+     serve's, plain HTTP on its own port. It refuses a TLS certificate (TLS ends at the Ingress or load
+     balancer), so it gets the TLS settings emptied: with tls.existingSecret, serve alone speaks HTTPS. */}}
+{{- define "jenkins-bridge.receiveContainer" -}}
+{{- $r := .Values.webhooks.receiver }}
+{{- if not (include "jenkins-bridge.externalDatabase" .) }}
+{{- if or (eq (int $r.port) (int .Values.serve.port)) (and .Values.metrics.enabled (eq (int $r.port) (int .Values.metrics.port))) }}
+{{- fail "webhooks.receiver.port must differ from serve.port and metrics.port: they share the serve pod" }}
+{{- end }}
+{{- end }}
+{{- $args := list "receive" "--host" "0.0.0.0" "--port" (toString $r.port) }}
+{{- $env := list }}
+{{- range list "BRIDGE_API_TLS_CERT" "BRIDGE_API_TLS_KEY" "BRIDGE_API_TLS_CLIENT_CA" }}
+{{- $env = append $env (dict "name" . "value" "") }}
+{{- end -}}
+- name: receive
+  {{- include "jenkins-bridge.container" (dict "root" . "args" $args "resources" $r.resources "env" $env) | nindent 2 }}
+  ports:
+    - name: webhooks
+      containerPort: {{ $r.port }}
+  startupProbe:
+    httpGet: {path: /healthz, port: webhooks, scheme: HTTP}
+    {{- toYaml $r.startupProbe | nindent 4 }}
+  readinessProbe:
+    httpGet: {path: /healthz, port: webhooks, scheme: HTTP}
+    {{- toYaml $r.readinessProbe | nindent 4 }}
+  livenessProbe:
+    httpGet: {path: /healthz, port: webhooks, scheme: HTTP}
+    {{- toYaml $r.livenessProbe | nindent 4 }}
+{{- end -}}
+
+{{/* The component label of the pods that run the receiver: serve's pod (embedded SQLite: the file is on
+     that pod's volume) or the receive Deployment's (external database). */}}
+{{- define "jenkins-bridge.receiverComponent" -}}
+{{- if include "jenkins-bridge.externalDatabase" . }}receive{{ else }}serve{{ end -}}
 {{- end -}}

@@ -271,7 +271,7 @@ def test_a_secret_under_settings_fails_the_render(
 
 def test_the_webhook_receiver_alone_can_be_exposed(kube_binaries: KubeBinaries, tmp_path: Path) -> None:
     """``webhooks.ingress`` routes only the receiver's ``/webhooks/`` prefix to a Service of the serve
-    pods; the default chart exposes nothing."""
+    pods (their ``receive`` container: embedded SQLite); the default chart exposes nothing."""
     assert not [d for d in _docs(_template(kube_binaries, tmp_path)) if d["kind"] == "Ingress"]
     text = _template(
         kube_binaries, tmp_path, "webhooks.ingress.enabled=true", "webhooks.ingress.host=hooks.example.com"
@@ -287,5 +287,6 @@ def test_the_webhook_receiver_alone_can_be_exposed(kube_binaries: KubeBinaries, 
     [name] = backends
     assert name.endswith("-webhooks") and name in services
     assert services[name]["spec"]["selector"]["app.kubernetes.io/component"] == "serve"
+    assert [p["targetPort"] for p in services[name]["spec"]["ports"]] == ["webhooks"]
     api = [n for n in services if n != name]
     assert api and all(n not in backends for n in api), "the API Service is not behind the Ingress"

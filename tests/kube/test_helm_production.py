@@ -78,6 +78,8 @@ def _named(docs: list[dict[str, Any]], kind: str, suffix: str = "") -> dict[str,
         ("securityContext.allowPrivilegeEscalation=true", "/securityContext/allowPrivilegeEscalation"),
         ("podSecurityContext.runAsNonRoot=false", "/podSecurityContext/runAsNonRoot"),
         ("metrics.serviceMonitor.interval=often", "/metrics/serviceMonitor/interval"),
+        ("webhooks.receiver.port=80", "/webhooks/receiver/port"),
+        ("webhooks.receiver.replicas=0", "/webhooks/receiver/replicas"),
         ("databse.url=x", "additional properties 'databse' not allowed"),
     ],
 )
@@ -102,6 +104,7 @@ def test_every_pod_is_hardened_and_sized(everything: list[dict[str, Any]]) -> No
     pods = dict(_pods(everything))
     assert set(pods) == {
         "bridge-jenkins-bridge-serve", "bridge-jenkins-bridge-worker", "bridge-jenkins-bridge-db-upgrade",
+        "bridge-jenkins-bridge-receive",
     }  # fmt: skip
     for name, pod in pods.items():
         assert pod["securityContext"]["runAsNonRoot"] is True, name
@@ -196,8 +199,14 @@ def test_the_webhook_receiver_is_exposed_without_the_api(everything: list[dict[s
         }
     ]
     service = _named(everything, "Service", "-webhooks")
-    assert service["spec"]["selector"]["app.kubernetes.io/component"] == "serve"
-    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
+    assert service["spec"]["selector"]["app.kubernetes.io/component"] == "receive"  # external database
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["webhooks"]
+    receive = _named(everything, "Deployment", "-receive")["spec"]["template"]["spec"]
+    (container,) = receive["containers"]
+    assert container["args"] == ["receive", "--host", "0.0.0.0", "--port", "8081"]
+    assert {"name": "webhooks", "containerPort": 8081} in container["ports"]
+    # the runtime role cannot create the schema: the owner migrates before the receiver starts too
+    assert [c["name"] for c in receive["initContainers"]] == ["db-migrate", "db-grant"]
 
 
 def test_metrics_port_on_every_pod_and_a_service_monitor(everything: list[dict[str, Any]]) -> None:
@@ -235,9 +244,10 @@ def test_the_bridge_loads_the_charts_environment(everything: list[dict[str, Any]
 def test_a_disruption_budget_only_for_several_api_replicas(
     everything: list[dict[str, Any]], kube_binaries: KubeBinaries, tmp_path: Path
 ) -> None:
-    budget = _named(everything, "PodDisruptionBudget")
-    assert budget["spec"]["minAvailable"] == 1
-    assert budget["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == "serve"
+    for component in ("serve", "receive"):  # three API replicas, two receivers
+        budget = _named(everything, "PodDisruptionBudget", f"-{component}")
+        assert budget["spec"]["minAvailable"] == 1
+        assert budget["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == component
     single = _docs(_template(kube_binaries, tmp_path, f"database.url={DATABASE_URL}"))
     assert not [d for d in single if d["kind"] == "PodDisruptionBudget"], "one pod: a budget blocks drains"
 
@@ -278,6 +288,8 @@ def test_the_full_render_passes_a_server_side_dry_run(
     for line in (
         "job.batch/bridge-jenkins-bridge-db-upgrade created (server dry run)",
         "poddisruptionbudget.policy/bridge-jenkins-bridge-serve created (server dry run)",
+        "poddisruptionbudget.policy/bridge-jenkins-bridge-receive created (server dry run)",
+        "deployment.apps/bridge-jenkins-bridge-receive created (server dry run)",
         "ingress.networking.k8s.io/bridge-jenkins-bridge-webhooks created (server dry run)",
         "servicemonitor.monitoring.coreos.com/bridge-jenkins-bridge created (server dry run)",
     ):

@@ -75,7 +75,7 @@ def run_compose_env(folder: Path) -> str:
 def test_the_services_and_how_they_connect() -> None:
     compose = _compose()
     services = compose["services"]
-    assert set(services) == {"jenkins", "agent", "postgres", "bridge"}
+    assert set(services) == {"jenkins", "agent", "postgres", "bridge", "receiver"}
     # Jenkins is built from jenkins-config/, whose Dockerfile installs the plugins with jenkins-plugin-cli
     assert services["jenkins"]["build"] == "./jenkins-config"
     assert "jenkins-plugin-cli" in (CONFIG / "Dockerfile").read_text(encoding="utf-8")
@@ -96,6 +96,28 @@ def test_the_services_and_how_they_connect() -> None:
                 assert (ROOT / source).exists(), f"{name}: {source}"
     build = services["agent"]["build"]
     assert (ROOT / build["context"] / build["dockerfile"]).is_file()
+
+
+def test_the_receiver_runs_beside_the_bridge_on_its_store() -> None:
+    """Git servers reach `jenkins-bridge receive` on a port of its own; it shares the bridge's image,
+    settings and volumes, starts once the bridge (which migrates) is healthy, and has a check of its port."""
+    from bridge.cli.receive import receive
+
+    services = _compose()["services"]
+    bridge, receiver = services["bridge"], services["receiver"]
+    assert receiver["build"] == bridge["build"] == "."
+    command = receiver["command"]
+    assert command[:1] == ["receive"]
+    options = receive.make_context("receive", command[1:]).params  # refuses an option `receive` lacks
+    assert options["host"] == "0.0.0.0"
+    assert f"{options['port']}:{options['port']}" in receiver["ports"]
+    assert options["port"] != int(bridge["command"][bridge["command"].index("--port") + 1])
+    for key in ("environment", "group_add", "volumes"):
+        assert receiver[key] == bridge[key], key
+    assert "bridge-data:/var/lib/jenkins-bridge" in receiver["volumes"]
+    assert receiver["depends_on"] == {"bridge": {"condition": "service_healthy"}}
+    assert f"http://127.0.0.1:{options['port']}/healthz" in receiver["healthcheck"]["test"][-1]
+    assert ":8000/healthz" in (ROOT / "Dockerfile").read_text(encoding="utf-8"), "the bridge's own check"
 
 
 def test_the_static_agent_has_the_seed_labels_and_tools() -> None:
@@ -125,7 +147,10 @@ def test_every_variable_comes_from_compose_env_and_every_setting_exists(checkout
     known = set(env_names(Settings))
     for service in compose["services"].values():
         for name in service.get("environment", {}):
-            if name.startswith("BRIDGE_") and service is compose["services"]["bridge"]:
+            if name.startswith("BRIDGE_") and service in (
+                compose["services"]["bridge"],
+                compose["services"]["receiver"],
+            ):
                 assert name in known, f"docker-compose sets {name}, which the bridge does not have"
     # and the file refuses to start without them, naming the command
     with pytest.raises(LookupError, match="compose-env"):
@@ -146,6 +171,10 @@ def test_the_bridge_starts_with_what_compose_env_wrote(checkout: Path) -> None:
     )
     assert settings.jenkins.url == "http://jenkins:8080/"
     Fernet(settings.secret_key.get_secret_value().encode())
+    receiver = interpolate(_compose()["services"]["receiver"], env)
+    on_the_receiver = Settings.load({k: str(v) for k, v in receiver["environment"].items()})
+    assert on_the_receiver.database_url == settings.database_url  # one store
+    assert not on_the_receiver.api.tls_cert  # `receive` refuses a certificate
     assert bridge["group_add"] == [env["BRIDGE_GID"]]
     # the bridge's Jenkins token is the one the controller's start-up script seeds from the secret file
     token = (checkout / "secrets" / "bridge-jenkins-token").read_text(encoding="utf-8")
