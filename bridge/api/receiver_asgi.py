@@ -31,6 +31,7 @@ from bridge.services.webhooks import accept
 
 if TYPE_CHECKING:
     from bridge.domain.model import Pipeline
+    from bridge.metrics import Metrics
     from bridge.services.webhooks import WebhookReceiver
     from bridge.settings import WebhookSettings
 
@@ -54,8 +55,10 @@ class AsyncReceiver:
         *,
         proxy_hops: int = 0,
         access_log: bool = True,
+        metrics: Metrics | None = None,
     ) -> None:
         self.receiver, self.proxy_hops, self.access_log = receiver, proxy_hops, access_log
+        self.metrics = metrics
         self.gate = receiving.Gate(settings)
         self._writer: BatchWriter[asyncio.Future[int]] | None = None
         self._reading: dict[tuple[str, ...], asyncio.Future[list[Pipeline]]] = {}
@@ -111,9 +114,11 @@ class AsyncReceiver:
             except ClientGone:
                 return
             await _send(send, answer, request_id, secure)
+            seconds, route = time.perf_counter() - started, f"/webhooks/{family}"
+            if self.metrics is not None:
+                self.metrics.observe_http(scope["method"], route, answer[0], seconds)
             if self.access_log:
-                seconds = time.perf_counter() - started
-                access_line(scope["method"], f"/webhooks/{family}", path, answer[0], seconds, "webhook")
+                access_line(scope["method"], route, path, answer[0], seconds, "webhook")
         finally:
             REQUEST_ID.reset(binding)
 

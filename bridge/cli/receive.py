@@ -6,7 +6,8 @@ Deliveries become runs in the worker (``serve --with-worker`` or ``worker``), ne
 
 Run it as its own Deployment (or container) behind the ingress that Git servers reach, next to the
 API's: it shares the store with ``serve`` and the worker. What stays in the process: the rate limit per
-client address (``bridge_webhook_deliveries`` on the API counts the deliveries by status).
+client address. With ``BRIDGE_METRICS_PORT`` set, ``/metrics`` is served on that port (as the worker's):
+the request latency by route and status, and the store's gauges (``bridge_webhook_deliveries`` by status).
 
 It runs on an event loop (``bridge.api.receiver_asgi``, uvicorn with uvloop and httptools), not on
 ``serve``'s request threads: see that module for why. SIGTERM or SIGINT stops it accepting
@@ -64,11 +65,19 @@ def _serve(settings: Any, host: str, port: int, connections: int) -> bool:
     from bridge.bootstrap import build_receiver
 
     receiver = build_receiver(settings)
+    metrics, listener = None, None
+    if settings.metrics.port:  # no API here: /metrics on its own listener, as the worker's
+        from bridge.bootstrap import build_metrics
+        from bridge.metrics.listener import serve_metrics
+
+        metrics = build_metrics(receiver.store, {})
+        listener = serve_metrics(metrics, host=settings.metrics.host, port=settings.metrics.port)
     app = AsyncReceiver(
         receiver,
         settings.webhooks,
         proxy_hops=settings.api.trusted_proxy_hops,
         access_log=settings.log.requests,
+        metrics=metrics,
     )
     server = loop_server(
         app, host=host, port=port, connections=connections, grace=settings.api.shutdown_grace
@@ -87,6 +96,8 @@ def _serve(settings: Any, host: str, port: int, connections: int) -> bool:
         thread.join()
     finally:
         app.close()
+        if listener is not None:
+            listener.stop()
         receiver.store.close()
     return bool(server.started)
 

@@ -1,6 +1,6 @@
 """``jenkins-bridge receive`` as a real process: the receiver alone on its own port, sharing the API's store.
 A signed delivery is stored before its 202 (the API then lists it); nothing of the API is served there;
-SIGTERM ends it with status 0."""
+its metrics are on a port of their own; SIGTERM ends it with status 0."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bridge.app import create_app
 from bridge.settings import Settings
 from tests.e2e.test_serve_process import _free_port, _until
 from tests.fixtures.app import ADMIN_TOKEN, ApiClient
+from tests.ops.test_metrics import value
 from tests.webhooks.samples import load
 from tests.webhooks.test_receiver import REPO, pipeline
 
@@ -35,8 +36,12 @@ def test_receive_serves_only_the_receiver_on_the_shared_store(tmp_path: Path) ->
     assert api.post("/api/v1/workspaces", {"name": "ws"}).status_code == 201
     assert api.post("/api/v1/projects", {"name": "demo", "workspace": "ws"}).status_code == 201
     pipeline(api, "app", REPO["github"])
-    port = _free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}, **environ}
+    port, metrics_port = _free_port(), _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
+        **environ,
+        "BRIDGE_METRICS_PORT": str(metrics_port),
+    }
     process = subprocess.Popen(
         [str(CLI), "receive", "--port", str(port)],
         env=env,
@@ -60,6 +65,12 @@ def test_receive_serves_only_the_receiver_on_the_shared_store(tmp_path: Path) ->
         auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         for path in ("/api/v1/projects", "/api/v1/openapi.json", "/metrics"):
             assert requests.get(base + path, headers=auth, timeout=5).status_code == 404, path
+        # /metrics on its own port (BRIDGE_METRICS_PORT): latency by route and status, the store's gauges
+        scraped = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+        count = "bridge_http_request_duration_seconds_count"
+        assert value(scraped, count, method="POST", route="/webhooks/github", status="202") == 1
+        assert value(scraped, count, method="POST", route="/webhooks/github", status="401") == 1
+        assert value(scraped, "bridge_webhook_deliveries", status="queued") == 1
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
