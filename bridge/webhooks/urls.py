@@ -9,6 +9,7 @@ false match would start someone else's pipeline). A non-default port stays in th
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 #: ``user@host:path`` (git's scp-like syntax): no scheme, a colon before the first slash.
@@ -16,6 +17,7 @@ SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>(?!//).*)$")
 DEFAULT_PORTS = {"http": 80, "https": 443, "ssh": 22, "git": 9418}
 
 
+@lru_cache(maxsize=4096)  # a burst names the same few repositories (each delivery up to four times)
 def repo_key(url: str) -> str:
     """The match key of a repository URL; ``""`` when the text is not a repository URL."""
     text = url.strip()
