@@ -213,7 +213,7 @@ def test_metrics_port_on_every_pod_and_a_service_monitor(everything: list[dict[s
     config = _named(everything, "ConfigMap")["data"]
     assert config["BRIDGE_METRICS_PORT"] == "9090" and config["BRIDGE_METRICS_HOST"] == "0.0.0.0"
     for name, pod in _pods(everything):
-        if name.endswith(("-serve", "-worker")):
+        if name.endswith(("-serve", "-worker", "-receive")):
             ports = pod["containers"][0]["ports"]
             assert {"name": "metrics", "containerPort": 9090} in ports, name
     service = _named(everything, "Service", "-metrics")
