@@ -80,6 +80,7 @@ def _named(docs: list[dict[str, Any]], kind: str, suffix: str = "") -> dict[str,
         ("metrics.serviceMonitor.interval=often", "/metrics/serviceMonitor/interval"),
         ("webhooks.receiver.port=80", "/webhooks/receiver/port"),
         ("webhooks.receiver.replicas=0", "/webhooks/receiver/replicas"),
+        ("webhooks.receiver.metricsPort=80", "/webhooks/receiver/metricsPort"),
         ("databse.url=x", "additional properties 'databse' not allowed"),
     ],
 )
