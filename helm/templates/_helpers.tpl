@@ -190,7 +190,8 @@ volumes:
      balancer), so it gets the TLS settings emptied: with tls.existingSecret, serve alone speaks HTTPS. */}}
 {{- define "jenkins-bridge.receiveContainer" -}}
 {{- $r := .Values.webhooks.receiver }}
-{{- if not (include "jenkins-bridge.externalDatabase" .) }}
+{{- $embedded := not (include "jenkins-bridge.externalDatabase" .) }}
+{{- if $embedded }}
 {{- if or (eq (int $r.port) (int .Values.serve.port)) (and .Values.metrics.enabled (eq (int $r.port) (int .Values.metrics.port))) }}
 {{- fail "webhooks.receiver.port must differ from serve.port and metrics.port: they share the serve pod" }}
 {{- end }}
@@ -200,11 +201,20 @@ volumes:
 {{- range list "BRIDGE_API_TLS_CERT" "BRIDGE_API_TLS_KEY" "BRIDGE_API_TLS_CLIENT_CA" }}
 {{- $env = append $env (dict "name" . "value" "") }}
 {{- end -}}
+{{- if include "jenkins-bridge.receiverMetrics" . }}
+{{- $env = append $env (dict "name" "BRIDGE_METRICS_PORT" "value" (toString $r.metricsPort)) }}
+{{- end -}}
 - name: receive
   {{- include "jenkins-bridge.container" (dict "root" . "args" $args "resources" $r.resources "env" $env) | nindent 2 }}
   ports:
     - name: webhooks
       containerPort: {{ $r.port }}
+    {{- if include "jenkins-bridge.receiverMetrics" . }}
+    - name: webhook-metrics
+      containerPort: {{ $r.metricsPort }}
+    {{- else if not $embedded }}
+    {{- with include "jenkins-bridge.metricsPort" . }}{{ . | trim | nindent 4 }}{{ end }}
+    {{- end }}
   startupProbe:
     httpGet: {path: /healthz, port: webhooks, scheme: HTTP}
     {{- toYaml $r.startupProbe | nindent 4 }}
@@ -220,4 +230,19 @@ volumes:
      that pod's volume) or the receive Deployment's (external database). */}}
 {{- define "jenkins-bridge.receiverComponent" -}}
 {{- if include "jenkins-bridge.externalDatabase" . }}receive{{ else }}serve{{ end -}}
+{{- end -}}
+
+
+{{/* Non-empty when the receiver is a sidecar of the serve pod (embedded SQLite) and metrics are on: its
+     /metrics then listens on webhooks.receiver.metricsPort (named `webhook-metrics`), since serve holds
+     metrics.port in that pod. With an external database its own pods use metrics.port like the others. */}}
+{{- define "jenkins-bridge.receiverMetrics" -}}
+{{- if and .Values.metrics.enabled (include "jenkins-bridge.receiver" .) (not (include "jenkins-bridge.externalDatabase" .)) -}}
+{{- $r := .Values.webhooks.receiver -}}
+{{- $p := int $r.metricsPort -}}
+{{- if or (eq $p (int .Values.serve.port)) (eq $p (int .Values.metrics.port)) (eq $p (int $r.port)) -}}
+{{- fail "webhooks.receiver.metricsPort must differ from serve.port, metrics.port and webhooks.receiver.port: they share the serve pod" -}}
+{{- end -}}
+true
+{{- end -}}
 {{- end -}}

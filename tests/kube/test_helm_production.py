@@ -80,6 +80,7 @@ def _named(docs: list[dict[str, Any]], kind: str, suffix: str = "") -> dict[str,
         ("metrics.serviceMonitor.interval=often", "/metrics/serviceMonitor/interval"),
         ("webhooks.receiver.port=80", "/webhooks/receiver/port"),
         ("webhooks.receiver.replicas=0", "/webhooks/receiver/replicas"),
+        ("webhooks.receiver.metricsPort=80", "/webhooks/receiver/metricsPort"),
         ("databse.url=x", "additional properties 'databse' not allowed"),
     ],
 )
@@ -213,7 +214,7 @@ def test_metrics_port_on_every_pod_and_a_service_monitor(everything: list[dict[s
     config = _named(everything, "ConfigMap")["data"]
     assert config["BRIDGE_METRICS_PORT"] == "9090" and config["BRIDGE_METRICS_HOST"] == "0.0.0.0"
     for name, pod in _pods(everything):
-        if name.endswith(("-serve", "-worker")):
+        if name.endswith(("-serve", "-worker", "-receive")):
             ports = pod["containers"][0]["ports"]
             assert {"name": "metrics", "containerPort": 9090} in ports, name
     service = _named(everything, "Service", "-metrics")
