@@ -224,7 +224,7 @@ def test_every_route_declares_a_permission(app: Any) -> None:
     assert flask_rules - {("/static/<path:filename>", "GET")} == declared
     assert all(r.permission for r in registry.routes)
     # the documented-only routes are exactly the ones answered before Flask
-    from bridge.api.receiver import PATHS
+    from bridge.api.receiving import PATHS
 
     assert {(r.path, r.method) for r in registry.routes if r.view is None} == {(p, "POST") for p in PATHS}
 
