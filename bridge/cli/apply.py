@@ -51,7 +51,10 @@ from bridge.errors import BridgeError, InvalidRequest, NotFound
 
 if TYPE_CHECKING:
     from bridge.bootstrap import Container
-    from bridge.services.jenkinsfiles import Verdict
+    from bridge.bootstrap_writers import Writers
+
+    #: What ``apply`` writes through: the writing services (``build_writers``) or the whole container.
+    Services = Writers | Container
 
 #: The C loader is much faster on large files; both are safe loaders.
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -173,7 +176,7 @@ def _describe(path: Path, e: ValidationError, lines: dict[Loc, int]) -> str:
 class _Target:
     """How ``apply`` reaches one object: its service, label, identity and audit names."""
 
-    def __init__(self, container: Container, obj: Declared) -> None:
+    def __init__(self, container: Services, obj: Declared) -> None:
         self.ident: tuple[str, ...]
         self.svc: Any
         if isinstance(obj, Workspace):
@@ -226,7 +229,7 @@ def _units(objects: list[Declared]) -> list[list[int]]:
 
 
 def apply_objects(
-    container: Container,
+    container: Services,
     objects: list[Declared],
     echo: Callable[[str], None],
     where: Callable[[int], str] | None = None,
@@ -245,7 +248,7 @@ def apply_objects(
 
 
 def _apply_unit(
-    container: Container, objects: list[Declared], unit: list[int], where: Callable[[int], str] | None
+    container: Services, objects: list[Declared], unit: list[int], where: Callable[[int], str] | None
 ) -> list[tuple[str, str]]:
     from bridge.audit.log import append_all_in
     from bridge.cli.operator_audit import cli_entry
@@ -275,7 +278,7 @@ def _apply_unit(
     return done
 
 
-def _write(target: _Target, obj: Declared, verdicts: Mapping[str, Verdict]) -> str:
+def _write(target: _Target, obj: Declared, verdicts: Mapping[str, Any]) -> str:
     """Create or update ``obj`` unless it is unchanged; its outcome."""
     current = target.current(obj)
     if current == obj:
@@ -290,7 +293,7 @@ def _write(target: _Target, obj: Declared, verdicts: Mapping[str, Verdict]) -> s
     return "updated"
 
 
-def _verdicts(container: Container, objects: list[Declared]) -> dict[str, Verdict]:
+def _verdicts(container: Services, objects: list[Declared]) -> dict[str, Any]:
     """Jenkins's verdicts on the new inline Jenkinsfiles of these objects, one per distinct text."""
     texts: set[str] = set()
     pipelines = container.pipelines
@@ -320,12 +323,12 @@ def _update(svc: Any, obj: Any, **extra: Any) -> None:
 )
 def apply(path: Path) -> None:
     """Apply a declarative YAML file of workspaces, projects, credentials and pipelines."""
-    from bridge.bootstrap import build_container
+    from bridge.bootstrap_writers import build_writers  # only the writing part of the composition root
     from bridge.settings import Settings
 
     try:
         loaded = read(path, os.environ)
-        container = build_container(Settings.load(os.environ))
+        container = build_writers(Settings.load(os.environ))
         try:
             counts = apply_objects(container, loaded.objects, click.echo, loaded.where)
         finally:
