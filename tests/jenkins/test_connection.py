@@ -148,10 +148,11 @@ class _RecordingProxy:
         import http.server
         import threading
 
-        seen = self.seen = []  # type: list[str]
+        seen: list[str] = []
+        self.seen = seen
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 seen.append(self.path)
                 body = b'{"_class": "hudson.model.Hudson", "jobs": []}'
                 self.send_response(200)
