@@ -31,7 +31,6 @@ from bridge.bootstrap_placement import build_connections as build_connections
 from bridge.bootstrap_placement import (
     build_controllers,
     build_followers,
-    build_placement,
     build_routed_api,
     several,
     start_leases,
@@ -46,13 +45,21 @@ from bridge.bootstrap_runs import build_runs as build_runs
 from bridge.bootstrap_webhooks import build_dispatcher as build_dispatcher
 from bridge.bootstrap_webhooks import build_receiver as build_receiver
 from bridge.bootstrap_webhooks import build_ref_poller as build_ref_poller
+
+# the writing services (workspaces, projects, credentials, pipelines), re-exported
+from bridge.bootstrap_writers import DEFAULT_CONTROLLER as DEFAULT_CONTROLLER
+from bridge.bootstrap_writers import PROBE_TTL as PROBE_TTL
+from bridge.bootstrap_writers import JenkinsProbe as JenkinsProbe
+from bridge.bootstrap_writers import Writers as Writers
+from bridge.bootstrap_writers import adapter_over, writer_services
+from bridge.bootstrap_writers import build_linter as build_linter
+from bridge.bootstrap_writers import build_writers as build_writers
 from bridge.identity.token_review import TokenReviewer
 from bridge.identity.wiring import Identity, build_identity
 from bridge.reconcile.ports import DesiredState
 from bridge.services.clusters import ClusterService
 from bridge.services.credentials import CredentialService
 from bridge.services.deliveries import DeliveryService
-from bridge.services.jenkinsfiles import Jenkinsfiles
 from bridge.services.pipelines import PipelineService
 from bridge.services.projects import ProjectService
 from bridge.services.resyncs import ResyncService
@@ -61,11 +68,9 @@ from bridge.services.webhooks import WebhookReceiver
 from bridge.services.workspaces import WorkspaceService
 from bridge.settings import Settings
 from bridge.store import Store, StoreDesiredState
-from bridge.store.clusters import ClusterCatalog
 
 if TYPE_CHECKING:
     from bridge.adapters.jenkins.connection import JenkinsConnection
-    from bridge.adapters.jenkins.linter import JenkinsfileLinter
     from bridge.metrics import Metrics
     from bridge.metrics.hooks import WorkerHooks
     from bridge.reconcile.runner import WorkerHandle
@@ -76,13 +81,6 @@ if TYPE_CHECKING:
     from bridge.services.run_logs import RunLogs
     from bridge.services.runs import RunService
     from bridge.services.workloads import WorkloadService
-
-#: Answers "can Jenkins be reached?" at once (``None``: not known yet); /readyz reports it only.
-JenkinsProbe = Callable[[], bool | None]
-#: The controller named by ``settings.jenkins`` (``settings.controllers()`` adds the named ones).
-DEFAULT_CONTROLLER = "default"
-#: Seconds a reachability answer is reused before the probe asks Jenkins again (in the background).
-PROBE_TTL = 10.0
 
 
 @dataclass
@@ -149,31 +147,34 @@ def build_container(
     store = store or Store.from_settings(settings)
     if migrate:
         store.migrate()
+    # --- Jenkins adapter wiring -------------------------------------------------------------------
+    connections: dict[str, JenkinsConnection] = {}
+    if jenkins is None or not _http_runs(runs):  # the run views and actions read Jenkins too
+        connections = build_connections(settings)
+    default = connections.get(DEFAULT_CONTROLLER)
+    jenkins = jenkins or build_jenkins(settings, default)
+    if jenkins_probe is None:
+        from bridge.adapters.jenkins.probe import CachedProbe
+
+        jenkins_probe = CachedProbe(jenkins.ping, ttl=PROBE_TTL)
+    # the writing services, wired as apply -f wires them (bootstrap_writers.py)
+    writers = writer_services(settings, store, jenkins, jenkins_probe)
     container = Container(
         settings=settings,
         store=store,
         desired=StoreDesiredState(store),
-        workspaces=WorkspaceService(store),
-        projects=ProjectService(store),
-        credentials=CredentialService(store),
-        pipelines=PipelineService(store, allow_http_scm=settings.jenkins.allow_http_scm),
+        workspaces=writers.workspaces,
+        projects=writers.projects,
+        credentials=writers.credentials,
+        pipelines=writers.pipelines,
         sync=SyncService(store),
         resyncs=ResyncService(store),
         identity=build_identity(settings, store.engine, reviewer=token_reviewer),
-        clusters=ClusterService(
-            store, ClusterCatalog(store.engine, store.box), controller_of=settings.controller_for
-        ),
+        clusters=writers.clusters,
+        jenkins=jenkins,
         jenkins_probe=jenkins_probe,
+        connections=connections,
     )
-    # --- Jenkins adapter wiring -------------------------------------------------------------------
-    if jenkins is None or not _http_runs(runs):  # the run views and actions read Jenkins too
-        container.connections = build_connections(settings)
-    default = container.connections.get(DEFAULT_CONTROLLER)
-    container.jenkins = jenkins or build_jenkins(settings, default)
-    if container.jenkins_probe is None:
-        from bridge.adapters.jenkins.probe import CachedProbe
-
-        container.jenkins_probe = CachedProbe(container.jenkins.ping, ttl=PROBE_TTL)
     container.metrics = build_metrics(store, _counters(container))
     if several(settings) and runs is None:  # each project's runs, inputs and logs on its controller
         container.runs, container.run_service, container.run_logs = build_routed_api(
@@ -183,7 +184,6 @@ def build_container(
         container.runs = runs or build_runs(settings, store, default)
         container.run_service = build_run_service(settings, store, container.runs, default)
     container.approvals = build_approvals(store, container.runs, container.run_service)
-    container.pipelines.jenkinsfiles = Jenkinsfiles(build_linter(container.jenkins), container.jenkins_probe)
     container.kubeconfigs = build_kubeconfig_view(settings, store)
     container.webhooks = WebhookReceiver(store)
     container.deliveries = DeliveryService(store)
@@ -192,21 +192,12 @@ def build_container(
     container.run_logs = container.run_logs or build_run_logs(settings, default)
     container.code_quality = build_code_quality(settings, container.run_service, default)
     container.workloads = build_workloads(settings, store)
-    # --- clusters: targets name a workspace's clusters; workspaces name the inventory's -----------
-    clusters = container.clusters
-    container.projects.placement = build_placement(settings, clusters)  # a project's cluster, controller
-    container.pipelines.allowed_clusters = lambda ws: clusters.available_for([ws])[ws.name]
-    if settings.clusters.source_names():
-        container.workspaces.known_clusters = lambda: [s.record.name for s in clusters.catalog.states()]
-    # ------------------------------------------------------------------------------------------------
     return container
 
 
 def build_jenkins(settings: Settings, connection: JenkinsConnection | None = None) -> JenkinsPort:
     """The provisioning adapter of the default controller, over ``connection`` (a new one if None)."""
-    from bridge.adapters.jenkins.client import JenkinsAdapter
-
-    return JenkinsAdapter(connection or build_connections(settings)[DEFAULT_CONTROLLER])
+    return adapter_over(connection or build_connections(settings)[DEFAULT_CONTROLLER])
 
 
 def _counters(container: Container) -> dict[str, RequestCounter]:
@@ -214,13 +205,6 @@ def _counters(container: Container) -> dict[str, RequestCounter]:
     if container.connections:
         return {name: c.counter for name, c in container.connections.items()}
     return {DEFAULT_CONTROLLER: container.jenkins.counter} if container.jenkins is not None else {}
-
-
-def build_linter(jenkins: JenkinsPort) -> JenkinsfileLinter | None:
-    """Jenkins's Declarative linter, through the adapter's connection (None for an adapter without one)."""
-    from bridge.adapters.jenkins.linter import FormPoster, JenkinsLinter
-
-    return JenkinsLinter(jenkins) if isinstance(jenkins, FormPoster) else None
 
 
 def _http_runs(runs: RunPort | None) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from bridge.domain.model import ParameterType, Pipeline, Workspace
 from bridge.domain.targets import DeployTarget, PreflightState, refused
-from bridge.domain.validation import Validation
+from bridge.domain.validation import Validation, jenkinsfile_digest
 from bridge.errors import Conflict, NotFound
 from bridge.reconcile.ports import Kind, Ref
 from bridge.services.common import check_version, project_must_exist, removed, touched
@@ -222,8 +222,11 @@ class PipelineService:
             project_must_exist(tx, project)
         return self.jenkinsfiles.ask(jenkinsfile)
 
-    def create(self, p: Pipeline) -> Stored[Pipeline]:
-        verdict = self.jenkinsfiles.cached(p.jenkinsfile) if p.jenkinsfile is not None else None
+    def create(self, p: Pipeline, *, verdict: Verdict | None = None) -> Stored[Pipeline]:
+        """``verdict``: Jenkins's verdict on ``p``'s Jenkinsfile obtained beforehand (``apply -f``
+        asks before its transaction opens); used only for that very text."""
+        if verdict is None or p.jenkinsfile is None or verdict[0] != jenkinsfile_digest(p.jenkinsfile):
+            verdict = self.jenkinsfiles.cached(p.jenkinsfile) if p.jenkinsfile is not None else None
         judge = p.jenkinsfile is not None and verdict is None
         if judge or p.targets:
             with self.store.read() as tx:  # refuse a bad request before asking Jenkins anything
@@ -248,15 +251,22 @@ class PipelineService:
         validate_pipeline(p, credentials=_credential_ids(tx, p.project), allow_http_scm=self.allow_http_scm)
 
     def update(
-        self, project: str, name: str, *, expected_version: int | None = None, **changes: object
+        self,
+        project: str,
+        name: str,
+        *,
+        expected_version: int | None = None,
+        verdict: Verdict | None = None,
+        **changes: object,
     ) -> Stored[Pipeline]:
-        """Replace the given fields (a full PUT passes them all)."""
-        verdict: Verdict | None = None
+        """Replace the given fields (a full PUT passes them all); ``verdict`` as for ``create``."""
         with self.store.read() as tx:  # refuse a bad request before asking Jenkins anything
             current, p = self._changed(tx, project, name, expected_version, changes)
             check_target_clusters(tx, p, self.allowed_clusters, old=current.obj.targets)
             ask = self.jenkinsfiles.needs_judging(tx, p)
-        if ask and p.jenkinsfile is not None:
+        if not ask or p.jenkinsfile is None:
+            verdict = None  # the stored verdict applies
+        elif verdict is None or verdict[0] != jenkinsfile_digest(p.jenkinsfile):
             verdict = self.jenkinsfiles.judge(p.jenkinsfile)  # the controller's recent verdict, if any
         with self.store.write() as tx:
             current, p = self._changed(tx, project, name, expected_version, changes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import cached_property
 
@@ -36,6 +37,9 @@ from bridge.store.webhooks import DeliveryRepo
 from bridge.store.workspaces import ProjectRepo, WorkspaceRepo
 
 Clock = Callable[[], datetime]
+
+#: The transaction of the ``Store.batch`` open in this context (thread), with its store.
+_BATCH: ContextVar[tuple[Store, Tx] | None] = ContextVar("bridge_store_batch", default=None)
 
 
 def utcnow() -> datetime:
@@ -131,8 +135,33 @@ class Store:
         """Upgrade the schema to the newest revision (idempotent)."""
         migrations.upgrade(self.engine)
 
+    def _joined(self) -> Tx | None:
+        batch = _BATCH.get()
+        return batch[1] if batch is not None and batch[0] is self else None
+
+    @contextmanager
+    def batch(self) -> Iterator[Tx]:
+        """One write transaction for several service calls: each ``write()`` and ``read()`` of this
+        store made inside the block (same thread) joins it, so they commit together or not at all
+        (``apply -f`` writes a project and everything in it this way). Listeners hear of it once,
+        after the commit."""
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            return
+        with self.write() as tx:
+            token = _BATCH.set((self, tx))
+            try:
+                yield tx
+            finally:
+                _BATCH.reset(token)
+
     @contextmanager
     def write(self) -> Iterator[Tx]:
+        joined = self._joined()
+        if joined is not None:  # inside a batch: its transaction, committed by the batch
+            yield joined
+            return
         try:
             with write_transaction(self.engine) as conn:
                 tx = Tx(conn, box=self.box, clock=self.clock)
@@ -147,6 +176,10 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
+        joined = self._joined()
+        if joined is not None:  # inside a batch: read what it wrote so far
+            yield joined
+            return
         with self.engine.connect() as conn, conn.begin():
             yield Tx(conn, box=self.box, clock=self.clock)
 

@@ -139,3 +139,59 @@ def test_no_private_python_jenkins_overrides(module: str) -> None:
     for name in ("_request", "_response_handler", "_build_url", "_session"):
         assert not re.search(rf"def {name}\b", source), f"{module} defines {name}"
     assert "jenkins.Jenkins" not in source and "import jenkins" not in source
+
+
+class _RecordingProxy:
+    """A forward proxy that answers every request itself and records the absolute URIs it was sent."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        seen: list[str] = []
+        self.seen = seen
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                seen.append(self.path)
+                body = b'{"_class": "hudson.model.Hudson", "jobs": []}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("bypass", [False, True])
+def test_the_environments_proxy_and_no_proxy_apply_to_jenkins_requests(
+    sandbox_jenkins_factory,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    bypass: bool,
+) -> None:
+    sandbox = sandbox_jenkins_factory()
+    proxy = _RecordingProxy()
+    try:
+        for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        if bypass:
+            monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+        conn = connection(sandbox)  # the environment is read when the connection is made
+        before = sandbox.faults.requests["GET"]
+        conn.request("GET", "api/json", operation="root")
+        through_proxy = [uri for uri in proxy.seen if uri.startswith(sandbox.url)]
+        assert len(through_proxy) == (0 if bypass else 1)
+        assert sandbox.faults.requests["GET"] - before == (1 if bypass else 0)
+    finally:
+        proxy.close()

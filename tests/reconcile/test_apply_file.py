@@ -127,3 +127,67 @@ def test_same_rules_as_the_api_and_env_references_kept(tmp_path: Path) -> None:
     missing = rf"^{ok}:4: credential demo/t: environment variable TOKEN is not set"
     with pytest.raises(InvalidRequest, match=missing):
         load(ok, {})
+
+
+def _audited(container: object) -> list[str]:
+    from bridge.audit.log import AuditLog, AuditQuery
+
+    log = AuditLog(container.store.engine)  # type: ignore[attr-defined]
+    return [e.path for e in reversed(log.query(AuditQuery(limit=100)))]
+
+
+def test_a_project_is_written_whole_or_not_at_all_and_the_error_names_file_and_line(tmp_path: Path) -> None:
+    from bridge.cli.apply import read
+
+    settings = Settings.load(
+        {"BRIDGE_DATA_DIR": str(tmp_path), "BRIDGE_SECRET_KEY": Fernet.generate_key().decode()}
+    )
+    container = build_container(settings)
+    path = _file(
+        tmp_path,
+        "workspaces:\n"
+        "  - name: ws\n"
+        "projects:\n"
+        "  - name: good\n"
+        "    workspace: ws\n"
+        "    pipelines:\n"
+        "      - {name: one, scm: {url: 'https://git.example.com/a.git'}}\n"
+        "  - name: bad\n"
+        "    workspace: ws\n"
+        "    credentials:\n"
+        "      - {id: t, type: secret-text, data: {secret: s}}\n"
+        "    pipelines:\n"
+        "      - {name: fine, scm: {url: 'https://git.example.com/b.git'}}\n"
+        "      - name: nightly\n"
+        "        scm: {url: 'https://git.example.com/c.git'}\n"
+        "        cron: '61 * * * *'\n",
+    )
+    loaded = read(path, {})
+    with pytest.raises(InvalidRequest) as caught:
+        apply_objects(container, loaded.objects, lambda _: None, loaded.where)
+    detail = caught.value.detail
+    assert detail.startswith(f"{path}:14: pipeline bad/nightly: ")
+    assert "cron" in detail and detail.endswith("(nothing of project bad was written)")
+    # the project before it is written; nothing of the failed one: no project, credential or pipeline
+    assert container.pipelines.get("good", "one").obj.name == "one"
+    assert [p.obj.name for p in container.projects.list()] == ["good"]
+    assert _audited(container) == [
+        "apply/workspaces/ws",
+        "apply/projects/good",
+        "apply/projects/good/pipelines/one",
+    ]
+
+    # an existing project is left as it was when one of its writes fails
+    changed = _file(
+        tmp_path,
+        path.read_text()
+        .replace("  - name: good\n", "  - name: good\n    description: new text\n")
+        .replace("'https://git.example.com/a.git'}}\n", "'https://git.example.com/a.git'}, cron: 'nope'}\n"),
+    )
+    loaded = read(changed, {})
+    with pytest.raises(InvalidRequest, match=rf"^{changed}:8: pipeline good/one: .*nothing of project good"):
+        apply_objects(container, loaded.objects, lambda _: None, loaded.where)
+    assert container.projects.get("good").obj.description == ""
+    assert container.pipelines.get("good", "one").obj.cron is None
+    assert len(_audited(container)) == 3
+    container.close()

@@ -96,7 +96,13 @@ class JenkinsConnection:
         adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=pool_size)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
-        self._session.verify = verify_tls
+        # The environment's proxy and CA bundle settings (HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...)
+        # are read once for this controller's URL, the only host the session talks to: requests would
+        # otherwise scan os.environ on every request, a large share of a small request's client time.
+        environment = self._session.merge_environment_settings(self.url, {}, None, verify_tls, None)
+        self._session.trust_env = False
+        self._session.proxies = environment["proxies"]
+        self._session.verify = environment["verify"]
         self._session.headers["User-Agent"] = "jenkins-bridge"
         if user is not None and token is not None:
             self._session.auth = (user, token)
