@@ -299,9 +299,10 @@ def _verdicts(container: Services, objects: list[Declared]) -> dict[str, Any]:
     pipelines = container.pipelines
     with container.store.read() as tx:
         for obj in objects:
-            new = isinstance(obj, Pipeline) and obj.jenkinsfile and obj.jenkinsfile not in texts
-            if new and isinstance(obj, Pipeline) and pipelines.jenkinsfiles.needs_judging(tx, obj):
-                texts.add(str(obj.jenkinsfile))
+            if not isinstance(obj, Pipeline) or not obj.jenkinsfile or obj.jenkinsfile in texts:
+                continue
+            if pipelines.jenkinsfiles.needs_judging(tx, obj):
+                texts.add(obj.jenkinsfile)
     return {text: pipelines.jenkinsfiles.judge(text) for text in texts}
 
 

@@ -225,8 +225,9 @@ class PipelineService:
     def create(self, p: Pipeline, *, verdict: Verdict | None = None) -> Stored[Pipeline]:
         """``verdict``: Jenkins's verdict on ``p``'s Jenkinsfile obtained beforehand (``apply -f``
         asks before its transaction opens); used only for that very text."""
-        if verdict is None or p.jenkinsfile is None or verdict[0] != jenkinsfile_digest(p.jenkinsfile):
-            verdict = self.jenkinsfiles.cached(p.jenkinsfile) if p.jenkinsfile is not None else None
+        verdict = _for_text(verdict, p.jenkinsfile)
+        if verdict is None and p.jenkinsfile is not None:
+            verdict = self.jenkinsfiles.cached(p.jenkinsfile)
         judge = p.jenkinsfile is not None and verdict is None
         if judge or p.targets:
             with self.store.read() as tx:  # refuse a bad request before asking Jenkins anything
@@ -266,7 +267,7 @@ class PipelineService:
             ask = self.jenkinsfiles.needs_judging(tx, p)
         if not ask or p.jenkinsfile is None:
             verdict = None  # the stored verdict applies
-        elif verdict is None or verdict[0] != jenkinsfile_digest(p.jenkinsfile):
+        elif (verdict := _for_text(verdict, p.jenkinsfile)) is None:
             verdict = self.jenkinsfiles.judge(p.jenkinsfile)  # the controller's recent verdict, if any
         with self.store.write() as tx:
             current, p = self._changed(tx, project, name, expected_version, changes)
@@ -302,3 +303,10 @@ class PipelineService:
             check_version(current, expected_version)
             tx.pipelines.delete(project, name)
             removed(tx, pipeline_key(project, name))
+
+
+def _for_text(verdict: Verdict | None, jenkinsfile: str | None) -> Verdict | None:
+    """A verdict obtained beforehand, when it is about this very Jenkinsfile text."""
+    if verdict is None or jenkinsfile is None or verdict[0] != jenkinsfile_digest(jenkinsfile):
+        return None
+    return verdict
