@@ -47,3 +47,6 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="jenkins-bridge")
 def main() -> None:
     """jenkins-bridge: DevOps projects, pipelines and credentials kept in step with Jenkins."""
+    from bridge.cli.heap import freeze_at_exit
+
+    freeze_at_exit()

@@ -79,6 +79,9 @@ def _serve(settings: Any, host: str, port: int, connections: int) -> bool:
         access_log=settings.log.requests,
         metrics=metrics,
     )
+    from bridge.cli.heap import freeze_built_heap
+
+    freeze_built_heap()
     server = loop_server(
         app, host=host, port=port, connections=connections, grace=settings.api.shutdown_grace
     )

@@ -106,6 +106,9 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
 
         m = settings.metrics
         handle["metrics"] = serve_metrics(container.metrics, host=m.host, port=m.port)
+    from bridge.cli.heap import freeze_built_heap
+
+    freeze_built_heap()
     scheme = "https" if settings.api.tls_cert else "http"
     log.info("serving on %s://%s:%d/ (OpenAPI at /api/v1/openapi.json)", scheme, host, port)
     draining = threading.Event()

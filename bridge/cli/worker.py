@@ -49,6 +49,9 @@ def worker() -> None:
             inventory = build_inventory(settings, store)
             if inventory is not None:
                 inventory.start()
+        from bridge.cli.heap import freeze_built_heap
+
+        freeze_built_heap()
         handle = run_worker(
             settings,
             desired=StoreDesiredState(store),

@@ -28,6 +28,14 @@ _TOKEN = re.compile(
 )
 
 
+#: A quoted string (a backslash escapes the next character; an unterminated one runs to the end) or a
+#: comment, whichever starts first: one pass of the regular expression engine instead of a loop per
+#: character (the API and the worker read every inline Jenkinsfile).
+_COMMENT_OR_STRING = re.compile(
+    r"""'(?:\\.|[^'\\])*(?:'|\\?\Z)|"(?:\\.|[^"\\])*(?:"|\\?\Z)|//[^\n]*|/\*(?:.*?\*/|.*\Z)""", re.S
+)
+
+
 @dataclass(frozen=True)
 class DeclaredParameters:
     parameters: tuple[Parameter, ...] = ()
@@ -36,32 +44,13 @@ class DeclaredParameters:
 
 
 def _strip_comments(text: str) -> str:
-    out, i, quote = [], 0, ""
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            out.append(ch)
-            if ch == "\\" and i + 1 < len(text):
-                out.append(text[i + 1])
-                i += 2
-                continue
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-            out.append(ch)
-        elif text.startswith("//", i):
-            while i < len(text) and text[i] != "\n":
-                i += 1
-            continue
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = len(text) if end < 0 else end + 2
-            continue
-        else:
-            out.append(ch)
-        i += 1
-    return "".join(out)
+    """``text`` without ``//`` and ``/* */`` comments; quoted strings (even unterminated) are kept whole."""
+    return _COMMENT_OR_STRING.sub(_keep_strings, text)
+
+
+def _keep_strings(match: re.Match[str]) -> str:
+    found = match.group()
+    return found if found[0] in "'\"" else ""
 
 
 def _block(text: str) -> str | None:

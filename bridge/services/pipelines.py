@@ -173,8 +173,11 @@ def _keep_webhook_secret(new: Pipeline, old: Pipeline) -> Pipeline:
     return dataclasses.replace(new, webhook=dataclasses.replace(new.webhook, secret=secret or None))
 
 
-def _credential_ids(tx: Tx, project: str) -> set[str]:
-    return tx.credentials.ids(project)  # ids only: validation needs no secret values
+def _credential_ids(tx: Tx, p: Pipeline) -> set[str]:
+    """The project's credential ids, when ``p``'s checks need them (its SCM names a credential)."""
+    if p.scm is None or p.scm.credential is None:
+        return set()
+    return tx.credentials.ids(p.project)  # ids only: validation needs no secret values
 
 
 class PipelineService:
@@ -238,7 +241,8 @@ class PipelineService:
         with self.store.write() as tx:
             self._check_new(tx, p)
             tx.pipelines.insert(p)
-            tx.targets.declare(p.project, p.name, p.targets)
+            if p.targets:  # a new pipeline has no target rows yet
+                tx.targets.declare(p.project, p.name, p.targets)
             touched(tx, pipeline_key(p.project, p.name))
             self.jenkinsfiles.settle(tx, p, verdict, touched=True)
             created = tx.pipelines.get(p.project, p.name)
@@ -249,7 +253,7 @@ class PipelineService:
         project_must_exist(tx, p.project)
         if tx.pipelines.exists(p.project, p.name):
             raise Conflict(f"pipeline {p.name!r} already exists in project {p.project!r}")
-        validate_pipeline(p, credentials=_credential_ids(tx, p.project), allow_http_scm=self.allow_http_scm)
+        validate_pipeline(p, credentials=_credential_ids(tx, p), allow_http_scm=self.allow_http_scm)
 
     def update(
         self,
@@ -291,7 +295,7 @@ class PipelineService:
         check_version(current, expected_version)
         p = dataclasses.replace(current.obj, **changes)  # type: ignore[arg-type]
         p = keep_secret_defaults(p, current.obj)
-        validate_pipeline(p, credentials=_credential_ids(tx, project), allow_http_scm=self.allow_http_scm)
+        validate_pipeline(p, credentials=_credential_ids(tx, p), allow_http_scm=self.allow_http_scm)
         return current, p
 
     def delete(self, project: str, name: str, *, expected_version: int | None = None) -> None:

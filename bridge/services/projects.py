@@ -90,7 +90,7 @@ class ProjectService:
 
     def create(self, p: Project, *, notification: NotificationChange | None = None) -> Stored[Project]:
         with self.store.write() as tx:
-            if tx.projects.get(p.name) is not None:
+            if tx.projects.exists(p.name):
                 raise Conflict(name_unavailable(p.name))
             p = _validate(tx, p, self.placement)
             tx.projects.insert(p)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,10 +117,37 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if connection.get_execution_options().get(WRITE, False):
+            _begin_immediate(connection.connection.dbapi_connection)
+        else:
+            connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+#: How long one attempt at the write lock waits inside SQLite (ms), and the pause between attempts (s).
+_ATTEMPT_MS, _PAUSE = 2, 0.001
+
+
+def _begin_immediate(raw: Any) -> None:
+    """``BEGIN IMMEDIATE``, waiting for another process's write transaction by attempts a millisecond
+    apart. SQLite's own busy handler sleeps 1, 2, 5, 10 ... up to 100 ms between its attempts, so a
+    writer arriving while another process commits transaction after transaction (``apply -f``, one per
+    project; the worker recording a pass) can lose every race for hundreds of milliseconds. Threads of
+    this process never get here together (``_writer_lock``)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    raw.execute(f"PRAGMA busy_timeout = {_ATTEMPT_MS}")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as e:
+                if e.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                    raise
+            time.sleep(_PAUSE)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 #: Suffixes of the files SQLite keeps next to the database in WAL mode.

@@ -27,6 +27,10 @@ Clock = Callable[[], datetime]
 _INSERT = insert(pipelines)
 _ONE = (pipelines.c.project == bindparam("p"), pipelines.c.name == bindparam("n"))
 _EXISTS = select(pipelines.c.name).where(*_ONE)
+_UNINDEX_TRIGGER = delete(webhook_triggers).where(
+    webhook_triggers.c.project == bindparam("p"), webhook_triggers.c.pipeline == bindparam("n")
+)
+_INDEX_TRIGGER = insert(webhook_triggers)
 
 
 class TriggerGeneration:
@@ -66,7 +70,7 @@ class PipelineRepo:
         now = self.clock()
         values = self._values(p) | {"created_at": now, "updated_at": now, "version": 1}
         self.conn.execute(_INSERT, values)  # one statement, values as parameters: compiled once
-        self._index_trigger(p)
+        self._index_trigger(p, fresh=True)
         _register(p)
 
     def update(self, p: Pipeline) -> None:
@@ -89,14 +93,17 @@ class PipelineRepo:
         SECRETS.discard(_owner(project, name))
         return deleted
 
-    def _index_trigger(self, p: Pipeline) -> None:
-        """The pipeline's row in the push-trigger index (none without a webhook or a repository)."""
-        t = webhook_triggers
-        TRIGGERS.bump()
-        self.conn.execute(delete(t).where(t.c.project == p.project, t.c.pipeline == p.name))
+    def _index_trigger(self, p: Pipeline, *, fresh: bool = False) -> None:
+        """The pipeline's row in the push-trigger index (none without a webhook or a repository);
+        ``fresh``: the pipeline was just inserted, so it has no row to replace."""
         key = repo_key(p.webhook_repo or "")
+        if fresh and not key:
+            return
+        TRIGGERS.bump()
+        if not fresh:
+            self.conn.execute(_UNINDEX_TRIGGER, {"p": p.project, "n": p.name})
         if key:
-            self.conn.execute(insert(t).values(project=p.project, pipeline=p.name, repo_key=key))
+            self.conn.execute(_INDEX_TRIGGER, {"project": p.project, "pipeline": p.name, "repo_key": key})
 
     def triggered_by(self, keys: Sequence[str]) -> Sequence[Pipeline]:
         """Pipelines whose push trigger watches one of the repositories ``keys``: one query through the

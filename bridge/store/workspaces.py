@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, literal, select, update
@@ -21,12 +22,17 @@ Clock = Callable[[], datetime]
 OWNED = (("credential",), ("pipeline",))
 
 
+#: Statements built once, values as parameters (SQLAlchemy then reuses their compiled form as is).
+_WORKSPACE = select(workspaces).where(workspaces.c.name == bindparam("name"))
+_INSERT_WORKSPACE = insert(workspaces)
+
+
 class WorkspaceRepo:
     def __init__(self, conn: Connection, clock: Clock) -> None:
         self.conn, self.clock = conn, clock
 
     def get(self, name: str) -> Stored[Workspace] | None:
-        row = self.conn.execute(select(workspaces).where(workspaces.c.name == name)).first()
+        row = self.conn.execute(_WORKSPACE, {"name": name}).first()
         return None if row is None else _workspace(row)
 
     def list(self, *, after: str | None = None, limit: int | None = None) -> list[Stored[Workspace]]:
@@ -39,7 +45,7 @@ class WorkspaceRepo:
     def insert(self, ws: Workspace) -> None:
         now = self.clock()
         values = _workspace_values(ws) | {"created_at": now, "updated_at": now, "version": 1}
-        self.conn.execute(insert(workspaces).values(**values))
+        self.conn.execute(_INSERT_WORKSPACE, values)
 
     def update(self, ws: Workspace) -> None:
         values = _workspace_values(ws) | {"updated_at": self.clock(), "version": workspaces.c.version + 1}
@@ -53,6 +59,7 @@ class WorkspaceRepo:
 
 #: Asked by every write in a project: built once, the name as a parameter.
 _PROJECT_EXISTS = select(projects.c.name).where(projects.c.name == bindparam("name"))
+_INSERT_PROJECT = insert(projects)
 
 
 class ProjectRepo:
@@ -63,7 +70,7 @@ class ProjectRepo:
         return self.conn.execute(_PROJECT_EXISTS, {"name": name}).first() is not None
 
     def get(self, name: str) -> Stored[Project] | None:
-        row = self.conn.execute(_select_projects().where(projects.c.name == name)).first()
+        row = self.conn.execute(_one_project(), {"name": name}).first()
         return None if row is None else _project(row)
 
     def list(
@@ -89,7 +96,7 @@ class ProjectRepo:
     def insert(self, p: Project) -> None:
         now = self.clock()
         values = _project_values(p) | {"created_at": now, "updated_at": now, "version": 1}
-        self.conn.execute(insert(projects).values(**values))
+        self.conn.execute(_INSERT_PROJECT, values)
 
     def update(self, p: Project) -> None:
         values = _project_values(p) | {"updated_at": self.clock(), "version": projects.c.version + 1}
@@ -103,6 +110,11 @@ class ProjectRepo:
         deleted = self.conn.execute(delete(projects).where(projects.c.name == name)).rowcount == 1
         SECRETS.discard_where(lambda o: isinstance(o, tuple) and o[:1] in OWNED and o[1:2] == (name,))
         return deleted
+
+
+@cache
+def _one_project() -> Any:
+    return _select_projects().where(projects.c.name == bindparam("name"))
 
 
 def _select_projects() -> Any:
