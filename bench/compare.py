@@ -9,6 +9,11 @@ and by the bridge, each on its own fresh sandbox Jenkins, in one run.
 * ``apply``: the same ``serve --with-worker`` running, then ``jenkins-bridge apply -f`` of the same
   content (another process, writing the same store), timed until every job exists in Jenkins.
 
+Both tools start from compiled bytecode: pip compiled jenkins-job-builder's when it installed it, and
+the bridge (an editable install, which pip does not compile) is compiled here before the first round,
+as ``make`` does; without it, every ``jenkins-bridge`` start compiles the package from source when the
+environment forbids caching bytecode (``PYTHONDONTWRITEBYTECODE``).
+
 Each pipeline has the same inline Declarative Jenkinsfile and a string parameter ``TAG``. The bridge
 validates every inline Jenkinsfile with Jenkins's linter and creates each project's build identity:
 work JJB does not do, included in its times. Prints each time, the ratios bridge/JJB and the requests
@@ -21,6 +26,7 @@ each sandbox received, and fails (exit 1) unless both ratios are <= 0.5 (``--max
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import secrets
 import shutil
@@ -38,6 +44,7 @@ import requests
 import yaml
 from cryptography.fernet import Fernet
 
+import bridge
 from bridge.sandbox.jenkins import SandboxJenkins
 
 BIN = Path(sys.executable).parent
@@ -267,6 +274,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     extra = {} if args.concurrency is None else {"BRIDGE_RECONCILE_CONCURRENCY": str(args.concurrency)}
+    compileall.compile_dir(Path(bridge.__file__).parent, quiet=1)
     print(f"{args.folders} folders x {args.pipelines} parameterised pipelines, each tool on a fresh sandbox")
     ok = True
     for round_ in range(1, args.rounds + 1):

@@ -302,7 +302,7 @@ def run_worker(
     ``hooks`` (``worker_hooks``): the pass metrics, the leader gauge and the summary line; with
     ``reconcile.leases`` the worker's leases are kept from its first pass until it stops."""
     from bridge.reconcile import runner
-    from bridge.store.changes import watch
+    from bridge.store.changes import INTERVAL, watch
 
     own = None if isinstance(desired, StoreDesiredState) else Store.from_settings(settings)
     watcher = watch(desired.store.engine if isinstance(desired, StoreDesiredState) else own.engine)  # type: ignore[union-attr]
@@ -333,6 +333,7 @@ def run_worker(
         block=block,
         stop=stop,
         changed=watcher.changed if watcher is not None else None,
+        watch_interval=INTERVAL,
         on_pass=hooks.on_pass if hooks is not None else None,
         on_leader=hooks.on_leader if hooks is not None else None,
     )
