@@ -12,8 +12,8 @@ drop: about 0.1 s of every short command such as ``apply -f``.
   passes allocate.
 * ``freeze_at_exit()``: the same at exit, after the command's own clean-up (``atexit`` runs handlers
   in reverse order of registration, and this one is registered before the command runs), so the
-  final collections skip the heap. Resources are closed by the commands themselves (``finally`` blocks), never left to the
-  collector.
+  final collections skip the heap. Resources are closed by the commands themselves (``finally``
+  blocks), never left to the collector.
 """
 
 from __future__ import annotations
