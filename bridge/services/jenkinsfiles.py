@@ -122,14 +122,19 @@ class Jenkinsfiles:
         digest, validation = stored
         return digest != jenkinsfile_digest(p.jenkinsfile) or validation.status is ValidationStatus.PENDING
 
-    def settle(self, tx: Tx, p: Pipeline, verdict: Verdict | None, *, touched: bool) -> None:
+    def settle(
+        self, tx: Tx, p: Pipeline, verdict: Verdict | None, *, touched: bool, fresh: bool = False
+    ) -> None:
         """Inside the write transaction, after the row (and, if ``touched``, its pending sync state):
-        store the verdict that applies to ``p``'s Jenkinsfile and hold the pipeline back if it must be."""
+        store the verdict that applies to ``p``'s Jenkinsfile and hold the pipeline back if it must be.
+        ``fresh``: the row was just inserted, so no verdict is stored for it (its validation row goes
+        with a deleted pipeline: ON DELETE CASCADE)."""
         if p.jenkinsfile is None:
-            tx.validations.forget(p.project, p.name)
+            if not fresh:
+                tx.validations.forget(p.project, p.name)
             return
         digest = jenkinsfile_digest(p.jenkinsfile)
-        stored = tx.validations.get(p.project, p.name)
+        stored = None if fresh else tx.validations.get(p.project, p.name)
         if verdict is not None and verdict[0] == digest:
             validation = verdict[1]
         elif stored is not None and stored[0] == digest:

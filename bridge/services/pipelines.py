@@ -244,7 +244,7 @@ class PipelineService:
             if p.targets:  # a new pipeline has no target rows yet
                 tx.targets.declare(p.project, p.name, p.targets)
             touched(tx, pipeline_key(p.project, p.name))
-            self.jenkinsfiles.settle(tx, p, verdict, touched=True)
+            self.jenkinsfiles.settle(tx, p, verdict, touched=True, fresh=True)
             created = tx.pipelines.get(p.project, p.name)
         assert created is not None
         return created
