@@ -143,7 +143,8 @@ def _begin_immediate(raw: Any) -> None:
                 raw.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as e:
-                if e.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                busy = e.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # also its extended codes
+                if not busy or time.monotonic() >= deadline:
                     raise
             time.sleep(_PAUSE)
     finally:
