@@ -83,11 +83,7 @@ class PipelineRepo:
 
     def delete(self, project: str, name: str) -> bool:
         TRIGGERS.bump()
-        self.conn.execute(
-            delete(webhook_triggers).where(
-                webhook_triggers.c.project == project, webhook_triggers.c.pipeline == name
-            )
-        )
+        self.conn.execute(_UNINDEX_TRIGGER, {"p": project, "n": name})
         where = (pipelines.c.project == project, pipelines.c.name == name)
         deleted = self.conn.execute(delete(pipelines).where(*where)).rowcount == 1
         SECRETS.discard(_owner(project, name))
