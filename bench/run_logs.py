@@ -1,7 +1,8 @@
 """Run logs under load: memory while streaming a large log, and Jenkins requests with many readers.
 
-The bridge runs as a real ``jenkins-bridge serve --with-worker`` process (its memory is measured from
-``/proc``) against the sandbox Jenkins in this process, whose WSGI app counts the log requests it gets.
+The bridge runs as a real ``jenkins-bridge serve --with-worker`` process (the memory of serve, which
+answers the log requests, is measured from ``/proc``; its worker is a child process of its own)
+against the sandbox Jenkins in this process, whose WSGI app counts the log requests it gets.
 
 1. **Large log**: a pipeline prints ~100 MB (``yes <100 chars> | head -n 1000000``). Ten readers fetch
    ``GET …/log`` at once, then ten follow ``…/log/stream`` (SSE) to the end. Reported: bytes received,

@@ -1,5 +1,9 @@
 """`jenkins-bridge serve`: the HTTP API (waitress), optionally with the reconciliation worker.
 
+``--with-worker`` starts the worker as a child process (``worker_process.py``): the API and the
+worker then never compete for one interpreter lock; serve relays the worker's state into its own
+``/readyz`` and ``/metrics`` and stops it on the way out.
+
 Concurrency model (``http_server.py``): ``--threads`` request threads plus one thread per log-stream
 slot (``BRIDGE_API_MAX_STREAMS``); streams beyond the slots get 503, so they never starve other calls.
 
@@ -16,9 +20,9 @@ second line).
 
 SIGTERM (what container runtimes and service managers send) ends the process like Ctrl-C: the server
 stops accepting connections and lets the requests in flight finish (at most
-``BRIDGE_API_SHUTDOWN_GRACE`` seconds, ``graceful.py``), then the worker's scheduler is shut down
-(waiting for a running pass) and the scheduler lock released, the store is closed, and the exit
-status is 0.
+``BRIDGE_API_SHUTDOWN_GRACE`` seconds, ``graceful.py``), then the worker process is told to stop (it
+finishes a running pass and releases the scheduler lock) and waited for, the store is closed, and the
+exit status is 0.
 """
 
 from __future__ import annotations
@@ -48,7 +52,11 @@ log = logging.getLogger(__name__)
     type=click.IntRange(1, 64),
     help="Request threads for ordinary calls (plain HTTP and TLS alike); log streams get their own.",
 )
-@click.option("--with-worker", is_flag=True, help="Also run the reconciliation worker in this process.")
+@click.option(
+    "--with-worker",
+    is_flag=True,
+    help="Also run the reconciliation worker (in a child process this one starts and stops).",
+)
 def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     """Serve the API; settings come from BRIDGE_* variables and BRIDGE_CONFIG."""
     from bridge.app import create_app
@@ -66,40 +74,20 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     except ConfigurationError as e:
         raise click.ClickException(e.detail) from e
 
-    stop = threading.Event()
     handle: dict[str, Any] = {}
-    if with_worker:
-        # --- reconciliation worker call site (bridge.reconcile.runner) ---------------------------
-        from bridge.bootstrap import run_worker, worker_hooks
-        from bridge.reconcile.runner import leader_state
-
-        hooks = worker_hooks(settings, container.metrics)
-
-        def _worker() -> None:
-            handle["worker"] = run_worker(
-                settings,
-                desired=container.desired,
-                jenkins=container.jenkins,
-                run_service=container.run_service,  # one run cache for the API and the worker
-                block=False,
-                stop=stop,
-                hooks=hooks,
-                connections=container.connections,
-            )
-
-        container.leader_state = lambda: leader_state(handle.get("worker"))
-        if settings.reconcile.leases:  # /readyz lists the controllers this worker holds
-            container.leases = lambda: (
-                handle["worker"].worker.leases.held() if handle.get("worker") is not None else set()
-            )
-
-        threading.Thread(target=_worker, name="worker-start", daemon=True).start()
+    if with_worker:  # the worker runs in a process of its own (``worker_process.py``)
         from bridge.bootstrap import build_inventory
+        from bridge.cli.worker_process import WorkerProcess
 
+        child = WorkerProcess(container.metrics)
+        handle["worker"] = child
+        container.store.subscribe(child.wake)  # a write through this API starts a pass at once
+        container.leader_state = child.leader_state
+        if settings.reconcile.leases:  # /readyz lists the controllers this worker holds
+            container.leases = child.leases
         inventory = build_inventory(settings, container.store)  # the cluster inventory, if configured
         if inventory is not None:
             handle["inventory"] = inventory.start()
-        # ------------------------------------------------------------------------------------------
     app = create_app(container=container)
     if settings.metrics.port and container.metrics is not None:
         from bridge.metrics.listener import serve_metrics
@@ -144,7 +132,6 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
-        stop.set()
         for part in ("worker", "inventory", "metrics"):
             running = handle.get(part)
             if running is not None:
