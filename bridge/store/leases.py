@@ -12,7 +12,6 @@ from collections.abc import Collection
 from datetime import timedelta
 
 from sqlalchemy import Engine, and_, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from bridge.store.tables import controller_leases, lease_workers
 
@@ -26,6 +25,8 @@ class LeaseBook:
         dropped)."""
         until = func.now() + timedelta(seconds=ttl)
         w = lease_workers.c
+        from sqlalchemy.dialects.postgresql import insert as pg_insert  # PostgreSQL only: loaded on use
+
         with self._engine.begin() as conn:
             stmt = pg_insert(lease_workers).values(worker=worker, seen_until=until)
             conn.execute(stmt.on_conflict_do_update(index_elements=[w.worker], set_={"seen_until": until}))
@@ -57,6 +58,8 @@ class LeaseBook:
         seconds ago); True when ``worker`` holds it now."""
         c = controller_leases.c
         until = func.now() + timedelta(seconds=ttl)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert  # PostgreSQL only: loaded on use
+
         with self._engine.begin() as conn:
             stmt = pg_insert(controller_leases).values(
                 controller=controller, holder=worker, expires_at=until, generation=1

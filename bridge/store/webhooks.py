@@ -7,13 +7,14 @@ record each attempt's outcome.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge.store.records import utc
 from bridge.store.tables import webhook_deliveries as d
@@ -28,10 +29,14 @@ KEY = ("provider", "delivery", "project", "pipeline", "ref")
 _TAKEN = select(*(d.c[k] for k in KEY)).where(
     d.c.provider == bindparam("provider"), d.c.delivery.in_(bindparam("deliveries", expanding=True))
 )
-_INSERT = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(d).on_conflict_do_nothing(index_elements=list(KEY))
-    for dialect in (postgresql, sqlite)
-}
+
+
+@cache
+def _insert(dialect: str) -> Any:
+    """The receiver's insert for ``dialect`` (``sqlite``, ``postgresql``), built on first use: importing
+    the PostgreSQL dialect costs every command ~30 ms, and an embedded store never needs it."""
+    module = importlib.import_module(f"sqlalchemy.dialects.{dialect}")
+    return module.insert(d).on_conflict_do_nothing(index_elements=list(KEY))
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ class DeliveryRepo:
             for r in rows
         ]
         # another process may have stored one meanwhile (PostgreSQL): insert-or-ignore all the same
-        self.conn.execute(_INSERT[self.conn.dialect.name], values)
+        self.conn.execute(_insert(self.conn.dialect.name), values)
 
     def due(self, now: datetime, limit: int) -> list[DeliveryRow]:
         query = (
