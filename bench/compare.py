@@ -294,7 +294,7 @@ def run_apply(
         return elapsed, seen
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folders", type=int, default=20)
     parser.add_argument("--pipelines", type=int, default=10)
@@ -310,7 +310,7 @@ def main() -> int:
         default="http",
         help="the API writers' HTTP library (requests: the heavier client of earlier rounds)",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     extra = {} if args.concurrency is None else {"BRIDGE_RECONCILE_CONCURRENCY": str(args.concurrency)}
     compileall.compile_dir(Path(bridge.__file__).parent, quiet=1)
     print(f"{args.folders} folders x {args.pipelines} parameterised pipelines, each tool on a fresh sandbox")

@@ -4,6 +4,10 @@ Phases: cold pass (everything created), no-op pass, one pipeline changed. Prints
 requests by method per phase and writes per change, and fails (exit 1) unless the no-op pass makes
 0 writes and at most 2 requests per project, and the one change makes exactly 1 write.
 
+Then the side-by-side against jenkins-job-builder (``bench/compare.py``, ``--compare-rounds`` rounds,
+1 by default, 0 to skip; it needs the ``bench`` extra), which must print bridge/JJB <= 0.5 for the API
+path and for ``apply -f`` in every round: one run prints every figure the provisioning goals name.
+
 Each project's Jenkins build identity exists beforehand (an operator-provided realm): the cold pass
 reads each once (``GET user/<id>/api/json``), later passes read none. Where the bridge creates them,
 the cold pass adds one ``POST securityRealm/createAccountByAdmin`` per project.
@@ -105,6 +109,9 @@ def main() -> int:
     parser.add_argument("--credentials", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=4, help="projects reconciled at the same time")
     parser.add_argument(
+        "--compare-rounds", type=int, default=1, help="rounds of bench/compare.py afterwards (0: none)"
+    )
+    parser.add_argument(
         "--latency",
         type=float,
         default=0.0,
@@ -152,6 +159,15 @@ def main() -> int:
     print(f"peak memory (bridge and sandbox in one process): {peak_mib:.0f} MiB")
     ok = not cold.errors and noop.writes == 0 and per_project <= 2 and change.writes == 1 and full.writes == 0
     print("PASS" if ok else "FAIL")
+    if args.compare_rounds > 0:
+        import compare  # bench/compare.py, beside this file
+
+        print()
+        ok = compare.main(["--rounds", str(args.compare_rounds)]) == 0 and ok
+        print(
+            f"no-op pass: {noop.writes} writes, {per_project:.2f} requests per project; "
+            f"one change: {change.writes} writes; overall {'PASS' if ok else 'FAIL'}"
+        )
     return 0 if ok else 1
 
 
