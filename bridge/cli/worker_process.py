@@ -34,7 +34,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -105,10 +105,6 @@ class WorkerProcess:
         self._reader.start()
         log.info("reconciliation worker started in process %d", self._process.pid)
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
-
     def wake(self) -> None:
         """A commit through this process's API queued work (``Store.subscribe``)."""
         self._outbox.put("wake")
@@ -158,9 +154,9 @@ class WorkerProcess:
 
     def _relay(self, message: tuple[Any, ...]) -> None:
         kind, *args = message
-        if kind == "leader":
+        if kind == "set_leader":
             self._held = bool(args[0])
-        elif kind == "leases":
+        elif kind == "set_leases":
             self._leases = frozenset(args[1])
         if self._metrics is None:
             return
@@ -169,12 +165,31 @@ class WorkerProcess:
             if name not in self._observers:
                 self._observers[name] = self._metrics.jenkins_observer(name)
             self._observers[name](method, path, status)
-        elif kind == "pass":
-            self._metrics.observe_pass(*args)
-        elif kind == "leader":
-            self._metrics.set_leader(bool(args[0]))
-        elif kind == "leases":
-            self._metrics.set_leases(*args)
+        elif kind in _RELAYED:
+            getattr(self._metrics, kind)(*args)
+
+
+#: The ``Metrics`` calls the worker's hooks make, relayed to serve's instruments by name.
+_RELAYED = frozenset({"observe_pass", "set_leader", "set_leases"})
+
+
+class _MetricsRelay:
+    """The worker's side of ``PassMetrics``: each call goes to serve, which makes it on its own
+    ``Metrics`` (``WorkerProcess._relay``)."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+
+    def observe_pass(
+        self, trigger: str, seconds: float, applied: Iterable[tuple[str, str]], errors: int
+    ) -> None:
+        self._outbox.put("observe_pass", trigger, seconds, [(str(k), str(o)) for k, o in applied], errors)
+
+    def set_leader(self, held: bool) -> None:
+        self._outbox.put("set_leader", held)
+
+    def set_leases(self, controllers: Iterable[str], held: Collection[str]) -> None:
+        self._outbox.put("set_leases", list(controllers), list(held))
 
 
 def main(conn: Connection) -> None:
@@ -198,7 +213,7 @@ def run(conn: Connection, stop: threading.Event) -> int:
     from bridge.bootstrap import DEFAULT_CONTROLLER, build_connections, build_jenkins, run_worker
     from bridge.cli.heap import freeze_built_heap
     from bridge.log import configure_logging
-    from bridge.metrics.hooks import WorkerHooks, worker_hooks
+    from bridge.metrics.hooks import worker_hooks
     from bridge.settings import Settings
     from bridge.store import Store, StoreDesiredState
 
@@ -225,18 +240,6 @@ def run(conn: Connection, stop: threading.Event) -> int:
         connections = build_connections(settings)
         for name, connection in connections.items():
             connection.counter.observers.append(_relay_requests(outbox, name))
-        tally = worker_hooks(settings.log.worker_summary_interval, None)  # the summary line, logged here
-
-        def on_pass(trigger: str, result: Any, seconds: float) -> None:
-            tally.on_pass(trigger, result, seconds)
-            applied = [(str(a.ref.kind), a.op.value) for a in result.applied if a.op.writes]
-            outbox.put("pass", trigger, seconds, applied, len(result.errors))
-
-        hooks = WorkerHooks(
-            on_pass=on_pass,
-            on_leader=lambda held: outbox.put("leader", held),
-            on_leases=lambda controllers, held: outbox.put("leases", list(controllers), list(held)),
-        )
         freeze_built_heap()
         handle = run_worker(
             settings,
@@ -244,7 +247,7 @@ def run(conn: Connection, stop: threading.Event) -> int:
             jenkins=build_jenkins(settings, connections[DEFAULT_CONTROLLER]),
             block=False,
             stop=stop,
-            hooks=hooks,
+            hooks=worker_hooks(settings.log.worker_summary_interval, _MetricsRelay(outbox)),
             connections=connections,
         )
         if handle is None:  # told to stop while standing by for the lock

@@ -3,15 +3,27 @@ metrics, the leader gauge and the periodic summary line (``reconcile/summary.py`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from bridge.metrics.instruments import Metrics
 from bridge.reconcile.summary import PassTally
 
 if TYPE_CHECKING:
     from bridge.reconcile.outcome import PassResult
+
+
+class PassMetrics(Protocol):
+    """What the hooks feed: ``Metrics`` itself, or a relay to the process holding it
+    (``cli/worker_process.py``)."""
+
+    def observe_pass(
+        self, trigger: str, seconds: float, applied: Iterable[tuple[str, str]], errors: int
+    ) -> None: ...
+
+    def set_leader(self, held: bool) -> None: ...
+
+    def set_leases(self, controllers: Iterable[str], held: Collection[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -22,7 +34,7 @@ class WorkerHooks:
     on_leases: Callable[[Collection[str], Collection[str]], None] = lambda controllers, held: None
 
 
-def worker_hooks(summary_interval: float, metrics: Metrics | None) -> WorkerHooks:
+def worker_hooks(summary_interval: float, metrics: PassMetrics | None) -> WorkerHooks:
     """Every pass goes into the summary tally (one line per ``summary_interval`` seconds at most)
     and, with ``metrics``, into the pass instruments; the lock's state into the leader gauge."""
     tally = PassTally(summary_interval)

@@ -47,10 +47,10 @@ def key_of(row: Any) -> Ref:
 
 def insert_for(conn: Connection, table: Table) -> Any:
     """An INSERT that supports ``on_conflict_do_*`` on the connection's dialect."""
-    return _dialect_insert(conn.dialect.name)(table)
+    return dialect_insert(conn.dialect.name)(table)
 
 
-def _dialect_insert(dialect: str) -> Any:
+def dialect_insert(dialect: str) -> Any:
     """The dialect's own ``insert``, imported when first used (a SQLite store never loads the
     PostgreSQL dialect, a tenth of a CLI command's start-up)."""
     if dialect == "postgresql":
@@ -67,7 +67,7 @@ def _upsert(dialect: str, table: Table, index: tuple[str, ...], columns: tuple[s
     """``INSERT ... ON CONFLICT (index) DO UPDATE SET column = excluded.column`` (or ``DO NOTHING``
     without ``columns``), built once: values are passed as parameters, so SQLAlchemy's compiled cache
     is hit without walking the values on every call (the hot path of every write)."""
-    stmt = _dialect_insert(dialect)(table)
+    stmt = dialect_insert(dialect)(table)
     if not columns:
         return stmt.on_conflict_do_nothing()
     return stmt.on_conflict_do_update(index_elements=list(index), set_={c: stmt.excluded[c] for c in columns})

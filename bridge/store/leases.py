@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, and_, delete, func, or_, select, update
 
+from bridge.store.bookkeeping import insert_for
 from bridge.store.tables import controller_leases, lease_workers
 
 
@@ -25,10 +26,8 @@ class LeaseBook:
         dropped)."""
         until = func.now() + timedelta(seconds=ttl)
         w = lease_workers.c
-        from sqlalchemy.dialects.postgresql import insert as pg_insert  # PostgreSQL only: loaded on use
-
         with self._engine.begin() as conn:
-            stmt = pg_insert(lease_workers).values(worker=worker, seen_until=until)
+            stmt = insert_for(conn, lease_workers).values(worker=worker, seen_until=until)
             conn.execute(stmt.on_conflict_do_update(index_elements=[w.worker], set_={"seen_until": until}))
             conn.execute(delete(lease_workers).where(w.seen_until < func.now() - timedelta(seconds=10 * ttl)))
             rows = conn.execute(select(w.worker).where(w.seen_until >= func.now()).order_by(w.worker))
@@ -58,10 +57,8 @@ class LeaseBook:
         seconds ago); True when ``worker`` holds it now."""
         c = controller_leases.c
         until = func.now() + timedelta(seconds=ttl)
-        from sqlalchemy.dialects.postgresql import insert as pg_insert  # PostgreSQL only: loaded on use
-
         with self._engine.begin() as conn:
-            stmt = pg_insert(controller_leases).values(
+            stmt = insert_for(conn, controller_leases).values(
                 controller=controller, holder=worker, expires_at=until, generation=1
             )
             if conn.execute(stmt.on_conflict_do_nothing()).rowcount == 1:

@@ -7,7 +7,6 @@ record each attempt's outcome.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
+from bridge.store.bookkeeping import dialect_insert
 from bridge.store.records import utc
 from bridge.store.tables import webhook_deliveries as d
 
@@ -33,10 +33,8 @@ _TAKEN = select(*(d.c[k] for k in KEY)).where(
 
 @cache
 def _insert(dialect: str) -> Any:
-    """The receiver's insert for ``dialect`` (``sqlite``, ``postgresql``), built on first use: importing
-    the PostgreSQL dialect costs every command ~30 ms, and an embedded store never needs it."""
-    module = importlib.import_module(f"sqlalchemy.dialects.{dialect}")
-    return module.insert(d).on_conflict_do_nothing(index_elements=list(KEY))
+    """The receiver's insert for ``dialect``, built once (on first use: the dialect is imported then)."""
+    return dialect_insert(dialect)(d).on_conflict_do_nothing(index_elements=list(KEY))
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,18 @@ point at the sandbox; the audit and secret-leak checks of the shared fixtures ap
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jenkins as pyjenkins
 import pytest
+from cryptography.fernet import Fernet
 
 from bridge.bootstrap import Container, build_worker
+from bridge.errors import Conflict
+from bridge.reconcile.leader import LeaderLock
 from bridge.reconcile.runner import Worker
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.settings import Settings
@@ -23,6 +27,31 @@ from tests.fixtures.app import ApiClient, make_settings
 from tests.fixtures.leaks import register_secret
 
 P = "/api/v1/projects"
+
+
+def serve_env(tmp_path: Path, sandbox: SandboxJenkins, token: str, **extra: str) -> dict[str, str]:
+    """The environment of a ``jenkins-bridge`` process started by a test: none of this process's
+    ``BRIDGE_*`` variables, the sandbox as Jenkins, a fresh store in ``tmp_path``, ``token`` as the
+    admin token, then ``extra``."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
+        **jenkins_env(sandbox),
+        "BRIDGE_DATA_DIR": str(tmp_path),
+        "BRIDGE_ADMIN_TOKEN": token,
+        "BRIDGE_SECRET_KEY": Fernet.generate_key().decode(),
+        **extra,
+    }
+
+
+def scheduler_lock_free(data_dir: Path) -> bool:
+    """Whether no process holds the scheduler lock of the SQLite store in ``data_dir``."""
+    lock = LeaderLock(database_url=f"sqlite:///{data_dir / 'bridge.db'}", data_dir=data_dir)
+    try:
+        lock.acquire(wait=False)
+    except Conflict:
+        return False
+    lock.release()
+    return True
 
 
 def jenkins_env(sandbox: SandboxJenkins) -> dict[str, str]:

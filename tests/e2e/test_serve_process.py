@@ -3,7 +3,6 @@ HTTP, see it synced, SIGTERM, clean exit (status 0, scheduler lock released, no 
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -14,11 +13,9 @@ from typing import Any
 
 import jenkins as pyjenkins
 import requests
-from cryptography.fernet import Fernet
 
-from bridge.reconcile.leader import LeaderLock
 from bridge.sandbox.jenkins import SandboxJenkins
-from tests.e2e.conftest import jenkins_env
+from tests.e2e.conftest import scheduler_lock_free, serve_env
 from tests.waiting import wait_until
 
 TOKEN = "serve-e2e-admin-token-5f1c2a"
@@ -41,14 +38,7 @@ def test_serve_with_worker_syncs_and_stops_cleanly_on_sigterm(
     tmp_path: Path, sandbox_jenkins: SandboxJenkins
 ) -> None:
     port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
-        **jenkins_env(sandbox_jenkins),
-        "BRIDGE_DATA_DIR": str(tmp_path),
-        "BRIDGE_ADMIN_TOKEN": TOKEN,
-        "BRIDGE_SECRET_KEY": Fernet.generate_key().decode(),
-        "BRIDGE_RECONCILE_POLL_INTERVAL": "0.2",
-    }
+    env = serve_env(tmp_path, sandbox_jenkins, TOKEN, BRIDGE_RECONCILE_POLL_INTERVAL="0.2")
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {TOKEN}"}
     process = subprocess.Popen(
@@ -98,6 +88,4 @@ def test_serve_with_worker_syncs_and_stops_cleanly_on_sigterm(
     assert "reconciliation worker started" in output
     for secret in (TOKEN, SECRET, sandbox_jenkins.admin_token, env["BRIDGE_SECRET_KEY"]):
         assert secret not in output
-    lock = LeaderLock(database_url=f"sqlite:///{tmp_path / 'bridge.db'}", data_dir=tmp_path)
-    assert lock.acquire(wait=False)  # the worker let go of the scheduler lock
-    lock.release()
+    assert scheduler_lock_free(tmp_path)  # the worker let go of the scheduler lock

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,18 +14,15 @@ from typing import Any
 
 import pytest
 import requests
-from cryptography.fernet import Fernet
 
-from bridge.errors import Conflict
-from bridge.reconcile.leader import LeaderLock
 from bridge.sandbox.jenkins import SandboxJenkins
-from tests.e2e.conftest import jenkins_env
-from tests.e2e.test_serve_process import _free_port, _until
+from tests.e2e.conftest import scheduler_lock_free, serve_env
+from tests.e2e.test_serve_process import _until
+from tests.fixtures.workers import CLI, free_port
 from tests.ops.test_metrics import value
 from tests.waiting import wait_until
 
 TOKEN = "worker-process-admin-token-7d21"
-CLI = Path(sys.executable).with_name("jenkins-bridge")
 
 
 @dataclass
@@ -51,13 +47,7 @@ class Served:
         return _children(self.process.pid)
 
     def lock_held(self) -> bool:
-        lock = LeaderLock(database_url=f"sqlite:///{self.data / 'bridge.db'}", data_dir=self.data)
-        try:
-            lock.acquire(wait=False)
-        except Conflict:
-            return True
-        lock.release()
-        return False
+        return not scheduler_lock_free(self.data)
 
 
 def _children(pid: int) -> list[int]:
@@ -83,17 +73,15 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture
 def served(tmp_path: Path, sandbox_jenkins: SandboxJenkins) -> Iterator[Served]:
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
-        **jenkins_env(sandbox_jenkins),
-        "BRIDGE_DATA_DIR": str(tmp_path),
-        "BRIDGE_ADMIN_TOKEN": TOKEN,
-        "BRIDGE_SECRET_KEY": Fernet.generate_key().decode(),
-        # long enough that only the API's wake (or SQLite's change watch) starts a pass in time
-        "BRIDGE_RECONCILE_POLL_INTERVAL": "30",
-        "BRIDGE_RECONCILE_RESYNC_INTERVAL": "3600",
-    }
+    port = free_port()
+    # long enough that only the API's wake (or SQLite's change watch) starts a pass in time
+    env = serve_env(
+        tmp_path,
+        sandbox_jenkins,
+        TOKEN,
+        BRIDGE_RECONCILE_POLL_INTERVAL="30",
+        BRIDGE_RECONCILE_RESYNC_INTERVAL="3600",
+    )
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
         [str(CLI), "serve", "--with-worker", "--port", str(port)],

@@ -3,7 +3,6 @@ with its reachability, the process stops cleanly, and no kubeconfig secret reach
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 from collections.abc import Mapping
@@ -11,10 +10,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from cryptography.fernet import Fernet
 
 from bridge.sandbox.jenkins import SandboxJenkins
-from tests.e2e.conftest import jenkins_env
+from tests.e2e.conftest import serve_env
 from tests.e2e.test_serve_process import CLI, _free_port, _until
 from tests.fixtures.kube import KubeCluster
 
@@ -28,17 +26,15 @@ def test_serve_with_worker_keeps_the_inventory(
     shire = kube_clusters["shire"]
     key = shire.kubeconfig_dict["users"][0]["user"]["client-key-data"]
     port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
-        **jenkins_env(sandbox_jenkins),
-        "BRIDGE_DATA_DIR": str(tmp_path),
-        "BRIDGE_ADMIN_TOKEN": TOKEN,
-        "BRIDGE_SECRET_KEY": Fernet.generate_key().decode(),
-        "BRIDGE_LOG_LEVEL": "DEBUG",
-        "BRIDGE_CLUSTERS_SOURCES": "static",
-        "BRIDGE_CLUSTERS_STATIC": f"shire={shire.kubeconfig_path}",
-        "BRIDGE_CLUSTERS_PROBE_INTERVAL": "1",
-    }
+    env = serve_env(
+        tmp_path,
+        sandbox_jenkins,
+        TOKEN,
+        BRIDGE_LOG_LEVEL="DEBUG",
+        BRIDGE_CLUSTERS_SOURCES="static",
+        BRIDGE_CLUSTERS_STATIC=f"shire={shire.kubeconfig_path}",
+        BRIDGE_CLUSTERS_PROBE_INTERVAL="1",
+    )
     base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {TOKEN}"}
     process = subprocess.Popen(
         [str(CLI), "serve", "--with-worker", "--port", str(port)],

@@ -3,7 +3,6 @@ meanwhile) and ``worker`` finishes its pass; both release the scheduler lock and
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -13,14 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from cryptography.fernet import Fernet
 
 from bridge.app import create_app
-from bridge.errors import Conflict
-from bridge.reconcile.leader import LeaderLock
 from bridge.sandbox.jenkins import SandboxJenkins
 from bridge.settings import Settings
-from tests.e2e.conftest import jenkins_env
+from tests.e2e.conftest import scheduler_lock_free, serve_env
 from tests.e2e.test_serve_process import _free_port, _until
 from tests.fixtures.app import ApiClient
 from tests.fixtures.leaks import register_secret
@@ -34,25 +30,7 @@ VALIDATE = "pipeline-model-converter/validateJenkinsfile"
 
 def _env(tmp_path: Path, sandbox: SandboxJenkins, **extra: str) -> dict[str, str]:
     register_secret(sandbox.admin_token, sandbox.admin_password)
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
-        **jenkins_env(sandbox),
-        "BRIDGE_DATA_DIR": str(tmp_path),
-        "BRIDGE_ADMIN_TOKEN": TOKEN,
-        "BRIDGE_SECRET_KEY": Fernet.generate_key().decode(),
-        "BRIDGE_RECONCILE_POLL_INTERVAL": "0.2",
-        **extra,
-    }
-
-
-def _lock_free(tmp_path: Path) -> bool:
-    lock = LeaderLock(database_url=f"sqlite:///{tmp_path / 'bridge.db'}", data_dir=tmp_path)
-    try:
-        lock.acquire(wait=False)
-    except Conflict:
-        return False
-    lock.release()
-    return True
+    return serve_env(tmp_path, sandbox, TOKEN, BRIDGE_RECONCILE_POLL_INTERVAL="0.2", **extra)
 
 
 def _stop(process: subprocess.Popen[str]) -> str:
@@ -115,7 +93,7 @@ def test_serve_finishes_the_request_in_flight_then_releases_the_lock(
     assert answer["status"] == 200 and answer["body"]["status"] == "valid", (answer, output)
     assert process.returncode == 0, output
     assert "waiting up to 20s for 1 requests in flight" in output
-    assert "scheduler lock released" in output and _lock_free(tmp_path)
+    assert "scheduler lock released" in output and scheduler_lock_free(tmp_path)
     assert TOKEN not in output
 
 
@@ -140,7 +118,9 @@ def test_worker_finishes_its_pass_then_releases_the_lock(
         [str(CLI), "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        wait_until(lambda: not _lock_free(tmp_path), timeout=20, interval=0.1, what="the worker to lead")
+        wait_until(
+            lambda: not scheduler_lock_free(tmp_path), timeout=20, interval=0.1, what="the worker to lead"
+        )
         settings = Settings.load({k: v for k, v in env.items() if k.startswith("BRIDGE_")})
         app = create_app(settings)
         api = ApiClient(app.test_client(), token=TOKEN)
@@ -159,7 +139,7 @@ def test_worker_finishes_its_pass_then_releases_the_lock(
             process.send_signal(signal.SIGTERM)
         output = _stop(process)
     assert process.returncode == 0, output
-    assert _lock_free(tmp_path), output
+    assert scheduler_lock_free(tmp_path), output
     # the first resync may start late on a busy machine and take the new project itself
     assert re.search(r"(event|resync) pass: [1-9]\d* writes", output) and "scheduler lock released" in output
     after = create_app(settings)
